@@ -1,0 +1,21 @@
+"""xlm-keras: the XLM family of cross-lingual language models in Keras 3."""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+
+if keras.backend.backend() != "tensorflow":
+    raise ImportError(
+        "xlm_keras runs on Keras' TensorFlow backend, but Keras was loaded with "
+        f"the {keras.backend.backend()!r} backend. Set KERAS_BACKEND=tensorflow "
+        "before importing keras."
+    )
+
+from xlm_keras.models import XLMBackbone  # noqa: E402
+from xlm_keras.models import XLMCausalLM  # noqa: E402
+from xlm_keras.models import XLMMaskedLM  # noqa: E402
+from xlm_keras.models.presets import PRESETS  # noqa: E402
+
+__version__ = "0.1.0"

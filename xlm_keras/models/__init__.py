@@ -1,0 +1,5 @@
+"""XLM backbone, pretraining tasks and presets."""
+
+from xlm_keras.models.xlm_backbone import XLMBackbone
+from xlm_keras.models.xlm_causal_lm import XLMCausalLM
+from xlm_keras.models.xlm_masked_lm import XLMMaskedLM

@@ -1,0 +1,248 @@
+"""`XLMBackbone`: the encoder shared by every member of the XLM family."""
+
+import keras
+from keras_hub.models import Backbone
+
+from xlm_keras.layers import XLMEmbedding
+from xlm_keras.layers import XLMTransformerLayer
+from xlm_keras.models import presets
+
+
+def xlm_kernel_initializer(stddev=0.02):
+    return keras.initializers.TruncatedNormal(stddev=stddev)
+
+
+@keras.saving.register_keras_serializable(package="xlm_keras")
+class XLMBackbone(Backbone):
+    """XLM / XLM-R encoder: ids in, hidden states out.
+
+    One config covers the family: original XLM (language embeddings, learned
+    or sinusoidal positions, post-LN, eps 1e-12, optionally causal for CLM),
+    XLM-R base/large (no language embeddings, positions offset by 2, post-LN,
+    eps 1e-5) and XLM-R XL/XXL (pre-LN: no embedding LayerNorm, a final one).
+
+    Args:
+        vocabulary_size: int. Size of the token table.
+        num_layers: int. Transformer blocks.
+        num_heads: int. Attention heads per block.
+        hidden_dim: int. Width of the hidden states.
+        intermediate_dim: int. Width of the feed-forward inner layer.
+        dropout: float. Dropout on embeddings, attention and residuals.
+        max_sequence_length: int. Longest input, in tokens.
+        position_embedding: `"learned"` or `"sinusoidal"` (XLM's fixed table).
+        position_offset: int. Added to position ids (XLM-R: 2).
+        num_languages: int. Languages the model was trained on.
+        use_language_embedding: bool. Add a language embedding per token;
+            takes effect only when `num_languages > 1` (as in XLM).
+        activation: `"gelu"` (exact, erf) or `"relu"`.
+        layer_norm_epsilon: float. 1e-12 for XLM, 1e-5 for XLM-R.
+        normalize_first: bool. Pre-LN blocks with a final LayerNorm and no
+            embedding LayerNorm (XLM-R XL/XXL).
+        causal: bool. Causal self-attention (CLM) instead of bidirectional.
+        dtype: dtype policy of the layers.
+
+    Inputs (dict):
+        token_ids: int32 [batch, seq].
+        padding_mask: int/bool [batch, seq], 1 on real tokens.
+        language_ids: int32 [batch, seq]. Required when the model has language
+            embeddings; passing it to a model without them is an error.
+        position_ids: int32 [batch, seq], optional, counted from 0 (TLM
+            restarts them at the second sentence); default `0 .. seq-1`.
+
+    Output: `sequence_output` float [batch, seq, hidden_dim].
+
+    Example:
+    >>> backbone = XLMBackbone.from_preset("xlm_tiny")
+    >>> ids = np.array([[0, 5, 6, 1]], "int32")
+    >>> backbone({"token_ids": ids, "padding_mask": ids > -1,
+    ...           "language_ids": np.zeros_like(ids)}).shape
+    TensorShape([1, 4, 32])
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        num_layers,
+        num_heads,
+        hidden_dim,
+        intermediate_dim,
+        dropout=0.1,
+        max_sequence_length=512,
+        position_embedding="learned",
+        position_offset=0,
+        num_languages=1,
+        use_language_embedding=True,
+        activation="gelu",
+        layer_norm_epsilon=1e-12,
+        normalize_first=False,
+        causal=False,
+        dtype=None,
+        **kwargs,
+    ):
+        if activation not in ("gelu", "relu"):
+            raise ValueError(
+                "`activation` must be 'gelu' (exact) or 'relu'. "
+                f"Received: activation={activation!r}"
+            )
+        has_language_embedding = use_language_embedding and num_languages > 1
+
+        # === Layers ===
+        self.embeddings = XLMEmbedding(
+            vocabulary_size=vocabulary_size,
+            hidden_dim=hidden_dim,
+            max_sequence_length=max_sequence_length,
+            position_embedding=position_embedding,
+            position_offset=position_offset,
+            num_language_embeddings=num_languages if has_language_embedding else 0,
+            embeddings_initializer=xlm_kernel_initializer(),
+            dtype=dtype,
+            name="embeddings",
+        )
+        self.token_embedding = self.embeddings.token_embedding
+        self.embeddings_layer_norm = None
+        if not normalize_first:
+            self.embeddings_layer_norm = keras.layers.LayerNormalization(
+                epsilon=layer_norm_epsilon,
+                dtype=dtype,
+                name="embeddings_layer_norm",
+            )
+        self.embeddings_dropout = keras.layers.Dropout(
+            dropout, dtype=dtype, name="embeddings_dropout"
+        )
+        self.transformer_layers = [
+            XLMTransformerLayer(
+                causal=causal,
+                num_heads=num_heads,
+                intermediate_dim=intermediate_dim,
+                activation=activation,
+                dropout=dropout,
+                layer_norm_epsilon=layer_norm_epsilon,
+                normalize_first=normalize_first,
+                kernel_initializer=xlm_kernel_initializer(),
+                dtype=dtype,
+                name=f"transformer_layer_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        self.final_layer_norm = None
+        if normalize_first:
+            self.final_layer_norm = keras.layers.LayerNormalization(
+                epsilon=layer_norm_epsilon,
+                dtype=dtype,
+                name="final_layer_norm",
+            )
+
+        # === Functional Model ===
+        inputs = {
+            "token_ids": keras.Input((None,), dtype="int32", name="token_ids"),
+            "padding_mask": keras.Input((None,), dtype="int32", name="padding_mask"),
+            "position_ids": keras.Input(
+                (None,), dtype="int32", name="position_ids", optional=True
+            ),
+        }
+        if has_language_embedding:
+            inputs["language_ids"] = keras.Input(
+                (None,), dtype="int32", name="language_ids"
+            )
+        x = self.embeddings(
+            inputs["token_ids"],
+            position_ids=inputs["position_ids"],
+            language_ids=inputs.get("language_ids"),
+        )
+        if self.embeddings_layer_norm is not None:
+            x = self.embeddings_layer_norm(x)
+        x = self.embeddings_dropout(x)
+        for layer in self.transformer_layers:
+            x = layer(x, padding_mask=inputs["padding_mask"])
+        if self.final_layer_norm is not None:
+            x = self.final_layer_norm(x)
+        super().__init__(inputs=inputs, outputs=x, dtype=dtype, **kwargs)
+
+        # === Config ===
+        self.vocabulary_size = vocabulary_size
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.max_sequence_length = max_sequence_length
+        self.position_embedding = position_embedding
+        self.position_offset = position_offset
+        self.num_languages = num_languages
+        self.use_language_embedding = use_language_embedding
+        self.activation = activation
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.normalize_first = normalize_first
+        self.causal = causal
+
+    @property
+    def has_language_embedding(self):
+        """True when `language_ids` is an input (XLM with several languages)."""
+        return self.embeddings.language_embedding is not None
+
+    def __call__(self, inputs, *args, **kwargs):
+        return super().__call__(complete_inputs(self, inputs), *args, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary_size": self.vocabulary_size,
+                "num_layers": self.num_layers,
+                "num_heads": self.num_heads,
+                "hidden_dim": self.hidden_dim,
+                "intermediate_dim": self.intermediate_dim,
+                "dropout": self.dropout,
+                "max_sequence_length": self.max_sequence_length,
+                "position_embedding": self.position_embedding,
+                "position_offset": self.position_offset,
+                "num_languages": self.num_languages,
+                "use_language_embedding": self.use_language_embedding,
+                "activation": self.activation,
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "normalize_first": self.normalize_first,
+                "causal": self.causal,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Build from a preset name (architecture only, random weights) or
+        load a preset directory written by `save_to_preset`/`xlm-convert`."""
+        if presets.is_builtin(preset):
+            return cls(**presets.backbone_config(preset, load_weights), **kwargs)
+        return super().from_preset(preset, load_weights=load_weights, **kwargs)
+
+
+def complete_inputs(model, inputs):
+    """Check a dict of model inputs at the boundary and fill optional ones.
+
+    Missing `position_ids` becomes None (default positions); `language_ids`
+    given to a model without language embeddings is an error, never ignored.
+    """
+    if not isinstance(inputs, dict):
+        return inputs
+    backbone = getattr(model, "backbone", model)
+    if "language_ids" in inputs and not backbone.has_language_embedding:
+        raise ValueError(
+            "This model has no language embeddings "
+            f"(num_languages={backbone.num_languages}, use_language_embedding="
+            f"{backbone.use_language_embedding}), so `language_ids` would be "
+            "ignored. Remove 'language_ids' from the inputs, or use a model "
+            "with language embeddings (e.g. an xlm_mlm_*_1024 preset)."
+        )
+    if backbone.has_language_embedding and "language_ids" not in inputs:
+        raise ValueError(
+            f"This model has {backbone.num_languages} language embeddings and "
+            "needs `language_ids` int32 [batch, seq] (one language id per "
+            "token). Add 'language_ids' to the inputs."
+        )
+    expected = set(model.input.keys()) if isinstance(model.input, dict) else set()
+    unknown = set(inputs) - expected
+    if expected and unknown:
+        raise ValueError(
+            f"Unknown model inputs {sorted(unknown)}; expected some of "
+            f"{sorted(expected)}."
+        )
+    return {"position_ids": None, **inputs}
