@@ -1,0 +1,141 @@
+"""Parity with Hugging Face transformers after `xlm-convert --source=hf`."""
+
+import numpy as np
+import pytest
+import torch
+import transformers
+
+from tests.convert import reference_models as ref
+from xlm_keras import XLMBackbone
+from xlm_keras import XLMCausalLM
+from xlm_keras import XLMMaskedLM
+from xlm_keras.convert import convert_checkpoint
+
+TOLERANCE = 1e-4
+
+
+def _keras_inputs(token_ids, padding_mask, language_ids=None, position_ids=None):
+    inputs = {"token_ids": token_ids, "padding_mask": padding_mask}
+    if language_ids is not None:
+        inputs["language_ids"] = language_ids
+    if position_ids is not None:
+        inputs["position_ids"] = position_ids
+    return inputs
+
+
+def _all_positions(token_ids):
+    return np.broadcast_to(np.arange(token_ids.shape[1]), token_ids.shape).astype("int32")
+
+
+XLM_CASES = {
+    "language_embeddings": dict(),
+    "no_language_embeddings": dict(use_lang_emb=False, n_langs=17),
+    "single_language": dict(n_langs=1),
+    "sinusoidal": dict(sinusoidal_embeddings=True),
+    "relu": dict(gelu_activation=False),
+    "causal": dict(causal=True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(XLM_CASES))
+def test_xlm_with_lm_head(case, tmp_path):
+    config = ref.xlm_config(**XLM_CASES[case])
+    skip = ("position_embeddings",) if config.sinusoidal_embeddings else ()
+    hf_model = ref.randomize(transformers.XLMWithLMHeadModel(config), skip=skip)
+    hf_model.save_pretrained(tmp_path / "hf")
+    has_languages = config.n_langs > 1 and config.use_lang_emb
+    token_ids, padding_mask, language_ids = ref.padded_batch(
+        config.vocab_size, config.pad_index, num_languages=config.n_langs if has_languages else 0
+    )
+    with torch.no_grad():
+        hf_out = hf_model(
+            input_ids=torch.tensor(token_ids, dtype=torch.long),
+            attention_mask=torch.tensor(padding_mask, dtype=torch.long),
+            langs=None if language_ids is None else torch.tensor(language_ids, dtype=torch.long),
+            output_hidden_states=True,
+        )
+
+    convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
+    task_cls = XLMCausalLM if config.causal else XLMMaskedLM
+    task = task_cls.from_preset(str(tmp_path / "preset"))
+    inputs = _keras_inputs(token_ids, padding_mask, language_ids)
+    hidden = task.backbone(inputs)
+    if config.causal:
+        logits = task(inputs)
+    else:
+        logits = task({**inputs, "mask_positions": _all_positions(token_ids)})
+
+    assert ref.max_abs_diff_on_tokens(
+        hidden, hf_out.hidden_states[-1].numpy(), padding_mask) <= TOLERANCE
+    assert ref.max_abs_diff_on_tokens(logits, hf_out.logits.numpy(), padding_mask) <= TOLERANCE
+
+
+def test_xlm_tlm_position_ids_restart(tmp_path):
+    """TLM restarts positions at the second sentence: explicit position_ids
+    must reach the position table exactly as in the reference."""
+    config = ref.xlm_config()
+    hf_model = ref.randomize(transformers.XLMModel(config))
+    hf_model.save_pretrained(tmp_path / "hf")
+    token_ids, padding_mask, language_ids = ref.padded_batch(
+        config.vocab_size, config.pad_index, num_languages=config.n_langs
+    )
+    position_ids = np.concatenate(
+        [np.arange(5), np.arange(ref.LENGTH - 5)])[None].repeat(ref.BATCH, 0).astype("int32")
+    with torch.no_grad():
+        expected = hf_model(
+            input_ids=torch.tensor(token_ids, dtype=torch.long),
+            attention_mask=torch.tensor(padding_mask, dtype=torch.long),
+            langs=torch.tensor(language_ids, dtype=torch.long),
+            position_ids=torch.tensor(position_ids, dtype=torch.long),
+        ).last_hidden_state.numpy()
+    convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
+    backbone = XLMBackbone.from_preset(str(tmp_path / "preset"))
+    hidden = backbone(_keras_inputs(token_ids, padding_mask, language_ids, position_ids))
+    assert ref.max_abs_diff_on_tokens(hidden, expected, padding_mask) <= TOLERANCE
+
+
+@pytest.mark.parametrize("xl", [False, True], ids=["post_ln", "pre_ln_xl"])
+def test_xlm_roberta_for_masked_lm(xl, tmp_path):
+    config = ref.xlm_roberta_config(xl=xl)
+    model_cls = transformers.XLMRobertaXLForMaskedLM if xl else transformers.XLMRobertaForMaskedLM
+    hf_model = ref.randomize(model_cls(config))
+    hf_model.save_pretrained(tmp_path / "hf")
+    token_ids, padding_mask, _ = ref.padded_batch(config.vocab_size, config.pad_token_id)
+    with torch.no_grad():
+        hf_out = hf_model(
+            input_ids=torch.tensor(token_ids, dtype=torch.long),
+            attention_mask=torch.tensor(padding_mask, dtype=torch.long),
+            output_hidden_states=True,
+        )
+    convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
+    task = XLMMaskedLM.from_preset(str(tmp_path / "preset"))
+    inputs = _keras_inputs(token_ids, padding_mask)
+    hidden = task.backbone(inputs)
+    logits = task({**inputs, "mask_positions": _all_positions(token_ids)})
+    # HF's last hidden state of the XL model is taken after the final LayerNorm.
+    expected_hidden = hf_out.hidden_states[-1].numpy()
+    if xl:
+        with torch.no_grad():
+            expected_hidden = hf_model.roberta(
+                input_ids=torch.tensor(token_ids, dtype=torch.long),
+                attention_mask=torch.tensor(padding_mask, dtype=torch.long),
+            ).last_hidden_state.numpy()
+    assert ref.max_abs_diff_on_tokens(hidden, expected_hidden, padding_mask) <= TOLERANCE
+    assert ref.max_abs_diff_on_tokens(logits, hf_out.logits.numpy(), padding_mask) <= TOLERANCE
+
+
+def test_xlm_roberta_model_without_head(tmp_path):
+    config = ref.xlm_roberta_config()
+    hf_model = ref.randomize(transformers.XLMRobertaModel(config))
+    hf_model.save_pretrained(tmp_path / "hf")
+    token_ids, padding_mask, _ = ref.padded_batch(config.vocab_size, config.pad_token_id)
+    with torch.no_grad():
+        expected = hf_model(
+            input_ids=torch.tensor(token_ids, dtype=torch.long),
+            attention_mask=torch.tensor(padding_mask, dtype=torch.long),
+        ).last_hidden_state.numpy()
+    model = convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
+    assert isinstance(model, XLMBackbone)
+    backbone = XLMBackbone.from_preset(str(tmp_path / "preset"))
+    hidden = backbone(_keras_inputs(token_ids, padding_mask))
+    assert ref.max_abs_diff_on_tokens(hidden, expected, padding_mask) <= TOLERANCE

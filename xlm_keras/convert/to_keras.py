@@ -1,0 +1,146 @@
+"""Load a `Checkpoint` into Keras models and write a preset directory."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+
+from xlm_keras.models import XLMBackbone
+from xlm_keras.models import XLMCausalLM
+from xlm_keras.models import XLMMaskedLM
+
+LANGUAGES_FILE = "languages.json"
+
+
+class _Assigner:
+    """Assigns canonical weights to variables, checking shapes and that every
+    weight and every variable is used exactly once."""
+
+    def __init__(self, checkpoint):
+        self.weights = dict(checkpoint.weights)
+        self.source = checkpoint.source
+        self.assigned = set()
+
+    def take(self, name):
+        if name not in self.weights:
+            raise ValueError(f"{self.source}: weight {name!r} is missing.")
+        return self.weights.pop(name)
+
+    def assign(self, variable, value):
+        value = np.asarray(value, dtype=np.float32)
+        if tuple(variable.shape) != value.shape:
+            raise ValueError(
+                f"{self.source}: shape mismatch for {variable.path}: the model "
+                f"expects {tuple(variable.shape)}, the checkpoint has {value.shape}."
+            )
+        variable.assign(value)
+        self.assigned.add(id(variable))
+
+    def linear(self, dense, name, kernel_shape=None):
+        """torch Linear `[out, in]` -> Keras kernel `[in, out]` (reshaped for
+        attention), bias likewise."""
+        kernel = self.take(f"{name}.weight").T
+        bias = self.take(f"{name}.bias")
+        self.assign(dense.kernel, kernel.reshape(kernel_shape or kernel.shape))
+        self.assign(dense.bias, bias.reshape(dense.bias.shape))
+
+    def layer_norm(self, layer, name):
+        self.assign(layer.gamma, self.take(f"{name}.weight"))
+        self.assign(layer.beta, self.take(f"{name}.bias"))
+
+    def finish(self, model):
+        unassigned = [v.path for v in model.weights if id(v) not in self.assigned]
+        if self.weights or unassigned:
+            raise ValueError(
+                f"{self.source}: checkpoint and model disagree. Unused "
+                f"checkpoint weights: {sorted(self.weights)[:10]}; model "
+                f"variables without a value: {unassigned[:10]}."
+            )
+
+
+def _load_backbone(backbone, put):
+    embeddings = backbone.embeddings
+    put.assign(embeddings.token_embedding.embeddings, put.take("token_embedding"))
+    if backbone.position_embedding == "learned":
+        put.assign(
+            embeddings.position_table.position_embeddings,
+            put.take("position_embedding"),
+        )
+    if embeddings.language_embedding is not None:
+        put.assign(
+            embeddings.language_embedding.embeddings, put.take("language_embedding")
+        )
+    if backbone.embeddings_layer_norm is not None:
+        put.layer_norm(backbone.embeddings_layer_norm, "embeddings_layer_norm")
+    heads = backbone.num_heads
+    head_dim = backbone.hidden_dim // heads
+    hidden = backbone.hidden_dim
+    for i, layer in enumerate(backbone.transformer_layers):
+        attention = layer._self_attention_layer
+        for part, dense in (
+            ("query", attention._query_dense),
+            ("key", attention._key_dense),
+            ("value", attention._value_dense),
+        ):
+            put.linear(dense, f"layers.{i}.{part}", (hidden, heads, head_dim))
+        put.linear(
+            attention._output_dense, f"layers.{i}.attention_output",
+            (heads, head_dim, hidden),
+        )
+        put.layer_norm(layer._self_attention_layer_norm, f"layers.{i}.attention_layer_norm")
+        put.linear(layer._feedforward_intermediate_dense, f"layers.{i}.intermediate")
+        put.linear(layer._feedforward_output_dense, f"layers.{i}.output")
+        put.layer_norm(layer._feedforward_layer_norm, f"layers.{i}.ffn_layer_norm")
+    if backbone.final_layer_norm is not None:
+        put.layer_norm(backbone.final_layer_norm, "final_layer_norm")
+
+
+def _load_head(task, lm_head, put):
+    head = task.masked_lm_head if isinstance(task, XLMMaskedLM) else task.lm_head
+    if lm_head == "xlm":
+        put.assign(head.bias, put.take("lm_head.bias"))
+    else:
+        put.linear(head._intermediate_dense, "lm_head.dense")
+        put.layer_norm(head._intermediate_layer_norm, "lm_head.layer_norm")
+        put.assign(head._bias, put.take("lm_head.bias"))
+
+
+def build_model(checkpoint):
+    """Keras model holding the checkpoint's weights: `XLMCausalLM` for causal
+    checkpoints with a head, `XLMMaskedLM` for others with a head, else
+    `XLMBackbone`."""
+    backbone = XLMBackbone(**checkpoint.backbone_config)
+    model = backbone
+    if checkpoint.lm_head and checkpoint.backbone_config["causal"]:
+        if checkpoint.lm_head != "xlm":
+            raise ValueError(f"{checkpoint.source}: a causal model needs XLM's head.")
+        model = XLMCausalLM(backbone)
+    elif checkpoint.lm_head:
+        model = XLMMaskedLM(backbone, lm_head=checkpoint.lm_head)
+    put = _Assigner(checkpoint)
+    _load_backbone(backbone, put)
+    if model is not backbone:
+        _load_head(model, checkpoint.lm_head, put)
+    put.finish(model)
+    return model
+
+
+def write_preset(checkpoint, output_dir):
+    """Convert `checkpoint` into a keras-hub preset directory.
+
+    Writes `config.json` + `model.weights.h5` (backbone), `task.json` +
+    `task.weights.h5` (LM head, when present), and the tokenizer files and
+    language list under `assets/tokenizer/`.
+
+    Returns: the Keras model that was saved.
+    """
+    model = build_model(checkpoint)
+    model.save_to_preset(output_dir)
+    asset_dir = os.path.join(output_dir, "assets", "tokenizer")
+    os.makedirs(asset_dir, exist_ok=True)
+    for name, path in checkpoint.assets.items():
+        shutil.copyfile(path, os.path.join(asset_dir, name))
+    with open(os.path.join(asset_dir, LANGUAGES_FILE), "w") as f:
+        json.dump(checkpoint.languages, f, ensure_ascii=False)
+    return model
