@@ -13,6 +13,7 @@ if keras.backend.backend() != "tensorflow":
         "before importing keras."
     )
 
+from xlm_keras import convert  # noqa: E402
 from xlm_keras.models import XLMBackbone  # noqa: E402
 from xlm_keras.models import XLMCausalLM  # noqa: E402
 from xlm_keras.models import XLMMaskedLM  # noqa: E402

@@ -30,4 +30,9 @@ def main(argv):
 
 
 def run():
+    """Console-script entry point."""
     app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,97 @@
+"""Wrong or unsupported checkpoints fail with messages naming the problem."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+import transformers
+from safetensors.numpy import save_file
+
+from tests.convert import reference_models as ref
+from xlm_keras.convert import convert_checkpoint
+
+
+def _hf_dir(tmp_path, config, state):
+    directory = tmp_path / "hf"
+    directory.mkdir()
+    (directory / "config.json").write_text(json.dumps(config))
+    if state is not None:
+        save_file(state, str(directory / "model.safetensors"))
+    return str(directory)
+
+
+def test_unknown_source(tmp_path):
+    with pytest.raises(ValueError, match="supported: \\['fairseq', 'hf', 'xlm'\\]"):
+        convert_checkpoint("onnx", str(tmp_path), str(tmp_path / "out"))
+
+
+def test_hf_wrong_model_type(tmp_path):
+    path = _hf_dir(tmp_path, {"model_type": "bert"}, None)
+    with pytest.raises(ValueError, match="model_type='bert'.*xlm-roberta"):
+        convert_checkpoint("hf", path, str(tmp_path / "out"))
+
+
+def test_hf_directory_without_config_or_weights(tmp_path):
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        convert_checkpoint("hf", str(tmp_path), str(tmp_path / "out"))
+    path = _hf_dir(tmp_path, ref.xlm_roberta_config().to_dict(), None)
+    with pytest.raises(FileNotFoundError, match="model.safetensors"):
+        convert_checkpoint("hf", path, str(tmp_path / "out"))
+
+
+def test_hf_unexpected_weights_are_named(tmp_path):
+    model = transformers.XLMRobertaForMaskedLM(ref.xlm_roberta_config())
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    state["classifier.dense.weight"] = np.zeros((2, 2), "float32")
+    path = _hf_dir(tmp_path, model.config.to_dict(), state)
+    with pytest.raises(ValueError, match="classifier.dense.weight"):
+        convert_checkpoint("hf", path, str(tmp_path / "out"))
+
+
+def test_hf_missing_weight_is_named(tmp_path):
+    model = transformers.XLMRobertaModel(ref.xlm_roberta_config())
+    state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    del state["encoder.layer.1.output.dense.bias"]
+    path = _hf_dir(tmp_path, model.config.to_dict(), state)
+    with pytest.raises(ValueError, match="layers.1.output.bias"):
+        convert_checkpoint("hf", path, str(tmp_path / "out"))
+
+
+def test_hf_shape_mismatch_is_named(tmp_path):
+    model = transformers.XLMRobertaModel(ref.xlm_roberta_config())
+    config = model.config.to_dict()
+    config["intermediate_size"] = 64
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    path = _hf_dir(tmp_path, config, state)
+    with pytest.raises(ValueError, match="shape mismatch.*intermediate"):
+        convert_checkpoint("hf", path, str(tmp_path / "out"))
+
+
+def test_hf_unsupported_options(tmp_path):
+    model = transformers.XLMRobertaModel(ref.xlm_roberta_config())
+    config = {**model.config.to_dict(), "position_embedding_type": "relative_key"}
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match="relative_key"):
+        convert_checkpoint("hf", _hf_dir(tmp_path, config, state), str(tmp_path / "out"))
+
+
+def test_pickles_with_code_are_refused(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    torch.save({"model": {}, "args": Evil()}, tmp_path / "model.pt")
+    with pytest.raises(ValueError, match="weights_only=True"):
+        convert_checkpoint("fairseq", str(tmp_path / "model.pt"), str(tmp_path / "out"))
+
+
+def test_not_a_fairseq_or_xlm_checkpoint(tmp_path):
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "model.pt")
+    with pytest.raises(ValueError, match="not a fairseq checkpoint"):
+        convert_checkpoint("fairseq", str(tmp_path), str(tmp_path / "out"))
+    with pytest.raises(ValueError, match="missing \\['model', 'params', 'dico_word2id'\\]"):
+        convert_checkpoint("xlm", str(tmp_path / "model.pt"), str(tmp_path / "out"))
+    with pytest.raises(FileNotFoundError, match="model.pt"):
+        convert_checkpoint("fairseq", str(tmp_path / "nowhere"), str(tmp_path / "out"))
