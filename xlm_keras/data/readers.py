@@ -1,0 +1,165 @@
+"""Corpus readers that validate every line: malformed lines are counted per
+file and skipped, good lines are never dropped."""
+
+import collections
+import gzip
+
+from absl import logging
+
+DEFAULT_MAX_LINE_CHARS = 20_000
+
+
+class CorpusStats:
+    """Per-file counts of kept and skipped lines, by reason.
+
+    Reasons: `bad_utf8`, `empty`, `too_long`, `control_chars` (NUL and other
+    C0 controls except tab), `wrong_columns`, `empty_side`.
+    """
+
+    def __init__(self):
+        self.counts = collections.defaultdict(collections.Counter)
+
+    def add(self, path, reason):
+        self.counts[str(path)][reason] += 1
+
+    def kept(self, path=None):
+        return sum(c["kept"] for p, c in self.counts.items() if path in (None, p))
+
+    def skipped(self, path=None):
+        return sum(
+            n for p, c in self.counts.items() if path in (None, p)
+            for reason, n in c.items() if reason != "kept"
+        )
+
+    def report(self):
+        """One line per file: `path: kept N, skipped M (reason n, ...)`."""
+        lines = []
+        for path, counts in sorted(self.counts.items()):
+            reasons = ", ".join(
+                f"{reason} {n}" for reason, n in sorted(counts.items()) if reason != "kept"
+            )
+            lines.append(
+                f"{path}: kept {counts['kept']}, skipped {self.skipped(path)}"
+                + (f" ({reasons})" if reasons else "")
+            )
+        return "\n".join(lines)
+
+
+_CONTROL = {chr(c) for c in range(32) if chr(c) != "\t"} | {"\x7f"}
+
+
+def _open(path):
+    return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
+
+
+def _decoded_lines(path, stats, max_line_chars):
+    """Yield (line_number, text) for lines that decode and are sane."""
+    with _open(path) as f:
+        for number, raw in enumerate(f):
+            raw = raw.rstrip(b"\r\n")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                stats.add(path, "bad_utf8")
+                continue
+            if len(text) > max_line_chars:
+                stats.add(path, "too_long")
+                continue
+            if any(ch in _CONTROL for ch in text):
+                stats.add(path, "control_chars")
+                continue
+            yield number, text
+
+
+def _log(path, stats):
+    logging.info("read %s: kept %d, skipped %d", path, stats.kept(str(path)),
+                 stats.skipped(str(path)))
+
+
+def _in_shard(number, shard):
+    return shard is None or number % shard[1] == shard[0]
+
+
+def read_text(path, stats, shard=None, max_line_chars=DEFAULT_MAX_LINE_CHARS):
+    """Sentences of a text file (one per line, `.gz` allowed).
+
+    Args:
+        path: file path.
+        stats: `CorpusStats` updated as lines are read.
+        shard: `(index, count)`: keep raw line numbers `n % count == index`,
+            so shards are disjoint and together complete.
+        max_line_chars: longer lines are skipped as `too_long`.
+
+    Yields: str, stripped, non-empty.
+    """
+    for number, text in _decoded_lines(path, stats, max_line_chars):
+        if not _in_shard(number, shard):
+            continue
+        text = text.strip()
+        if not text:
+            stats.add(path, "empty")
+            continue
+        stats.add(path, "kept")
+        yield text
+    _log(path, stats)
+
+
+def read_tsv_pairs(path, stats, shard=None, max_line_chars=DEFAULT_MAX_LINE_CHARS):
+    """Translation pairs of a two-column TSV file (`source<TAB>target`).
+
+    Yields: (source, target) str pairs, both sides non-empty.
+    """
+    for number, text in _decoded_lines(path, stats, max_line_chars):
+        if not _in_shard(number, shard):
+            continue
+        columns = text.split("\t")
+        if len(columns) != 2:
+            stats.add(path, "wrong_columns")
+            continue
+        source, target = (c.strip() for c in columns)
+        if not source or not target:
+            stats.add(path, "empty_side")
+            continue
+        stats.add(path, "kept")
+        yield source, target
+    _log(path, stats)
+
+
+def read_parallel_files(source_path, target_path, stats, shard=None,
+                        max_line_chars=DEFAULT_MAX_LINE_CHARS):
+    """Translation pairs from two line-aligned files.
+
+    A line that is malformed on either side skips the pair (counted under
+    the pair's `source|target` name). Files of different lengths are an
+    error: the alignment would be wrong.
+
+    Yields: (source, target) str pairs.
+    """
+    name = f"{source_path}|{target_path}"
+    number = -1
+    with _open(source_path) as src, _open(target_path) as tgt:
+        for number, (raw_source, raw_target) in enumerate(zip(src, tgt)):
+            if not _in_shard(number, shard):
+                continue
+            try:
+                pair = [raw.rstrip(b"\r\n").decode("utf-8").strip()
+                        for raw in (raw_source, raw_target)]
+            except UnicodeDecodeError:
+                stats.add(name, "bad_utf8")
+                continue
+            if any(len(side) > max_line_chars for side in pair):
+                stats.add(name, "too_long")
+            elif any(ch in _CONTROL for side in pair for ch in side):
+                stats.add(name, "control_chars")
+            elif not all(pair):
+                stats.add(name, "empty_side")
+            else:
+                stats.add(name, "kept")
+                yield tuple(pair)
+        leftover = next(src, None), next(tgt, None)
+    _log(name, stats)
+    if leftover != (None, None):
+        raise ValueError(
+            f"{source_path} and {target_path} have different numbers of lines "
+            f"(stopped after {number + 1}); parallel files must be line-aligned."
+        )

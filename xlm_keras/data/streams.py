@@ -1,0 +1,88 @@
+"""tf.data building blocks: text sources sharded per worker, and XLM's
+fixed-length token streams for MLM/CLM."""
+
+import tensorflow as tf
+
+from xlm_keras.data import readers
+
+
+def shard_of(input_context):
+    """`(index, count)` of this input pipeline, or None for a single one.
+
+    Args:
+        input_context: `tf.distribute.InputContext` or None.
+    """
+    if input_context is None or input_context.num_input_pipelines == 1:
+        return None
+    return input_context.input_pipeline_id, input_context.num_input_pipelines
+
+
+def text_dataset(paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LINE_CHARS):
+    """Validated sentences of text files as a dataset of tf.string scalars.
+
+    Args:
+        paths: list of text files (one sentence per line, `.gz` allowed).
+        stats: `readers.CorpusStats`, updated while the dataset is iterated.
+        shard: `(index, count)` line shard (see `shard_of`).
+    """
+    paths = [str(p) for p in paths]
+
+    def generate():
+        for path in paths:
+            yield from readers.read_text(path, stats, shard, max_line_chars)
+
+    return tf.data.Dataset.from_generator(
+        generate, output_signature=tf.TensorSpec((), tf.string)
+    )
+
+
+def pair_dataset(paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LINE_CHARS):
+    """Validated translation pairs as a dataset of `(source, target)` strings.
+
+    Args:
+        paths: list of two-column TSV files, or of `(source_file,
+            target_file)` tuples of line-aligned files.
+    """
+    def generate():
+        for path in paths:
+            if isinstance(path, (tuple, list)):
+                yield from readers.read_parallel_files(
+                    str(path[0]), str(path[1]), stats, shard, max_line_chars)
+            else:
+                yield from readers.read_tsv_pairs(str(path), stats, shard, max_line_chars)
+
+    spec = tf.TensorSpec((), tf.string)
+    return tf.data.Dataset.from_generator(generate, output_signature=(spec, spec))
+
+
+def token_windows(token_ids, window, separator_id, lines_per_chunk=256):
+    """XLM's bptt stream: sentences joined by `separator_id`, cut into windows.
+
+    Every sentence is followed by the separator (`</s>` in XLM), the result
+    is one long stream, and the stream is cut into consecutive windows of
+    `window` tokens; the tail shorter than a window waits for the next
+    sentences (and is dropped at the very end of a finite dataset).
+
+    Args:
+        token_ids: dataset of int32 [None] piece ids, one sentence each.
+        window: tokens per output element.
+        separator_id: id appended after every sentence.
+        lines_per_chunk: sentences concatenated per step (speed only).
+
+    Returns: dataset of int32 [window].
+    """
+    def join(ragged):
+        separators = tf.fill([ragged.nrows(), 1], tf.constant(separator_id, tf.int32))
+        return tf.concat([tf.cast(ragged, tf.int32), separators], axis=1).flat_values
+
+    def cut(carry, tokens):
+        stream = tf.concat([carry, tokens], axis=0)
+        full = tf.shape(stream)[0] // window * window
+        return stream[full:], tf.reshape(stream[:full], [-1, window])
+
+    return (
+        token_ids.ragged_batch(lines_per_chunk)
+        .map(join)
+        .scan(tf.zeros([0], tf.int32), cut)
+        .unbatch()
+    )
