@@ -17,8 +17,8 @@ from xlm_keras.data import token_windows
 
 def test_token_windows_is_xlm_stream():
     sentences = tf.ragged.constant([[1, 2, 3], [4, 5], [6, 7, 8, 9], [10]], tf.int32)
-    ds = tf.data.Dataset.from_tensor_slices(sentences)
-    windows = [w.numpy().tolist() for w in token_windows(ds, 4, 0, lines_per_chunk=3)]
+    ds = tf.data.Dataset.from_tensor_slices(sentences).ragged_batch(3)
+    windows = [w.numpy().tolist() for w in token_windows(ds, 4, 0)]
     assert windows == [[1, 2, 3, 0], [4, 5, 0, 6], [7, 8, 9, 0]]
 
 
