@@ -1,0 +1,112 @@
+"""One distributed optimisation step for the LM tasks (custom loop, the TF
+Model Garden / Orbit way: `strategy.run` inside a `tf.function`).
+
+A batch is a dict:
+    x: the task's inputs (see `XLMMaskedLM` / `XLMCausalLM`).
+    labels: int32 [batch, targets]; sample_weight: float32 [batch, targets]
+        (0 where there is no target); language: int32 [batch], the language
+        index of each example for per-language metrics.
+
+Loss = sum of target cross-entropies over all replicas and micro-batches /
+sum of target weights over the same: identical on one device and on N
+replicas with the same global batch.
+"""
+
+import keras
+import tensorflow as tf
+
+
+class TrainStep:
+    """Builds the compiled multi-step training function.
+
+    Args:
+        strategy: the `tf.distribute.Strategy` the model was built under.
+        model: an `XLMMaskedLM` or `XLMCausalLM`.
+        optimizer: a Keras optimizer (`LossScaleOptimizer` for float16).
+        num_languages: size of the per-language metric vectors.
+        clip_norm: global gradient-norm clip (after summing replicas); 0: none.
+        accumulation_steps: micro-batches per optimizer step.
+        jit_compile: compile the forward/backward pass with XLA.
+    """
+
+    def __init__(self, strategy, model, optimizer, num_languages, clip_norm=1.0,
+                 accumulation_steps=1, jit_compile=False):
+        self.strategy = strategy
+        self.model = model
+        self.optimizer = optimizer
+        self.num_languages = num_languages
+        self.clip_norm = clip_norm
+        self.accumulation_steps = accumulation_steps
+        # Slot variables must exist before the first distributed step.
+        with strategy.scope():
+            optimizer.build(model.trainable_variables)
+        self._gradients = tf.function(self._local_gradients, jit_compile=jit_compile)
+        self.run = tf.function(self._run)
+
+    def _loss_scale(self):
+        if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
+            return tf.cast(self.optimizer.dynamic_scale, tf.float32)
+        return tf.constant(1.0)
+
+    def _local_gradients(self, batch):
+        """Gradients of this replica's summed target loss, and metric sums."""
+        labels = batch["labels"]
+        weights = tf.cast(batch["sample_weight"], tf.float32)
+        with tf.GradientTape() as tape:
+            logits = self.model(batch["x"], training=True)
+            losses = keras.losses.sparse_categorical_crossentropy(
+                labels, tf.cast(logits, tf.float32), from_logits=True)
+            loss_sum = tf.reduce_sum(losses * weights)
+            scaled = loss_sum * self._loss_scale()
+        grads = tape.gradient(scaled, self.model.trainable_variables)
+        correct = tf.cast(tf.argmax(logits, -1, output_type=tf.int32) == labels, tf.float32)
+        language = batch["language"]
+        metrics = {
+            "loss_sum": tf.math.unsorted_segment_sum(
+                tf.reduce_sum(losses * weights, 1), language, self.num_languages),
+            "correct": tf.math.unsorted_segment_sum(
+                tf.reduce_sum(correct * weights, 1), language, self.num_languages),
+            "targets": tf.math.unsorted_segment_sum(
+                tf.reduce_sum(weights, 1), language, self.num_languages),
+            "tokens": tf.reduce_sum(tf.cast(batch["x"]["padding_mask"], tf.float32)),
+        }
+        return grads, metrics
+
+    def _replica_step(self, batches):
+        grads, metrics = self._gradients(batches[0])
+        for batch in batches[1:]:
+            more_grads, more = self._gradients(batch)
+            grads = [g + h for g, h in zip(grads, more_grads)]
+            metrics = {k: metrics[k] + more[k] for k in metrics}
+        context = tf.distribute.get_replica_context()
+        grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+        total_weight = context.all_reduce(
+            tf.distribute.ReduceOp.SUM, tf.reduce_sum(metrics["targets"]))
+        scale = self._loss_scale()
+        grads = [g / (tf.maximum(total_weight, 1.0) * scale) for g in grads]
+        if self.clip_norm:
+            grads, _ = tf.clip_by_global_norm(grads, self.clip_norm)
+        # The optimizer sums gradients over replicas again: hand each replica
+        # its share (and re-apply the loss scale the optimizer removes).
+        replicas = float(self.strategy.num_replicas_in_sync)
+        self.optimizer.apply([g * scale / replicas for g in grads],
+                             self.model.trainable_variables)
+        return metrics
+
+    def _run(self, iterator, num_steps):
+        """Run `num_steps` optimizer steps; returns metric sums over them."""
+        totals = {
+            "loss_sum": tf.zeros([self.num_languages]),
+            "correct": tf.zeros([self.num_languages]),
+            "targets": tf.zeros([self.num_languages]),
+            "tokens": tf.constant(0.0),
+        }
+        for _ in tf.range(num_steps):
+            batches = [next(iterator) for _ in range(self.accumulation_steps)]
+            per_replica = self.strategy.run(self._replica_step, args=(batches,))
+            totals = {
+                key: totals[key] + self.strategy.reduce(
+                    tf.distribute.ReduceOp.SUM, per_replica[key], axis=None)
+                for key in totals
+            }
+        return totals
