@@ -1,0 +1,189 @@
+"""Training and evaluation batches for MLM, TLM and CLM, from a corpus
+directory, as functions of `tf.distribute.InputContext`.
+
+Every batch is a dict (the trainer's contract):
+    x: model inputs; labels: int32 [batch, targets];
+    sample_weight: float32 [batch, targets]; language: int32 [batch].
+"""
+
+import os
+
+import tensorflow as tf
+
+from xlm_keras.data import corpus
+from xlm_keras.data.readers import CorpusStats
+from xlm_keras.data.sampling import language_sampling_probabilities
+from xlm_keras.data.sampling import sample_languages
+from xlm_keras.data.streams import pair_dataset
+from xlm_keras.data.streams import shard_of
+from xlm_keras.data.streams import text_dataset
+from xlm_keras.data.streams import token_windows
+from xlm_keras.text.masking import mask_tokens
+from xlm_keras.text.packing import pack_pair
+
+LINES_PER_CHUNK = 128
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+class PipelineSpec:
+    """What every pipeline needs to know.
+
+    Args:
+        tokenizer: `XLMTokenizer` (its languages define language ids).
+        sequence_length: tokens per example.
+        batch_size: examples per replica per micro-batch.
+        mask_rate: share of tokens that become MLM/TLM targets.
+        use_language_ids: feed `language_ids` (models with language embeddings).
+        token_weights: optional float32 [vocab] target-sampling weights.
+        seed: data order and masking seed.
+    """
+
+    def __init__(self, tokenizer, sequence_length, batch_size, mask_rate=0.15,
+                 use_language_ids=True, token_weights=None, seed=0):
+        self.tokenizer = tokenizer
+        self.sequence_length = sequence_length
+        self.batch_size = batch_size
+        self.mask_rate = mask_rate
+        self.use_language_ids = use_language_ids
+        self.token_weights = token_weights
+        self.seed = seed
+        self.stats = CorpusStats()
+
+    def language_index(self, code):
+        return self.tokenizer.language_id(code)
+
+
+def _file_shares(files):
+    """Bytes per language: the corpus proportions p_i for language sampling."""
+    return {key: sum(os.path.getsize(p) for p in paths) for key, paths in files.items()}
+
+
+def _finish(spec, examples, masked, skip):
+    """Batch, mask (seeded by batch index), drop unused inputs, prefetch."""
+    batches = examples.batch(spec.batch_size, drop_remainder=True)
+    if masked:
+        tokenizer = spec.tokenizer
+
+        def mask(index, batch):
+            language = batch.pop("language")
+            x, labels, weights = mask_tokens(
+                batch, mask_id=tokenizer.mask_token_id,
+                vocabulary_size=tokenizer.vocabulary_size(),
+                special_ids=tokenizer.special_token_ids, mask_rate=spec.mask_rate,
+                token_weights=spec.token_weights,
+                seed=tf.stack([tf.cast(spec.seed, tf.int64), index]))
+            return {"x": x, "labels": labels, "sample_weight": weights, "language": language}
+
+        batches = batches.enumerate().map(mask, num_parallel_calls=AUTOTUNE)
+
+    def drop_unused(batch):
+        if not spec.use_language_ids:
+            batch["x"].pop("language_ids", None)
+        return batch
+
+    return batches.skip(skip).map(drop_unused).prefetch(AUTOTUNE)
+
+
+def _stream_examples(spec, files, alpha, shard, window, to_example):
+    """Language-sampled XLM streams (windows of `window` tokens)."""
+    tokenizer = spec.tokenizer
+    per_language = {}
+    for code, paths in files.items():
+        language = spec.language_index(code)
+        windows = token_windows(
+            text_dataset(paths, spec.stats, shard).batch(LINES_PER_CHUNK).map(
+                tokenizer.tokenize, num_parallel_calls=AUTOTUNE),
+            window, tokenizer.end_token_id)
+        per_language[code] = windows.map(
+            lambda w, language=language: to_example(w, language))
+    probabilities = language_sampling_probabilities(_file_shares(files), alpha)
+    return sample_languages(per_language, probabilities, seed=spec.seed)
+
+
+def mlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
+                split="train"):
+    """MLM on monolingual XLM streams: `</s>`-separated sentences cut into
+    windows of `sequence_length`, languages sampled with exponent `alpha`."""
+    files = _select(corpus.monolingual_files(corpus_dir, split), languages)
+    length = spec.sequence_length
+
+    def example(window, language):
+        return {
+            "token_ids": window,
+            "padding_mask": tf.ones([length], tf.int32),
+            "position_ids": tf.range(length, dtype=tf.int32),
+            "language_ids": tf.fill([length], tf.cast(language, tf.int32)),
+            "language": tf.constant(language, tf.int32),
+        }
+
+    examples = _stream_examples(spec, files, alpha, shard_of(input_context), length, example)
+    return _finish(spec, examples, masked=True, skip=skip)
+
+
+def clm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
+                split="train"):
+    """CLM on XLM streams: predict token t+1 from tokens <= t."""
+    files = _select(corpus.monolingual_files(corpus_dir, split), languages)
+    length = spec.sequence_length
+
+    def example(window, language):
+        return {
+            "x": {
+                "token_ids": window[:-1],
+                "padding_mask": tf.ones([length], tf.int32),
+                "language_ids": tf.fill([length], tf.cast(language, tf.int32)),
+            },
+            "labels": window[1:],
+            "sample_weight": tf.ones([length], tf.float32),
+            "language": tf.constant(language, tf.int32),
+        }
+
+    examples = _stream_examples(
+        spec, files, alpha, shard_of(input_context), length + 1, example)
+    return _finish(spec, examples, masked=False, skip=skip)
+
+
+def tlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
+                split="train"):
+    """TLM on translation pairs: `</s> a </s></s> b </s>` with each token's
+    own language id and positions restarting at the second sentence.
+    Metrics are reported under the non-English language of the pair."""
+    files = _select(corpus.parallel_files(corpus_dir, split), languages, pairs=True)
+    tokenizer = spec.tokenizer
+    shard = shard_of(input_context)
+    per_pair = {}
+    for (first, second), paths in files.items():
+        ids = (spec.language_index(first), spec.language_index(second))
+
+        def pack(sources, targets, ids=ids):
+            packed = pack_pair(
+                tokenizer.tokenize(sources), tokenizer.tokenize(targets),
+                spec.sequence_length, start_id=tokenizer.end_token_id,
+                end_id=tokenizer.end_token_id, pad_id=tokenizer.pad_token_id,
+                first_language_id=ids[0], second_language_id=ids[1],
+                reset_positions=True)
+            packed["language"] = tf.fill([tf.shape(sources)[0]], ids[1])
+            return packed
+
+        per_pair[(first, second)] = pair_dataset(paths, spec.stats, shard).batch(
+            LINES_PER_CHUNK).map(pack, num_parallel_calls=AUTOTUNE).unbatch()
+    keys = sorted(per_pair)
+    named = {f"{a}-{b}": per_pair[(a, b)] for a, b in keys}
+    probabilities = language_sampling_probabilities(
+        {f"{a}-{b}": n for (a, b), n in _file_shares(files).items()}, alpha)
+    examples = sample_languages(named, probabilities, seed=spec.seed)
+    return _finish(spec, examples, masked=True, skip=skip)
+
+
+def _select(files, languages, pairs=False):
+    """Keep the requested languages (all when `languages` is empty)."""
+    if not languages:
+        return files
+    wanted = set(languages)
+    kept = {key: paths for key, paths in files.items()
+            if (set(key) <= wanted if pairs else key in wanted)}
+    if not kept:
+        raise ValueError(
+            f"None of the languages {sorted(wanted)} is in the corpus, which "
+            f"has {sorted(files)}. Fix data.languages.")
+    return kept

@@ -1,0 +1,99 @@
+"""Wire config, corpus, tokenizer, model and data into the training loop."""
+
+import os
+
+import keras
+from absl import logging
+
+from xlm_keras.data import corpus
+from xlm_keras.data import pipelines
+from xlm_keras.models import XLMBackbone
+from xlm_keras.models import XLMCausalLM
+from xlm_keras.models import XLMMaskedLM
+from xlm_keras.models import presets
+from xlm_keras.text import XLMTokenizer
+from xlm_keras.text import train_tokenizer
+from xlm_keras.training.checkpoints import is_chief
+from xlm_keras.training.strategy import create_strategy
+from xlm_keras.training.trainer import train
+
+PIPELINES = {"mlm": pipelines.mlm_dataset, "tlm": pipelines.tlm_dataset,
+             "clm": pipelines.clm_dataset}
+
+
+def corpus_languages(config, corpus_dir):
+    """Language codes to train on, sorted (their index is the language id)."""
+    available = sorted(corpus.monolingual_files(corpus_dir, "train"))
+    if not config.data.languages:
+        return available
+    wanted = [code.strip() for code in config.data.languages.split(",") if code.strip()]
+    unknown = sorted(set(wanted) - set(available))
+    if unknown:
+        raise ValueError(
+            f"data.languages has {unknown}, which {corpus_dir} lacks; it has {available}.")
+    return sorted(wanted)
+
+
+def load_or_train_tokenizer(config, corpus_dir, languages, workdir, chief):
+    """The configured tokenizer, the run's own, or one trained now."""
+    if config.data.tokenizer:
+        return XLMTokenizer.from_preset(config.data.tokenizer)
+    directory = os.path.join(workdir, "tokenizer" if chief else "scratch/tokenizer")
+    if os.path.exists(os.path.join(directory, "tokenizer.json")):
+        return XLMTokenizer.from_preset(directory)
+    files = corpus.monolingual_files(corpus_dir, "train")
+    return train_tokenizer(
+        {code: files[code] for code in languages}, directory,
+        vocabulary_size=config.data.vocabulary_size, languages=languages,
+        seed=config.data.seed)
+
+
+def build_task(config, tokenizer, num_languages):
+    """The LM task for the config's preset, sized to the tokenizer."""
+    causal = config.objectives.clm.weight > 0
+    backbone_config = dict(
+        presets.backbone_config(config.model.preset, load_weights=False),
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_languages=num_languages,
+        use_language_embedding=config.model.use_language_embedding,
+        dropout=config.model.dropout,
+        causal=causal,
+    )
+    backbone = XLMBackbone(**backbone_config)
+    if causal:
+        return XLMCausalLM(backbone, compile=False)
+    return XLMMaskedLM(backbone, lm_head=presets.lm_head(config.model.preset), compile=False)
+
+
+def run(config, workdir, strategy_name="auto", tpu=None):
+    """Pretrain as configured; returns the trained task."""
+    strategy = create_strategy(strategy_name, tpu)
+    chief = is_chief(strategy)
+    keras.utils.set_random_seed(config.train.seed)
+    corpus_dir = os.path.expanduser(config.data.corpus_dir) or corpus.SAMPLE_CORPUS_DIR
+    languages = corpus_languages(config, corpus_dir)
+    tokenizer = load_or_train_tokenizer(config, corpus_dir, languages, workdir, chief)
+    max_length = presets.backbone_config(config.model.preset, False)["max_sequence_length"]
+    if config.data.sequence_length > max_length:
+        raise ValueError(
+            f"data.sequence_length={config.data.sequence_length} exceeds the "
+            f"{config.model.preset} maximum of {max_length}.")
+    spec = pipelines.PipelineSpec(
+        tokenizer, config.data.sequence_length, config.data.batch_size,
+        config.data.mask_rate, config.model.use_language_embedding,
+        seed=config.data.seed)
+    dataset_fns = {
+        name: (lambda context, skip, name=name: PIPELINES[name](
+            spec, corpus_dir, languages, config.objectives[name].alpha, context, skip))
+        for name in PIPELINES if config.objectives[name].weight > 0
+    }
+
+    def save(model, directory):
+        model.save_to_preset(directory)
+        tokenizer.save_to_preset(directory)
+
+    model = train(config, workdir, strategy,
+                  lambda: build_task(config, tokenizer, len(languages)),
+                  dataset_fns, languages, save_fn=save)
+    logging.info("Corpus lines read:\n%s", spec.stats.report())
+    return model

@@ -1,0 +1,140 @@
+"""The pretraining loop: objectives mixed by weight, checkpoints and resume,
+TensorBoard scalars, a progress bar, and a preset at the end."""
+
+import math
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from xlm_keras.training.checkpoints import CheckpointSaver
+from xlm_keras.training.checkpoints import is_chief
+from xlm_keras.training.optimizer import create_optimizer
+from xlm_keras.training.train_step import TrainStep
+
+
+def objective_schedule(weights, num_chunks):
+    """Which objective each chunk of `steps_per_execution` steps trains.
+
+    Smooth weighted round robin: with `{"mlm": 1, "tlm": 1}` the chunks
+    alternate MLM, TLM, MLM, ... (XLM's alternation); with weights 2:1 the
+    pattern is MLM, TLM, MLM, MLM, TLM, MLM, ...
+
+    Returns: list of objective names, one per chunk.
+    """
+    names = sorted(name for name, weight in weights.items() if weight > 0)
+    total = sum(weights[name] for name in names)
+    credit = {name: 0.0 for name in names}
+    schedule = []
+    for _ in range(num_chunks):
+        for name in names:
+            credit[name] += weights[name]
+        chosen = max(names, key=lambda name: credit[name])
+        credit[chosen] -= total
+        schedule.append(chosen)
+    return schedule
+
+
+def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save_fn=None):
+    """Train until `config.train.num_steps`, resuming from the last checkpoint.
+
+    Args:
+        config: the experiment ConfigDict (`train` and `optimizer` sections).
+        workdir: directory for checkpoints, TensorBoard logs and the preset.
+        strategy: `tf.distribute.Strategy`.
+        model_fn: builds the task (`XLMMaskedLM` / `XLMCausalLM`), called in
+            the strategy scope.
+        dataset_fns: objective -> `fn(input_context, skip_batches)` returning
+            a per-replica batched `tf.data.Dataset` of training batches (see
+            `train_step`), already `skip_batches` into its stream.
+        language_names: language codes for per-language metrics.
+        save_fn: `fn(model, directory)` writing the final preset (chief only);
+            default `model.save_to_preset`.
+
+    Returns: the trained model.
+    """
+    train_config, opt_config = config.train, config.optimizer
+    total_steps = train_config.num_steps
+    chunk = train_config.steps_per_execution
+    if train_config.mixed_precision:
+        keras.mixed_precision.set_global_policy(train_config.mixed_precision)
+    with strategy.scope():
+        model = model_fn()
+        optimizer = create_optimizer(
+            opt_config.learning_rate, opt_config.warmup_steps, total_steps,
+            opt_config.decay, opt_config.weight_decay, opt_config.beta_1,
+            opt_config.beta_2, opt_config.epsilon)
+        if train_config.mixed_precision == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        step_fn = TrainStep(
+            strategy, model, optimizer, len(language_names), opt_config.clip_norm,
+            opt_config.accumulation_steps, train_config.jit_compile)
+        saver = CheckpointSaver(strategy, workdir, train_config.keep_checkpoints,
+                                model=model, optimizer=optimizer)
+    restored = saver.restore_latest()
+    step = int(optimizer.iterations.numpy())
+    if restored:
+        logging.info("Resumed from %s at step %d", restored, step)
+    if step % chunk:
+        raise ValueError(
+            f"Checkpoint step {step} is not a multiple of train.steps_per_execution="
+            f"{chunk}; resume with the steps_per_execution the run started with.")
+
+    schedule = objective_schedule(
+        {name: config.objectives[name].weight for name in dataset_fns},
+        math.ceil(total_steps / chunk))
+    done = {name: schedule[: step // chunk].count(name) * chunk for name in dataset_fns}
+    iterators = {
+        name: iter(strategy.distribute_datasets_from_function(
+            lambda context, fn=fn, skip=done[name] * opt_config.accumulation_steps:
+            fn(context, skip)))
+        for name, fn in dataset_fns.items()
+    }
+    chief = is_chief(strategy)
+    writer = (tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
+              if chief else tf.summary.create_noop_writer())
+    progress = keras.utils.Progbar(total_steps, verbose=1 if chief else 0,
+                                   stateful_metrics=["loss", "accuracy", "tokens/s"])
+    progress.update(step)
+    while step < total_steps:
+        name = schedule[step // chunk]
+        num = min(chunk, total_steps - step)
+        start = time.perf_counter()
+        totals = {k: v.numpy() for k, v in step_fn.run(iterators[name], tf.constant(num)).items()}
+        seconds = time.perf_counter() - start
+        step += num
+        scalars = _scalars(name, totals, language_names, seconds)
+        scalars["learning_rate"] = float(optimizer.learning_rate.numpy()) if hasattr(
+            optimizer.learning_rate, "numpy") else float(optimizer.learning_rate)
+        with writer.as_default(step=step):
+            for tag, value in scalars.items():
+                tf.summary.scalar(tag, value)
+        progress.update(step, [("loss", scalars[f"{name}/loss"]),
+                               ("accuracy", scalars[f"{name}/accuracy"]),
+                               ("tokens/s", scalars["tokens_per_second"])])
+        if step % train_config.checkpoint_every == 0 or step == total_steps:
+            saver.save(step)
+    writer.flush()
+    if chief:
+        preset_dir = os.path.join(workdir, "preset")
+        (save_fn or (lambda m, d: m.save_to_preset(d)))(model, preset_dir)
+        logging.info("Wrote preset %s", preset_dir)
+    return model
+
+
+def _scalars(objective, totals, language_names, seconds):
+    targets = totals["targets"]
+    scalars = {
+        f"{objective}/loss": float(totals["loss_sum"].sum() / max(targets.sum(), 1.0)),
+        f"{objective}/accuracy": float(totals["correct"].sum() / max(targets.sum(), 1.0)),
+        "tokens_per_second": float(totals["tokens"] / max(seconds, 1e-9)),
+    }
+    for index, language in enumerate(language_names):
+        if targets[index] > 0:
+            mean_loss = totals["loss_sum"][index] / targets[index]
+            scalars[f"{objective}/accuracy/{language}"] = float(totals["correct"][index] / targets[index])
+            scalars[f"{objective}/perplexity/{language}"] = float(np.exp(min(mean_loss, 50.0)))
+    return scalars
