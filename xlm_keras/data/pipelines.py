@@ -53,14 +53,23 @@ class PipelineSpec:
         return self.tokenizer.language_id(code)
 
 
-def _file_shares(files):
-    """Bytes per language: the corpus proportions p_i for language sampling."""
-    return {key: sum(os.path.getsize(p) for p in paths) for key, paths in files.items()}
+def _mix(datasets, files, alpha, spec, evaluation):
+    """Training: sample sources forever at q ∝ p^alpha. Evaluation: each
+    source once, in order."""
+    if evaluation:
+        names = sorted(datasets)
+        mixed = datasets[names[0]]
+        for name in names[1:]:
+            mixed = mixed.concatenate(datasets[name])
+        return mixed
+    probabilities = language_sampling_probabilities(
+        {name: sum(os.path.getsize(p) for p in files[name]) for name in files}, alpha)
+    return sample_languages(datasets, probabilities, seed=spec.seed)
 
 
-def _finish(spec, examples, masked, skip):
+def _finish(spec, examples, masked, skip, evaluation=False):
     """Batch, mask (seeded by batch index), drop unused inputs, prefetch."""
-    batches = examples.batch(spec.batch_size, drop_remainder=True)
+    batches = examples.batch(spec.batch_size, drop_remainder=not evaluation)
     if masked:
         tokenizer = spec.tokenizer
 
@@ -84,8 +93,9 @@ def _finish(spec, examples, masked, skip):
     return batches.skip(skip).map(drop_unused).prefetch(AUTOTUNE)
 
 
-def _stream_examples(spec, files, alpha, shard, window, to_example):
-    """Language-sampled XLM streams (windows of `window` tokens)."""
+def _stream_examples(spec, files, alpha, shard, window, to_example, evaluation):
+    """Language-mixed XLM streams (windows of `window` tokens). Language
+    shares p_i are measured in bytes of text."""
     tokenizer = spec.tokenizer
     per_language = {}
     for code, paths in files.items():
@@ -96,12 +106,11 @@ def _stream_examples(spec, files, alpha, shard, window, to_example):
             window, tokenizer.end_token_id)
         per_language[code] = windows.map(
             lambda w, language=language: to_example(w, language))
-    probabilities = language_sampling_probabilities(_file_shares(files), alpha)
-    return sample_languages(per_language, probabilities, seed=spec.seed)
+    return _mix(per_language, files, alpha, spec, evaluation)
 
 
 def mlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
-                split="train"):
+                split="train", evaluation=False):
     """MLM on monolingual XLM streams: `</s>`-separated sentences cut into
     windows of `sequence_length`, languages sampled with exponent `alpha`."""
     files = _select(corpus.monolingual_files(corpus_dir, split), languages)
@@ -116,12 +125,13 @@ def mlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
             "language": tf.constant(language, tf.int32),
         }
 
-    examples = _stream_examples(spec, files, alpha, shard_of(input_context), length, example)
-    return _finish(spec, examples, masked=True, skip=skip)
+    examples = _stream_examples(
+        spec, files, alpha, shard_of(input_context), length, example, evaluation)
+    return _finish(spec, examples, masked=True, skip=skip, evaluation=evaluation)
 
 
 def clm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
-                split="train"):
+                split="train", evaluation=False):
     """CLM on XLM streams: predict token t+1 from tokens <= t."""
     files = _select(corpus.monolingual_files(corpus_dir, split), languages)
     length = spec.sequence_length
@@ -139,15 +149,15 @@ def clm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
         }
 
     examples = _stream_examples(
-        spec, files, alpha, shard_of(input_context), length + 1, example)
-    return _finish(spec, examples, masked=False, skip=skip)
+        spec, files, alpha, shard_of(input_context), length + 1, example, evaluation)
+    return _finish(spec, examples, masked=False, skip=skip, evaluation=evaluation)
 
 
 def tlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
-                split="train"):
+                split="train", evaluation=False):
     """TLM on translation pairs: `</s> a </s></s> b </s>` with each token's
     own language id and positions restarting at the second sentence.
-    Metrics are reported under the non-English language of the pair."""
+    Metrics are reported under the second language of the pair."""
     files = _select(corpus.parallel_files(corpus_dir, split), languages, pairs=True)
     tokenizer = spec.tokenizer
     shard = shard_of(input_context)
@@ -167,12 +177,8 @@ def tlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
 
         per_pair[(first, second)] = pair_dataset(paths, spec.stats, shard).batch(
             LINES_PER_CHUNK).map(pack, num_parallel_calls=AUTOTUNE).unbatch()
-    keys = sorted(per_pair)
-    named = {f"{a}-{b}": per_pair[(a, b)] for a, b in keys}
-    probabilities = language_sampling_probabilities(
-        {f"{a}-{b}": n for (a, b), n in _file_shares(files).items()}, alpha)
-    examples = sample_languages(named, probabilities, seed=spec.seed)
-    return _finish(spec, examples, masked=True, skip=skip)
+    examples = _mix(per_pair, files, alpha, spec, evaluation)
+    return _finish(spec, examples, masked=True, skip=skip, evaluation=evaluation)
 
 
 def _select(files, languages, pairs=False):

@@ -72,8 +72,12 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
         step_fn = TrainStep(
             strategy, model, optimizer, len(language_names), opt_config.clip_norm,
             opt_config.accumulation_steps, train_config.jit_compile)
+        # Dropout's random state is not part of a Keras model's checkpoint
+        # graph; save it too, so a resumed run draws the same masks.
+        rng_states = [v.value for v in model.non_trainable_variables
+                      if "seed_generator_state" in v.path]
         saver = CheckpointSaver(strategy, workdir, train_config.keep_checkpoints,
-                                model=model, optimizer=optimizer)
+                                model=model, optimizer=optimizer, rng_states=rng_states)
     restored = saver.restore_latest()
     step = int(optimizer.iterations.numpy())
     if restored:

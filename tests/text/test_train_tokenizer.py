@@ -1,0 +1,148 @@
+import collections
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+import sentencepiece as spm
+from absl import app
+
+from tests.text.conftest import LANGUAGES
+from tests.text.conftest import VOCABULARY_SIZE
+from xlm_keras.cli.tokenizer import corpora_from_flags
+from xlm_keras.data import language_sampling_probabilities
+from xlm_keras.text import XLMTokenizer
+from xlm_keras.text import train_tokenizer
+from xlm_keras.text.train_tokenizer import sample_sentences
+
+SIZES = {"en": 600, "fr": 120, "sw": 12}
+
+
+@pytest.fixture
+def imbalanced_corpora(tmp_path):
+    corpora = {}
+    for code, size in SIZES.items():
+        path = tmp_path / f"{code}.txt"
+        path.write_text("".join(f"{code} sentence {i}\n" for i in range(size)))
+        corpora[code] = [str(path)]
+    return corpora
+
+
+def test_language_sampling_probabilities():
+    total = sum(SIZES.values())
+    shares = {code: size / total for code, size in SIZES.items()}
+    weights = {code: share**0.3 for code, share in shares.items()}
+    expected = {code: w / sum(weights.values()) for code, w in weights.items()}
+    assert language_sampling_probabilities(SIZES, 0.3) == pytest.approx(expected)
+    assert language_sampling_probabilities(SIZES, 1.0) == pytest.approx(shares)
+    assert language_sampling_probabilities(SIZES, 0.0) == pytest.approx(
+        {code: 1 / 3 for code in SIZES}
+    )
+
+
+def test_sample_proportions_follow_q(imbalanced_corpora):
+    q = language_sampling_probabilities(SIZES, 0.3)
+    sample = sample_sentences(imbalanced_corpora, 0.3, max_sentences=500, seed=0)
+    total = sum(len(lines) for lines in sample.values())
+    assert total == pytest.approx(500, abs=2)
+    for code in SIZES:
+        assert len(sample[code]) / total == pytest.approx(q[code], abs=0.005)
+    # The big language is subsampled, the small one repeated evenly.
+    assert len(set(sample["en"])) == len(sample["en"]) < SIZES["en"]
+    uses = collections.Counter(sample["sw"])
+    assert len(uses) == SIZES["sw"] and max(uses.values()) - min(uses.values()) <= 1
+
+    assert sample == sample_sentences(imbalanced_corpora, 0.3, 500, seed=0)
+    assert sample != sample_sentences(imbalanced_corpora, 0.3, 500, seed=1)
+    assert sum(map(len, sample_sentences(imbalanced_corpora, 1.0, 10**6).values())) == sum(
+        SIZES.values()
+    )
+
+
+def test_trained_preset_has_the_native_layout(native_preset):
+    assets = f"{native_preset}/assets/tokenizer"
+    with open(f"{assets}/languages.json") as f:
+        assert json.load(f) == LANGUAGES
+    model = spm.SentencePieceProcessor(model_file=f"{assets}/vocabulary.spm")
+    assert (model.bos_id(), model.pad_id(), model.eos_id(), model.unk_id()) == (0, 1, 2, 3)
+    assert model.id_to_piece(4) == "<mask>" and not model.is_control(4)
+
+    tokenizer = XLMTokenizer.from_preset(native_preset)
+    assert tokenizer.id_convention == "native"
+    assert tokenizer.vocabulary_size() == VOCABULARY_SIZE
+    assert tokenizer.get_vocabulary()[:5] == ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    assert tokenizer.mask_token_id == 4
+    # `en` was gzipped: its text is covered too.
+    assert tokenizer.unk_token_id not in tokenizer("Hello world!").numpy()
+
+
+def test_language_order_and_seed(corpora, native_preset, tmp_path):
+    order = ["zh", "en", "ar", "fr", "he", "hi", "ru"]
+    tokenizer = train_tokenizer(
+        corpora, str(tmp_path), VOCABULARY_SIZE, languages=order, character_coverage=1.0
+    )
+    assert tokenizer.languages == order
+    assert tokenizer.language_id("zh") == 0
+    assert tokenizer.proto == XLMTokenizer.from_preset(native_preset).proto
+
+
+def test_bad_arguments_fail_before_reading(corpora, tmp_path):
+    out = str(tmp_path)
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        train_tokenizer({"en": ["nope.txt"]}, out, 100)
+    with pytest.raises(ValueError, match=r"must list the languages of corpora"):
+        train_tokenizer(corpora, out, 100, languages=["en", "fr"])
+    with pytest.raises(ValueError, match="model_type must be one of"):
+        train_tokenizer(corpora, out, 100, model_type="word")
+    with pytest.raises(ValueError, match="vocabulary_size"):
+        train_tokenizer(corpora, out, 5)
+    with pytest.raises(ValueError, match=r"character_coverage must be in \[0.98, 1\]"):
+        train_tokenizer(corpora, out, 100, character_coverage=0.9)
+    with pytest.raises(ValueError, match="non-empty list of text files"):
+        train_tokenizer({"en": corpora["en"][0]}, out, 100)
+
+
+def test_cli_reads_input_flags(corpora, tmp_path):
+    assert corpora_from_flags([f"fr:{corpora['fr'][0]}", f"en:{corpora['en'][0]}"], None) == {
+        "fr": corpora["fr"], "en": corpora["en"]
+    }
+    for name in ["en.txt", "en.part2.txt.gz", "sw.train.txt", "notes.md"]:
+        (tmp_path / name).write_text("x\n")
+    assert corpora_from_flags([], str(tmp_path)) == {
+        "en": [str(tmp_path / "en.part2.txt.gz"), str(tmp_path / "en.txt")],
+        "sw": [str(tmp_path / "sw.train.txt")],
+    }
+
+
+@pytest.mark.parametrize(
+    "inputs, input_dir, message",
+    [
+        (["en:missing.txt"], None, "files not found: ['missing.txt']"),
+        (["en"], None, "is not lang:path"),
+        ([], None, "either --input"),
+        (["en:a.txt"], "corpus/", "either --input"),
+        ([], "/nonexistent", "has no <lang>.txt"),
+    ],
+)
+def test_cli_rejects_bad_inputs(inputs, input_dir, message):
+    with pytest.raises(app.UsageError, match=re.escape(message)):
+        corpora_from_flags(inputs, input_dir)
+
+
+def test_cli_trains_a_bpe_tokenizer_with_byte_fallback(corpora, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "xlm_keras.cli.tokenizer",
+         *[f"--input={code}:{paths[0]}" for code, paths in corpora.items()],
+         f"--output_dir={tmp_path}", "--vocabulary_size=700", "--model_type=bpe",
+         "--byte_fallback", "--character_coverage=0.99"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    tokenizer = XLMTokenizer.from_preset(str(tmp_path))
+    assert tokenizer.languages == LANGUAGES
+    assert tokenizer.vocabulary_size() == 700
+    # An unseen character is spelled as bytes, so it survives the round trip.
+    ids = tokenizer("unseen ꙮ")
+    assert tokenizer.unk_token_id not in ids.numpy()
+    assert tokenizer.detokenize(ids).numpy().decode() == "unseen ꙮ"

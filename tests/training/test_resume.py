@@ -1,0 +1,59 @@
+"""A run killed with SIGKILL resumes from its last checkpoint and ends with
+the same weights as a run that was never interrupted."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+
+from tests.training.conftest import LANGUAGES
+
+
+def _command(workdir, tokenizer_dir):
+    return [
+        sys.executable, "-m", "xlm_keras.cli.train", f"--workdir={workdir}",
+        f"--config.data.tokenizer={tokenizer_dir}",
+        f"--config.data.languages={','.join(LANGUAGES)}",
+        "--config.data.sequence_length=32", "--config.data.batch_size=8",
+        "--config.objectives.tlm.weight=1.0",
+        "--config.train.num_steps=30", "--config.train.steps_per_execution=5",
+        "--config.train.checkpoint_every=10", "--config.optimizer.warmup_steps=5",
+    ]
+
+
+def _weights(preset_dir):
+    with h5py.File(os.path.join(preset_dir, "model.weights.h5")) as f:
+        arrays = []
+        f.visititems(lambda name, obj: arrays.append((name, obj[()]))
+                     if isinstance(obj, h5py.Dataset) else None)
+    return dict(arrays)
+
+
+def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path, tokenizer_dir):
+    reference = tmp_path / "reference"
+    subprocess.run(_command(reference, tokenizer_dir), check=True, timeout=600,
+                   capture_output=True)
+
+    interrupted = tmp_path / "interrupted"
+    process = subprocess.Popen(_command(interrupted, tokenizer_dir),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = interrupted / "checkpoints" / "ckpt-10.index"
+    deadline = time.time() + 300
+    while not checkpoint.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert checkpoint.exists(), "the run never wrote its first checkpoint"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (interrupted / "preset").exists(), "killed before the end"
+    resumed = subprocess.run(_command(interrupted, tokenizer_dir), check=True,
+                             timeout=600, capture_output=True, text=True)
+    assert "Resumed from" in resumed.stderr and "at step 1" in resumed.stderr
+
+    expected, actual = _weights(reference / "preset"), _weights(interrupted / "preset")
+    assert expected.keys() == actual.keys()
+    for name in expected:
+        np.testing.assert_array_equal(actual[name], expected[name], err_msg=name)

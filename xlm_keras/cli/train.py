@@ -1,0 +1,42 @@
+"""`xlm-train`: pretrain an XLM model with MLM / TLM / CLM.
+
+  xlm-train --workdir=/tmp/run                       # tiny model, bundled corpus
+  xlm-train --config=configs/xlm_mlm_tlm_xnli15.py --workdir=/tmp/run \
+      --config.data.corpus_dir=~/.cache/xlm_keras/corpus --strategy=mirrored
+"""
+
+import os
+
+from absl import app
+from absl import flags
+from ml_collections import config_flags
+
+from xlm_keras.training import config as config_lib
+
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", os.path.abspath(config_lib.__file__),
+    "Experiment config file with get_config(); override fields with --config.a.b=v.")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Checkpoints, logs and the final preset.")
+_STRATEGY = flags.DEFINE_string(
+    "strategy", "auto", "auto | one_device | mirrored | multi_worker | tpu.")
+_TPU = flags.DEFINE_string("tpu", None, "TPU name or grpc:// address (strategy=tpu).")
+flags.mark_flag_as_required("workdir")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    config = _CONFIG.value
+    config_lib.validate(config, _STRATEGY.value)  # Before any compute.
+    from xlm_keras.training import pretrain
+
+    pretrain.run(config, os.path.expanduser(_WORKDIR.value), _STRATEGY.value, _TPU.value)
+
+
+def run():
+    """Console-script entry point."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

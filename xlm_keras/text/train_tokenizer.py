@@ -1,0 +1,169 @@
+"""Train a multilingual SentencePiece model with XLM's native id layout."""
+
+import io
+import itertools
+import os
+
+import numpy as np
+import sentencepiece as spm
+from absl import logging
+
+from xlm_keras.data.readers import CorpusStats
+from xlm_keras.data.readers import read_text
+from xlm_keras.data.sampling import language_sampling_probabilities
+from xlm_keras.text.xlm_tokenizer import MASK_TOKEN
+from xlm_keras.text.xlm_tokenizer import XLMTokenizer
+
+MODEL_TYPES = ("unigram", "bpe")
+
+
+def train_tokenizer(
+    corpora,
+    output_dir,
+    vocabulary_size,
+    languages=None,
+    model_type="unigram",
+    character_coverage=0.9995,
+    byte_fallback=False,
+    sample_alpha=0.3,
+    max_sentences=1_000_000,
+    seed=0,
+):
+    """Train a SentencePiece tokenizer on a language-balanced sample.
+
+    The sample draws language i at q_i ∝ p_i^sample_alpha (p_i: its share of
+    the lines), see `sample_sentences`. The model has the native layout
+    `<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, `<mask>`=4.
+
+    Args:
+        corpora: dict language code -> list of text files (one sentence per
+            line, `.gz` allowed).
+        output_dir: tokenizer preset directory to write.
+        vocabulary_size: int. Pieces in the model, specials included.
+        languages: language codes in language-id order, the keys of
+            `corpora`; default sorted.
+        model_type: `"unigram"` or `"bpe"`.
+        character_coverage: float in [0.98, 1]. Share of characters covered
+            by pieces; the rarest become `<unk>` (or bytes with
+            `byte_fallback`).
+        byte_fallback: bool. Spell unknown characters as UTF-8 byte pieces.
+        sample_alpha: float in [0, 1]. 1 keeps corpus proportions, 0 is
+            uniform; XLM-R used 0.3.
+        max_sentences: int. Most sentences in the training sample.
+        seed: int. Seed of the sample and of SentencePiece.
+
+    Returns: the trained `XLMTokenizer`, also saved to `output_dir`.
+    """
+    languages = _check_arguments(
+        corpora, vocabulary_size, languages, model_type, character_coverage,
+        max_sentences,
+    )
+    sample = sample_sentences(corpora, sample_alpha, max_sentences, seed)
+    logging.info(
+        "Tokenizer sample (sentences per language): %s",
+        {code: len(lines) for code, lines in sample.items()},
+    )
+    model = io.BytesIO()
+    spm.set_random_generator_seed(seed)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=itertools.chain.from_iterable(sample.values()),
+        model_writer=model,
+        vocab_size=vocabulary_size,
+        model_type=model_type,
+        character_coverage=character_coverage,
+        byte_fallback=byte_fallback,
+        bos_id=0,
+        pad_id=1,
+        eos_id=2,
+        unk_id=3,
+        user_defined_symbols=[MASK_TOKEN],
+        num_threads=os.cpu_count() or 1,
+        minloglevel=1,
+    )
+    tokenizer = XLMTokenizer(proto=model.getvalue(), languages=languages)
+    tokenizer.save_to_preset(output_dir)
+    return tokenizer
+
+
+def sample_sentences(corpora, sample_alpha=0.3, max_sentences=1_000_000, seed=0):
+    """A language-balanced, reproducible sample of corpus sentences.
+
+    The sample has `min(max_sentences, lines in corpora)` sentences, of which
+    language i gets `round(q_i * size)` (at least one), q_i ∝ p_i^sample_alpha:
+    a random subset of its lines, or, when it has fewer, every line repeated
+    as evenly as possible.
+
+    Args:
+        corpora: dict language code -> list of text files.
+        sample_alpha: float in [0, 1]. The sampling exponent.
+        max_sentences: int. Most sentences in the sample.
+        seed: int.
+
+    Returns: dict language code -> list of sentences (str).
+    """
+    counts = {code: sum(1 for _ in _read(paths)) for code, paths in corpora.items()}
+    probabilities = language_sampling_probabilities(counts, sample_alpha)
+    size = min(max_sentences, sum(counts.values()))
+    rng = np.random.default_rng(seed)
+    sample = {}
+    for code in sorted(corpora):
+        repeats = _line_repeats(counts[code], max(1, round(probabilities[code] * size)), rng)
+        sample[code] = [
+            line for line, n in zip(_read(corpora[code]), repeats) for _ in range(n)
+        ]
+    return sample
+
+
+def _line_repeats(num_lines, num_samples, rng):
+    """int [num_lines]: times each line is used, summing to `num_samples`."""
+    repeats, extra = divmod(num_samples, num_lines)
+    counts = np.full(num_lines, repeats)
+    counts[rng.choice(num_lines, extra, replace=False)] += 1
+    return counts
+
+
+def _read(paths):
+    stats = CorpusStats()
+    return itertools.chain.from_iterable(read_text(path, stats) for path in paths)
+
+
+def _check_arguments(
+    corpora, vocabulary_size, languages, model_type, character_coverage, max_sentences
+):
+    """Fail before any reading; return the language list."""
+    if not corpora or not isinstance(corpora, dict):
+        raise ValueError(
+            "corpora must be a non-empty dict language code -> list of text "
+            f"files, e.g. {{'en': ['en.txt']}}; got {corpora!r}."
+        )
+    for code, paths in corpora.items():
+        if isinstance(paths, str) or not paths:
+            raise ValueError(
+                f"corpora[{code!r}] must be a non-empty list of text files; "
+                f"got {paths!r}."
+            )
+    missing = [path for paths in corpora.values() for path in paths
+               if not os.path.isfile(path)]
+    if missing:
+        raise FileNotFoundError(f"Corpus files not found: {missing}.")
+    languages = sorted(corpora) if languages is None else list(languages)
+    if sorted(languages) != sorted(corpora):
+        raise ValueError(
+            f"languages {languages} must list the languages of corpora, "
+            f"{sorted(corpora)}, once each."
+        )
+    if not isinstance(vocabulary_size, int) or vocabulary_size <= 5:
+        raise ValueError(
+            "vocabulary_size must be an int above the 5 special pieces; got "
+            f"{vocabulary_size!r}."
+        )
+    if model_type not in MODEL_TYPES:
+        raise ValueError(f"model_type must be one of {MODEL_TYPES}; got {model_type!r}.")
+    if not 0.98 <= character_coverage <= 1:
+        raise ValueError(
+            "character_coverage must be in [0.98, 1], SentencePiece's range; got "
+            f"{character_coverage}."
+        )
+    if not isinstance(max_sentences, int) or max_sentences < 1:
+        raise ValueError(f"max_sentences must be a positive int; got {max_sentences!r}.")
+    return languages

@@ -1,0 +1,324 @@
+"""`XLMTokenizer`: SentencePiece in the TF graph, XLM special ids, languages."""
+
+import json
+import os
+
+import keras
+import tensorflow as tf
+from keras_hub.src.tokenizers.sentence_piece_tokenizer import VOCAB_FILENAME
+from keras_hub.src.utils.preset_utils import ASSET_DIR
+from keras_hub.src.utils.preset_utils import CONFIG_FILE
+from keras_hub.src.utils.preset_utils import TOKENIZER_CONFIG_FILE
+from keras_hub.src.utils.preset_utils import KerasPresetLoader
+from keras_hub.src.utils.preset_utils import check_file_exists
+from keras_hub.src.utils.preset_utils import get_file
+from keras_hub.src.utils.preset_utils import load_json
+from keras_hub.src.utils.tensor_utils import convert_to_ragged_batch
+from keras_hub.src.utils.tensor_utils import is_int_dtype
+from keras_hub.tokenizers import SentencePieceTokenizer
+
+from xlm_keras.models import XLMBackbone
+
+LANGUAGES_FILE = "languages.json"
+ID_CONVENTIONS = ("native", "fairseq")
+# Model ids 0-3 in both conventions; `<mask>` is a piece (native) or last.
+SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>")
+MASK_TOKEN = "<mask>"
+# SentencePiece's first pieces in an XLM-R / fairseq `sentencepiece.bpe.model`.
+FAIRSEQ_SENTENCEPIECE_HEAD = ("<unk>", "<s>", "</s>")
+
+
+@keras.saving.register_keras_serializable(package="xlm_keras")
+class XLMTokenizer(SentencePieceTokenizer):
+    """SentencePiece tokenizer with XLM special ids and a language list.
+
+    Runs tensorflow-text's SentencePiece op, so it works eagerly, in
+    `tf.data`, in `tf.function`, in Keras models and in SavedModels. Ids come
+    without special tokens: packing adds them.
+
+    Both conventions give `<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3:
+    - `"native"`: a model trained by `train_tokenizer`, whose SentencePiece
+      ids already are the model ids (`<mask>` is a user-defined piece, so a
+      literal `<mask>` in the text becomes the mask id).
+    - `"fairseq"`: an XLM-R `sentencepiece.bpe.model` (`<unk>`=0, `<s>`=1,
+      `</s>`=2), remapped like fairseq and Hugging Face: piece i -> i + 1,
+      `<mask>` = last id, `vocabulary_size()` = pieces + 2.
+
+    Seed first (`keras.utils.set_random_seed`), then build the tokenizer:
+    TensorFlow's seed reset frees SentencePiece resources made before it
+    (tensorflow/text#570).
+
+    Args:
+        proto: path to a SentencePiece model, or its serialized bytes.
+        languages: list of language codes; a code's index is its language id.
+        id_convention: `"native"` or `"fairseq"`.
+        **kwargs: `SentencePieceTokenizer` arguments (`sequence_length` pads
+            with `pad_token_id`) and layer arguments.
+
+    Example:
+    >>> tokenizer = train_tokenizer(
+    ...     {"en": ["en.txt"], "fr": ["fr.txt"]}, "tokenizer/", 300)
+    >>> tokenizer(["Hello world!", ""])  # ragged int32 [2, None]
+    >>> tokenizer.detokenize(tokenizer("Hello world!"))  # tf.string "Hello world!"
+    >>> tokenizer.language_ids(tf.constant(["fr", "en"]))  # int32 [1, 0]
+    """
+
+    backbone_cls = XLMBackbone
+    start_token, pad_token, end_token, unk_token = SPECIAL_TOKENS
+    start_token_id, pad_token_id, end_token_id, unk_token_id = 0, 1, 2, 3
+    mask_token = MASK_TOKEN
+
+    def __init__(self, proto=None, languages=None, id_convention="native", **kwargs):
+        if id_convention not in ID_CONVENTIONS:
+            raise ValueError(
+                f"id_convention must be one of {ID_CONVENTIONS}; got "
+                f"{id_convention!r}. Use 'fairseq' for XLM-R's "
+                "sentencepiece.bpe.model, 'native' for train_tokenizer's."
+            )
+        self.id_convention = id_convention
+        super().__init__(proto=proto, **kwargs)
+        if not is_int_dtype(self.compute_dtype):
+            raise ValueError(
+                f"XLMTokenizer outputs ids; got dtype={self.compute_dtype!r}. "
+                "Use an integer dtype and `id_to_token` for piece strings."
+            )
+        self._set_languages(languages)
+
+    def set_proto(self, proto):
+        super().set_proto(proto)
+        self._vocabulary_by_id = None
+        self._id_by_token = None
+        self.mask_token_id = None
+        if proto is None:
+            return
+        pieces = super().get_vocabulary()
+        _check_layout(pieces, self.id_convention)
+        if self.id_convention == "fairseq":
+            vocabulary = list(SPECIAL_TOKENS) + pieces[3:] + [MASK_TOKEN]
+        else:
+            vocabulary = pieces
+        self._vocabulary_by_id = vocabulary
+        self._id_by_token = {token: i for i, token in enumerate(vocabulary)}
+        self.mask_token_id = self._id_by_token[MASK_TOKEN]
+
+    @property
+    def special_tokens(self):
+        return [*SPECIAL_TOKENS, MASK_TOKEN]
+
+    @property
+    def special_token_ids(self):
+        """Sorted ids of `<s>`, `<pad>`, `</s>`, `<unk>` and `<mask>`."""
+        self._check_vocabulary()
+        return sorted(
+            [self.start_token_id, self.pad_token_id, self.end_token_id,
+             self.unk_token_id, self.mask_token_id]
+        )
+
+    def vocabulary_size(self):
+        """Number of model ids (embedding rows)."""
+        self._check_vocabulary()
+        return len(self._vocabulary_by_id)
+
+    def get_vocabulary(self):
+        """Tokens in model-id order."""
+        self._check_vocabulary()
+        return list(self._vocabulary_by_id)
+
+    def id_to_token(self, id):
+        """Token of the model id `id`."""
+        self._check_vocabulary()
+        if not 0 <= id < self.vocabulary_size():
+            raise ValueError(
+                f"`id` must be in [0, {self.vocabulary_size() - 1}]; got {id}."
+            )
+        return self._vocabulary_by_id[id]
+
+    def token_to_id(self, token):
+        """Model id of `token`; `unk_token_id` if it is not in the vocabulary."""
+        self._check_vocabulary()
+        if hasattr(token, "numpy"):
+            token = token.numpy()
+        if isinstance(token, bytes):
+            token = token.decode("utf-8")
+        return self._id_by_token.get(token, self.unk_token_id)
+
+    def tokenize(self, inputs):
+        """Text to piece ids, without special tokens.
+
+        Args:
+            inputs: tf.string scalar or [batch] (or str / list of str).
+
+        Returns: int32 [None] for a scalar, tf.RaggedTensor int32
+        [batch, None] for a batch; dense [..., sequence_length] padded with
+        `pad_token_id` when `sequence_length` is set. Tensors in eager mode
+        too (keras-hub's eager path returns Python lists), so eager code and
+        `tf.data` code look the same.
+        """
+        self._check_vocabulary()
+        self._maybe_initialized_tf()
+        with tf.device("cpu"):
+            inputs = tf.convert_to_tensor(inputs, tf.string)
+            unbatched = inputs.shape.rank == 0
+            if unbatched:
+                inputs = inputs[tf.newaxis]
+            ids = self._sentence_piece.tokenize(inputs)
+            if self.id_convention == "fairseq":
+                ids = tf.ragged.map_flat_values(_fairseq_ids, ids)
+            if self.sequence_length:
+                shape = ids.shape.as_list()
+                shape[-1] = self.sequence_length
+                ids = ids.to_tensor(shape=shape, default_value=self.pad_token_id)
+            return ids[0] if unbatched else ids
+
+    def detokenize(self, inputs):
+        """Ids back to text; special ids (padding included) are skipped.
+
+        Args:
+            inputs: int [None] or [batch, None], dense or ragged.
+
+        Returns: tf.string scalar or [batch].
+        """
+        self._check_vocabulary()
+        self._maybe_initialized_tf()
+        with tf.device("cpu"):
+            ids, unbatched, _ = convert_to_ragged_batch(inputs)
+            ids = tf.cast(ids, "int32")
+            specials = tf.constant(self.special_token_ids, "int32")
+            is_piece = tf.ragged.map_flat_values(
+                lambda flat: tf.reduce_all(flat[:, tf.newaxis] != specials, axis=1),
+                ids,
+            )
+            ids = tf.ragged.boolean_mask(ids, is_piece)
+            if self.id_convention == "fairseq":
+                ids = ids - 1
+            text = self._sentence_piece.detokenize(ids)
+            return text[0] if unbatched else text
+
+    def _set_languages(self, languages):
+        languages = [] if languages is None else languages
+        if not isinstance(languages, (list, tuple)) or not all(
+            isinstance(code, str) and code for code in languages
+        ):
+            raise ValueError(
+                "languages must be a list of non-empty language codes, e.g. "
+                f"['en', 'fr']; got {languages!r}."
+            )
+        repeated = sorted({code for code in languages if languages.count(code) > 1})
+        if repeated:
+            raise ValueError(f"languages lists {repeated} more than once: {languages}.")
+        self.languages = list(languages)
+        self._language_table = None
+        if languages:
+            self._language_table = tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(
+                    tf.constant(self.languages),
+                    tf.range(len(self.languages), dtype=tf.int32),
+                ),
+                default_value=-1,
+            )
+
+    def language_id(self, code):
+        """The language id (index in `languages`) of the code `code`."""
+        if code not in self.languages:
+            raise ValueError(
+                f"Unknown language code {code!r}; this tokenizer knows "
+                f"{list(self.languages)}."
+            )
+        return self.languages.index(code)
+
+    def language_ids(self, codes):
+        """Language codes to language ids, in graph.
+
+        Args:
+            codes: tf.string, any shape.
+
+        Returns: int32, the shape of `codes`. An unknown code raises
+        `tf.errors.InvalidArgumentError` naming it and the known codes.
+        """
+        if self._language_table is None:
+            raise ValueError(
+                "This tokenizer has no languages; build it with "
+                "languages=['en', ...] to map language codes."
+            )
+        codes = tf.convert_to_tensor(codes, tf.string)
+        ids = self._language_table.lookup(codes)
+        unknown = tf.reshape(ids < 0, [-1])
+        check = tf.debugging.Assert(
+            tf.logical_not(tf.reduce_any(unknown)),
+            [
+                f"Unknown language code; known codes: {', '.join(self.languages)}. Got:",
+                tf.boolean_mask(tf.reshape(codes, [-1]), unknown),
+            ],
+        )
+        with tf.control_dependencies([check]):
+            return tf.identity(ids)
+
+    def save_assets(self, dir_path):
+        super().save_assets(dir_path)
+        with open(os.path.join(dir_path, LANGUAGES_FILE), "w", encoding="utf-8") as f:
+            json.dump(list(self.languages), f, ensure_ascii=False)
+
+    def load_assets(self, dir_path):
+        super().load_assets(dir_path)
+        path = os.path.join(dir_path, LANGUAGES_FILE)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                self._set_languages(json.load(f))
+
+    def load_preset_assets(self, preset):
+        asset_dir = os.path.join(ASSET_DIR, self.config_file.split(".")[0])
+        self.set_proto(get_file(preset, os.path.join(asset_dir, VOCAB_FILENAME)))
+        languages_path = os.path.join(asset_dir, LANGUAGES_FILE)
+        if check_file_exists(preset, languages_path):
+            self._set_languages(load_json(preset, languages_path))
+
+    @classmethod
+    def from_preset(cls, preset, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
+        """Load from a model preset, or a tokenizer-only one (no `config.json`)
+        as written by `save_to_preset` and `train_tokenizer`."""
+        if check_file_exists(preset, CONFIG_FILE):
+            return super().from_preset(preset, config_file=config_file, **kwargs)
+        return KerasPresetLoader(preset, None).load_tokenizer(cls, config_file, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"languages": list(self.languages), "id_convention": self.id_convention}
+        )
+        return config
+
+
+def _fairseq_ids(ids):
+    """SentencePiece ids of an XLM-R model to fairseq ids.
+
+    `<unk>` 0 -> 3, `<s>` 1 -> 0, `</s>` 2 -> 2, every other piece i -> i + 1.
+    """
+    head = tf.gather(tf.constant([3, 0, 2], ids.dtype), tf.minimum(ids, 2))
+    return tf.where(ids < 3, head, ids + 1)
+
+
+def _check_layout(pieces, id_convention):
+    """Raise unless the SentencePiece pieces fit `id_convention`."""
+    head = tuple(pieces[:4])
+    looks_native = head == SPECIAL_TOKENS and MASK_TOKEN in pieces
+    looks_fairseq = head[:3] == FAIRSEQ_SENTENCEPIECE_HEAD
+    if id_convention == "native" and not looks_native:
+        hint = (
+            ' It looks like an XLM-R / fairseq model: pass id_convention="fairseq".'
+            if looks_fairseq
+            else " Train one with xlm_keras.text.train_tokenizer."
+        )
+        raise ValueError(
+            'id_convention="native" needs SentencePiece pieces '
+            f"{list(SPECIAL_TOKENS)} at ids 0-3 and a {MASK_TOKEN} piece; this "
+            f"model has {list(head)} at ids 0-3"
+            f"{'' if MASK_TOKEN in pieces else f' and no {MASK_TOKEN}'}.{hint}"
+        )
+    if id_convention == "fairseq" and not looks_fairseq:
+        hint = ' It looks like a native model: pass id_convention="native".'
+        raise ValueError(
+            'id_convention="fairseq" needs SentencePiece pieces '
+            f"{list(FAIRSEQ_SENTENCEPIECE_HEAD)} at ids 0-2 (XLM-R's "
+            f"sentencepiece.bpe.model); this model has {list(head[:3])}."
+            f"{hint if looks_native else ''}"
+        )

@@ -1,0 +1,114 @@
+"""Evaluation: per-language MLM/TLM accuracy and perplexity with
+deterministic masking, and cross-lingual sentence retrieval."""
+
+import numpy as np
+import tensorflow as tf
+
+from xlm_keras.data import corpus
+from xlm_keras.data import pipelines
+from xlm_keras.data.readers import CorpusStats
+from xlm_keras.data.readers import read_tsv_pairs
+from xlm_keras.text.packing import pack_single
+
+
+def masked_lm_metrics(task, spec, batches):
+    """Per-language accuracy and perplexity of an `XLMMaskedLM` on batches
+    from `pipelines.mlm_dataset/tlm_dataset(..., evaluation=True)`.
+
+    Returns: dict language index -> {"accuracy", "perplexity", "targets"}.
+    """
+    sums = {}
+    for batch in batches:
+        logits = task(batch["x"], training=False)
+        losses = tf.keras.losses.sparse_categorical_crossentropy(
+            batch["labels"], logits, from_logits=True).numpy()
+        correct = (np.argmax(logits, -1) == batch["labels"].numpy())
+        weights = batch["sample_weight"].numpy()
+        for row, language in enumerate(batch["language"].numpy()):
+            total = sums.setdefault(int(language), np.zeros(3))
+            total += [(losses[row] * weights[row]).sum(),
+                      (correct[row] * weights[row]).sum(), weights[row].sum()]
+    return {
+        language: {"accuracy": c / n, "perplexity": float(np.exp(loss / n)), "targets": int(n)}
+        for language, (loss, c, n) in sums.items() if n > 0
+    }
+
+
+def sentence_frame(backbone, tokenizer):
+    """`(start_id, end_id)`: XLM frames sentences `</s> x </s>`, XLM-R
+    `<s> x </s>` (recognised by its offset positions)."""
+    if backbone.position_offset > 0:
+        return tokenizer.start_token_id, tokenizer.end_token_id
+    return tokenizer.end_token_id, tokenizer.end_token_id
+
+
+def encode_sentences(backbone, tokenizer, texts, language, sequence_length=128,
+                     batch_size=64):
+    """Mean-pooled final hidden states (over real tokens) of `texts`.
+
+    Returns: float32 [len(texts), hidden_dim].
+    """
+    start_id, end_id = sentence_frame(backbone, tokenizer)
+    language_id = tokenizer.language_id(language)
+    embeddings = []
+    for offset in range(0, len(texts), batch_size):
+        chunk = tf.constant(texts[offset:offset + batch_size])
+        packed = pack_single(tokenizer.tokenize(chunk), sequence_length, start_id,
+                             end_id, tokenizer.pad_token_id, language_id=language_id)
+        inputs = {k: packed[k] for k in ("token_ids", "padding_mask")}
+        if backbone.has_language_embedding:
+            inputs["language_ids"] = packed["language_ids"]
+        hidden = backbone(inputs, training=False)
+        mask = tf.cast(packed["padding_mask"], hidden.dtype)[..., None]
+        embeddings.append((tf.reduce_sum(hidden * mask, 1) / tf.reduce_sum(mask, 1)).numpy())
+    return np.concatenate(embeddings)
+
+
+def retrieval_accuracy(source, target):
+    """Share of sentences whose nearest neighbour (cosine) among the other
+    side's sentences is their translation, in both directions.
+
+    Args: source, target: float [n, hidden], row i of each a translation pair.
+    Returns: (source->target accuracy, target->source accuracy).
+    """
+    source = source / np.linalg.norm(source, axis=1, keepdims=True)
+    target = target / np.linalg.norm(target, axis=1, keepdims=True)
+    similarity = source @ target.T
+    truth = np.arange(len(source))
+    return (float(np.mean(similarity.argmax(1) == truth)),
+            float(np.mean(similarity.argmax(0) == truth)))
+
+
+def retrieval_metrics(backbone, tokenizer, corpus_dir, languages, split="test",
+                      sequence_length=128, max_pairs=None):
+    """Retrieval accuracy for every `parallel/<l1>-<l2>.<split>.tsv` pair of
+    the given languages. Returns: dict "l1-l2" -> {"forward", "backward",
+    "pairs", "chance"}."""
+    results = {}
+    stats = CorpusStats()
+    for (first, second), paths in sorted(corpus.parallel_files(corpus_dir, split).items()):
+        if languages and not {first, second} <= set(languages):
+            continue
+        pairs = [pair for path in paths for pair in read_tsv_pairs(path, stats)][:max_pairs]
+        a = encode_sentences(backbone, tokenizer, [p[0] for p in pairs], first, sequence_length)
+        b = encode_sentences(backbone, tokenizer, [p[1] for p in pairs], second, sequence_length)
+        forward, backward = retrieval_accuracy(a, b)
+        results[f"{first}-{second}"] = {"forward": forward, "backward": backward,
+                                        "pairs": len(pairs), "chance": 1.0 / len(pairs)}
+    return results
+
+
+def evaluate(task, tokenizer, corpus_dir, languages, sequence_length=64,
+             batch_size=32, split="test"):
+    """Everything `xlm-eval` reports, as a JSON-ready dict."""
+    spec = pipelines.PipelineSpec(
+        tokenizer, sequence_length, batch_size,
+        use_language_ids=task.backbone.has_language_embedding, seed=1234)
+    names = dict(enumerate(tokenizer.languages))
+    report = {"retrieval": retrieval_metrics(task.backbone, tokenizer, corpus_dir,
+                                             languages, split)}
+    if hasattr(task, "masked_lm_head"):
+        for objective, make in (("mlm", pipelines.mlm_dataset), ("tlm", pipelines.tlm_dataset)):
+            batches = make(spec, corpus_dir, languages, 1.0, split=split, evaluation=True)
+            report[objective] = {names[k]: v for k, v in masked_lm_metrics(task, spec, batches).items()}
+    return report
