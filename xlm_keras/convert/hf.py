@@ -10,14 +10,9 @@ from xlm_keras.convert.checkpoint import rename
 from xlm_keras.convert.torch_files import load_hf_state_dict
 
 SUPPORTED_MODEL_TYPES = ("xlm", "xlm-roberta", "xlm-roberta-xl")
-TOKENIZER_FILES = (
-    "sentencepiece.bpe.model",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "vocab.json",
-    "merges.txt",
-)
+# XLM-R's SentencePiece model becomes an XLMTokenizer; XLM's BPE files
+# (fastBPE + Moses, not run in-graph by this package) are carried along.
+TOKENIZER_FILES = ("sentencepiece.bpe.model", "vocab.json", "merges.txt")
 
 
 def read_hf(directory):

@@ -9,8 +9,10 @@ import numpy as np
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
+from xlm_keras.text.xlm_tokenizer import LANGUAGES_FILE
+from xlm_keras.text.xlm_tokenizer import XLMTokenizer
 
-LANGUAGES_FILE = "languages.json"
+SENTENCEPIECE_FILE = "sentencepiece.bpe.model"
 
 
 class _Assigner:
@@ -130,8 +132,11 @@ def write_preset(checkpoint, output_dir):
     """Convert `checkpoint` into a keras-hub preset directory.
 
     Writes `config.json` + `model.weights.h5` (backbone), `task.json` +
-    `task.weights.h5` (LM head, when present), and the tokenizer files and
-    language list under `assets/tokenizer/`.
+    `task.weights.h5` (LM head, when present), and under `assets/tokenizer/`
+    the language list plus: for XLM-R checkpoints an `XLMTokenizer`
+    (`tokenizer.json`, `vocabulary.spm`, fairseq ids) that
+    `XLMTokenizer.from_preset(output_dir)` loads; for others the vocabulary
+    files found beside the checkpoint (XLM's BPE `vocab.json`), copied.
 
     Returns: the Keras model that was saved.
     """
@@ -140,7 +145,21 @@ def write_preset(checkpoint, output_dir):
     asset_dir = os.path.join(output_dir, "assets", "tokenizer")
     os.makedirs(asset_dir, exist_ok=True)
     for name, path in checkpoint.assets.items():
-        shutil.copyfile(path, os.path.join(asset_dir, name))
-    with open(os.path.join(asset_dir, LANGUAGES_FILE), "w") as f:
-        json.dump(checkpoint.languages, f, ensure_ascii=False)
+        if name != SENTENCEPIECE_FILE:
+            shutil.copyfile(path, os.path.join(asset_dir, name))
+    if SENTENCEPIECE_FILE in checkpoint.assets:
+        tokenizer = XLMTokenizer(
+            proto=checkpoint.assets[SENTENCEPIECE_FILE],
+            languages=checkpoint.languages, id_convention="fairseq")
+        vocabulary_size = checkpoint.backbone_config["vocabulary_size"]
+        if tokenizer.vocabulary_size() > vocabulary_size:
+            raise ValueError(
+                f"{checkpoint.source}: {SENTENCEPIECE_FILE} gives "
+                f"{tokenizer.vocabulary_size()} ids but the model has only "
+                f"{vocabulary_size} embeddings; the tokenizer does not belong "
+                "to this checkpoint.")
+        tokenizer.save_to_preset(output_dir)
+    else:
+        with open(os.path.join(asset_dir, LANGUAGES_FILE), "w") as f:
+            json.dump(checkpoint.languages, f, ensure_ascii=False)
     return model

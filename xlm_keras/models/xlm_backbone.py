@@ -1,6 +1,7 @@
 """`XLMBackbone`: the encoder shared by every member of the XLM family."""
 
 import keras
+from keras import ops
 from keras_hub.models import Backbone
 
 from xlm_keras.layers import XLMEmbedding
@@ -218,8 +219,9 @@ class XLMBackbone(Backbone):
 def complete_inputs(model, inputs):
     """Check a dict of model inputs at the boundary and fill optional ones.
 
-    Missing `position_ids` becomes None (default positions); `language_ids`
-    given to a model without language embeddings is an error, never ignored.
+    Missing `position_ids` become `0 .. seq-1`; `language_ids` given to a
+    model without language embeddings is an error, never ignored. Arrays are
+    converted to tensors (Keras refuses a call mixing the two).
     """
     if not isinstance(inputs, dict):
         return inputs
@@ -245,4 +247,12 @@ def complete_inputs(model, inputs):
             f"Unknown model inputs {sorted(unknown)}; expected some of "
             f"{sorted(expected)}."
         )
-    return {"position_ids": None, **inputs}
+    if any(keras.backend.is_keras_tensor(v) for v in inputs.values()):
+        return {"position_ids": None, **inputs}
+    inputs = {k: ops.convert_to_tensor(v) for k, v in inputs.items() if v is not None}
+    if "position_ids" not in inputs:
+        token_ids = inputs["token_ids"]
+        inputs["position_ids"] = ops.broadcast_to(
+            ops.arange(ops.shape(token_ids)[1], dtype="int32")[None, :],
+            ops.shape(token_ids))
+    return inputs

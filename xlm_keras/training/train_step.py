@@ -59,6 +59,9 @@ class TrainStep:
             loss_sum = tf.reduce_sum(losses * weights)
             scaled = loss_sum * self._loss_scale()
         grads = tape.gradient(scaled, self.model.trainable_variables)
+        # Embedding lookups give `IndexedSlices`, which cannot be summed over
+        # micro-batches nor scaled: make every gradient a dense tensor.
+        grads = [tf.convert_to_tensor(g) for g in grads]
         correct = tf.cast(tf.argmax(logits, -1, output_type=tf.int32) == labels, tf.float32)
         language = batch["language"]
         metrics = {
