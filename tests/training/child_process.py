@@ -1,0 +1,224 @@
+"""What the strategy tests run in a fresh Python process.
+
+Logical CPU devices must be configured before TensorFlow initialises, and
+`MultiWorkerMirroredStrategy` must be created before any TensorFlow op runs,
+so `test_strategies.py` and `test_multi_worker.py` start this module with
+`sys.executable -m tests.training.child_process` instead of running
+TensorFlow in the pytest process. Two commands:
+
+  --logical_cpus=2 step_parity
+      One `TrainStep` on a fixed MLM batch under several strategies and
+      micro-batch splits; prints one JSON line (see `step_parity`).
+  [--logical_cpus=N] pretrain --strategy=S --workdir=DIR --out=DIR --config=JSON
+      `pretrain.run` with `base_config()` updated by the flattened JSON
+      overrides; writes DIR/weights.npz (`model.get_weights()`, in order) and
+      DIR/result.json (replicas, and every pass the input pipeline made over
+      each corpus file, see `record_reads`).
+"""
+
+import argparse
+import collections
+import json
+import os
+import sys
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+
+BATCH_SIZE = 8  # Global batch of the step-parity check.
+SEQUENCE_LENGTH = 16
+TARGETS = 4
+NUM_LANGUAGES = 4  # xlm_tiny's language embeddings.
+LEARNING_RATE = 1.0
+
+
+def configure_logical_cpus(count):
+    """Split the physical CPU into `count` logical devices (before TF starts)."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+
+
+def mlm_batch():
+    """A fixed MLM batch in the trainer's format (see `train_step`), global
+    size `BATCH_SIZE`. Lengths and target counts differ per example (and per
+    half of the batch), so a mean of per-replica or per-micro-batch means
+    would differ from the loss weighted by targets."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    lengths = np.array([16, 12, 9, 16, 5, 14, 16, 7])
+    targets = np.array([4, 1, 3, 4, 1, 2, 4, 2])
+    padding_mask = (np.arange(SEQUENCE_LENGTH) < lengths[:, None]).astype("int32")
+    language = rng.integers(0, NUM_LANGUAGES, BATCH_SIZE).astype("int32")
+    mask_positions = np.sort(
+        [rng.choice(length, TARGETS, replace=False) for length in lengths], axis=1)
+    return {
+        "x": {
+            "token_ids": (rng.integers(5, 1000, (BATCH_SIZE, SEQUENCE_LENGTH))
+                          * padding_mask).astype("int32"),
+            "padding_mask": padding_mask,
+            "language_ids": np.repeat(language[:, None], SEQUENCE_LENGTH, axis=1),
+            "mask_positions": mask_positions.astype("int32"),
+        },
+        "labels": rng.integers(5, 1000, (BATCH_SIZE, TARGETS)).astype("int32"),
+        "sample_weight": (np.arange(TARGETS) < targets[:, None]).astype("float32"),
+        "language": language,
+    }
+
+
+def step_parity():
+    """One optimizer step from the same weights on the same global batch.
+
+    Plain SGD (learning rate 1) without clipping, so the weight update is the
+    gradient itself: Adam's first step (about lr * sign(g)) and norm clipping
+    would hide a wrongly scaled gradient. Dropout is 0.
+
+    Returns: dict with `loss` and `weights` (max abs difference to the
+    one-device step) for `mirrored` (2 replicas x 4), `accumulated` (one
+    device, 2 micro-batches x 4) and `mirrored_accumulated` (2 replicas x
+    2 micro-batches x 2), the one-device `loss`, `update` (max abs weight
+    change of the one-device step) and `reference` (loss and weights of a
+    plain GradientTape step on the target-weighted mean loss, no strategy).
+    """
+    import keras
+    import numpy as np
+
+    from xlm_keras.models import XLMBackbone
+    from xlm_keras.models import XLMMaskedLM
+    from xlm_keras.models import presets
+    from xlm_keras.training.train_step import TrainStep
+
+    keras.utils.set_random_seed(0)
+    batch = mlm_batch()
+
+    def build_task():
+        config = dict(presets.backbone_config("xlm_tiny", load_weights=False), dropout=0.0)
+        return XLMMaskedLM(XLMBackbone(**config), lm_head="xlm", compile=False)
+
+    reference_model = build_task()
+    initial = reference_model.get_weights()
+    with tf.GradientTape() as tape:
+        logits = reference_model(batch["x"], training=True)
+        losses = keras.losses.sparse_categorical_crossentropy(
+            batch["labels"], logits, from_logits=True)
+        mean_loss = tf.reduce_sum(losses * batch["sample_weight"]) / batch["sample_weight"].sum()
+    gradients = tape.gradient(mean_loss, reference_model.trainable_variables)
+    reference_loss = float(mean_loss)
+    reference_weights = [
+        w - LEARNING_RATE * tf.convert_to_tensor(g).numpy()
+        for w, g in zip(initial, gradients)]
+
+    def one_step(strategy, accumulation_steps):
+        with strategy.scope():
+            model = build_task()
+            model.set_weights(initial)
+            step = TrainStep(strategy, model, keras.optimizers.SGD(LEARNING_RATE),
+                             NUM_LANGUAGES, clip_norm=0.0,
+                             accumulation_steps=accumulation_steps)
+        micro_batch = BATCH_SIZE // accumulation_steps
+
+        def dataset_fn(input_context):
+            per_replica = input_context.get_per_replica_batch_size(micro_batch)
+            return tf.data.Dataset.from_tensor_slices(batch).shard(
+                input_context.num_input_pipelines, input_context.input_pipeline_id
+            ).batch(per_replica)
+
+        iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
+        totals = step.run(iterator, tf.constant(1))
+        loss = float(tf.reduce_sum(totals["loss_sum"]) / tf.reduce_sum(totals["targets"]))
+        return loss, model.get_weights()
+
+    def max_diff(a, b):
+        return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b))
+
+    one_device = tf.distribute.OneDeviceStrategy("/cpu:0")
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    loss, weights = one_step(one_device, 1)
+    result = {
+        "loss": loss,
+        "update": max_diff(weights, initial),
+        "reference": {"loss": reference_loss, "weights": max_diff(reference_weights, weights)},
+        "replicas": mirrored.num_replicas_in_sync,
+    }
+    for name, strategy, accumulation_steps in (
+            ("mirrored", mirrored, 1), ("accumulated", one_device, 2),
+            ("mirrored_accumulated", mirrored, 2)):
+        other_loss, other_weights = one_step(strategy, accumulation_steps)
+        result[name] = {"loss": other_loss, "weights": max_diff(other_weights, weights)}
+    return result
+
+
+def record_reads():
+    """Record every pass the corpus readers make, as the pipeline iterates.
+
+    Wraps `readers.read_text` and `readers.read_tsv_pairs` (which the
+    `streams` sources call through the module): each call is one pass over
+    one file with one shard.
+
+    Returns: dict path -> list of passes, each `{"shard": [index, count] or
+    None, "lines": [sentence or "source<TAB>target", ...], "complete": True
+    once the file's shard was read to its end}`, filled while training runs.
+    """
+    from xlm_keras.data import readers
+
+    passes = collections.defaultdict(list)
+
+    def recording(read):
+        def read_and_record(path, stats, shard=None, *args, **kwargs):
+            record = {"shard": shard, "lines": [], "complete": False}
+            passes[str(path)].append(record)
+            for item in read(path, stats, shard, *args, **kwargs):
+                record["lines"].append(item if isinstance(item, str) else "\t".join(item))
+                yield item
+            record["complete"] = True
+
+        return read_and_record
+
+    readers.read_text = recording(readers.read_text)
+    readers.read_tsv_pairs = recording(readers.read_tsv_pairs)
+    return passes
+
+
+def pretrain(strategy_name, workdir, out, overrides):
+    """`pretrain.run` on the overridden base config; see the module docstring."""
+    import numpy as np
+
+    from xlm_keras.training import config as config_lib
+    from xlm_keras.training import pretrain as pretrain_lib
+
+    passes = record_reads()
+    config = config_lib.base_config()
+    config.update_from_flattened_dict(overrides)
+    config_lib.validate(config, strategy_name)
+    model = pretrain_lib.run(config, workdir, strategy_name)
+    os.makedirs(out, exist_ok=True)
+    np.savez(os.path.join(out, "weights.npz"), *model.get_weights())
+    result = {"replicas": model.distribute_strategy.num_replicas_in_sync, "reads": passes}
+    with open(os.path.join(out, "result.json"), "w") as f:
+        json.dump(result, f, ensure_ascii=False)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--logical_cpus", type=int, default=1)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("step_parity")
+    run = commands.add_parser("pretrain")
+    run.add_argument("--strategy", required=True)
+    run.add_argument("--workdir", required=True)
+    run.add_argument("--out", required=True)
+    run.add_argument("--config", default="{}", help="JSON {flattened.key: value}.")
+    args = parser.parse_args(argv)
+    if args.logical_cpus > 1:
+        configure_logical_cpus(args.logical_cpus)
+    if args.command == "step_parity":
+        print(json.dumps(step_parity()))
+    else:
+        pretrain(args.strategy, args.workdir, args.out, json.loads(args.config))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
