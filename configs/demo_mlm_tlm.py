@@ -14,6 +14,6 @@ def get_config():
     config.objectives.tlm.weight = 1.0
     config.optimizer.learning_rate = 5e-4
     config.optimizer.warmup_steps = 100
-    config.train.num_steps = 1200
+    config.train.num_steps = 600
     config.train.checkpoint_every = 200
     return config
