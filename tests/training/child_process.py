@@ -1,8 +1,9 @@
 """What the strategy tests run in a fresh Python process.
 
-Logical CPU devices must be configured before TensorFlow initialises, and
-`MultiWorkerMirroredStrategy` must be created before any TensorFlow op runs,
-so `test_strategies.py` and `test_multi_worker.py` start this module with
+Logical CPU devices must be configured before TensorFlow initialises (at
+its first op or device listing; imports are fine), and
+`MultiWorkerMirroredStrategy` must be created before any op runs, so
+`test_strategies.py` and `test_multi_worker.py` start this module with
 `sys.executable -m tests.training.child_process` instead of running
 TensorFlow in the pytest process. Two commands:
 
@@ -25,13 +26,46 @@ import sys
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+from xlm_keras.data import readers  # noqa: E402
+from xlm_keras.models import XLMBackbone  # noqa: E402
+from xlm_keras.models import XLMMaskedLM  # noqa: E402
+from xlm_keras.models import presets  # noqa: E402
+from xlm_keras.training import config as config_lib  # noqa: E402
+from xlm_keras.training import pretrain as pretrain_lib  # noqa: E402
+from xlm_keras.training.train_step import TrainStep  # noqa: E402
 
 BATCH_SIZE = 8  # Global batch of the step-parity check.
 SEQUENCE_LENGTH = 16
 TARGETS = 4
 NUM_LANGUAGES = 4  # xlm_tiny's language embeddings.
 LEARNING_RATE = 1.0
+
+
+def command(*args):
+    """The argv that runs this module with `args` in a fresh interpreter
+    (from the repository root, like pytest)."""
+    return [sys.executable, "-m", "tests.training.child_process", *args]
+
+
+def tiny_config(tokenizer_dir, languages, **overrides):
+    """Flattened `base_config()` overrides for `pretrain`: a tiny MLM+TLM
+    run of 10 steps, checkpointed at the end."""
+    return {
+        "data.tokenizer": tokenizer_dir,
+        "data.languages": ",".join(languages),
+        "data.sequence_length": 32,
+        "data.batch_size": 8,
+        "objectives.tlm.weight": 1.0,
+        "train.num_steps": 10,
+        "train.steps_per_execution": 5,
+        "train.checkpoint_every": 10,
+        "optimizer.warmup_steps": 5,
+        **overrides,
+    }
 
 
 def configure_logical_cpus(count):
@@ -46,8 +80,6 @@ def mlm_batch():
     size `BATCH_SIZE`. Lengths and target counts differ per example (and per
     half of the batch), so a mean of per-replica or per-micro-batch means
     would differ from the loss weighted by targets."""
-    import numpy as np
-
     rng = np.random.default_rng(0)
     lengths = np.array([16, 12, 9, 16, 5, 14, 16, 7])
     targets = np.array([4, 1, 3, 4, 1, 2, 4, 2])
@@ -83,14 +115,6 @@ def step_parity():
     change of the one-device step) and `reference` (loss and weights of a
     plain GradientTape step on the target-weighted mean loss, no strategy).
     """
-    import keras
-    import numpy as np
-
-    from xlm_keras.models import XLMBackbone
-    from xlm_keras.models import XLMMaskedLM
-    from xlm_keras.models import presets
-    from xlm_keras.training.train_step import TrainStep
-
     keras.utils.set_random_seed(0)
     batch = mlm_batch()
 
@@ -162,8 +186,6 @@ def record_reads():
     None, "lines": [sentence or "source<TAB>target", ...], "complete": True
     once the file's shard was read to its end}`, filled while training runs.
     """
-    from xlm_keras.data import readers
-
     passes = collections.defaultdict(list)
 
     def recording(read):
@@ -184,11 +206,6 @@ def record_reads():
 
 def pretrain(strategy_name, workdir, out, overrides):
     """`pretrain.run` on the overridden base config; see the module docstring."""
-    import numpy as np
-
-    from xlm_keras.training import config as config_lib
-    from xlm_keras.training import pretrain as pretrain_lib
-
     passes = record_reads()
     config = config_lib.base_config()
     config.update_from_flattened_dict(overrides)
