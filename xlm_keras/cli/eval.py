@@ -20,17 +20,6 @@ _LENGTH = flags.DEFINE_integer("sequence_length", 64, "Tokens per MLM/TLM exampl
 _OUTPUT = flags.DEFINE_string("output_json", "", "Also write the report here.")
 
 
-def load_task(preset):
-    """The preset's LM task, whichever class saved it."""
-    from xlm_keras import XLMCausalLM
-    from xlm_keras import XLMMaskedLM
-
-    with open(os.path.join(preset, "task.json")) as f:
-        class_name = json.load(f)["class_name"]
-    task_cls = XLMCausalLM if class_name == "XLMCausalLM" else XLMMaskedLM
-    return task_cls.from_preset(preset)
-
-
 def format_report(report):
     """A table: one row per language / language pair."""
     lines = [f"{'language':<10}{'MLM acc':>9}{'MLM ppl':>10}{'TLM acc':>9}"]
@@ -56,10 +45,11 @@ def main(argv):
         raise app.UsageError("Pass exactly one of --preset or --workdir.")
     preset = _PRESET.value or os.path.join(_WORKDIR.value, "preset")
     from xlm_keras.data import corpus
+    from xlm_keras.models import load_model
     from xlm_keras.text import XLMTokenizer
     from xlm_keras.training.evaluation import evaluate
 
-    task = load_task(preset)
+    task = load_model(preset)
     tokenizer = XLMTokenizer.from_preset(preset)
     report = evaluate(task, tokenizer, os.path.expanduser(_CORPUS.value) or corpus.SAMPLE_CORPUS_DIR,
                       _LANGUAGES.value or tokenizer.languages, _LENGTH.value, split=_SPLIT.value)

@@ -49,7 +49,7 @@ def encode_sentences(backbone, tokenizer, texts, language, sequence_length=128,
     Returns: float32 [len(texts), hidden_dim].
     """
     start_id, end_id = sentence_frame(backbone, tokenizer)
-    language_id = tokenizer.language_id(language)
+    language_id = tokenizer.language_id(language) if backbone.has_language_embedding else None
     embeddings = []
     for offset in range(0, len(texts), batch_size):
         chunk = tf.constant(texts[offset:offset + batch_size])
@@ -98,17 +98,19 @@ def retrieval_metrics(backbone, tokenizer, corpus_dir, languages, split="test",
     return results
 
 
-def evaluate(task, tokenizer, corpus_dir, languages, sequence_length=64,
+def evaluate(model, tokenizer, corpus_dir, languages, sequence_length=64,
              batch_size=32, split="test"):
-    """Everything `xlm-eval` reports, as a JSON-ready dict."""
+    """Everything `xlm-eval` reports for a task or a bare backbone, as a
+    JSON-ready dict (MLM/TLM metrics need an `XLMMaskedLM`)."""
+    backbone = getattr(model, "backbone", model)
     spec = pipelines.PipelineSpec(
         tokenizer, sequence_length, batch_size,
-        use_language_ids=task.backbone.has_language_embedding, seed=1234)
+        use_language_ids=backbone.has_language_embedding, seed=1234)
     names = dict(enumerate(tokenizer.languages))
-    report = {"retrieval": retrieval_metrics(task.backbone, tokenizer, corpus_dir,
+    report = {"retrieval": retrieval_metrics(backbone, tokenizer, corpus_dir,
                                              languages, split)}
-    if hasattr(task, "masked_lm_head"):
+    if hasattr(model, "masked_lm_head"):
         for objective, make in (("mlm", pipelines.mlm_dataset), ("tlm", pipelines.tlm_dataset)):
             batches = make(spec, corpus_dir, languages, 1.0, split=split, evaluation=True)
-            report[objective] = {names[k]: v for k, v in masked_lm_metrics(task, spec, batches).items()}
+            report[objective] = {names[k]: v for k, v in masked_lm_metrics(model, spec, batches).items()}
     return report

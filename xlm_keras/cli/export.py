@@ -1,0 +1,61 @@
+"""`xlm-export`: a preset as a versioned SavedModel for TF Serving, taking
+raw strings (tokenisation in the graph).
+
+  xlm-export --workdir=/tmp/run --export_dir=/models/xlm           # next version
+  xlm-export --preset=presets/xlmr_base --export_dir=/models/xlmr --version=3 \\
+      --max_sequence_length=256 --signatures=embed,tokenize
+
+Writes export_dir/<version>/ (saved_model.pb, variables/, assets/,
+assets.extra/tf_serving_warmup_requests, signatures.json) and prints its path; see export/README.md for serving it.
+"""
+
+import os
+
+from absl import app
+from absl import flags
+
+_PRESET = flags.DEFINE_string("preset", None, "Preset directory to export.")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir: exports workdir/preset.")
+_EXPORT_DIR = flags.DEFINE_string(
+    "export_dir", None, "Base directory of versions (TF Serving's model base path).")
+_VERSION = flags.DEFINE_integer(
+    "version", None, "Version to write (>= 1); default: the next free one.", lower_bound=1)
+_LENGTH = flags.DEFINE_integer(
+    "max_sequence_length", None,
+    "Longest packed input, specials included; default: the model's.", lower_bound=2)
+_SIGNATURES = flags.DEFINE_list(
+    "signatures", None,
+    "Signatures besides serving_default (= embed), from embed, tokenize, encode, "
+    "fill_mask; default: all the model supports.")
+_TOP_K = flags.DEFINE_integer("top_k", 5, "Predictions per <mask> in fill_mask.", lower_bound=1)
+_WARMUP = flags.DEFINE_bool(
+    "warmup", True, "Write TF Serving warm-up requests to assets.extra/.")
+flags.mark_flag_as_required("export_dir")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    if bool(_PRESET.value) == bool(_WORKDIR.value):
+        raise app.UsageError("Pass exactly one of --preset or --workdir.")
+    from xlm_keras.serving import export
+
+    path = export(
+        _PRESET.value or os.path.join(_WORKDIR.value, "preset"),
+        _EXPORT_DIR.value,
+        version=_VERSION.value,
+        max_sequence_length=_LENGTH.value,
+        signatures=_SIGNATURES.value,
+        top_k=_TOP_K.value,
+        warmup=_WARMUP.value,
+    )
+    print(f"Wrote {path}")
+
+
+def run():
+    """Console-script entry point."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

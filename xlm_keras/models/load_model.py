@@ -1,0 +1,29 @@
+"""Load whatever a preset directory holds: its task, else its backbone."""
+
+import json
+import os
+
+from xlm_keras.models.xlm_backbone import XLMBackbone
+from xlm_keras.models.xlm_causal_lm import XLMCausalLM
+from xlm_keras.models.xlm_masked_lm import XLMMaskedLM
+
+
+def load_model(preset_dir):
+    """The preset's task (class named in `task.json`: `XLMMaskedLM` or
+    `XLMCausalLM`), else its `XLMBackbone`."""
+    if not os.path.isfile(os.path.join(preset_dir, "config.json")):
+        raise FileNotFoundError(
+            f"{preset_dir!r} is not a model preset (no config.json). Pass the "
+            "directory written by save_to_preset / xlm-convert, or a training "
+            "workdir's `preset` directory."
+        )
+    task_file = os.path.join(preset_dir, "task.json")
+    class_name = None
+    if os.path.isfile(task_file):
+        with open(task_file, encoding="utf-8") as f:
+            class_name = json.load(f).get("class_name", "").split(">")[-1]
+    if class_name == "XLMMaskedLM":
+        return XLMMaskedLM.from_preset(preset_dir)
+    if class_name == "XLMCausalLM":
+        return XLMCausalLM.from_preset(preset_dir)
+    return XLMBackbone.from_preset(preset_dir)

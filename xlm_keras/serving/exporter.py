@@ -1,0 +1,218 @@
+"""Export a preset as a versioned SavedModel that takes raw strings.
+
+Layout (TF Serving's): `export_base/<version>/` with `saved_model.pb`,
+`variables/`, `assets/` (the tokenizer files), `assets.extra/` (TF
+Serving warm-up requests) and `signatures.json` (every signature's tensors,
+the model's serving facts and the op audit). A version is written to
+`export_base/.tmp-<version>-<pid>` and renamed into place, so a server
+polling `export_base` never sees half a model; an existing version is never
+replaced.
+"""
+
+import json
+import os
+import re
+import shutil
+
+import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
+
+from xlm_keras.models.load_model import load_model
+from xlm_keras.serving.op_audit import audit_ops
+from xlm_keras.serving.op_audit import prefetch_core_ops
+from xlm_keras.serving.op_audit import saved_model_ops
+from xlm_keras.serving.serving_module import MASK_POSITION_PADDING
+from xlm_keras.serving.serving_module import SIGNATURES
+from xlm_keras.serving.serving_module import ServingModule
+from xlm_keras.serving.warmup import warmup_requests
+from xlm_keras.serving.warmup import write_warmup_requests
+from xlm_keras.text import XLMTokenizer
+
+SIGNATURES_FILE = "signatures.json"
+
+
+def export(
+    preset_dir,
+    export_base,
+    version=None,
+    max_sequence_length=None,
+    signatures=None,
+    top_k=5,
+    warmup=True,
+):
+    """Export a preset's model with in-graph tokenisation.
+
+    Args:
+        preset_dir: preset directory (`save_to_preset`, `xlm-convert`,
+            `xlm-train`'s `workdir/preset`) with the model and its tokenizer.
+        export_base: directory of versions; created if missing.
+        version: int >= 1; default: one more than the highest existing.
+        max_sequence_length: int. Longest packed input, specials included;
+            default the backbone's `max_sequence_length`.
+        signatures: names from `SIGNATURES`; default all the model supports
+            (`fill_mask` needs an `XLMMaskedLM`). `serving_default` (= embed)
+            is always exported.
+        top_k: int. Predictions per `<mask>` in `fill_mask`.
+        warmup: bool. Write TF Serving warm-up requests (one per signature)
+            to `assets.extra/tf_serving_warmup_requests`.
+
+    Returns: str, the path of the new version directory.
+
+    Raises: `FileExistsError` if the version exists, `ValueError` for bad
+    arguments, `OpAuditError` if a graph uses an op a server lacks.
+    """
+    version = _check_version(export_base, version)
+    prefetch_core_ops()  # A subprocess; it runs while the model is traced.
+    model = load_model(preset_dir)
+    tokenizer = XLMTokenizer.from_preset(preset_dir)
+    backbone = getattr(model, "backbone", model)
+    max_sequence_length = _check_length(max_sequence_length, backbone)
+    signatures = _check_signatures(signatures, model)
+    module = ServingModule(model, tokenizer, max_sequence_length, top_k)
+    module.tokenizer_assets = _tokenizer_assets(preset_dir)
+
+    final_dir = os.path.join(export_base, str(version))
+    temp_dir = os.path.join(export_base, f".tmp-{version}-{os.getpid()}")
+    shutil.rmtree(temp_dir, ignore_errors=True)
+    try:
+        tf.saved_model.save(module, temp_dir, signatures=module.signature_functions(signatures))
+        ops = audit_ops(saved_model_ops(temp_dir))
+        table = signature_table(temp_dir)
+        if warmup:
+            write_warmup_requests(temp_dir, warmup_requests(
+                table, tokenizer.languages, module.has_language_input,
+                module.start_id, module.end_id))
+        description = {
+            "model": _serving_facts(module, model, tokenizer, signatures),
+            "signatures": table,
+            "ops": ops,
+        }
+        with open(os.path.join(temp_dir, SIGNATURES_FILE), "w", encoding="utf-8") as f:
+            json.dump(description, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        if os.path.exists(final_dir):  # os.rename would replace an empty one.
+            raise FileExistsError(_exists_message(final_dir))
+        try:
+            os.rename(temp_dir, final_dir)
+        except OSError as error:  # Another exporter took the version first.
+            raise FileExistsError(_exists_message(final_dir)) from error
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    return final_dir
+
+
+def _serving_facts(module, model, tokenizer, signatures):
+    """What a client needs besides the tensors, for `signatures.json`."""
+    backbone = getattr(model, "backbone", model)
+    return {
+        "task": type(model).__name__,
+        "max_sequence_length": module.max_sequence_length,
+        "hidden_dim": backbone.hidden_dim,
+        "vocabulary_size": tokenizer.vocabulary_size(),
+        "id_convention": tokenizer.id_convention,
+        "languages": list(tokenizer.languages),
+        "has_language_input": module.has_language_input,
+        "frame": [module.start_id, module.end_id],
+        "top_k": module.top_k if "fill_mask" in signatures else None,
+        "mask_position_padding": MASK_POSITION_PADDING,
+    }
+
+
+def _tokenizer_assets(preset_dir):
+    """The preset's tokenizer files (SentencePiece model, languages) as
+    SavedModel assets, copied to `assets/` for clients; the graph itself
+    holds the SentencePiece model in its resource op."""
+    asset_dir = os.path.join(preset_dir, "assets", "tokenizer")
+    if not os.path.isdir(asset_dir):
+        return []
+    return [tf.saved_model.Asset(os.path.join(asset_dir, name))
+            for name in sorted(os.listdir(asset_dir))]
+
+
+def signature_table(saved_model_dir):
+    """dict signature key -> {"inputs", "outputs"}: each a dict name ->
+    {"tensor", "dtype", "shape"} (shape -1 = any size), as a server sees it."""
+    saved_model = saved_model_pb2.SavedModel()
+    with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
+        saved_model.ParseFromString(f.read())
+    table = {}
+    for key, signature in sorted(saved_model.meta_graphs[0].signature_def.items()):
+        if key.startswith("__"):  # `__saved_model_init_op`, not a signature.
+            continue
+        table[key] = {
+            side: {
+                name: {
+                    "tensor": info.name,
+                    "dtype": tf.dtypes.as_dtype(info.dtype).name,
+                    "shape": [dim.size for dim in info.tensor_shape.dim],
+                }
+                for name, info in sorted(tensors.items())
+            }
+            for side, tensors in (("inputs", signature.inputs), ("outputs", signature.outputs))
+        }
+    return table
+
+
+def next_version(export_base):
+    """One more than the highest integer version in `export_base` (1 if none)."""
+    if not os.path.isdir(export_base):
+        return 1
+    versions = [int(name) for name in os.listdir(export_base) if re.fullmatch(r"\d+", name)]
+    return max(versions, default=0) + 1
+
+
+def _check_version(export_base, version):
+    if version is None:
+        return next_version(export_base)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(
+            f"`version` must be a positive int (TF Serving's version directory); "
+            f"got {version!r}. Leave it unset for the next free one, "
+            f"{next_version(export_base)}."
+        )
+    final_dir = os.path.join(export_base, str(version))
+    if os.path.exists(final_dir):
+        raise FileExistsError(_exists_message(final_dir))
+    return version
+
+
+def _exists_message(final_dir):
+    base, version = os.path.split(final_dir)
+    return (
+        f"Version {version} already exists in {base!r}; versions are never "
+        f"overwritten. Pass another version, or none for the next free one "
+        f"({next_version(base)})."
+    )
+
+
+def _check_length(max_sequence_length, backbone):
+    if max_sequence_length is None:
+        return backbone.max_sequence_length
+    if (
+        isinstance(max_sequence_length, bool)
+        or not isinstance(max_sequence_length, int)
+        or not 2 <= max_sequence_length <= backbone.max_sequence_length
+    ):
+        raise ValueError(
+            "`max_sequence_length` must be an int in [2, "
+            f"{backbone.max_sequence_length}] (2 specials; the model's position "
+            f"table); got {max_sequence_length!r}."
+        )
+    return max_sequence_length
+
+
+def _check_signatures(signatures, model):
+    available = [name for name in SIGNATURES
+                 if name != "fill_mask" or hasattr(model, "masked_lm_head")]
+    if signatures is None:
+        return available
+    signatures = list(signatures)
+    unknown = [name for name in signatures if name not in SIGNATURES]
+    if unknown:
+        raise ValueError(f"Unknown signatures {unknown}; choose from {list(SIGNATURES)}.")
+    if "fill_mask" in signatures and "fill_mask" not in available:
+        raise ValueError(
+            f"`fill_mask` needs a masked LM; this preset's model is "
+            f"{type(model).__name__}. Export the other signatures: {available}."
+        )
+    return [name for name in SIGNATURES if name in signatures]

@@ -1,0 +1,183 @@
+"""`ServingModule`: a model and its tokenizer as a `tf.Module` whose
+`tf.function`s take raw strings; the SavedModel signatures.
+
+Every signature tokenises in the graph (tf-text's SentencePiece op), packs
+with `xlm_keras.text.packing` (core ops) and runs the Keras model. Sentences
+are framed like `evaluation.encode_sentences`: XLM `</s> x </s>`, XLM-R
+`<s> x </s>`. `T` is the longest packed row of the request (at most
+`max_sequence_length`, at least 2): rows are truncated to
+`max_sequence_length` with both specials kept, then padded with `<pad>`.
+"""
+
+import types
+
+import tensorflow as tf
+
+from xlm_keras.text.packing import pack_single
+from xlm_keras.text.xlm_tokenizer import MASK_TOKEN
+from xlm_keras.training.evaluation import sentence_frame
+
+SIGNATURES = ("embed", "tokenize", "encode", "fill_mask")
+# `mask_positions` value on rows with fewer masks than the request's most.
+MASK_POSITION_PADDING = -1
+TEXT = tf.TensorSpec([None], tf.string, name="text")
+LANGUAGE = tf.TensorSpec([None], tf.string, name="language")
+
+
+def _function(fn, input_signature):
+    """`tf.function` without AutoGraph: the code has no tensor-dependent
+    Python control flow (nor do Keras layers), and converting it makes an
+    export several times slower."""
+    return tf.function(fn, input_signature=input_signature, autograph=False)
+
+
+class ServingModule(tf.Module):
+    """The signatures of one exported model.
+
+    Args:
+        model: `XLMBackbone`, or a task with a `backbone` (`XLMMaskedLM`
+            also serves `fill_mask`).
+        tokenizer: the preset's `XLMTokenizer` (built after any
+            `keras.utils.set_random_seed`, tensorflow/text#570).
+        max_sequence_length: int in [2, backbone.max_sequence_length].
+        top_k: int. Predictions per `<mask>` in `fill_mask`.
+
+    Attributes: one `tf.function` per name in `SIGNATURES` (`fill_mask` only
+    for masked LMs); `language` arguments exist only when the backbone has
+    language embeddings.
+    """
+
+    def __init__(self, model, tokenizer, max_sequence_length, top_k=5):
+        super().__init__(name="xlm_serving")
+        backbone = getattr(model, "backbone", model)
+        # A namespace, not attributes: the Keras objects are not saved as
+        # trackable children, only the state below.
+        self._keras = types.SimpleNamespace(
+            model=model, backbone=backbone, tokenizer=tokenizer)
+        self.max_sequence_length = max_sequence_length
+        self.vocabulary_size = tokenizer.vocabulary_size()
+        self.top_k = min(top_k, self.vocabulary_size)
+        self.has_language_input = backbone.has_language_embedding
+        self.start_id, self.end_id = sentence_frame(backbone, tokenizer)
+
+        # === Tracked state (what the functions capture is saved) ===
+        # `weights`, not `variables`: dropout seed states are random per load
+        # and would make two exports of one preset differ.
+        self.model_weights = list(model.weights)
+        tokenizer._maybe_initialized_tf()
+        self.sentence_piece = tokenizer._sentence_piece  # SentencePiece resource.
+        if self.has_language_input:
+            self.language_table = tokenizer._language_table
+
+        # === Functions ===
+        self.embed = self._strings_function(self._embed)
+        self.tokenize = self._strings_function(self._tokenize)
+        input_names = ["token_ids", "padding_mask"] + ["language_ids"] * self.has_language_input
+        self.encode = _function(
+            lambda *inputs: self._encode(**dict(zip(input_names, inputs))),
+            [tf.TensorSpec([None, None], tf.int32, name=name) for name in input_names])
+        if hasattr(model, "masked_lm_head"):
+            self.fill_mask = self._strings_function(self._fill_mask)
+
+    def signature_functions(self, names=SIGNATURES):
+        """dict signature key -> concrete function, `serving_default` (embed)
+        included, for `tf.saved_model.save(..., signatures=)`."""
+        functions = {"serving_default": self.embed.get_concrete_function()}
+        for name in names:
+            functions[name] = getattr(self, name).get_concrete_function()
+        return functions
+
+    def _strings_function(self, fn):
+        """`fn(text, language=None)` as a tf.function of `text` [B] and, for
+        models with language embeddings, `language` [B]."""
+        if self.has_language_input:
+            return _function(fn, [TEXT, LANGUAGE])
+        return _function(lambda text: fn(text), [TEXT])
+
+    def _tokenize(self, text, language=None):
+        """`text` [B] (+ `language` [B]) -> int32 [B, T] token_ids,
+        padding_mask (+ language_ids)."""
+        return self._pack(self._keras.tokenizer.tokenize(text), text, language)
+
+    def _embed(self, text, language=None):
+        """-> float32 embedding (masked mean over real tokens, specials
+        included), embedding_l2 (unit length) and cls_embedding (first
+        token), each [B, H]."""
+        inputs = self._tokenize(text, language)
+        hidden = tf.cast(self._keras.backbone(inputs, training=False), tf.float32)
+        mask = tf.cast(inputs["padding_mask"], tf.float32)[..., tf.newaxis]
+        embedding = tf.reduce_sum(hidden * mask, 1) / tf.reduce_sum(mask, 1)
+        return {
+            "embedding": embedding,
+            "embedding_l2": tf.math.l2_normalize(embedding, axis=-1),
+            "cls_embedding": hidden[:, 0],
+        }
+
+    def _encode(self, token_ids, padding_mask, language_ids=None):
+        """int32 [B, T] model inputs -> float32 sequence_output [B, T, H]."""
+        inputs = {"token_ids": token_ids, "padding_mask": padding_mask}
+        if language_ids is not None:
+            inputs["language_ids"] = language_ids
+        hidden = self._keras.backbone(inputs, training=False)
+        return {"sequence_output": tf.cast(hidden, tf.float32)}
+
+    def _fill_mask(self, text, language=None):
+        """Text with literal `<mask>`s -> the top_k tokens (tf.string) and
+        softmax probabilities (float32) per mask, [B, M, top_k], and
+        mask_positions int32 [B, M]. M is the request's most masks per row
+        (after truncation); missing ones have position
+        `MASK_POSITION_PADDING`, tokens "" and scores 0."""
+        tokenizer = self._keras.tokenizer
+        # Tokenise the pieces between masks, then join them with the mask id:
+        # the same for both id conventions (only "native" has a `<mask>` piece).
+        pieces = tf.strings.split(text, sep=MASK_TOKEN)
+        piece_ids = tokenizer.tokenize(pieces.flat_values)
+        mask_ids = tf.fill([piece_ids.nrows(), 1], tf.constant(tokenizer.mask_token_id, tf.int32))
+        piece_ids = tf.concat([piece_ids, tf.RaggedTensor.from_tensor(mask_ids)], axis=1)
+        ids = tf.RaggedTensor.from_row_splits(piece_ids, pieces.row_splits)
+        inputs = self._pack(ids.merge_dims(1, 2)[:, :-1], text, language)
+
+        token_ids = inputs["token_ids"]
+        is_mask = (token_ids == tokenizer.mask_token_id) & (inputs["padding_mask"] > 0)
+        columns = tf.broadcast_to(tf.range(tf.shape(token_ids)[1]), tf.shape(token_ids))
+        positions = tf.ragged.boolean_mask(columns, is_mask).to_tensor(
+            MASK_POSITION_PADDING)
+
+        def predict():
+            logits = self._keras.model(
+                {**inputs, "mask_positions": tf.maximum(positions, 0)}, training=False)
+            return tf.nn.softmax(tf.cast(logits, tf.float32))
+
+        def nothing_to_predict():
+            # Keras' take_along_axis fails on zero-sized batches; skip the model.
+            return tf.zeros(tf.concat([tf.shape(positions), [self.vocabulary_size]], 0))
+
+        probabilities = tf.cond(tf.size(positions) > 0, predict, nothing_to_predict)
+        scores, top_ids = tf.math.top_k(probabilities, self.top_k)
+        is_real = (positions != MASK_POSITION_PADDING)[..., tf.newaxis]
+        return {
+            "top_k_tokens": tf.where(is_real, tf.gather(tokenizer.get_vocabulary(), top_ids), ""),
+            "top_k_scores": tf.where(is_real, scores, 0.0),
+            "mask_positions": positions,
+        }
+
+    def _pack(self, ids, text, language):
+        """Ragged piece ids [B, None] -> dict of int32 [B, T] model inputs."""
+        language_id = None
+        if self.has_language_input:
+            tf.debugging.assert_equal(
+                tf.size(language), tf.size(text),
+                message="`language` needs one language code per `text`.")
+            # Valid UTF-8 first: the unknown-code error echoes the codes, and
+            # an invalid byte there turns the client's InvalidArgumentError
+            # into a UnicodeDecodeError.
+            language = tf.strings.unicode_transcode(
+                language, "UTF-8", "UTF-8", errors="replace")
+            language_id = self._keras.tokenizer.language_ids(language)
+        packed = pack_single(
+            ids, self.max_sequence_length, self.start_id, self.end_id,
+            self._keras.tokenizer.pad_token_id, language_id=language_id)
+        lengths = tf.reduce_sum(packed["padding_mask"], axis=1)
+        length = tf.reduce_max(tf.concat([[2], lengths], axis=0))
+        names = ["token_ids", "padding_mask"] + ["language_ids"] * self.has_language_input
+        return {name: packed[name][:, :length] for name in names}
