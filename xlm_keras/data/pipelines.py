@@ -22,6 +22,9 @@ from xlm_keras.text.masking import mask_tokens
 from xlm_keras.text.packing import pack_pair
 
 LINES_PER_CHUNK = 128
+# Windows turned into examples per call: a tf.data function call per element
+# costs more than the example itself.
+WINDOWS_PER_CHUNK = 64
 AUTOTUNE = tf.data.AUTOTUNE
 
 
@@ -70,6 +73,12 @@ def _mix(datasets, files, alpha, spec, evaluation):
 def _finish(spec, examples, masked, skip, evaluation=False):
     """Batch, mask (seeded by batch index), drop unused inputs, prefetch."""
     batches = examples.batch(spec.batch_size, drop_remainder=not evaluation)
+
+    def drop_unused(batch):
+        if not spec.use_language_ids:
+            batch["x"].pop("language_ids", None)
+        return batch
+
     if masked:
         tokenizer = spec.tokenizer
 
@@ -81,21 +90,21 @@ def _finish(spec, examples, masked, skip, evaluation=False):
                 special_ids=tokenizer.special_token_ids, mask_rate=spec.mask_rate,
                 token_weights=spec.token_weights,
                 seed=tf.stack([tf.cast(spec.seed, tf.int64), index]))
-            return {"x": x, "labels": labels, "sample_weight": weights, "language": language}
+            return drop_unused(
+                {"x": x, "labels": labels, "sample_weight": weights, "language": language})
 
         batches = batches.enumerate().map(mask, num_parallel_calls=AUTOTUNE)
-
-    def drop_unused(batch):
-        if not spec.use_language_ids:
-            batch["x"].pop("language_ids", None)
-        return batch
-
-    return batches.skip(skip).map(drop_unused).prefetch(AUTOTUNE)
+    else:
+        batches = batches.map(drop_unused)
+    return batches.skip(skip).prefetch(AUTOTUNE)
 
 
-def _stream_examples(spec, files, alpha, shard, window, to_example, evaluation):
+def _stream_examples(spec, files, alpha, shard, window, to_examples, evaluation):
     """Language-mixed XLM streams (windows of `window` tokens). Language
-    shares p_i are measured in bytes of text."""
+    shares p_i are measured in bytes of text.
+
+    `to_examples(windows, language)` maps int32 [n, window] to a dict of n
+    examples (leading dimension n)."""
     tokenizer = spec.tokenizer
     per_language = {}
     for code, paths in files.items():
@@ -104,8 +113,8 @@ def _stream_examples(spec, files, alpha, shard, window, to_example, evaluation):
             text_dataset(paths, spec.stats, shard).batch(LINES_PER_CHUNK).map(
                 tokenizer.tokenize, num_parallel_calls=AUTOTUNE),
             window, tokenizer.end_token_id)
-        per_language[code] = windows.map(
-            lambda w, language=language: to_example(w, language))
+        per_language[code] = windows.batch(WINDOWS_PER_CHUNK).map(
+            lambda w, language=language: to_examples(w, language)).unbatch()
     return _mix(per_language, files, alpha, spec, evaluation)
 
 
@@ -116,17 +125,18 @@ def mlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
     files = _select(corpus.monolingual_files(corpus_dir, split), languages)
     length = spec.sequence_length
 
-    def example(window, language):
+    def examples(windows, language):
+        count = tf.shape(windows)[0]
         return {
-            "token_ids": window,
-            "padding_mask": tf.ones([length], tf.int32),
-            "position_ids": tf.range(length, dtype=tf.int32),
-            "language_ids": tf.fill([length], tf.cast(language, tf.int32)),
-            "language": tf.constant(language, tf.int32),
+            "token_ids": windows,
+            "padding_mask": tf.ones([count, length], tf.int32),
+            "position_ids": tf.tile(tf.range(length, dtype=tf.int32)[tf.newaxis], [count, 1]),
+            "language_ids": tf.fill([count, length], tf.constant(language, tf.int32)),
+            "language": tf.fill([count], tf.constant(language, tf.int32)),
         }
 
     examples = _stream_examples(
-        spec, files, alpha, shard_of(input_context), length, example, evaluation)
+        spec, files, alpha, shard_of(input_context), length, examples, evaluation)
     return _finish(spec, examples, masked=True, skip=skip, evaluation=evaluation)
 
 
@@ -136,20 +146,21 @@ def clm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
     files = _select(corpus.monolingual_files(corpus_dir, split), languages)
     length = spec.sequence_length
 
-    def example(window, language):
+    def examples(windows, language):
+        count = tf.shape(windows)[0]
         return {
             "x": {
-                "token_ids": window[:-1],
-                "padding_mask": tf.ones([length], tf.int32),
-                "language_ids": tf.fill([length], tf.cast(language, tf.int32)),
+                "token_ids": windows[:, :-1],
+                "padding_mask": tf.ones([count, length], tf.int32),
+                "language_ids": tf.fill([count, length], tf.constant(language, tf.int32)),
             },
-            "labels": window[1:],
-            "sample_weight": tf.ones([length], tf.float32),
-            "language": tf.constant(language, tf.int32),
+            "labels": windows[:, 1:],
+            "sample_weight": tf.ones([count, length], tf.float32),
+            "language": tf.fill([count], tf.constant(language, tf.int32)),
         }
 
     examples = _stream_examples(
-        spec, files, alpha, shard_of(input_context), length + 1, example, evaluation)
+        spec, files, alpha, shard_of(input_context), length + 1, examples, evaluation)
     return _finish(spec, examples, masked=False, skip=skip, evaluation=evaluation)
 
 
