@@ -20,11 +20,15 @@ sequence (`ceil(0.15 * 128) = 20` positions) are targets.
              attention), `torch.optim.AdamW`; labels -100 off target, so the
              logits cover the full vocabulary at all 128 positions.
 
-Throughput: tokens (batch x sequence) per second over `--steps` steps after
-`--warmup` steps (tracing, compilation, optimizer state).
+Throughput: tokens (batch x sequence) per second of the median step. Each
+implementation first runs `--warmup` untimed steps (tracing, compilation,
+optimizer state, first-touch memory); then `--steps` rounds each time one
+step of every implementation in turn, after a short pause that lets the
+previous one's worker threads go idle, so load from other processes falls on
+all of them alike.
 
-MFU = model FLOP/s / peak, the peak being a float32 `tf.matmul` of
-2048 x 2048 matrices measured in the same run. Model FLOPs per token of a
+MFU = model FLOP/s / peak, the peak being the best float32 `tf.matmul` of
+2048 x 2048 matrices, measured once per round in the same run. Model FLOPs per token of a
 training step (forward + backward = 3 x forward):
 
   6 N  +  12 L T d  +  6 (d^2 + d V) P / T
@@ -42,6 +46,7 @@ counted. L layers, d hidden width, T sequence length, V vocabulary.
 import collections
 import math
 import os
+import statistics
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -63,9 +68,10 @@ IMPLEMENTATIONS = ("ours", "ours_xla", "keras_hub", "hf")
 LEARNING_RATE = 1e-4
 WEIGHT_DECAY = 0.01
 MATMUL_SIZE = 2048
+SETTLE_SECONDS = 0.2  # Pause before each timed step (OpenMP / Eigen workers spin a while).
 FIRST_WORD_ID = 5  # Ids 0-4 are <s>, <pad>, </s>, <unk>, <mask> in every tokenizer here.
 
-_STEPS = flags.DEFINE_integer("steps", 3, "Timed training steps per implementation.")
+_STEPS = flags.DEFINE_integer("steps", 3, "Timed rounds (one step of each implementation).")
 _WARMUP = flags.DEFINE_integer("warmup", 1, "Untimed steps first (tracing, compilation).")
 _VOCABULARY_SIZE = flags.DEFINE_integer("vocabulary_size", 32000, "Token table rows.")
 _THREADS = flags.DEFINE_integer(
@@ -153,7 +159,7 @@ def flops_per_token(shape, head_positions):
     return 6 * non_embedding_params(shape) + 12 * shape.num_layers * length * d + head
 
 
-def matmul_peak_gflops(size=MATMUL_SIZE, repeats=5):
+def matmul_peak_gflops(size=MATMUL_SIZE, repeats=3):
     """Best float32 `tf.matmul` rate of `size` x `size` matrices, GFLOP/s."""
     a = tf.random.uniform([size, size])
     b = tf.random.uniform([size, size])
@@ -166,14 +172,12 @@ def matmul_peak_gflops(size=MATMUL_SIZE, repeats=5):
     return 2 * size ** 3 / best / 1e9
 
 
-def seconds_per_step(step, warmup, steps):
-    """Mean wall time of `steps` calls of `step()` after `warmup` calls."""
-    for _ in range(warmup):
-        step()
+def timed_seconds(step):
+    """Wall time of one call of `step()`, after `SETTLE_SECONDS` of rest."""
+    time.sleep(SETTLE_SECONDS)
     start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return (time.perf_counter() - start) / steps
+    step()
+    return time.perf_counter() - start
 
 
 def ours_step(shape, batch, jit_compile=False):
@@ -261,15 +265,23 @@ def build_step(name, shape, batch):
 
 
 def run(shape, implementations, warmup, steps):
-    """The matmul peak (GFLOP/s) and one row per implementation, in order
-    (PyTorch last, so its OpenMP threads never spin beside TensorFlow's)."""
-    peak = matmul_peak_gflops()
+    """The matmul peak (GFLOP/s, best of all rounds) and one row per
+    implementation, from the median of its `steps` interleaved timings."""
     batch = make_batch(shape)
+    built = {}
+    for name in sorted(implementations, key=IMPLEMENTATIONS.index):
+        built[name] = build_step(name, shape, batch)
+        for _ in range(warmup):
+            built[name][0]()
+    peak, timings = 0.0, {name: [] for name in built}
+    for _ in range(steps):
+        peak = max(peak, matmul_peak_gflops())
+        for name, (step, _) in built.items():
+            timings[name].append(timed_seconds(step))
     tokens = shape.batch_size * shape.sequence_length
     rows = []
-    for name in sorted(implementations, key=IMPLEMENTATIONS.index):
-        step, positions = build_step(name, shape, batch)
-        seconds = seconds_per_step(step, warmup, steps)
+    for name, (_, positions) in built.items():
+        seconds = statistics.median(timings[name])
         model_flops = flops_per_token(shape, positions) * tokens / seconds
         rows.append({"implementation": name, "tokens_per_second": tokens / seconds,
                      "seconds_per_step": seconds, "head_positions": positions,
@@ -285,7 +297,7 @@ def format_table(peak, rows, shape, threads):
         f"intermediate {shape.intermediate_dim}), vocabulary {shape.vocabulary_size}, "
         f"batch {shape.batch_size} x {shape.sequence_length}, {shape.num_targets} targets "
         f"per sequence, {threads} threads; float32 matmul peak {peak:.1f} GFLOP/s",
-        "| implementation | tokens/s | s/step | vs ours | LM head at | model GFLOP/s | MFU |",
+        "| implementation | tokens/s | median s/step | vs ours | LM head at | model GFLOP/s | MFU |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:

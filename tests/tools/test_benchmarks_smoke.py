@@ -1,0 +1,50 @@
+"""tools/bench_input.py runs end to end on tiny settings and reports positive
+numbers; tools/bench_train.py counts FLOPs right (no timing is checked)."""
+
+import functools
+import importlib.util
+from pathlib import Path
+
+from absl import flags
+
+from xlm_keras.models import XLMBackbone
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+
+
+@functools.cache
+def _load(name):
+    """The tool as a module. The absl flags it defines are dropped again:
+    the tools share flag names, and the tests call functions, not `main`."""
+    before = set(flags.FLAGS)
+    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for flag in set(flags.FLAGS) - before:
+        delattr(flags.FLAGS, flag)
+    return module
+
+
+def test_bench_input_reports_positive_rates(tmp_path):
+    bench_input = _load("bench_input")
+    config = bench_input.experiment_config(sequence_length=32, batch_size=4)
+    config.data.languages = "de,en,fr"
+    config.data.vocabulary_size = 300
+    rows = bench_input.run(["mlm"], config, seconds=1.0, workdir=str(tmp_path))
+    assert [row["objective"] for row in rows] == ["mlm"]
+    assert rows[0]["pipeline"] > 0 and rows[0]["model"] > 0 and rows[0]["ratio"] > 0
+    assert "| mlm |" in bench_input.format_table(rows, config)
+
+
+def test_bench_train_flops_formula():
+    bench_train = _load("bench_train")
+    shape = bench_train.make_shape(2, 16, 2, 48, 12, 1, 40, 0.15)
+    assert shape.num_targets == 2
+    backbone = XLMBackbone(
+        vocabulary_size=40, num_layers=2, num_heads=2, hidden_dim=16, intermediate_dim=48,
+        max_sequence_length=12, num_languages=1)
+    embeddings = backbone.get_layer("embeddings").count_params()
+    embeddings += backbone.get_layer("embeddings_layer_norm").count_params()
+    assert bench_train.non_embedding_params(shape) == backbone.count_params() - embeddings
+    full, masked = bench_train.flops_per_token(shape, 12), bench_train.flops_per_token(shape, 2)
+    assert full - masked == 6 * (16**2 + 16 * 40) * (12 - 2) / 12
