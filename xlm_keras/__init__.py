@@ -17,6 +17,9 @@ from xlm_keras import convert  # noqa: E402
 from xlm_keras.models import XLMBackbone  # noqa: E402
 from xlm_keras.models import XLMCausalLM  # noqa: E402
 from xlm_keras.models import XLMMaskedLM  # noqa: E402
+from xlm_keras.models import XLMSpanQA  # noqa: E402
+from xlm_keras.models import XLMTextClassifier  # noqa: E402
+from xlm_keras.models import XLMTokenClassifier  # noqa: E402
 from xlm_keras.models.presets import PRESETS  # noqa: E402
 
 __version__ = "0.1.0"

@@ -1,6 +1,9 @@
-"""XLM backbone, pretraining tasks and presets."""
+"""XLM backbone, pretraining and fine-tuning tasks, and presets."""
 
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_causal_lm import XLMCausalLM
 from xlm_keras.models.xlm_masked_lm import XLMMaskedLM
+from xlm_keras.models.xlm_span_qa import XLMSpanQA
+from xlm_keras.models.xlm_text_classifier import XLMTextClassifier
+from xlm_keras.models.xlm_token_classifier import XLMTokenClassifier
 from xlm_keras.models.load_model import load_model

@@ -1,0 +1,206 @@
+"""`XLMTextClassifier`: sentence and sentence-pair classification."""
+
+import numbers
+
+import keras
+from keras import ops
+from keras_hub.models import TextClassifier
+
+from xlm_keras.models import presets
+from xlm_keras.models.xlm_backbone import XLMBackbone
+from xlm_keras.models.xlm_backbone import complete_inputs
+from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
+
+CLASSIFIER_HEADS = ("xlm", "roberta")
+
+
+def resolve_classifier_head(head, backbone):
+    """`"auto"` picks XLM-R's head for XLM-R layouts (offset positions)."""
+    if head == "auto":
+        return "roberta" if backbone.position_offset > 0 else "xlm"
+    if head not in CLASSIFIER_HEADS:
+        raise ValueError(
+            f"`head` must be one of {CLASSIFIER_HEADS + ('auto',)}. "
+            f"Received: head={head!r}"
+        )
+    return head
+
+
+def check_label_names(num_classes, label_names):
+    """The validated label names of a `num_classes`-way head: `label_names`
+    as a list, or `["0", "1", ...]` when it is None."""
+    if (
+        not isinstance(num_classes, numbers.Integral)
+        or isinstance(num_classes, bool)
+        or num_classes < 1
+    ):
+        raise ValueError(
+            "`num_classes` must be an int >= 1 (the number of labels). "
+            f"Received: num_classes={num_classes!r}"
+        )
+    if label_names is None:
+        return [str(i) for i in range(num_classes)]
+    label_names = list(label_names)
+    if len(label_names) != num_classes:
+        raise ValueError(
+            f"`label_names` must name each of the {num_classes} classes "
+            f"once; received {len(label_names)} names: {label_names!r}. Pass "
+            f"{num_classes} names or change `num_classes`."
+        )
+    if not all(isinstance(name, str) for name in label_names):
+        raise ValueError(
+            f"`label_names` must be strings. Received: {label_names!r}"
+        )
+    repeated = sorted({name for name in label_names if label_names.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"`label_names` must be unique; {repeated} appear more than once "
+            f"in {label_names!r}."
+        )
+    return label_names
+
+
+def fine_tuning_compile_defaults(optimizer, loss, metrics):
+    """Resolve `"auto"` in a fine-tuning task's `compile` arguments: AdamW
+    (learning rate 2e-5, weight decay 0.01 except on biases and LayerNorm),
+    cross-entropy on logits, accuracy."""
+    if optimizer == "auto":
+        optimizer = keras.optimizers.AdamW(learning_rate=2e-5, weight_decay=0.01)
+        optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    if loss == "auto":
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if metrics == "auto":
+        metrics = [keras.metrics.SparseCategoricalAccuracy()]
+    return optimizer, loss, metrics
+
+
+@keras.saving.register_keras_serializable(package="xlm_keras")
+class XLMTextClassifier(TextClassifier):
+    """Classify a sentence or a sentence pair from its first token.
+
+    The caller packs pairs (`<s> a </s></s> b </s>`, with TLM-style
+    `language_ids`/`position_ids` if wanted); the model only sees ids.
+
+    Args:
+        backbone: `XLMBackbone`.
+        num_classes: int >= 1. Number of labels.
+        label_names: list of `num_classes` unique strings, the label of each
+            class index; default `["0", "1", ...]`. Saved with the task.
+        head: `"xlm"` (Hugging Face `XLMForSequenceClassification`: first
+            token -> dropout -> dense), `"roberta"`
+            (`XLMRobertaForSequenceClassification`: first token -> dropout
+            -> dense tanh -> dropout -> dense) or `"auto"` (`"roberta"` when
+            the backbone offsets positions like XLM-R, else `"xlm"`).
+        dropout: float. Dropout rate in the head.
+        preprocessor: optional preprocessing layer applied by `fit`/`predict`.
+
+    Inputs (dict): the backbone's inputs (`token_ids`, `padding_mask`,
+    optional `position_ids`, and `language_ids` exactly when the backbone
+    has language embeddings).
+
+    Output: logits float32 [batch, num_classes]. Train with labels int
+    [batch].
+
+    Example:
+    >>> classifier = XLMTextClassifier.from_preset(
+    ...     "xlm_roberta_tiny", num_classes=3,
+    ...     label_names=["entailment", "neutral", "contradiction"])
+    >>> ids = np.array([[0, 5, 6, 2]], "int32")
+    >>> classifier({"token_ids": ids, "padding_mask": ids > -1}).shape
+    TensorShape([1, 3])
+    """
+
+    backbone_cls = XLMBackbone
+    preprocessor_cls = None
+
+    def __init__(
+        self,
+        backbone,
+        num_classes,
+        label_names=None,
+        head="auto",
+        dropout=0.1,
+        preprocessor=None,
+        **kwargs,
+    ):
+        label_names = check_label_names(num_classes, label_names)
+        head = resolve_classifier_head(head, backbone)
+
+        # === Layers ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.pooled_dropout = None
+        self.pooled_dense = None
+        if head == "roberta":
+            self.pooled_dropout = keras.layers.Dropout(
+                dropout, dtype=backbone.dtype_policy, name="pooled_dropout"
+            )
+            self.pooled_dense = keras.layers.Dense(
+                backbone.hidden_dim,
+                activation="tanh",
+                kernel_initializer=xlm_kernel_initializer(),
+                dtype=backbone.dtype_policy,
+                name="pooled_dense",
+            )
+        self.output_dropout = keras.layers.Dropout(
+            dropout, dtype=backbone.dtype_policy, name="output_dropout"
+        )
+        self.output_dense = keras.layers.Dense(
+            num_classes,
+            kernel_initializer=xlm_kernel_initializer(),
+            dtype=backbone.dtype_policy,
+            name="logits",
+        )
+
+        # === Functional Model ===
+        inputs = dict(backbone.input)
+        x = backbone(inputs)[:, 0, :]
+        if self.pooled_dense is not None:
+            x = self.pooled_dense(self.pooled_dropout(x))
+        outputs = ops.cast(self.output_dense(self.output_dropout(x)), "float32")
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        # === Config ===
+        self.num_classes = int(num_classes)
+        self.label_names = label_names
+        self.head = head
+        self.dropout = dropout
+
+    def __call__(self, inputs, *args, **kwargs):
+        return super().__call__(complete_inputs(self, inputs), *args, **kwargs)
+
+    def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
+        """`keras.Model.compile` with defaults: AdamW (2e-5), cross-entropy
+        on logits, accuracy."""
+        optimizer, loss, metrics = fine_tuning_compile_defaults(optimizer, loss, metrics)
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_classes": self.num_classes,
+                "label_names": self.label_names,
+                "head": self.head,
+                "dropout": self.dropout,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """A built-in preset name (random weights) or a preset directory.
+
+        A directory saved from this class gives the whole task (head weights
+        and label names) unless `num_classes` is passed; any other preset
+        directory (a backbone, an `XLMMaskedLM`/`XLMCausalLM`) gives its
+        backbone weights under a new head, which needs `num_classes`.
+        """
+        if presets.is_builtin(preset):
+            backbone = XLMBackbone.from_preset(preset, load_weights=load_weights)
+            return cls(backbone=backbone, **kwargs)
+        if "num_classes" in kwargs:
+            # A new head: keras-hub skips saved head weights, and saved label
+            # names belong to the old classes.
+            kwargs.setdefault("label_names", None)
+        return super().from_preset(preset, load_weights=load_weights, **kwargs)
