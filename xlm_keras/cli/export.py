@@ -26,7 +26,7 @@ _LENGTH = flags.DEFINE_integer(
 _SIGNATURES = flags.DEFINE_list(
     "signatures", None,
     "Signatures besides serving_default (= embed), from embed, tokenize, encode, "
-    "fill_mask; default: all the model supports.")
+    "fill_mask, classify, classify_pair, tag; default: all the model supports.")
 _TOP_K = flags.DEFINE_integer("top_k", 5, "Predictions per <mask> in fill_mask.", lower_bound=1)
 _WARMUP = flags.DEFINE_bool(
     "warmup", True, "Write TF Serving warm-up requests to assets.extra/.")

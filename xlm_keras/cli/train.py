@@ -1,8 +1,11 @@
-"""`xlm-train`: pretrain an XLM model with MLM / TLM / CLM.
+"""`xlm-train`: pretrain an XLM model with MLM / TLM / CLM, or fine-tune one
+(configs with a `task` section: classification, tagging, span QA).
 
   xlm-train --workdir=/tmp/run                       # tiny model, bundled corpus
   xlm-train --config=configs/xlm_mlm_tlm_xnli15.py --workdir=/tmp/run \
       --config.data.corpus_dir=~/.cache/xlm_keras/corpus --strategy=mirrored
+  xlm-train --config=configs/finetune_help_topic.py --workdir=/tmp/ft \
+      --config.model.preset=/tmp/run/preset
 """
 
 import os
@@ -27,10 +30,19 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     config = _CONFIG.value
+    workdir = os.path.expanduser(_WORKDIR.value)
+    if "task" in config:  # A fine-tuning config (configs/finetune_*.py).
+        from xlm_keras.training import finetune_config
+
+        finetune_config.validate_finetune(config, _STRATEGY.value)  # Before any compute.
+        from xlm_keras.training import finetune
+
+        finetune.run(config, workdir, _STRATEGY.value, _TPU.value)
+        return
     config_lib.validate(config, _STRATEGY.value)  # Before any compute.
     from xlm_keras.training import pretrain
 
-    pretrain.run(config, os.path.expanduser(_WORKDIR.value), _STRATEGY.value, _TPU.value)
+    pretrain.run(config, workdir, _STRATEGY.value, _TPU.value)
 
 
 def run():

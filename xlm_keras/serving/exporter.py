@@ -23,6 +23,8 @@ from xlm_keras.serving.op_audit import prefetch_core_ops
 from xlm_keras.serving.op_audit import saved_model_ops
 from xlm_keras.serving.serving_module import MASK_POSITION_PADDING
 from xlm_keras.serving.serving_module import SIGNATURES
+from xlm_keras.serving.serving_module import TASK_SIGNATURES
+from xlm_keras.serving.serving_module import supported_signatures
 from xlm_keras.serving.serving_module import ServingModule
 from xlm_keras.serving.warmup import warmup_requests
 from xlm_keras.serving.warmup import write_warmup_requests
@@ -50,8 +52,9 @@ def export(
         max_sequence_length: int. Longest packed input, specials included;
             default the backbone's `max_sequence_length`.
         signatures: names from `SIGNATURES`; default all the model supports
-            (`fill_mask` needs an `XLMMaskedLM`). `serving_default` (= embed)
-            is always exported.
+            (`fill_mask` needs an `XLMMaskedLM`, `classify`/`classify_pair`
+            an `XLMTextClassifier`, `tag` an `XLMTokenClassifier`).
+            `serving_default` (= embed) is always exported.
         top_k: int. Predictions per `<mask>` in `fill_mask`.
         warmup: bool. Write TF Serving warm-up requests (one per signature)
             to `assets.extra/tf_serving_warmup_requests`.
@@ -114,6 +117,7 @@ def _serving_facts(module, model, tokenizer, signatures):
         "has_language_input": module.has_language_input,
         "frame": [module.start_id, module.end_id],
         "top_k": module.top_k if "fill_mask" in signatures else None,
+        "label_names": list(getattr(model, "label_names", [])),
         "mask_position_padding": MASK_POSITION_PADDING,
     }
 
@@ -202,17 +206,17 @@ def _check_length(max_sequence_length, backbone):
 
 
 def _check_signatures(signatures, model):
-    available = [name for name in SIGNATURES
-                 if name != "fill_mask" or hasattr(model, "masked_lm_head")]
+    available = supported_signatures(model)
     if signatures is None:
         return available
     signatures = list(signatures)
     unknown = [name for name in signatures if name not in SIGNATURES]
     if unknown:
         raise ValueError(f"Unknown signatures {unknown}; choose from {list(SIGNATURES)}.")
-    if "fill_mask" in signatures and "fill_mask" not in available:
-        raise ValueError(
-            f"`fill_mask` needs a masked LM; this preset's model is "
-            f"{type(model).__name__}. Export the other signatures: {available}."
-        )
+    for name in signatures:
+        if name not in available:
+            raise ValueError(
+                f"`{name}` needs an {TASK_SIGNATURES[name]}; this preset's model is "
+                f"{type(model).__name__}. Export the other signatures: {available}."
+            )
     return [name for name in SIGNATURES if name in signatures]

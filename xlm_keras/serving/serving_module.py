@@ -13,15 +13,27 @@ import types
 
 import tensorflow as tf
 
+from xlm_keras.data.task_pipelines import pack_words
+from xlm_keras.text.packing import pack_pair
 from xlm_keras.text.packing import pack_single
 from xlm_keras.text.xlm_tokenizer import MASK_TOKEN
 from xlm_keras.training.evaluation import sentence_frame
 
-SIGNATURES = ("embed", "tokenize", "encode", "fill_mask")
+SIGNATURES = ("embed", "tokenize", "encode", "fill_mask", "classify", "classify_pair", "tag")
+# Signature -> the task class it needs (the others work for every model).
+TASK_SIGNATURES = {"fill_mask": "XLMMaskedLM", "classify": "XLMTextClassifier",
+                   "classify_pair": "XLMTextClassifier", "tag": "XLMTokenClassifier"}
 # `mask_positions` value on rows with fewer masks than the request's most.
 MASK_POSITION_PADDING = -1
 TEXT = tf.TensorSpec([None], tf.string, name="text")
+TEXT_PAIR = tf.TensorSpec([None], tf.string, name="text_pair")
 LANGUAGE = tf.TensorSpec([None], tf.string, name="language")
+
+
+def supported_signatures(model):
+    """The names in `SIGNATURES` that `model` can serve."""
+    task = type(model).__name__
+    return [name for name in SIGNATURES if TASK_SIGNATURES.get(name, task) == task]
 
 
 def _function(fn, input_signature):
@@ -36,15 +48,16 @@ class ServingModule(tf.Module):
 
     Args:
         model: `XLMBackbone`, or a task with a `backbone` (`XLMMaskedLM`
-            also serves `fill_mask`).
+            also serves `fill_mask`, `XLMTextClassifier` `classify` and
+            `classify_pair`, `XLMTokenClassifier` `tag`).
         tokenizer: the preset's `XLMTokenizer` (built after any
             `keras.utils.set_random_seed`, tensorflow/text#570).
         max_sequence_length: int in [2, backbone.max_sequence_length].
         top_k: int. Predictions per `<mask>` in `fill_mask`.
 
-    Attributes: one `tf.function` per name in `SIGNATURES` (`fill_mask` only
-    for masked LMs); `language` arguments exist only when the backbone has
-    language embeddings.
+    Attributes: one `tf.function` per name in `supported_signatures(model)`;
+    `language` arguments exist only when the backbone has language
+    embeddings.
     """
 
     def __init__(self, model, tokenizer, max_sequence_length, top_k=5):
@@ -76,8 +89,17 @@ class ServingModule(tf.Module):
         self.encode = _function(
             lambda *inputs: self._encode(**dict(zip(input_names, inputs))),
             [tf.TensorSpec([None, None], tf.int32, name=name) for name in input_names])
-        if hasattr(model, "masked_lm_head"):
+        supported = supported_signatures(model)
+        if "fill_mask" in supported:
             self.fill_mask = self._strings_function(self._fill_mask)
+        if "classify" in supported or "tag" in supported:
+            self.label_names = tf.constant(model.label_names)
+        if "classify" in supported:
+            self.classify = self._strings_function(self._classify)
+            specs = [TEXT, TEXT_PAIR] + [LANGUAGE] * self.has_language_input
+            self.classify_pair = _function(self._classify_pair, specs)
+        if "tag" in supported:
+            self.tag = self._strings_function(self._tag)
 
     def signature_functions(self, names=SIGNATURES):
         """dict signature key -> concrete function, `serving_default` (embed)
@@ -161,23 +183,78 @@ class ServingModule(tf.Module):
             "mask_positions": positions,
         }
 
-    def _pack(self, ids, text, language):
-        """Ragged piece ids [B, None] -> dict of int32 [B, T] model inputs."""
-        language_id = None
-        if self.has_language_input:
-            tf.debugging.assert_equal(
-                tf.size(language), tf.size(text),
-                message="`language` needs one language code per `text`.")
-            # Valid UTF-8 first: the unknown-code error echoes the codes, and
-            # an invalid byte there turns the client's InvalidArgumentError
-            # into a UnicodeDecodeError.
-            language = tf.strings.unicode_transcode(
-                language, "UTF-8", "UTF-8", errors="replace")
-            language_id = self._keras.tokenizer.language_ids(language)
-        packed = pack_single(
-            ids, self.max_sequence_length, self.start_id, self.end_id,
-            self._keras.tokenizer.pad_token_id, language_id=language_id)
+    def _classify(self, text, language=None):
+        """-> label (tf.string [B]), label_id int32 [B] and probabilities
+        float32 [B, classes] of single texts."""
+        return self._classes(self._tokenize(text, language))
+
+    def _classify_pair(self, text, text_pair, language=None):
+        """Sentence pairs `text` [B] + `text_pair` [B] (NLI, paraphrase),
+        packed `start a end end b end` -> as `classify`."""
+        tf.debugging.assert_equal(tf.size(text_pair), tf.size(text),
+                                  message="`text_pair` needs one text per `text`.")
+        tokenizer = self._keras.tokenizer
+        packed = pack_pair(
+            tokenizer.tokenize(text), tokenizer.tokenize(text_pair), self.max_sequence_length,
+            self.start_id, self.end_id, tokenizer.pad_token_id,
+            first_language_id=self._language_ids(text, language),
+            second_language_id=self._language_ids(text, language))
+        return self._classes(self._trim(packed))
+
+    def _classes(self, inputs):
+        logits = tf.cast(self._keras.model(inputs, training=False), tf.float32)
+        label_id = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        return {"label": tf.gather(self.label_names, label_id), "label_id": label_id,
+                "probabilities": tf.nn.softmax(logits)}
+
+    def _tag(self, text, language=None):
+        """Whitespace-separated words of `text` [B] -> words and tags
+        (tf.string [B, W], "" after a row's last word) and tag_ids (int32
+        [B, W], -1 there). Words cut by `max_sequence_length` get "O" (or
+        the first tag)."""
+        words = tf.strings.split(tf.strings.unicode_transcode(
+            text, "UTF-8", "UTF-8", errors="replace"))
+        spec = types.SimpleNamespace(
+            tokenizer=self._keras.tokenizer, sequence_length=self.max_sequence_length,
+            start_id=self.start_id, end_id=self.end_id, pad_id=self._keras.tokenizer.pad_token_id,
+            use_language_ids=self.has_language_input)
+        inputs, positions = pack_words(spec, words, self._language_ids(text, language))
+        inputs = self._trim(inputs)
+        logits = self._keras.model(inputs, training=False)
+        predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)  # [B, T]
+        fallback = self._keras.model.label_names.index("O") if (
+            "O" in self._keras.model.label_names) else 0
+        tag_ids = tf.where(positions >= 0,
+                           tf.gather(predicted, tf.maximum(positions, 0), batch_dims=1), fallback)
+        is_word = tf.sequence_mask(words.row_lengths(), tf.shape(positions)[1])
+        tag_ids = tf.where(is_word, tag_ids, -1)
+        return {"words": words.to_tensor(""), "tag_ids": tag_ids,
+                "tags": tf.where(is_word, tf.gather(self.label_names, tf.maximum(tag_ids, 0)), "")}
+
+    def _language_ids(self, text, language):
+        """int32 [B] language ids of the request, or None without language
+        embeddings."""
+        if not self.has_language_input:
+            return None
+        tf.debugging.assert_equal(
+            tf.size(language), tf.size(text),
+            message="`language` needs one language code per `text`.")
+        # Valid UTF-8 first: the unknown-code error echoes the codes, and
+        # an invalid byte there turns the client's InvalidArgumentError
+        # into a UnicodeDecodeError.
+        language = tf.strings.unicode_transcode(language, "UTF-8", "UTF-8", errors="replace")
+        return self._keras.tokenizer.language_ids(language)
+
+    def _trim(self, packed):
+        """Packed rows cut to the request's longest (at least 2 tokens)."""
         lengths = tf.reduce_sum(packed["padding_mask"], axis=1)
         length = tf.reduce_max(tf.concat([[2], lengths], axis=0))
         names = ["token_ids", "padding_mask"] + ["language_ids"] * self.has_language_input
         return {name: packed[name][:, :length] for name in names}
+
+    def _pack(self, ids, text, language):
+        """Ragged piece ids [B, None] -> dict of int32 [B, T] model inputs."""
+        packed = pack_single(
+            ids, self.max_sequence_length, self.start_id, self.end_id,
+            self._keras.tokenizer.pad_token_id, language_id=self._language_ids(text, language))
+        return self._trim(packed)

@@ -41,7 +41,9 @@ def warmup_requests(signatures, languages, has_language_input, start_id, end_id)
     if has_language_input:
         ids["language_ids"] = [[0, 0]]
     ids = {name: tf.constant(value, tf.int32).numpy() for name, value in ids.items()}
-    return [(key, ids if key == "encode" else strings) for key in sorted(signatures)]
+    pairs = {**strings, "text_pair": strings["text"][::-1]}
+    inputs = {"encode": ids, "classify_pair": pairs}
+    return [(key, inputs.get(key, strings)) for key in sorted(signatures)]
 
 
 def write_warmup_requests(saved_model_dir, requests):

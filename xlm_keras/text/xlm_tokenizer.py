@@ -170,6 +170,24 @@ class XLMTokenizer(SentencePieceTokenizer):
                 ids = ids.to_tensor(shape=shape, default_value=self.pad_token_id)
             return ids[0] if unbatched else ids
 
+    def tokenize_with_offsets(self, inputs):
+        """`tokenize` of a batch, with each piece's UTF-8 byte span.
+
+        Args: inputs: tf.string [batch] (or list of str).
+
+        Returns: (ids, starts, ends), tf.RaggedTensor [batch, None] each:
+        int32 piece ids and int64 byte offsets (`ends` exclusive) into the
+        input strings. A piece's span includes the space it stands for.
+        """
+        self._check_vocabulary()
+        self._maybe_initialized_tf()
+        with tf.device("cpu"):
+            inputs = tf.convert_to_tensor(inputs, tf.string)
+            ids, starts, ends = self._sentence_piece.tokenize_with_offsets(inputs)
+            if self.id_convention == "fairseq":
+                ids = tf.ragged.map_flat_values(_fairseq_ids, ids)
+            return ids, starts, ends
+
     def detokenize(self, inputs):
         """Ids back to text; special ids (padding included) are skipped.
 

@@ -86,6 +86,14 @@ def validate(config, strategy_name="auto"):
           "objectives.mlm.weight=0 and objectives.tlm.weight=0, or clm.weight=0")
     for name in OBJECTIVES:
         check(0 <= config.objectives[name].alpha <= 1, f"objectives.{name}.alpha", "must be in [0, 1]")
+    check_optimization(config, check)
+    if errors:
+        raise ValueError("Invalid config:\n  " + "\n  ".join(errors))
+
+
+def check_optimization(config, check):
+    """The `optimizer` and `train` checks shared by pretraining and
+    fine-tuning; `check(ok, key, message)` collects failures."""
     check(config.optimizer.learning_rate > 0, "optimizer.learning_rate", "must be > 0")
     check(config.optimizer.decay in DECAYS, "optimizer.decay", f"choose one of {DECAYS}")
     check(config.optimizer.accumulation_steps >= 1, "optimizer.accumulation_steps", "must be >= 1")
@@ -93,13 +101,11 @@ def validate(config, strategy_name="auto"):
     train = config.train
     check(train.num_steps >= 1, "train.num_steps", "must be >= 1")
     check(train.steps_per_execution >= 1, "train.steps_per_execution", "must be >= 1")
-    check(train.checkpoint_every >= 1 and train.checkpoint_every % train.steps_per_execution == 0,
-          "train.checkpoint_every",
-          f"must be a positive multiple of train.steps_per_execution={train.steps_per_execution}")
+    for key in ("checkpoint_every",) + (("eval_every",) if "eval_every" in train else ()):
+        check(train[key] >= 1 and train[key] % train.steps_per_execution == 0, f"train.{key}",
+              f"must be a positive multiple of train.steps_per_execution={train.steps_per_execution}")
     check(train.mixed_precision in MIXED_PRECISION, "train.mixed_precision",
           f"choose one of {MIXED_PRECISION}")
-    if errors:
-        raise ValueError("Invalid config:\n  " + "\n  ".join(errors))
 
 
 def get_config():

@@ -47,14 +47,43 @@ class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
         }
 
 
+class ScaledAdamW(keras.optimizers.AdamW):
+    """AdamW whose step size is scaled per variable, e.g. a fine-tuning head
+    that learns faster than the pretrained encoder (XLM's separate learning
+    rates). Weight decay stays at the base learning rate.
+
+    Args:
+        learning_rate_multipliers: dict variable path -> factor on the
+            learning rate (other variables: 1).
+        **kwargs: `keras.optimizers.AdamW` arguments.
+    """
+
+    def __init__(self, learning_rate_multipliers=None, **kwargs):
+        super().__init__(**kwargs)
+        self.learning_rate_multipliers = dict(learning_rate_multipliers or {})
+
+    def build(self, var_list):
+        super().build(var_list)
+        self._multipliers = [
+            float(self.learning_rate_multipliers.get(v.path, 1.0)) for v in var_list]
+
+    def update_step(self, gradient, variable, learning_rate):
+        factor = self._multipliers[self._get_variable_index(variable)]
+        super().update_step(gradient, variable, learning_rate * factor)
+
+
 def create_optimizer(learning_rate, warmup_steps, total_steps, decay="linear",
-                     weight_decay=0.01, beta_1=0.9, beta_2=0.98, epsilon=1e-6):
+                     weight_decay=0.01, beta_1=0.9, beta_2=0.98, epsilon=1e-6,
+                     learning_rate_multipliers=None):
     """AdamW without weight decay on biases and LayerNorm parameters.
 
     Gradient clipping is done by the training step on the gradients summed
     over replicas (an optimizer's own clipping would see per-replica parts).
+    `learning_rate_multipliers` (variable path -> factor) scales the
+    learning rate of some variables (see `ScaledAdamW`).
     """
-    optimizer = keras.optimizers.AdamW(
+    optimizer = ScaledAdamW(
+        learning_rate_multipliers=learning_rate_multipliers,
         learning_rate=WarmupDecay(learning_rate, warmup_steps, total_steps, decay),
         weight_decay=weight_decay,
         beta_1=beta_1,

@@ -2,10 +2,12 @@
 Model Garden / Orbit way: `strategy.run` inside a `tf.function`).
 
 A batch is a dict:
-    x: the task's inputs (see `XLMMaskedLM` / `XLMCausalLM`).
-    labels: int32 [batch, targets]; sample_weight: float32 [batch, targets]
-        (0 where there is no target); language: int32 [batch], the language
-        index of each example for per-language metrics.
+    x: the task's inputs (see `XLMMaskedLM` / `XLMCausalLM` and the
+        fine-tuning tasks).
+    labels: int32 [batch, ...] (e.g. [batch, targets]; [batch] for
+        classification); sample_weight: float32, the labels' shape (0 where
+        there is no target); language: int32 [batch], the language index of
+        each example for per-language metrics.
 
 Loss = sum of target cross-entropies over all replicas and micro-batches /
 sum of target weights over the same: identical on one device and on N
@@ -16,12 +18,18 @@ import keras
 import tensorflow as tf
 
 
+def _per_example(values):
+    """float [batch, ...] -> [batch]: sums over all but the first axis."""
+    return tf.reduce_sum(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
+
+
 class TrainStep:
     """Builds the compiled multi-step training function.
 
     Args:
         strategy: the `tf.distribute.Strategy` the model was built under.
-        model: an `XLMMaskedLM` or `XLMCausalLM`.
+        model: a task whose logits end in the class axis (`XLMMaskedLM`,
+            `XLMCausalLM`, the fine-tuning tasks).
         optimizer: a Keras optimizer (`LossScaleOptimizer` for float16).
         num_languages: size of the per-language metric vectors.
         clip_norm: global gradient-norm clip (after summing replicas); 0: none.
@@ -66,11 +74,11 @@ class TrainStep:
         language = batch["language"]
         metrics = {
             "loss_sum": tf.math.unsorted_segment_sum(
-                tf.reduce_sum(losses * weights, 1), language, self.num_languages),
+                _per_example(losses * weights), language, self.num_languages),
             "correct": tf.math.unsorted_segment_sum(
-                tf.reduce_sum(correct * weights, 1), language, self.num_languages),
+                _per_example(correct * weights), language, self.num_languages),
             "targets": tf.math.unsorted_segment_sum(
-                tf.reduce_sum(weights, 1), language, self.num_languages),
+                _per_example(weights), language, self.num_languages),
             "tokens": tf.reduce_sum(tf.cast(batch["x"]["padding_mask"], tf.float32)),
         }
         return grads, metrics

@@ -3,6 +3,7 @@ TensorBoard scalars, a progress bar, and a preset at the end."""
 
 import math
 import os
+import shutil
 import time
 
 import keras
@@ -38,7 +39,8 @@ def objective_schedule(weights, num_chunks):
     return schedule
 
 
-def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save_fn=None):
+def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save_fn=None,
+          evaluator=None, learning_rate_multipliers_fn=None):
     """Train until `config.train.num_steps`, resuming from the last checkpoint.
 
     Args:
@@ -53,8 +55,15 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
         language_names: language codes for per-language metrics.
         save_fn: `fn(model, directory)` writing the final preset (chief only);
             default `model.save_to_preset`.
+        evaluator: optional `fn(model) -> (metric, scalars)`, higher metric
+            better, run every `config.train.eval_every` steps. With it,
+            `workdir/preset` is the best model so far (not the last), and
+            training stops early after `config.train.patience` evaluations
+            without improvement (0: never).
+        learning_rate_multipliers_fn: optional `fn(model)` -> dict variable
+            path -> learning-rate factor (see `ScaledAdamW`).
 
-    Returns: the trained model.
+    Returns: the trained model (the last one, not the best).
     """
     train_config, opt_config = config.train, config.optimizer
     total_steps = train_config.num_steps
@@ -66,7 +75,8 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
         optimizer = create_optimizer(
             opt_config.learning_rate, opt_config.warmup_steps, total_steps,
             opt_config.decay, opt_config.weight_decay, opt_config.beta_1,
-            opt_config.beta_2, opt_config.epsilon)
+            opt_config.beta_2, opt_config.epsilon,
+            learning_rate_multipliers_fn(model) if learning_rate_multipliers_fn else None)
         if train_config.mixed_precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         step_fn = TrainStep(
@@ -76,8 +86,10 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
         # graph; save it too, so a resumed run draws the same masks.
         rng_states = [v.value for v in model.non_trainable_variables
                       if "seed_generator_state" in v.path]
+        best = BestModel(evaluator, train_config, workdir, save_fn)
         saver = CheckpointSaver(strategy, workdir, train_config.keep_checkpoints,
-                                model=model, optimizer=optimizer, rng_states=rng_states)
+                                model=model, optimizer=optimizer, rng_states=rng_states,
+                                best=best.state)
     restored = saver.restore_latest()
     step = int(optimizer.iterations.numpy())
     if restored:
@@ -87,9 +99,9 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
             f"Checkpoint step {step} is not a multiple of train.steps_per_execution="
             f"{chunk}; resume with the steps_per_execution the run started with.")
 
-    schedule = objective_schedule(
-        {name: config.objectives[name].weight for name in dataset_fns},
-        math.ceil(total_steps / chunk))
+    weights = ({name: config.objectives[name].weight for name in dataset_fns}
+               if len(dataset_fns) > 1 else {name: 1.0 for name in dataset_fns})
+    schedule = objective_schedule(weights, math.ceil(total_steps / chunk))
     done = {name: schedule[: step // chunk].count(name) * chunk for name in dataset_fns}
     iterators = {
         name: iter(strategy.distribute_datasets_from_function(
@@ -103,7 +115,7 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
     progress = keras.utils.Progbar(total_steps, verbose=1 if chief else 0,
                                    stateful_metrics=["loss", "accuracy", "tokens/s"])
     progress.update(step)
-    while step < total_steps:
+    while step < total_steps and not best.stopped():
         name = schedule[step // chunk]
         num = min(chunk, total_steps - step)
         start = time.perf_counter()
@@ -119,14 +131,70 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
         progress.update(step, [("loss", scalars[f"{name}/loss"]),
                                ("accuracy", scalars[f"{name}/accuracy"]),
                                ("tokens/s", scalars["tokens_per_second"])])
-        if step % train_config.checkpoint_every == 0 or step == total_steps:
+        if evaluator and (step % train_config.eval_every == 0 or step == total_steps):
+            best.update(model, step, writer, chief)
+        if step % train_config.checkpoint_every == 0 or step == total_steps or best.stopped():
             saver.save(step)
+        if best.stopped():
+            logging.info("Stopping early at step %d: no improvement in %d evaluations; "
+                         "best %.4f at step %d.", step, train_config.patience,
+                         float(best.state.value), int(best.state.step))
     writer.flush()
-    if chief:
+    if chief and not evaluator:
         preset_dir = os.path.join(workdir, "preset")
         (save_fn or (lambda m, d: m.save_to_preset(d)))(model, preset_dir)
         logging.info("Wrote preset %s", preset_dir)
     return model
+
+
+class BestModel:
+    """Keeps `workdir/preset` the best model by the evaluator's metric, and
+    counts evaluations without improvement (state saved in checkpoints)."""
+
+    def __init__(self, evaluator, train_config, workdir, save_fn):
+        self.evaluator = evaluator
+        self.patience = train_config.patience if evaluator else 0
+        self.directory = os.path.join(workdir, "preset")
+        self.save_fn = save_fn or (lambda m, d: m.save_to_preset(d))
+        self.state = tf.train.Checkpoint(
+            value=tf.Variable(-np.inf, dtype=tf.float64),
+            step=tf.Variable(0, dtype=tf.int64),
+            evaluations_since=tf.Variable(0, dtype=tf.int64))
+
+    def stopped(self):
+        """True once `patience` evaluations in a row brought no improvement."""
+        return bool(self.patience) and int(self.state.evaluations_since) >= self.patience
+
+    def update(self, model, step, writer, chief):
+        """Evaluate; keep the model if it is the best so far."""
+        metric, scalars = self.evaluator(model)
+        with writer.as_default(step=step):
+            for tag, value in scalars.items():
+                tf.summary.scalar(f"validation/{tag}", value)
+        if metric > float(self.state.value):
+            self.state.value.assign(metric)
+            self.state.step.assign(step)
+            self.state.evaluations_since.assign(0)
+            if chief:
+                _replace_directory(self.directory, lambda d: self.save_fn(model, d))
+            logging.info("Step %d: validation %.4f, new best; wrote %s", step, metric,
+                         self.directory)
+            return
+        self.state.evaluations_since.assign_add(1)
+        logging.info("Step %d: validation %.4f (best %.4f at step %d)", step, metric,
+                     float(self.state.value), int(self.state.step))
+
+
+def _replace_directory(directory, write):
+    """`write(tmp)`, then swap tmp in for `directory` (never half written)."""
+    temp, old = directory + ".tmp", directory + ".old"
+    shutil.rmtree(temp, ignore_errors=True)
+    write(temp)
+    shutil.rmtree(old, ignore_errors=True)
+    if os.path.exists(directory):
+        os.rename(directory, old)
+    os.rename(temp, directory)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _scalars(objective, totals, language_names, seconds):

@@ -1,0 +1,147 @@
+"""Fine-tune a pretrained preset on a labelled task in one language, keep
+the best model by validation metric, then report zero-shot metrics in every
+language."""
+
+import os
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from xlm_keras.data import qa_features as qa
+from xlm_keras.data import task_pipelines
+from xlm_keras.data.task_data import SAMPLE_TASK_DIR
+from xlm_keras.data.task_data import open_task_data
+from xlm_keras.models import XLMBackbone
+from xlm_keras.models import XLMSpanQA
+from xlm_keras.models import XLMTextClassifier
+from xlm_keras.models import XLMTokenClassifier
+from xlm_keras.models import load_model
+from xlm_keras.models import presets
+from xlm_keras.text import XLMTokenizer
+from xlm_keras.training import task_evaluation
+from xlm_keras.training.checkpoints import is_chief
+from xlm_keras.training.evaluation import sentence_frame
+from xlm_keras.training.finetune_config import split_list
+from xlm_keras.training.strategy import create_strategy
+from xlm_keras.training.trainer import train
+
+TASK_CLASSES = {"classification": XLMTextClassifier, "tagging": XLMTokenClassifier,
+                "qa": XLMSpanQA}
+REPORT_FILE = "zero_shot.json"
+
+
+def load_tokenizer(config):
+    """The configured tokenizer, else the model preset's."""
+    directory = config.data.tokenizer or config.model.preset
+    if presets.is_builtin(directory) or not os.path.isfile(
+            os.path.join(os.path.expanduser(directory), "tokenizer.json")):
+        raise ValueError(
+            f"No tokenizer in {directory!r}: set data.tokenizer to a tokenizer preset "
+            "(xlm-tokenizer output, or the pretraining run's preset).")
+    return XLMTokenizer.from_preset(os.path.expanduser(directory))
+
+
+def build_task(config, task_data, tokenizer):
+    """The task model: the pretrained preset's backbone plus a new head (or a
+    fine-tuned preset of the same task, head included)."""
+    cls = TASK_CLASSES[task_data.task_type]
+    kwargs = {}
+    if task_data.task_type != "qa":
+        kwargs = dict(num_classes=len(task_data.label_names),
+                      label_names=list(task_data.label_names), dropout=config.model.dropout)
+    if task_data.task_type == "classification":
+        kwargs["head"] = config.model.classifier_head
+    preset = os.path.expanduser(config.model.preset)
+    if presets.is_builtin(preset):  # Random weights, sized to the tokenizer (tests, demos).
+        backbone = XLMBackbone(**dict(
+            presets.backbone_config(preset, load_weights=False),
+            vocabulary_size=tokenizer.vocabulary_size(),
+            num_languages=max(len(tokenizer.languages), 1)))
+        return cls(backbone, **kwargs)
+    return cls.from_preset(preset, **kwargs)
+
+
+def task_languages(config, task_data):
+    """(train language, validation languages, zero-shot languages)."""
+    train_language = config.task.train_language
+    validation = split_list(config.task.validation_languages) or [train_language]
+    evaluation = split_list(config.task.eval_languages) or task_data.languages(
+        config.task.eval_split)
+    return train_language, validation, evaluation
+
+
+def run(config, workdir, strategy_name="auto", tpu=None):
+    """Fine-tune as configured; returns the zero-shot report (dict)."""
+    strategy = create_strategy(strategy_name, tpu)
+    chief = is_chief(strategy)
+    keras.utils.set_random_seed(config.train.seed)
+    tokenizer = load_tokenizer(config)  # After seeding (tensorflow/text#570).
+    task_data = open_task_data(
+        config.task.data or SAMPLE_TASK_DIR, config.task.type, split_list(config.task.label_names),
+        config.task.tfds_data_dir or None)
+    train_language, validation_languages, eval_languages = task_languages(config, task_data)
+    with strategy.scope():
+        model = build_task(config, task_data, tokenizer)
+    spec = task_pipelines.TaskSpec(
+        tokenizer, config.data.sequence_length, config.data.batch_size,
+        *sentence_frame(model.backbone, tokenizer), model.backbone.has_language_embedding,
+        config.data.seed, config.data.doc_stride, config.data.max_query_length)
+    for language in {train_language, *validation_languages, *eval_languages}:
+        task_evaluation.language_id(spec, language)  # Unknown languages fail before compute.
+
+    train_records = task_data.records("train", train_language)
+    validation_records = {code: task_data.records("validation", code)
+                          for code in validation_languages}
+    logging.info("Fine-tuning on %d %s examples; validation %s", len(train_records),
+                 train_language, {k: len(v) for k, v in validation_records.items()})
+    train_id = task_evaluation.language_id(spec, train_language)
+    if task_data.task_type == "qa":
+        features = qa.qa_features(spec, train_records, train_id)
+        dataset_fn = lambda context, skip: qa.qa_dataset(  # noqa: E731
+            spec, features, True, 0, context, skip)
+    else:
+        dataset_fn = lambda context, skip: task_pipelines.task_dataset(  # noqa: E731
+            spec, task_data.task_type, train_records, train_id, 0, True, context, skip)
+
+    metric = task_evaluation.MAIN_METRIC[task_data.task_type]
+
+    def evaluator(trained):
+        scores = {code: task_evaluation.task_metrics(trained, spec, task_data, records, code)[metric]
+                  for code, records in validation_records.items()}
+        mean = sum(scores.values()) / len(scores)
+        return mean, {**{f"{metric}/{code}": v for code, v in scores.items()}, metric: mean}
+
+    def save(trained, directory):
+        trained.save_to_preset(directory)
+        tokenizer.save_to_preset(directory)
+
+    def multipliers(trained):
+        encoder = {v.path for v in trained.backbone.trainable_variables}
+        factor = config.optimizer.head_learning_rate / config.optimizer.learning_rate
+        return {v.path: factor for v in trained.trainable_variables if v.path not in encoder}
+
+    train(config, workdir, strategy, lambda: model, {"finetune": dataset_fn}, [train_language],
+          save_fn=save, evaluator=evaluator, learning_rate_multipliers_fn=multipliers)
+    if task_data.stats.counts:
+        logging.info("Task lines read:\n%s", task_data.stats.report())
+    if not chief:
+        return None
+    best = load_model(os.path.join(workdir, "preset"))
+    report = task_evaluation.zero_shot_report(
+        best, spec, task_data, eval_languages, config.task.eval_split, train_language)
+    report["label_names"] = list(task_data.label_names)
+    path = os.path.join(workdir, REPORT_FILE)
+    writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
+    task_evaluation.write_report(report, path, writer, config.train.num_steps,
+                                 chance=_chance(task_data))
+    print(task_evaluation.format_report(report, chance=_chance(task_data)))
+    logging.info("Wrote %s", path)
+    return report
+
+
+def _chance(task_data):
+    """Accuracy of a uniform guess (classification), else None."""
+    if task_data.task_type == "classification":
+        return 1.0 / len(task_data.label_names)
+    return None

@@ -1,0 +1,113 @@
+"""The fine-tuning config (`configs/finetune_*.py`): defaults, and the check
+that runs before compute. `xlm-train` fine-tunes when a config has `task`."""
+
+import os
+
+import ml_collections
+
+from xlm_keras.data.task_data import TASK_TYPES
+from xlm_keras.models import presets
+from xlm_keras.training.config import check_optimization
+from xlm_keras.training.strategy import STRATEGIES
+
+CLASSIFIER_HEADS = ("auto", "xlm", "roberta")
+
+
+def base_finetune_config():
+    """Every field with a default and a one-line comment."""
+    c = ml_collections.ConfigDict()
+
+    c.model = ml_collections.ConfigDict()
+    c.model.preset = ""  # Pretrained preset dir (xlm-train / xlm-convert output) or a built-in name.
+    c.model.dropout = 0.1  # Dropout of the task head.
+    c.model.classifier_head = "auto"  # Classification: auto | xlm (first token) | roberta (dense-tanh).
+
+    c.task = ml_collections.ConfigDict()
+    c.task.type = "classification"  # classification | tagging | qa.
+    c.task.data = ""  # Directory of <split>.<language>.jsonl/.tsv, or tfds:<name>; "" = bundled help_topic.
+    c.task.tfds_data_dir = ""  # TFDS data dir for tfds:<name> ("" = TFDS default).
+    c.task.label_names = ""  # Comma-separated labels; "" = manifest.json / train files / TFDS.
+    c.task.train_language = "en"  # Language of the training data (zero-shot transfer from it).
+    c.task.validation_languages = ""  # Languages whose mean validation metric picks the best model; "" = train language.
+    c.task.eval_languages = ""  # Zero-shot test languages; "" = every language with test data.
+    c.task.eval_split = "test"  # Split of the zero-shot report.
+    c.task.max_answer_length = 30  # QA: longest answer, in pieces.
+
+    c.data = ml_collections.ConfigDict()
+    c.data.tokenizer = ""  # Tokenizer preset dir; "" = the model preset's.
+    c.data.sequence_length = 128  # Tokens per example, specials included.
+    c.data.batch_size = 32  # Examples per replica per micro-batch.
+    c.data.doc_stride = 128  # QA: context pieces between window starts.
+    c.data.max_query_length = 64  # QA: question pieces kept.
+    c.data.seed = 0  # Shuffling seed.
+
+    c.optimizer = ml_collections.ConfigDict()
+    c.optimizer.learning_rate = 2e-5  # Peak learning rate of the pretrained encoder.
+    c.optimizer.head_learning_rate = 2e-4  # Peak learning rate of the new head (XLM's lr_p).
+    c.optimizer.warmup_steps = 100  # Linear warm-up steps.
+    c.optimizer.decay = "linear"  # linear | inverse_sqrt | constant after warm-up.
+    c.optimizer.weight_decay = 0.01  # AdamW decay (not on biases / LayerNorm).
+    c.optimizer.beta_1 = 0.9
+    c.optimizer.beta_2 = 0.999
+    c.optimizer.epsilon = 1e-8
+    c.optimizer.clip_norm = 1.0  # Global gradient-norm clip; 0 = none.
+    c.optimizer.accumulation_steps = 1  # Micro-batches per optimizer step.
+
+    c.train = ml_collections.ConfigDict()
+    c.train.num_steps = 1000  # Optimizer steps at most.
+    c.train.steps_per_execution = 10  # Steps per compiled call (and per log line).
+    c.train.eval_every = 100  # Steps between validation runs (multiple of the above).
+    c.train.patience = 5  # Stop after this many validations without improvement; 0 = never.
+    c.train.checkpoint_every = 100  # Steps between checkpoints (multiple of the above).
+    c.train.keep_checkpoints = 2  # Checkpoints kept.
+    c.train.seed = 0  # Seed of head initialisation and dropout.
+    c.train.mixed_precision = ""  # "" | mixed_float16 (GPU) | mixed_bfloat16 (TPU).
+    c.train.jit_compile = False  # XLA-compile the forward/backward pass.
+    return c
+
+
+def split_list(value):
+    """"a, b" -> ["a", "b"]."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def validate_finetune(config, strategy_name="auto"):
+    """Reject a bad fine-tuning config before any compute."""
+    errors = []
+
+    def check(ok, key, message):
+        if not ok:
+            errors.append(f"{key}: {message}")
+
+    preset = os.path.expanduser(config.model.preset)
+    check(presets.is_builtin(preset) or os.path.isfile(os.path.join(preset, "config.json")),
+          "model.preset", f"{config.model.preset!r} is neither a preset directory (with "
+          "config.json; e.g. an xlm-train workdir's `preset`) nor a built-in preset "
+          f"{sorted(presets.PRESETS)}")
+    check(config.model.classifier_head in CLASSIFIER_HEADS, "model.classifier_head",
+          f"choose one of {CLASSIFIER_HEADS}")
+    check(0 <= config.model.dropout < 1, "model.dropout", "must be in [0, 1)")
+    check(config.task.type in TASK_TYPES, "task.type", f"choose one of {TASK_TYPES}")
+    data = config.task.data
+    check(not data or data.startswith("tfds:") or os.path.isdir(os.path.expanduser(data)),
+          "task.data", f"{data!r} is not a directory; pass a directory of "
+          "<split>.<language>.jsonl files or tfds:<name>")
+    check(bool(config.task.train_language), "task.train_language", "must be a language code")
+    check(config.task.max_answer_length >= 1, "task.max_answer_length", "must be >= 1")
+    check(strategy_name in STRATEGIES, "--strategy", f"choose one of {STRATEGIES}")
+    check(config.data.sequence_length >= 8, "data.sequence_length", "must be >= 8")
+    check(config.data.batch_size >= 1, "data.batch_size", "must be >= 1")
+    check(config.data.doc_stride >= 1, "data.doc_stride", "must be >= 1")
+    check(config.task.type != "qa"
+          or 1 <= config.data.max_query_length <= config.data.sequence_length - 8,
+          "data.max_query_length", "must be in [1, data.sequence_length - 8]")
+    check(config.optimizer.head_learning_rate > 0, "optimizer.head_learning_rate", "must be > 0")
+    check(config.train.patience >= 0, "train.patience", "must be >= 0")
+    check_optimization(config, check)
+    if errors:
+        raise ValueError("Invalid config:\n  " + "\n  ".join(errors))
+
+
+def get_config():
+    """Fine-tune on the bundled help-topic task (needs model.preset)."""
+    return base_finetune_config()

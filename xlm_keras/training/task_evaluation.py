@@ -1,0 +1,160 @@
+"""Fine-tuned task metrics per language, and the zero-shot cross-lingual
+report: accuracy (classification), entity F1 (tagging, exact spans) or
+exact match / F1 (QA, SQuAD v1.1 scoring as XQuAD uses it)."""
+
+import json
+import weakref
+
+import numpy as np
+import tensorflow as tf
+
+from xlm_keras.data import qa_features as qa
+from xlm_keras.data import task_pipelines
+from xlm_keras.metrics import entity_f1
+from xlm_keras.metrics import squad_metrics
+
+MAIN_METRIC = {"classification": "accuracy", "tagging": "f1", "qa": "f1"}
+EVAL_BATCH = 64
+
+
+def language_id(spec, language):
+    """The language's id in the tokenizer (0 when the model has no language
+    embeddings); a clear error for a language the model was not built for."""
+    if not spec.use_language_ids:
+        return 0
+    if language not in spec.tokenizer.languages:
+        raise ValueError(
+            f"Language {language!r} has no language embedding in this model (it has "
+            f"{spec.tokenizer.languages}); evaluate only those languages, or use a model "
+            "without language embeddings (XLM-R, xlm_mlm_100_1280).")
+    return spec.tokenizer.language_id(language)
+
+
+_PREDICT_FUNCTIONS = weakref.WeakKeyDictionary()
+
+
+def _logits(model, x):
+    """The model's float32 outputs for a batch, through one compiled
+    function per model (eager calls are several times slower)."""
+    if model not in _PREDICT_FUNCTIONS:
+        _PREDICT_FUNCTIONS[model] = tf.function(
+            lambda inputs: model(inputs, training=False), reduce_retracing=True)
+    return np.asarray(_PREDICT_FUNCTIONS[model](x), np.float32)
+
+
+def classification_metrics(model, spec, records, language):
+    """-> {"accuracy", "examples"}."""
+    batches = task_pipelines.task_dataset(spec, "classification", records,
+                                          language_id(spec, language))
+    correct = total = 0
+    for batch in batches:
+        predicted = _logits(model, batch["x"]).argmax(-1)
+        correct += int(np.sum(predicted == batch["labels"].numpy()))
+        total += len(predicted)
+    return {"accuracy": correct / max(total, 1), "examples": total}
+
+
+def predict_word_tags(model, spec, token_lists, language, label_names):
+    """Tag names per word of each token list; a word cut by truncation gets
+    "O" (or the first label when there is no "O")."""
+    fallback = "O" if "O" in label_names else label_names[0]
+    identifier = language_id(spec, language)
+    predictions = []
+    for start in range(0, len(token_lists), EVAL_BATCH):
+        words = tf.ragged.constant(token_lists[start:start + EVAL_BATCH], tf.string)
+        x, positions = task_pipelines.pack_words(spec, words, identifier)
+        tags = _logits(model, x).argmax(-1)
+        positions = positions.numpy()
+        for row, tokens in enumerate(token_lists[start:start + EVAL_BATCH]):
+            predictions.append([label_names[tags[row, p]] if p >= 0 else fallback
+                                for p in positions[row, :len(tokens)]])
+    return predictions
+
+
+def tagging_metrics(model, spec, records, language, label_names):
+    """-> seqeval-style entity precision / recall / F1 and counts."""
+    predicted = predict_word_tags(model, spec, [r["tokens"] for r in records], language,
+                                  label_names)
+    truth = [[label_names[t] for t in r["tags"]] for r in records]
+    scores = entity_f1(truth, predicted)
+    return {key: scores[key] for key in ("precision", "recall", "f1", "true_entities",
+                                         "predicted_entities", "correct_entities")}
+
+
+def qa_metrics(model, spec, records, language, max_answer_length=30):
+    """-> {"exact_match", "f1" (percent), "count"}."""
+    features = qa.qa_features(spec, records, language_id(spec, language))
+    logits = [_logits(model, {k: v[i:i + EVAL_BATCH] for k, v in features.x.items()})
+              for i in range(0, len(features.labels), EVAL_BATCH)]
+    answers = qa.predict_answers(features, np.concatenate(logits), max_answer_length)
+    keys = [r["id"] or str(i) for i, r in enumerate(records)]
+    return squad_metrics(dict(zip(keys, answers)),
+                         {key: r["answers"] for key, r in zip(keys, records)})
+
+
+def task_metrics(model, spec, task_data, records, language):
+    """Metrics of `records` in `language` (see the `*_metrics` functions)."""
+    if task_data.task_type == "classification":
+        return classification_metrics(model, spec, records, language)
+    if task_data.task_type == "tagging":
+        return tagging_metrics(model, spec, records, language, task_data.label_names)
+    return qa_metrics(model, spec, records, language)
+
+
+def zero_shot_report(model, spec, task_data, languages, split="test", train_language="en"):
+    """Every language's metrics on `split`, with averages.
+
+    Returns: JSON-ready dict: task_type, metric (the main one), split,
+    train_language, languages {code: metrics}, average (all languages) and
+    transfer_average (all but the training language).
+    """
+    metric = MAIN_METRIC[task_data.task_type]
+    per_language = {code: task_metrics(model, spec, task_data, task_data.records(split, code),
+                                       code)
+                    for code in languages}
+    transfer = [m[metric] for code, m in per_language.items() if code != train_language]
+    return {
+        "task_type": task_data.task_type,
+        "metric": metric,
+        "split": split,
+        "train_language": train_language,
+        "languages": per_language,
+        "average": float(np.mean([m[metric] for m in per_language.values()])),
+        "transfer_average": float(np.mean(transfer)) if transfer else None,
+    }
+
+
+def format_report(report, chance=None):
+    """A Markdown table: one row per language, then the averages."""
+    metric = report["metric"]
+    columns = {"classification": ["accuracy", "examples"],
+               "tagging": ["precision", "recall", "f1", "true_entities"],
+               "qa": ["exact_match", "f1", "count"]}[report["task_type"]]
+    lines = [f"| language | {' | '.join(columns)} |", "|---" + "|---:" * len(columns) + "|"]
+    for code, metrics in sorted(report["languages"].items()):
+        marker = " (train)" if code == report["train_language"] else ""
+        cells = [f"{metrics[c]:.3f}" if isinstance(metrics[c], float) else str(metrics[c])
+                 for c in columns]
+        lines.append(f"| {code}{marker} | {' | '.join(cells)} |")
+    lines.append(f"| average | {report['average']:.3f} ({metric}) |")
+    if report["transfer_average"] is not None:
+        lines.append(f"| average without {report['train_language']} | "
+                     f"{report['transfer_average']:.3f} ({metric}) |")
+    if chance is not None:
+        lines.append(f"| chance | {chance:.3f} |")
+    return "\n".join(lines)
+
+
+def write_report(report, json_path, writer=None, step=0, chance=None):
+    """The report as JSON, and as TensorBoard text + scalars when `writer`."""
+    with open(json_path, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    if writer is None:
+        return
+    with writer.as_default(step=step):
+        tf.summary.text(f"zero_shot/{report['split']}", format_report(report, chance))
+        for code, metrics in report["languages"].items():
+            tf.summary.scalar(f"zero_shot/{report['metric']}/{code}", metrics[report["metric"]])
+        tf.summary.scalar(f"zero_shot/{report['metric']}/average", report["average"])
+    writer.flush()
