@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from xlm_keras.training import config as config_lib
+from xlm_keras.training import finetune_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "configs", "*.py"))
@@ -19,7 +20,23 @@ CONFIGS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_config_is_valid(name):
     config = importlib.import_module(f"configs.{name}").get_config()
-    config_lib.validate(config)
+    if "task" in config:  # Fine-tuning: the user names the pretrained preset.
+        config.model.preset = "xlm_tiny"
+        finetune_config.validate_finetune(config)
+    else:
+        config_lib.validate(config)
+
+
+def test_finetune_config_errors_name_every_bad_key(tmp_path):
+    config = finetune_config.base_finetune_config()
+    config.model.preset = str(tmp_path)  # No config.json there.
+    config.task.type = "ner"
+    config.task.data = str(tmp_path / "missing")
+    config.train.eval_every = 7
+    with pytest.raises(ValueError) as error:
+        finetune_config.validate_finetune(config)
+    for key in ("model.preset", "task.type", "task.data", "train.eval_every"):
+        assert key in str(error.value)
 
 
 def test_cli_rejects_bad_config_before_compute(tmp_path):

@@ -75,3 +75,20 @@ def test_multi_worker_without_tf_config_fails_clearly(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ValueError, match="TF_CONFIG"):
         create_strategy("multi_worker")
+
+
+def test_learning_rate_multipliers_scale_the_step_of_named_variables():
+    """Adam's first step moves every weight by lr (gradient sign); a 10x
+    multiplier moves the head's weight 10x as far."""
+    import keras
+
+    encoder = keras.Variable(np.ones([3], "float32"), name="encoder")
+    head = keras.Variable(np.ones([3], "float32"), name="head")
+    optimizer = create_optimizer(1e-3, 0, 10, decay="constant", weight_decay=0.0,
+                                 learning_rate_multipliers={head.path: 10.0})
+    gradient = np.array([0.5, -2.0, 3.0], "float32")
+    optimizer.apply([gradient, gradient], [encoder, head])
+    encoder_step = 1.0 - np.asarray(encoder.value)
+    head_step = 1.0 - np.asarray(head.value)
+    np.testing.assert_allclose(encoder_step, 1e-3 * np.sign(gradient), rtol=1e-3)
+    np.testing.assert_allclose(head_step, 10 * encoder_step, rtol=1e-4)

@@ -1,0 +1,25 @@
+"""WikiANN (PAN-X) NER zero-shot transfer: BIO tagging trained on English,
+entity F1 (exact spans) in every language. Needs `wikiann/<language>` in
+the TFDS data dir, or a local directory of tokens/tags JSONL files.
+
+  xlm-train --config=configs/finetune_wikiann.py --workdir=/tmp/ner \\
+      --config.model.preset=PRESET_DIR --config.task.eval_languages=de,es,fr,ru,zh
+"""
+
+from xlm_keras.training.finetune_config import base_finetune_config
+
+
+def get_config():
+    config = base_finetune_config()
+    config.task.type = "tagging"
+    config.task.data = "tfds:wikiann"
+    config.task.train_language = "en"
+    config.data.sequence_length = 128
+    config.data.batch_size = 32
+    config.optimizer.learning_rate = 2e-5
+    config.optimizer.head_learning_rate = 2e-4
+    config.optimizer.warmup_steps = 300
+    config.train.num_steps = 6000
+    config.train.eval_every = 500
+    config.train.checkpoint_every = 500
+    return config

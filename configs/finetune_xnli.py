@@ -1,0 +1,27 @@
+"""XNLI zero-shot transfer (XLM / XLM-R papers): train on English MultiNLI,
+pick the best model on English validation, report accuracy on the test
+split in all 15 XNLI languages. Needs `multi_nli` and `xnli` in the TFDS data
+dir (or a local directory with premise/hypothesis/label JSONL files).
+
+  xlm-train --config=configs/finetune_xnli.py --workdir=/tmp/xnli \\
+      --config.model.preset=PRESET_DIR --strategy=mirrored
+"""
+
+from xlm_keras.training.finetune_config import base_finetune_config
+
+
+def get_config():
+    config = base_finetune_config()
+    config.task.type = "classification"
+    config.task.data = "tfds:xnli"
+    config.task.train_language = "en"
+    config.data.sequence_length = 128
+    config.data.batch_size = 32
+    config.optimizer.learning_rate = 5e-6  # XLM's encoder rate (lr_e) for XNLI.
+    config.optimizer.head_learning_rate = 1.25e-4  # XLM's projection rate (lr_p).
+    config.optimizer.warmup_steps = 1000
+    config.train.num_steps = 40000
+    config.train.eval_every = 2000
+    config.train.checkpoint_every = 2000
+    config.train.patience = 5
+    return config

@@ -1,0 +1,28 @@
+"""XQuAD zero-shot transfer: extractive QA trained on English SQuAD v1.1,
+exact match / F1 on XQuAD's 11 languages (+ en). Needs `squad/v1.1` and
+`xquad/<language>` in the TFDS data dir, or a local directory of SQuAD-style
+JSONL files.
+
+  xlm-train --config=configs/finetune_xquad.py --workdir=/tmp/qa \\
+      --config.model.preset=PRESET_DIR
+"""
+
+from xlm_keras.training.finetune_config import base_finetune_config
+
+
+def get_config():
+    config = base_finetune_config()
+    config.task.type = "qa"
+    config.task.data = "tfds:xquad"
+    config.task.train_language = "en"
+    config.data.sequence_length = 384
+    config.data.doc_stride = 128
+    config.data.max_query_length = 64
+    config.data.batch_size = 16
+    config.optimizer.learning_rate = 3e-5
+    config.optimizer.head_learning_rate = 3e-4
+    config.optimizer.warmup_steps = 500
+    config.train.num_steps = 12000
+    config.train.eval_every = 1000
+    config.train.checkpoint_every = 1000
+    return config

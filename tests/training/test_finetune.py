@@ -1,0 +1,113 @@
+"""Fine-tuning end to end on a slice of the bundled help-topic task: the best
+preset is kept with its label names and tokenizer, the zero-shot report is
+written (JSON, TensorBoard), early stopping and resume behave."""
+
+import json
+import os
+
+import pytest
+import tensorflow as tf
+
+from xlm_keras import XLMBackbone
+from xlm_keras import XLMMaskedLM
+from xlm_keras import XLMTextClassifier
+from xlm_keras.data.task_data import SAMPLE_TASK_DIR
+from xlm_keras.models import load_model
+from xlm_keras.models import presets
+from xlm_keras.text import XLMTokenizer
+from xlm_keras.training import finetune
+from xlm_keras.training import task_evaluation
+from xlm_keras.training.finetune_config import base_finetune_config
+from xlm_keras.training.finetune_config import validate_finetune
+
+LINES = {"train": 64, "validation": 16, "test": 16}
+
+
+@pytest.fixture(scope="module")
+def pretrained(tokenizer_dir, tmp_path_factory):
+    """A tiny randomly initialised MLM preset with the de/en/fr tokenizer."""
+    directory = tmp_path_factory.mktemp("pretrained")
+    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
+    backbone = XLMBackbone(**dict(presets.backbone_config("xlm_tiny", False),
+                                  vocabulary_size=tokenizer.vocabulary_size(),
+                                  num_languages=len(tokenizer.languages)))
+    XLMMaskedLM(backbone).save_to_preset(str(directory))
+    tokenizer.save_to_preset(str(directory))
+    return str(directory)
+
+
+@pytest.fixture(scope="module")
+def task_dir(tmp_path_factory):
+    """The first lines of help_topic: train en; validation and test de/en/fr."""
+    directory = tmp_path_factory.mktemp("task")
+    for name in os.listdir(SAMPLE_TASK_DIR):
+        split, language = name.split(".")[:2]
+        if name == "manifest.json" or (language in ("de", "en", "fr") and (
+                split != "train" or language == "en")):
+            with open(os.path.join(SAMPLE_TASK_DIR, name), encoding="utf-8") as f:
+                lines = f.readlines() if name != "manifest.json" else [f.read()]
+            with open(directory / name, "w", encoding="utf-8") as f:
+                f.writelines(lines[: LINES.get(split, None)])
+    return str(directory)
+
+
+def _config(pretrained, task_dir, **train):
+    config = base_finetune_config()
+    config.model.preset = pretrained
+    config.task.data = task_dir
+    config.task.validation_languages = "en,de"
+    config.data.sequence_length = 32
+    config.data.batch_size = 8
+    config.optimizer.learning_rate = 1e-3
+    config.optimizer.head_learning_rate = 1e-2
+    config.optimizer.warmup_steps = 2
+    config.train.update(dict(num_steps=20, steps_per_execution=5, eval_every=10,
+                             checkpoint_every=10, patience=0), **train)
+    validate_finetune(config)
+    return config
+
+
+def test_finetune_keeps_the_best_preset_and_reports_every_language(pretrained, task_dir,
+                                                                   tmp_path):
+    report = finetune.run(_config(pretrained, task_dir), str(tmp_path))
+
+    model = load_model(str(tmp_path / "preset"))
+    assert isinstance(model, XLMTextClassifier)
+    assert model.label_names == ["writer", "calc", "impress_draw", "basic", "math"]
+    assert os.path.isfile(tmp_path / "preset" / "tokenizer.json")
+    assert sorted(report["languages"]) == ["de", "en", "fr"]
+    for metrics in report["languages"].values():
+        assert metrics["examples"] == LINES["test"] and 0 <= metrics["accuracy"] <= 1
+    with open(tmp_path / finetune.REPORT_FILE) as f:
+        assert json.load(f)["languages"] == report["languages"]
+    events = [n for n in os.listdir(tmp_path / "tensorboard") if n.startswith("events")]
+    assert events
+
+
+def test_early_stopping_keeps_the_first_best_and_survives_resume(pretrained, task_dir,
+                                                                 tmp_path, monkeypatch):
+    """Validation scores 0.5, then 0.4, 0.3: with patience 2 training stops at
+    step 15 and the preset is the step-5 model; a rerun trains no further."""
+    scores = iter([0.5, 0.4, 0.3, 0.2, 0.1])
+    calls = []
+
+    def scripted(model, spec, task_data, records, language):
+        calls.append(model.get_layer("logits").get_weights()[0].sum())
+        return {"accuracy": next(scores)}
+
+    monkeypatch.setattr(task_evaluation, "task_metrics", scripted)
+    monkeypatch.setattr(task_evaluation, "zero_shot_report",
+                        lambda *args: {"languages": {}, "metric": "accuracy"})
+    monkeypatch.setattr(task_evaluation, "write_report", lambda *args, **kwargs: None)
+    monkeypatch.setattr(task_evaluation, "format_report", lambda *args, **kwargs: "")
+    config = _config(pretrained, task_dir, num_steps=40, eval_every=5, checkpoint_every=5,
+                     patience=2)
+    config.task.validation_languages = "en"
+    finetune.run(config, str(tmp_path))
+    assert len(calls) == 3
+    assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-15")
+    best = load_model(str(tmp_path / "preset"))
+    assert best.get_layer("logits").get_weights()[0].sum() == pytest.approx(calls[0])
+
+    finetune.run(config, str(tmp_path))  # Resumes at step 15, already stopped.
+    assert len(calls) == 3
