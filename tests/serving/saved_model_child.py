@@ -96,10 +96,11 @@ class Hostile:
         strings = {"text": text}
         if self.spec["languages"] is not None:
             strings["language"] = self.languages(size)
-        for name in ("embed", "tokenize", "fill_mask"):
+        pairs = {**strings, "text_pair": tf.reverse(text, [0])}
+        for name in ("embed", "tokenize", "fill_mask", "classify", "classify_pair", "tag"):
             if name not in self.model.signatures:
                 continue
-            outputs = self.call(name, **strings)
+            outputs = self.call(name, **(pairs if name == "classify_pair" else strings))
             if outputs is not None:
                 self.check(name, outputs, size)
             if name == "tokenize" and outputs is not None:
@@ -126,6 +127,11 @@ class Hostile:
                 problems.append("token id out of range")
             if size and mask.sum(1).min() < 2:
                 problems.append("a row lost its specials")
+        if name.startswith("classify") and size:
+            if not np.allclose(outputs["probabilities"].sum(1), 1.0, atol=1e-4):
+                problems.append("probabilities do not sum to 1")
+        if name == "tag" and outputs["tags"].shape != outputs["words"].shape:
+            problems.append("tags and words differ in shape")
         if name == "fill_mask":
             scores = outputs["top_k_scores"]
             if scores.size and not (0 <= scores.min() and scores.max() <= 1):
@@ -203,12 +209,13 @@ def run_model(name, spec, library_out):
     if spec["languages"] is not None:
         strings["language"] = tf.constant(spec["languages"])
         mask_strings["language"] = tf.constant(spec["languages"][: len(spec["mask_texts"])])
+    inputs = {"fill_mask": mask_strings,
+              "classify_pair": {**strings, "text_pair": tf.reverse(text, [0])}}
     arrays = {}
     for signature in sorted(model.signatures):
         if signature == "encode":
             continue
-        outputs = model.signatures[signature](
-            **(mask_strings if signature == "fill_mask" else strings))
+        outputs = model.signatures[signature](**inputs.get(signature, strings))
         arrays.update({f"{signature}/{k}": _numpy(v) for k, v in outputs.items()})
     tokens = {k.split("/")[1]: tf.constant(v) for k, v in arrays.items() if k.startswith("tokenize/")}
     arrays["encode/sequence_output"] = model.signatures["encode"](**tokens)["sequence_output"].numpy()

@@ -1,0 +1,144 @@
+"""Fine-tuned tasks exported with `classify` / `classify_pair` / `tag`: raw
+text in, label names out, in a process without keras, keras_hub, xlm_keras
+or tensorflow_text; answers equal the Keras model's, hostile input never
+crashes the signatures."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from xlm_keras import XLMBackbone
+from xlm_keras import XLMMaskedLM
+from xlm_keras import XLMTextClassifier
+from xlm_keras import XLMTokenClassifier
+from xlm_keras.data.task_pipelines import TaskSpec
+from xlm_keras.data.task_pipelines import pack_texts
+from xlm_keras.models import presets
+from xlm_keras.serving import export
+from xlm_keras.serving import sentencepiece_library
+from xlm_keras.serving.exporter import _check_signatures
+from xlm_keras.text import XLMTokenizer
+from xlm_keras.training.task_evaluation import predict_word_tags
+from tests.serving.test_exporter import CHILD
+from tests.serving.test_exporter import MAX_LENGTH
+from tests.serving.test_exporter import TEXT_LANGUAGES
+from tests.serving.test_exporter import TEXTS
+
+TOPICS = ["writer", "calc", "impress_draw"]
+TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+
+
+def _spec(tokenizer):
+    return TaskSpec(tokenizer, MAX_LENGTH, 8, tokenizer.end_token_id, tokenizer.end_token_id)
+
+
+def _classify_reference(task, tokenizer, texts, pairs=None):
+    spec = _spec(tokenizer)
+    logits = [task(pack_texts(spec, tf.constant([text]), None if pairs is None else
+                              tf.constant([pairs[i]]), tokenizer.language_id(language)),
+                   training=False)[0]
+              for i, (text, language) in enumerate(zip(texts, TEXT_LANGUAGES))]
+    return tf.nn.softmax(np.stack(logits)).numpy()
+
+
+@pytest.fixture(scope="module")
+def exported(tokenizer_dir, tmp_path_factory):
+    keras.utils.set_random_seed(0)  # Before any tokenizer (tensorflow/text#570).
+    root = tmp_path_factory.mktemp("task_serving")
+    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
+    config = dict(presets.backbone_config("xlm_tiny", False),
+                  vocabulary_size=tokenizer.vocabulary_size(),
+                  num_languages=len(tokenizer.languages))
+    tasks = {
+        "classifier": XLMTextClassifier(XLMBackbone(**config), len(TOPICS), TOPICS),
+        "tagger": XLMTokenClassifier(XLMBackbone(**config), len(TAGS), TAGS),
+    }
+    result = {"paths": {}, "reference": {}}
+    specs = {}
+    for name, task in tasks.items():
+        preset = root / f"{name}_preset"
+        task.save_to_preset(str(preset))
+        tokenizer.save_to_preset(str(preset))
+        result["paths"][name] = export(str(preset), str(root / name),
+                                       max_sequence_length=MAX_LENGTH)
+        shutil.rmtree(preset)
+        specs[name] = {
+            "path": result["paths"][name], "texts": TEXTS, "languages": TEXT_LANGUAGES,
+            "mask_texts": TEXTS[:4], "max_sequence_length": MAX_LENGTH,
+            "vocabulary_size": tokenizer.vocabulary_size(), "known_languages": tokenizer.languages,
+        }
+    result["reference"]["classify"] = _classify_reference(tasks["classifier"], tokenizer, TEXTS)
+    result["reference"]["classify_pair"] = _classify_reference(
+        tasks["classifier"], tokenizer, TEXTS, TEXTS[::-1])
+    result["reference"]["tag"] = [
+        predict_word_tags(tasks["tagger"], _spec(tokenizer), [text.split()], language, TAGS)[0]
+        for text, language in zip(TEXTS, TEXT_LANGUAGES)]
+
+    out = root / "child"
+    out.mkdir()
+    (root / "spec.json").write_text(json.dumps(
+        {"library": sentencepiece_library(), "out": str(out), "models": specs}))
+    child = subprocess.run([sys.executable, CHILD, str(root / "spec.json")],
+                           capture_output=True, text=True, timeout=300)
+    assert child.returncode == 0, child.stderr[-3000:]
+    result["summary"] = json.loads((out / "summary.json").read_text())
+    result["outputs"] = {name: dict(np.load(out / f"{name}.npz")) for name in tasks}
+    return result
+
+
+def test_task_signatures_load_without_keras_or_tensorflow_text(exported):
+    assert exported["summary"]["modules"] == []
+    common = ["embed", "encode", "serving_default", "tokenize"]
+    assert exported["summary"]["classifier"]["signatures"] == sorted(
+        common + ["classify", "classify_pair"])
+    assert exported["summary"]["tagger"]["signatures"] == sorted(common + ["tag"])
+    assert exported["summary"]["classifier"]["warmup"] == sorted(
+        common + ["classify", "classify_pair"])
+
+
+@pytest.mark.parametrize("signature", ["classify", "classify_pair"])
+def test_classify_answers_label_names_like_keras(exported, signature):
+    outputs = exported["outputs"]["classifier"]
+    reference = exported["reference"][signature]
+    np.testing.assert_allclose(outputs[f"{signature}/probabilities"], reference, atol=1e-5)
+    labels = [TOPICS[i] for i in reference.argmax(-1)]
+    assert [label.decode() for label in outputs[f"{signature}/label"]] == labels
+    np.testing.assert_array_equal(outputs[f"{signature}/label_id"], reference.argmax(-1))
+
+
+def test_tag_answers_one_tag_per_word_like_keras(exported):
+    outputs = exported["outputs"]["tagger"]
+    for row, (text, tags) in enumerate(zip(TEXTS, exported["reference"]["tag"])):
+        words = text.split()
+        assert [w.decode() for w in outputs["tag/words"][row][: len(words)]] == words
+        assert [t.decode() for t in outputs["tag/tags"][row][: len(words)]] == tags
+        assert all(t == b"" for t in outputs["tag/tags"][row][len(words):])
+        assert all(i == -1 for i in outputs["tag/tag_ids"][row][len(words):])
+
+
+@pytest.mark.parametrize("name", ["classifier", "tagger"])
+def test_hostile_inputs_never_crash_the_task_signatures(exported, name):
+    report = exported["summary"][name]["hostile"]
+    assert report["crashes"] == [] and report["bad_outputs"] == []
+    assert report["inputs"] > 1500
+
+
+def test_signatures_need_the_right_task():
+    masked_lm = XLMMaskedLM.from_preset("xlm_tiny")
+    with pytest.raises(ValueError, match="`classify` needs an XLMTextClassifier"):
+        _check_signatures(["classify"], masked_lm)
+    with pytest.raises(ValueError, match="`tag` needs an XLMTokenClassifier"):
+        _check_signatures(["tag"], masked_lm)
+
+
+def test_signatures_json_lists_label_names(exported):
+    with open(os.path.join(exported["paths"]["classifier"], "signatures.json")) as f:
+        model = json.load(f)["model"]
+    assert model["task"] == "XLMTextClassifier" and model["label_names"] == TOPICS
