@@ -57,6 +57,9 @@ def qa_features(spec, records, language_id=0):
     Returns: `QAFeatures`.
     """
     tokenizer, length = spec.tokenizer, spec.sequence_length
+    if spec.doc_stride < 1:
+        raise ValueError(f"doc_stride must be >= 1 (context pieces between windows); got "
+                         f"{spec.doc_stride}.")
     questions = tokenizer.tokenize([r["question"] for r in records])
     context_ids, starts, ends = tokenizer.tokenize_with_offsets([r["context"] for r in records])
     rows = {name: [] for name in ("token_ids", "padding_mask", "language_ids")}
@@ -95,7 +98,9 @@ def qa_features(spec, records, language_id=0):
 
 def window_starts(num_pieces, budget, stride):
     """First context piece of each window: 0, stride, ... until a window of
-    `budget` pieces reaches the end."""
+    `budget` pieces reaches the end. A stride over `budget` steps by
+    `budget`, so that no piece falls between two windows."""
+    stride = min(stride, budget)
     starts = [0]
     while starts[-1] + budget < num_pieces:
         starts.append(starts[-1] + stride)

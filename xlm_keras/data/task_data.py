@@ -99,11 +99,15 @@ def qa_record(example, label_names=None):
     del label_names
     context = example.get("context")
     answers = example.get("answers") or {}
+    if not isinstance(answers, dict):
+        raise RecordError("bad_answer")
     texts, starts = answers.get("text", []), answers.get("answer_start", [])
-    if not isinstance(context, str) or not context or len(texts) != len(starts):
+    if (not isinstance(context, str) or not context or not isinstance(texts, list)
+            or not isinstance(starts, list) or len(texts) != len(starts)):
         raise RecordError("bad_answer")
     for text, start in zip(texts, starts):
-        if not isinstance(start, int) or context[start:start + len(text)] != text:
+        if (not isinstance(text, str) or not text or not isinstance(start, int)
+                or start < 0 or context[start:start + len(text)] != text):
             raise RecordError("bad_answer")
     return {"id": str(example.get("id", "")), "question": _text(example.get("question")),
             "context": context, "answers": list(texts), "answer_starts": list(starts)}
@@ -115,7 +119,7 @@ RECORD_MAKERS = {"classification": classification_record, "tagging": tagging_rec
 
 def _tsv_example(task_type, columns):
     if task_type == "classification" and len(columns) in (2, 3):
-        return {"text": columns[0], "label": columns[-1],
+        return {"text": columns[0], "label": columns[-1].strip(),
                 **({"text_pair": columns[1]} if len(columns) == 3 else {})}
     if task_type == "tagging" and len(columns) == 2:
         return {"tokens": columns[0].split(), "tags": columns[1].split()}
@@ -237,20 +241,26 @@ def _manifest_labels(directory):
 
 
 def _labels_in_files(paths, task_type):
-    """Sorted label names seen in local train files (labels given as names)."""
+    """Label names seen in local train files: sorted names, or "0" .. "n-1"
+    when every label is an index (so that an index keeps its meaning)."""
     names = set()
     for path in paths:
         for _, line in _decoded_lines(path, CorpusStats(), 1_000_000):
             try:
                 example = (_tsv_example(task_type, line.split("\t")) if path.endswith(".tsv")
                            else json.loads(line))
+                if not isinstance(example, dict):
+                    continue
                 values = ([_first(example, ("label",))] if task_type == "classification"
                           else _first(example, TAG_FIELDS))
-            except (RecordError, json.JSONDecodeError, AttributeError):
+            except (RecordError, json.JSONDecodeError):
                 continue
-            names.update(str(v) for v in values)
+            if isinstance(values, list):
+                names.update(str(v) for v in values if not isinstance(v, bool))
     if not names:
         raise ValueError(
             f"No labels found in {paths}; list them as `labels` in manifest.json "
             "or in the config's task.label_names.")
+    if all(name.isdigit() for name in names):
+        return [str(i) for i in range(max(int(name) for name in names) + 1)]
     return sorted(names)

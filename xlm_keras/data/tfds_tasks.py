@@ -18,13 +18,13 @@ LANGUAGES = {
     "paws_x_wiki": ("de", "en", "es", "fr", "ja", "ko", "zh"),
     "wikiann": ("ar", "de", "el", "en", "es", "fr", "hi", "it", "ja", "ko", "nl", "pl", "pt",
                 "ru", "sw", "th", "tr", "ur", "vi", "zh"),
-    "xquad": ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh"),
+    "xquad": ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh"),  # No ro in TFDS.
 }
 TASK_TYPES = {"xnli": "classification", "paws_x_wiki": "classification",
               "wikiann": "tagging", "xquad": "qa"}
 LABELS = {
     "xnli": ["entailment", "neutral", "contradiction"],
-    "paws_x_wiki": ["different", "paraphrase"],
+    "paws_x_wiki": ["different_meaning", "paraphrase"],
     "wikiann": ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"],
     "xquad": [],
 }
