@@ -297,10 +297,10 @@ def test_versions_are_never_overwritten(exported):
 def test_fill_mask_needs_a_masked_lm():
     backbone = XLMBackbone(**presets.backbone_config("xlm_roberta_tiny", False))
     assert _check_signatures(None, backbone) == ["embed", "tokenize", "encode"]
-    with pytest.raises(ValueError, match="needs a masked LM"):
+    with pytest.raises(ValueError, match="`fill_mask` needs an XLMMaskedLM"):
         _check_signatures(["fill_mask"], backbone)
     with pytest.raises(ValueError, match="Unknown signatures"):
-        _check_signatures(["classify"], backbone)
+        _check_signatures(["summarize"], backbone)
 
 
 def test_op_audit_rejects_python_callbacks_and_other_custom_ops(tmp_path):
