@@ -4,6 +4,8 @@ written (JSON, TensorBoard), early stopping and resume behave."""
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 import tensorflow as tf
@@ -76,12 +78,24 @@ def test_finetune_keeps_the_best_preset_and_reports_every_language(pretrained, t
     assert model.label_names == ["writer", "calc", "impress_draw", "basic", "math"]
     assert os.path.isfile(tmp_path / "preset" / "tokenizer.json")
     assert sorted(report["languages"]) == ["de", "en", "fr"]
+    assert report["baselines"]["uniform"] == pytest.approx(0.2)
+    assert 0.2 <= report["baselines"]["majority_class"] <= 1
     for metrics in report["languages"].values():
         assert metrics["examples"] == LINES["test"] and 0 <= metrics["accuracy"] <= 1
     with open(tmp_path / finetune.REPORT_FILE) as f:
         assert json.load(f)["languages"] == report["languages"]
     events = [n for n in os.listdir(tmp_path / "tensorboard") if n.startswith("events")]
     assert events
+
+    # xlm-eval on the fine-tuned preset reproduces the report.
+    result = subprocess.run(
+        [sys.executable, "-m", "xlm_keras.cli.eval", f"--workdir={tmp_path}",
+         f"--task_data={task_dir}", "--task_sequence_length=32",
+         f"--output_json={tmp_path / 'eval.json'}"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| average without en |" in result.stdout
+    with open(tmp_path / "eval.json") as f:
+        assert json.load(f)["languages"] == report["languages"]
 
 
 def test_early_stopping_keeps_the_first_best_and_survives_resume(pretrained, task_dir,

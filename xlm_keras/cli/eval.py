@@ -1,8 +1,11 @@
 """`xlm-eval`: per-language MLM/TLM accuracy and perplexity (deterministic
-masking) and cross-lingual retrieval accuracy of a trained preset.
+masking) and cross-lingual retrieval accuracy of a pretrained preset; for a
+fine-tuned preset (classifier, tagger, span QA), the zero-shot report:
+accuracy / entity F1 / EM+F1 per language and their average.
 
   xlm-eval --workdir=/tmp/run                 # the run's final preset
   xlm-eval --preset=DIR --corpus_dir=~/.cache/xlm_keras/corpus --output_json=eval.json
+  xlm-eval --workdir=/tmp/ft --task_data=tfds:xnli --train_language=en
 """
 
 import json
@@ -18,6 +21,17 @@ _SPLIT = flags.DEFINE_string("split", "test", "Corpus split to evaluate on.")
 _LANGUAGES = flags.DEFINE_list("languages", [], "Languages; default: the tokenizer's.")
 _LENGTH = flags.DEFINE_integer("sequence_length", 64, "Tokens per MLM/TLM example.")
 _OUTPUT = flags.DEFINE_string("output_json", "", "Also write the report here.")
+_TASK_DATA = flags.DEFINE_string(
+    "task_data", "", "Fine-tuned presets: task data directory or tfds:<name>; '' = bundled "
+    "help_topic.")
+_TFDS_DATA_DIR = flags.DEFINE_string("tfds_data_dir", "", "TFDS data dir for tfds:<name>.")
+_TRAIN_LANGUAGE = flags.DEFINE_string(
+    "train_language", "en", "Fine-tuned presets: the language trained on (left out of the "
+    "transfer average).")
+_TASK_LENGTH = flags.DEFINE_integer("task_sequence_length", 128,
+                                    "Fine-tuned presets: tokens per example.")
+_TENSORBOARD = flags.DEFINE_string("tensorboard_dir", "",
+                                   "Fine-tuned presets: also write the table and scalars here.")
 
 
 def format_report(report):
@@ -51,12 +65,41 @@ def main(argv):
 
     task = load_model(preset)
     tokenizer = XLMTokenizer.from_preset(preset)
+    if type(task).__name__ in ("XLMTextClassifier", "XLMTokenClassifier", "XLMSpanQA"):
+        _zero_shot(task, tokenizer)
+        return
     report = evaluate(task, tokenizer, os.path.expanduser(_CORPUS.value) or corpus.SAMPLE_CORPUS_DIR,
                       _LANGUAGES.value or tokenizer.languages, _LENGTH.value, split=_SPLIT.value)
     print(format_report(report))
     if _OUTPUT.value:
         with open(_OUTPUT.value, "w") as f:
             json.dump(report, f, indent=2)
+
+
+def _zero_shot(task, tokenizer):
+    """The zero-shot report of a fine-tuned task on `--task_data`."""
+    import tensorflow as tf
+
+    from xlm_keras.data.task_data import SAMPLE_TASK_DIR
+    from xlm_keras.data.task_data import open_task_data
+    from xlm_keras.data.task_pipelines import TaskSpec
+    from xlm_keras.training import task_evaluation
+    from xlm_keras.training.evaluation import sentence_frame
+
+    task_type = {"XLMTextClassifier": "classification", "XLMTokenClassifier": "tagging",
+                 "XLMSpanQA": "qa"}[type(task).__name__]
+    task_data = open_task_data(_TASK_DATA.value or SAMPLE_TASK_DIR, task_type,
+                               getattr(task, "label_names", ()), _TFDS_DATA_DIR.value or None)
+    spec = TaskSpec(tokenizer, _TASK_LENGTH.value, 64, *sentence_frame(task.backbone, tokenizer),
+                    task.backbone.has_language_embedding)
+    languages = _LANGUAGES.value or task_evaluation.default_languages(spec, task_data, _SPLIT.value)
+    report = task_evaluation.zero_shot_report(task, spec, task_data, languages, _SPLIT.value,
+                                              _TRAIN_LANGUAGE.value)
+    print(task_evaluation.format_report(report))
+    writer = (tf.summary.create_file_writer(_TENSORBOARD.value) if _TENSORBOARD.value
+              else None)
+    if _OUTPUT.value or writer:
+        task_evaluation.write_report(report, _OUTPUT.value or os.devnull, writer)
 
 
 def run():

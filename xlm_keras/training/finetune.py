@@ -62,12 +62,12 @@ def build_task(config, task_data, tokenizer):
     return cls.from_preset(preset, **kwargs)
 
 
-def task_languages(config, task_data):
+def task_languages(config, task_data, spec):
     """(train language, validation languages, zero-shot languages)."""
     train_language = config.task.train_language
     validation = split_list(config.task.validation_languages) or [train_language]
-    evaluation = split_list(config.task.eval_languages) or task_data.languages(
-        config.task.eval_split)
+    evaluation = split_list(config.task.eval_languages) or task_evaluation.default_languages(
+        spec, task_data, config.task.eval_split)
     return train_language, validation, evaluation
 
 
@@ -80,13 +80,14 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     task_data = open_task_data(
         config.task.data or SAMPLE_TASK_DIR, config.task.type, split_list(config.task.label_names),
         config.task.tfds_data_dir or None)
-    train_language, validation_languages, eval_languages = task_languages(config, task_data)
     with strategy.scope():
         model = build_task(config, task_data, tokenizer)
     spec = task_pipelines.TaskSpec(
         tokenizer, config.data.sequence_length, config.data.batch_size,
         *sentence_frame(model.backbone, tokenizer), model.backbone.has_language_embedding,
         config.data.seed, config.data.doc_stride, config.data.max_query_length)
+    train_language, validation_languages, eval_languages = task_languages(
+        config, task_data, spec)
     for language in {train_language, *validation_languages, *eval_languages}:
         task_evaluation.language_id(spec, language)  # Unknown languages fail before compute.
 
@@ -133,15 +134,7 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     report["label_names"] = list(task_data.label_names)
     path = os.path.join(workdir, REPORT_FILE)
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
-    task_evaluation.write_report(report, path, writer, config.train.num_steps,
-                                 chance=_chance(task_data))
-    print(task_evaluation.format_report(report, chance=_chance(task_data)))
+    task_evaluation.write_report(report, path, writer, config.train.num_steps)
+    print(task_evaluation.format_report(report))
     logging.info("Wrote %s", path)
     return report
-
-
-def _chance(task_data):
-    """Accuracy of a uniform guess (classification), else None."""
-    if task_data.task_type == "classification":
-        return 1.0 / len(task_data.label_names)
-    return None

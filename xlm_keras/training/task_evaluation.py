@@ -6,6 +6,7 @@ import json
 import weakref
 
 import numpy as np
+from absl import logging
 import tensorflow as tf
 
 from xlm_keras.data import qa_features as qa
@@ -31,6 +32,18 @@ def language_id(spec, language):
 
 
 _PREDICT_FUNCTIONS = weakref.WeakKeyDictionary()
+
+
+def default_languages(spec, task_data, split):
+    """The languages with `split` data that the model can take (all of them
+    without language embeddings)."""
+    languages = task_data.languages(split)
+    if spec.use_language_ids:
+        skipped = [code for code in languages if code not in spec.tokenizer.languages]
+        if skipped:
+            logging.warning("No language embedding for %s: left out of the report.", skipped)
+        languages = [code for code in languages if code in spec.tokenizer.languages]
+    return languages
 
 
 def _logits(model, x):
@@ -105,15 +118,24 @@ def zero_shot_report(model, spec, task_data, languages, split="test", train_lang
     """Every language's metrics on `split`, with averages.
 
     Returns: JSON-ready dict: task_type, metric (the main one), split,
-    train_language, languages {code: metrics}, average (all languages) and
-    transfer_average (all but the training language).
+    train_language, languages {code: metrics}, average (all languages),
+    transfer_average (all but the training language) and baselines
+    (classification: accuracy of a uniform guess and of always answering
+    the most frequent class of the first language's data).
     """
     metric = MAIN_METRIC[task_data.task_type]
-    per_language = {code: task_metrics(model, spec, task_data, task_data.records(split, code),
-                                       code)
-                    for code in languages}
+    per_language, baselines = {}, {}
+    for code in languages:
+        records = task_data.records(split, code)
+        per_language[code] = task_metrics(model, spec, task_data, records, code)
+        if task_data.task_type == "classification" and not baselines:
+            counts = np.bincount([r["label"] for r in records],
+                                 minlength=len(task_data.label_names))
+            baselines = {"uniform": 1.0 / len(counts),
+                         "majority_class": float(counts.max() / counts.sum())}
     transfer = [m[metric] for code, m in per_language.items() if code != train_language]
     return {
+        "baselines": baselines,
         "task_type": task_data.task_type,
         "metric": metric,
         "split": split,
@@ -124,8 +146,8 @@ def zero_shot_report(model, spec, task_data, languages, split="test", train_lang
     }
 
 
-def format_report(report, chance=None):
-    """A Markdown table: one row per language, then the averages."""
+def format_report(report):
+    """A Markdown table: one row per language, then averages and baselines."""
     metric = report["metric"]
     columns = {"classification": ["accuracy", "examples"],
                "tagging": ["precision", "recall", "f1", "true_entities"],
@@ -140,12 +162,12 @@ def format_report(report, chance=None):
     if report["transfer_average"] is not None:
         lines.append(f"| average without {report['train_language']} | "
                      f"{report['transfer_average']:.3f} ({metric}) |")
-    if chance is not None:
-        lines.append(f"| chance | {chance:.3f} |")
+    for name, value in report.get("baselines", {}).items():
+        lines.append(f"| {name.replace('_', ' ')} baseline | {value:.3f} |")
     return "\n".join(lines)
 
 
-def write_report(report, json_path, writer=None, step=0, chance=None):
+def write_report(report, json_path, writer=None, step=0):
     """The report as JSON, and as TensorBoard text + scalars when `writer`."""
     with open(json_path, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2, ensure_ascii=False)
@@ -153,7 +175,7 @@ def write_report(report, json_path, writer=None, step=0, chance=None):
     if writer is None:
         return
     with writer.as_default(step=step):
-        tf.summary.text(f"zero_shot/{report['split']}", format_report(report, chance))
+        tf.summary.text(f"zero_shot/{report['split']}", format_report(report))
         for code, metrics in report["languages"].items():
             tf.summary.scalar(f"zero_shot/{report['metric']}/{code}", metrics[report["metric"]])
         tf.summary.scalar(f"zero_shot/{report['metric']}/average", report["average"])
