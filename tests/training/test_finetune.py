@@ -125,3 +125,60 @@ def test_early_stopping_keeps_the_first_best_and_survives_resume(pretrained, tas
 
     finetune.run(config, str(tmp_path))  # Resumes at step 15, already stopped.
     assert len(calls) == 3
+
+
+def _write_jsonl(path, rows):
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+@pytest.fixture(scope="module")
+def tagging_and_qa_dirs(tmp_path_factory):
+    """Tasks on real sentences of the bundled corpus: tag capitalised words
+    (B-CAP), and answer "which word follows <w>?" with a span."""
+    from xlm_keras.data import corpus
+
+    root = tmp_path_factory.mktemp("tasks")
+    files = corpus.monolingual_files(corpus.SAMPLE_CORPUS_DIR, "test")
+    for kind in ("tagging", "qa"):
+        (root / kind).mkdir()
+    for language in ("de", "en", "fr"):
+        with open(files[language][0], encoding="utf-8") as f:
+            sentences = [line.strip() for line in f if len(line.split()) >= 4][:48]
+        tagged = [{"tokens": s.split(), "tags": ["B-CAP" if w[0].isupper() else "O"
+                                                 for w in s.split()]} for s in sentences]
+        questions = []
+        for i, sentence in enumerate(sentences):
+            words = sentence.split(" ")
+            start = len(" ".join(words[:2])) + 1
+            questions.append({"id": f"{language}{i}", "question": f"After {words[1]}?",
+                              "context": sentence,
+                              "answers": {"text": [words[2]], "answer_start": [start]}})
+        for split, rows in (("train", slice(0, 32)), ("validation", slice(32, 40)),
+                            ("test", slice(40, 48))):
+            if split == "train" and language != "en":
+                continue
+            _write_jsonl(root / "tagging" / f"{split}.{language}.jsonl", tagged[rows])
+            _write_jsonl(root / "qa" / f"{split}.{language}.jsonl", questions[rows])
+    return root
+
+
+@pytest.mark.parametrize("task_type", ["tagging", "qa"])
+def test_finetune_tagging_and_qa(pretrained, tagging_and_qa_dirs, task_type, tmp_path):
+    config = _config(pretrained, str(tagging_and_qa_dirs / task_type), num_steps=10,
+                     eval_every=10, checkpoint_every=10)
+    config.task.type = task_type
+    config.data.max_query_length = 8
+    config.data.doc_stride = 8
+    validate_finetune(config)
+    report = finetune.run(config, str(tmp_path))
+    assert sorted(report["languages"]) == ["de", "en", "fr"]
+    for metrics in report["languages"].values():
+        if task_type == "tagging":
+            assert metrics["true_entities"] > 0 and 0 <= metrics["f1"] <= 1
+        else:
+            assert metrics["count"] == 8 and 0 <= metrics["f1"] <= 100
+    model = load_model(str(tmp_path / "preset"))
+    assert type(model).__name__ == {"tagging": "XLMTokenClassifier", "qa": "XLMSpanQA"}[task_type]
+    if task_type == "tagging":
+        assert model.label_names == ["B-CAP", "O"]
