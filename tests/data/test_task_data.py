@@ -285,3 +285,9 @@ def test_tfds_records_from_mock_data():
     for record in pairs:
         assert isinstance(record["text"], str) and isinstance(record["text_pair"], str)
         assert record["label"] in (0, 1)
+
+
+def test_missing_tfds_data_names_the_builder_and_the_fix(tmp_path):
+    data = open_task_data("tfds:xnli", "classification", tfds_data_dir=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"xnli \(test\).*tfds build xnli"):
+        data.records("test", "de")

@@ -93,7 +93,8 @@ def _zero_shot(task, tokenizer):
     spec = TaskSpec(tokenizer, _TASK_LENGTH.value, 64, *sentence_frame(task.backbone, tokenizer),
                     task.backbone.has_language_embedding)
     languages = _LANGUAGES.value or task_evaluation.default_languages(spec, task_data, _SPLIT.value)
-    report = task_evaluation.zero_shot_report(task, spec, task_data, languages, _SPLIT.value,
+    records = {code: task_data.records(_SPLIT.value, code) for code in languages}
+    report = task_evaluation.zero_shot_report(task, spec, task_data, records, _SPLIT.value,
                                               _TRAIN_LANGUAGE.value)
     print(task_evaluation.format_report(report))
     writer = (tf.summary.create_file_writer(_TENSORBOARD.value) if _TENSORBOARD.value

@@ -97,6 +97,14 @@ def records(task_data, split, language):
     name = task_data.tfds_name
     _check(name, task_data.task_type)
     builder_name, tfds_split = source(name, split, language)
-    dataset = tfds.load(builder_name, split=tfds_split, data_dir=task_data.tfds_data_dir,
-                        download=task_data.download)
+    try:
+        dataset = tfds.load(builder_name, split=tfds_split, data_dir=task_data.tfds_data_dir,
+                            download=task_data.download)
+    except AssertionError as error:  # TFDS' "could not find data".
+        raise FileNotFoundError(
+            f"tfds:{name} needs {builder_name} ({tfds_split}) in the TFDS data dir "
+            f"({task_data.tfds_data_dir or 'the TFDS default'}), and it is not there. Build it "
+            f"where the internet is reachable (`tfds build {builder_name}`), copy the data "
+            "dir here and set task.tfds_data_dir, or pass a local directory of JSONL files."
+        ) from error
     return [to_record(name, example, language) for example in tfds.as_numpy(dataset)]

@@ -94,6 +94,8 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     train_records = task_data.records("train", train_language)
     validation_records = {code: task_data.records("validation", code)
                           for code in validation_languages}
+    eval_records = {code: task_data.records(config.task.eval_split, code)
+                    for code in eval_languages}  # Missing data fails before compute.
     logging.info("Fine-tuning on %d %s examples; validation %s", len(train_records),
                  train_language, {k: len(v) for k, v in validation_records.items()})
     train_id = task_evaluation.language_id(spec, train_language)
@@ -130,7 +132,7 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         return None
     best = load_model(os.path.join(workdir, "preset"))
     report = task_evaluation.zero_shot_report(
-        best, spec, task_data, eval_languages, config.task.eval_split, train_language)
+        best, spec, task_data, eval_records, config.task.eval_split, train_language)
     report["label_names"] = list(task_data.label_names)
     path = os.path.join(workdir, REPORT_FILE)
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))

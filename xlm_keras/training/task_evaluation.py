@@ -114,8 +114,10 @@ def task_metrics(model, spec, task_data, records, language):
     return qa_metrics(model, spec, records, language)
 
 
-def zero_shot_report(model, spec, task_data, languages, split="test", train_language="en"):
+def zero_shot_report(model, spec, task_data, records, split="test", train_language="en"):
     """Every language's metrics on `split`, with averages.
+
+    Args: records: dict language -> the records of `split` in it.
 
     Returns: JSON-ready dict: task_type, metric (the main one), split,
     train_language, languages {code: metrics}, average (all languages),
@@ -125,11 +127,10 @@ def zero_shot_report(model, spec, task_data, languages, split="test", train_lang
     """
     metric = MAIN_METRIC[task_data.task_type]
     per_language, baselines = {}, {}
-    for code in languages:
-        records = task_data.records(split, code)
-        per_language[code] = task_metrics(model, spec, task_data, records, code)
+    for code, rows in records.items():
+        per_language[code] = task_metrics(model, spec, task_data, rows, code)
         if task_data.task_type == "classification" and not baselines:
-            counts = np.bincount([r["label"] for r in records],
+            counts = np.bincount([r["label"] for r in rows],
                                  minlength=len(task_data.label_names))
             baselines = {"uniform": 1.0 / len(counts),
                          "majority_class": float(counts.max() / counts.sum())}
