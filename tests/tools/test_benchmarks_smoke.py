@@ -3,6 +3,7 @@ numbers; tools/bench_train.py counts FLOPs right (no timing is checked)."""
 
 import functools
 import importlib.util
+import re
 from pathlib import Path
 
 from absl import flags
@@ -14,14 +15,23 @@ TOOLS = Path(__file__).resolve().parents[2] / "tools"
 
 @functools.cache
 def _load(name):
-    """The tool as a module. The absl flags it defines are dropped again:
-    the tools share flag names, and the tests call functions, not `main`."""
-    before = set(flags.FLAGS)
-    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    for flag in set(flags.FLAGS) - before:
+    """The tool as a module. The absl flags it defines are dropped again, and
+    flags of the same name defined elsewhere (the CLIs) are put back: the
+    tests call functions, not `main`."""
+    path = TOOLS / f"{name}.py"
+    names = set(re.findall(r"DEFINE_\w+\(\s*\"(\w+)\"", path.read_text()))
+    clashing = {n: flags.FLAGS[n] for n in names if n in flags.FLAGS}
+    for flag in clashing:
         delattr(flags.FLAGS, flag)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        for flag in names & set(flags.FLAGS):
+            delattr(flags.FLAGS, flag)
+        for flag, value in clashing.items():
+            flags.FLAGS[flag] = value
     return module
 
 
