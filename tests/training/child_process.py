@@ -15,6 +15,9 @@ TensorFlow in the pytest process. Two commands:
       overrides; writes DIR/weights.npz (`model.get_weights()`, in order) and
       DIR/result.json (replicas, and every pass the input pipeline made over
       each corpus file, see `record_reads`).
+  [--logical_cpus=N] finetune --strategy=S --workdir=DIR --out=DIR --config=JSON
+      `finetune.run` with `base_finetune_config()` updated likewise; writes
+      DIR/result.json (replicas and the zero-shot report).
 """
 
 import argparse
@@ -35,6 +38,8 @@ from xlm_keras.models import XLMBackbone  # noqa: E402
 from xlm_keras.models import XLMMaskedLM  # noqa: E402
 from xlm_keras.models import presets  # noqa: E402
 from xlm_keras.training import config as config_lib  # noqa: E402
+from xlm_keras.training import finetune as finetune_lib  # noqa: E402
+from xlm_keras.training import finetune_config  # noqa: E402
 from xlm_keras.training import pretrain as pretrain_lib  # noqa: E402
 from xlm_keras.training.train_step import TrainStep  # noqa: E402
 
@@ -218,23 +223,44 @@ def pretrain(strategy_name, workdir, out, overrides):
         json.dump(result, f, ensure_ascii=False)
 
 
+def finetune(strategy_name, workdir, out, overrides):
+    """`finetune.run` on the overridden fine-tuning config."""
+    strategies = []
+    create = finetune_lib.create_strategy
+
+    def create_and_record(*args):
+        strategies.append(create(*args))
+        return strategies[-1]
+
+    finetune_lib.create_strategy = create_and_record
+    config = finetune_config.base_finetune_config()
+    config.update_from_flattened_dict(overrides)
+    finetune_config.validate_finetune(config, strategy_name)
+    report = finetune_lib.run(config, workdir, strategy_name)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "result.json"), "w") as f:
+        json.dump({"replicas": strategies[0].num_replicas_in_sync, "report": report}, f)
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logical_cpus", type=int, default=1)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("step_parity")
-    run = commands.add_parser("pretrain")
-    run.add_argument("--strategy", required=True)
-    run.add_argument("--workdir", required=True)
-    run.add_argument("--out", required=True)
-    run.add_argument("--config", default="{}", help="JSON {flattened.key: value}.")
+    for name in ("pretrain", "finetune"):
+        run = commands.add_parser(name)
+        run.add_argument("--strategy", required=True)
+        run.add_argument("--workdir", required=True)
+        run.add_argument("--out", required=True)
+        run.add_argument("--config", default="{}", help="JSON {flattened.key: value}.")
     args = parser.parse_args(argv)
     if args.logical_cpus > 1:
         configure_logical_cpus(args.logical_cpus)
     if args.command == "step_parity":
         print(json.dumps(step_parity()))
     else:
-        pretrain(args.strategy, args.workdir, args.out, json.loads(args.config))
+        run_command = pretrain if args.command == "pretrain" else finetune
+        run_command(args.strategy, args.workdir, args.out, json.loads(args.config))
 
 
 if __name__ == "__main__":

@@ -64,3 +64,24 @@ def test_pretrain_mirrored_on_two_cpus(tmp_path, tokenizer_dir):
     for name in ("config.json", "model.weights.h5", "task.json", "task.weights.h5",
                  "tokenizer.json"):
         assert (tmp_path / "run" / "preset" / name).exists(), name
+
+
+def test_finetune_mirrored_on_two_cpus(tmp_path, tokenizer_dir):
+    """`finetune.run(..., "mirrored")` (classification labels [batch], the
+    head's own learning rate, validation and the zero-shot report) on 2
+    replicas."""
+    config = {
+        "model.preset": "xlm_tiny", "data.tokenizer": tokenizer_dir,
+        "task.eval_languages": "de,en", "data.sequence_length": 32, "data.batch_size": 4,
+        "train.num_steps": 10, "train.steps_per_execution": 5, "train.eval_every": 10,
+        "train.checkpoint_every": 10, "optimizer.warmup_steps": 2,
+    }
+    run_child("--logical_cpus=2", "finetune", "--strategy=mirrored",
+              f"--workdir={tmp_path / 'run'}", f"--out={tmp_path / 'out'}",
+              f"--config={json.dumps(config)}", timeout=300)
+
+    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert result["replicas"] == 2
+    assert sorted(result["report"]["languages"]) == ["de", "en"]
+    assert (tmp_path / "run" / "checkpoints" / "ckpt-10.index").exists()
+    assert (tmp_path / "run" / "preset" / "task.json").exists()

@@ -138,7 +138,7 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
         if best.stopped():
             logging.info("Stopping early at step %d: no improvement in %d evaluations; "
                          "best %.4f at step %d.", step, train_config.patience,
-                         float(best.state.value), int(best.state.step))
+                         float(best.state.value.numpy()), int(best.state.step.numpy()))
     writer.flush()
     if chief and not evaluator:
         preset_dir = os.path.join(workdir, "preset")
@@ -163,7 +163,7 @@ class BestModel:
 
     def stopped(self):
         """True once `patience` evaluations in a row brought no improvement."""
-        return bool(self.patience) and int(self.state.evaluations_since) >= self.patience
+        return bool(self.patience) and int(self.state.evaluations_since.numpy()) >= self.patience
 
     def update(self, model, step, writer, chief):
         """Evaluate; keep the model if it is the best so far."""
@@ -171,7 +171,7 @@ class BestModel:
         with writer.as_default(step=step):
             for tag, value in scalars.items():
                 tf.summary.scalar(f"validation/{tag}", value)
-        if metric > float(self.state.value):
+        if metric > float(self.state.value.numpy()):
             self.state.value.assign(metric)
             self.state.step.assign(step)
             self.state.evaluations_since.assign(0)
@@ -182,7 +182,7 @@ class BestModel:
             return
         self.state.evaluations_since.assign_add(1)
         logging.info("Step %d: validation %.4f (best %.4f at step %d)", step, metric,
-                     float(self.state.value), int(self.state.step))
+                     float(self.state.value.numpy()), int(self.state.step.numpy()))
 
 
 def _replace_directory(directory, write):
