@@ -60,6 +60,20 @@ def check_label_names(num_classes, label_names):
     return label_names
 
 
+def labelled_task_from_preset(cls, preset, load_weights, kwargs):
+    """`from_preset` of the tasks with `label_names`: a built-in name gives
+    a new head on its backbone; a directory goes to keras-hub, where
+    `num_classes` means a new head (saved label names are then dropped)."""
+    if presets.is_builtin(preset):
+        backbone = XLMBackbone.from_preset(preset, load_weights=load_weights)
+        return cls(backbone=backbone, **kwargs)
+    if "num_classes" in kwargs:
+        # A new head: keras-hub skips saved head weights, and saved label
+        # names belong to the old classes.
+        kwargs.setdefault("label_names", None)
+    return super(cls, cls).from_preset(preset, load_weights=load_weights, **kwargs)
+
+
 def fine_tuning_compile_defaults(optimizer, loss, metrics):
     """Resolve `"auto"` in a fine-tuning task's `compile` arguments: AdamW
     (learning rate 2e-5, weight decay 0.01 except on biases and LayerNorm),
@@ -196,11 +210,4 @@ class XLMTextClassifier(TextClassifier):
         directory (a backbone, an `XLMMaskedLM`/`XLMCausalLM`) gives its
         backbone weights under a new head, which needs `num_classes`.
         """
-        if presets.is_builtin(preset):
-            backbone = XLMBackbone.from_preset(preset, load_weights=load_weights)
-            return cls(backbone=backbone, **kwargs)
-        if "num_classes" in kwargs:
-            # A new head: keras-hub skips saved head weights, and saved label
-            # names belong to the old classes.
-            kwargs.setdefault("label_names", None)
-        return super().from_preset(preset, load_weights=load_weights, **kwargs)
+        return labelled_task_from_preset(cls, preset, load_weights, kwargs)

@@ -4,12 +4,12 @@ import keras
 from keras import ops
 from keras_hub.models import Task
 
-from xlm_keras.models import presets
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_backbone import complete_inputs
 from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
 from xlm_keras.models.xlm_text_classifier import check_label_names
 from xlm_keras.models.xlm_text_classifier import fine_tuning_compile_defaults
+from xlm_keras.models.xlm_text_classifier import labelled_task_from_preset
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
@@ -114,11 +114,4 @@ class XLMTokenClassifier(Task):
         directory (a backbone, an `XLMMaskedLM`/`XLMCausalLM`) gives its
         backbone weights under a new head, which needs `num_classes`.
         """
-        if presets.is_builtin(preset):
-            backbone = XLMBackbone.from_preset(preset, load_weights=load_weights)
-            return cls(backbone=backbone, **kwargs)
-        if "num_classes" in kwargs:
-            # A new head: keras-hub skips saved head weights, and saved label
-            # names belong to the old classes.
-            kwargs.setdefault("label_names", None)
-        return super().from_preset(preset, load_weights=load_weights, **kwargs)
+        return labelled_task_from_preset(cls, preset, load_weights, kwargs)

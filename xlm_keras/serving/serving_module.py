@@ -13,6 +13,7 @@ import types
 
 import tensorflow as tf
 
+from xlm_keras.data.task_pipelines import TaskSpec
 from xlm_keras.data.task_pipelines import pack_words
 from xlm_keras.text.packing import pack_pair
 from xlm_keras.text.packing import pack_single
@@ -214,10 +215,9 @@ class ServingModule(tf.Module):
         the first tag)."""
         words = tf.strings.split(tf.strings.unicode_transcode(
             text, "UTF-8", "UTF-8", errors="replace"))
-        spec = types.SimpleNamespace(
-            tokenizer=self._keras.tokenizer, sequence_length=self.max_sequence_length,
-            start_id=self.start_id, end_id=self.end_id, pad_id=self._keras.tokenizer.pad_token_id,
-            use_language_ids=self.has_language_input)
+        spec = TaskSpec(self._keras.tokenizer, self.max_sequence_length, batch_size=1,
+                        start_id=self.start_id, end_id=self.end_id,
+                        use_language_ids=self.has_language_input)
         inputs, positions = pack_words(spec, words, self._language_ids(text, language))
         inputs = self._trim(inputs)
         logits = self._keras.model(inputs, training=False)
