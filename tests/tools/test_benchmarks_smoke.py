@@ -1,11 +1,13 @@
 """tools/bench_input.py runs end to end on tiny settings and reports positive
-numbers; tools/bench_train.py counts FLOPs right (no timing is checked)."""
+numbers; tools/bench_train.py counts FLOPs right (no timing is checked);
+tools/lexical_baseline.py's bags hold exactly SentencePiece's pieces."""
 
 import functools
 import importlib.util
 import re
 from pathlib import Path
 
+import numpy as np
 from absl import flags
 
 from xlm_keras.models import XLMBackbone
@@ -58,3 +60,19 @@ def test_bench_train_flops_formula():
     assert bench_train.non_embedding_params(shape) == backbone.count_params() - embeddings
     full, masked = bench_train.flops_per_token(shape, 12), bench_train.flops_per_token(shape, 2)
     assert full - masked == 6 * (16**2 + 16 * 40) * (12 - 2) / 12
+
+
+def test_lexical_baseline_bags_match_sentencepiece(tokenizer_dir):
+    import sentencepiece
+
+    from xlm_keras.text import XLMTokenizer
+
+    lexical_baseline = _load("lexical_baseline")
+    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
+    texts = ["Wählen Sie Format - Zellen.", "", "Choose Format - Cells, then Cells again."]
+    bags = lexical_baseline.bags_of_pieces(tokenizer, texts).toarray()
+    processor = sentencepiece.SentencePieceProcessor(
+        model_file=str(Path(tokenizer_dir) / "assets" / "tokenizer" / "vocabulary.spm"))
+    for row, text in zip(bags, texts):
+        assert set(np.flatnonzero(row)) == set(processor.encode(text))
+        assert set(row) <= {0.0, 1.0}

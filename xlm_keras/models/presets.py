@@ -72,6 +72,7 @@ PRESETS = {
     "xlm_roberta_tiny": (_xlm_r(1000, 32, 2, 2, 64, max_sequence_length=128), "roberta", None, "tiny XLM-R"),
     "xlm_roberta_tiny_prenorm": (_xlm_r(1000, 32, 2, 2, 64, max_sequence_length=128, normalize_first=True), "roberta", None, "tiny pre-LN XLM-R (XL/XXL layout)"),
     "xlm_small": (_xlm(8000, 256, 4, 4, 16, max_sequence_length=256), "xlm", None, "4 layers x 256, demo pretraining"),
+    "xlm_mini": (_xlm(8000, 128, 4, 4, 16, max_sequence_length=256), "xlm", None, "4 layers x 128, zero-shot transfer demo"),
 }
 
 
