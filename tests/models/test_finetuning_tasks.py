@@ -13,6 +13,7 @@ from xlm_keras import XLMSpanQA
 from xlm_keras import XLMTextClassifier
 from xlm_keras import XLMTokenClassifier
 from xlm_keras.models import load_model
+from xlm_keras.models import presets
 from xlm_keras.models.xlm_span_qa import PADDING_LOGIT
 
 LENGTHS = (8, 5, 3, 6)
@@ -83,6 +84,43 @@ def test_classifier_heads():
     assert xlm_style.pooled_dense is None
     with pytest.raises(ValueError, match="head='bert'"):
         XLMTextClassifier.from_preset("xlm_tiny", num_classes=2, head="bert")
+
+
+@pytest.mark.parametrize("head", ["xlm", "roberta"])
+def test_mean_pooling_against_numpy(head):
+    task = XLMTextClassifier.from_preset(
+        "xlm_roberta_tiny", num_classes=3, head=head, pooling="mean")
+    _randomize_head(task)
+    x = _batch(has_languages=False)
+    hidden = np.asarray(task.backbone(x))
+    mask = x["padding_mask"][..., None]
+    pooled = (hidden * mask).sum(1) / mask.sum(1)
+    if head == "roberta":
+        pooled = np.tanh(pooled @ task.pooled_dense.kernel.numpy() + task.pooled_dense.bias.numpy())
+    logits = pooled @ task.output_dense.kernel.numpy() + task.output_dense.bias.numpy()
+    np.testing.assert_allclose(task(x), logits, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="pooling='max'"):
+        XLMTextClassifier.from_preset("xlm_tiny", num_classes=2, pooling="max")
+
+
+def test_language_centering_shifts_each_language(tmp_path):
+    backbone = XLMBackbone(**dict(presets.backbone_config("xlm_tiny", False),
+                                  use_language_embedding=False))
+    centered = XLMTextClassifier(backbone, 3, pooling="mean", language_centering=True)
+    _randomize_head(centered)
+    x = _batch(has_languages=True)
+    with pytest.raises(ValueError, match="centers languages and needs `language_ids`"):
+        centered({k: v for k, v in x.items() if k != "language_ids"})
+    means = {i: np.full(backbone.hidden_dim, i, "float32") for i in range(4)}
+    centered.centering.set_shifts(means, train_language_id=2)
+    shifts = centered.centering.shifts.numpy()
+    np.testing.assert_array_equal(shifts[:, 0], [2, 1, 0, -1])
+
+    pooled = centered.pooled(x).numpy() + shifts[x["language_ids"][:, 0]]
+    logits = pooled @ centered.output_dense.kernel.numpy() + centered.output_dense.bias.numpy()
+    np.testing.assert_allclose(centered(x), logits, rtol=1e-5, atol=1e-5)
+    centered.save_to_preset(str(tmp_path / "preset"))
+    np.testing.assert_array_equal(load_model(str(tmp_path / "preset"))(x), centered(x))
 
 
 @pytest.mark.parametrize("task_cls", TASKS)
@@ -156,6 +194,8 @@ def test_fit_lowers_loss(task_cls, preset):
 ])
 def test_round_trips(task_cls, preset, tmp_path):
     kwargs = {} if task_cls is XLMSpanQA else dict(label_names=LABEL_NAMES)
+    if task_cls is XLMTextClassifier and preset == "xlm_tiny":
+        kwargs["pooling"] = "mean"
     task = _task(task_cls, preset, **kwargs)
     _randomize_head(task)
     x = _batch(task.backbone.has_language_embedding)

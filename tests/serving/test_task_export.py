@@ -56,8 +56,17 @@ def exported(tokenizer_dir, tmp_path_factory):
     config = dict(presets.backbone_config("xlm_tiny", False),
                   vocabulary_size=tokenizer.vocabulary_size(),
                   num_languages=len(tokenizer.languages))
+    # The classifier takes languages through centering only (no language
+    # embeddings); the tagger through its language embeddings.
+    classifier = XLMTextClassifier(
+        XLMBackbone(**dict(config, use_language_embedding=False)), len(TOPICS), TOPICS,
+        pooling="mean", language_centering=True)
+    rng = np.random.default_rng(0)
+    classifier.centering.set_shifts(
+        {i: rng.normal(size=classifier.backbone.hidden_dim).astype("float32")
+         for i in range(len(tokenizer.languages))}, tokenizer.language_id("en"))
     tasks = {
-        "classifier": XLMTextClassifier(XLMBackbone(**config), len(TOPICS), TOPICS),
+        "classifier": classifier,
         "tagger": XLMTokenClassifier(XLMBackbone(**config), len(TAGS), TAGS),
     }
     result = {"paths": {}, "reference": {}}

@@ -33,9 +33,11 @@ def test_finetune_config_errors_name_every_bad_key(tmp_path):
     config.task.type = "ner"
     config.task.data = str(tmp_path / "missing")
     config.train.eval_every = 7
+    config.model.classifier_pooling = "max"
     with pytest.raises(ValueError) as error:
         finetune_config.validate_finetune(config)
-    for key in ("model.preset", "task.type", "task.data", "train.eval_every"):
+    for key in ("model.preset", "task.type", "task.data", "train.eval_every",
+                "model.classifier_pooling"):
         assert key in str(error.value)
 
 

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -14,11 +15,15 @@ from xlm_keras import XLMBackbone
 from xlm_keras import XLMMaskedLM
 from xlm_keras import XLMTextClassifier
 from xlm_keras.data.task_data import SAMPLE_TASK_DIR
+from xlm_keras.data.task_data import open_task_data
+from xlm_keras.data.task_pipelines import TaskSpec
+from xlm_keras.data.task_pipelines import task_dataset
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
 from xlm_keras.text import XLMTokenizer
 from xlm_keras.training import finetune
 from xlm_keras.training import task_evaluation
+from xlm_keras.training.evaluation import sentence_frame
 from xlm_keras.training.finetune_config import base_finetune_config
 from xlm_keras.training.finetune_config import validate_finetune
 
@@ -125,6 +130,38 @@ def test_early_stopping_keeps_the_first_best_and_survives_resume(pretrained, tas
 
     finetune.run(config, str(tmp_path))  # Resumes at step 15, already stopped.
     assert len(calls) == 3
+
+
+def test_language_centering_moves_every_language_mean_onto_english(
+        tokenizer_dir, task_dir, tmp_path):
+    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
+    backbone = XLMBackbone(**dict(presets.backbone_config("xlm_tiny", False),
+                                  vocabulary_size=tokenizer.vocabulary_size(),
+                                  num_languages=len(tokenizer.languages),
+                                  use_language_embedding=False))
+    XLMMaskedLM(backbone).save_to_preset(str(tmp_path / "pretrained"))
+    tokenizer.save_to_preset(str(tmp_path / "pretrained"))
+    config = _config(str(tmp_path / "pretrained"), task_dir, num_steps=10)
+    config.model.classifier_pooling = "mean"
+    config.model.language_centering = True
+    report = finetune.run(config, str(tmp_path / "run"))
+    assert sorted(report["languages"]) == ["de", "en", "fr"]
+
+    model = load_model(str(tmp_path / "run" / "preset"))
+    assert model.language_centering and model.pooling == "mean"
+    spec = TaskSpec(tokenizer, 32, 8, *sentence_frame(model.backbone, tokenizer))
+    records = open_task_data(task_dir, "classification")
+    centered_means = {}
+    for code in ("de", "en", "fr"):
+        language_id = tokenizer.language_id(code)
+        pooled = np.concatenate([
+            model.pooled(batch["x"]).numpy() for batch in task_dataset(
+                spec, "classification", records.records("validation", code), language_id)])
+        centered_means[code] = pooled.mean(0) + model.centering.shifts.numpy()[language_id]
+    assert not np.allclose(model.centering.shifts.numpy()[tokenizer.language_id("de")], 0)
+    np.testing.assert_array_equal(model.centering.shifts.numpy()[tokenizer.language_id("en")], 0)
+    for code in ("de", "fr"):
+        np.testing.assert_allclose(centered_means[code], centered_means["en"], atol=1e-5)
 
 
 def _write_jsonl(path, rows):

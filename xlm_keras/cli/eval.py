@@ -83,6 +83,7 @@ def _zero_shot(task, tokenizer):
     from xlm_keras.data.task_data import SAMPLE_TASK_DIR
     from xlm_keras.data.task_data import open_task_data
     from xlm_keras.data.task_pipelines import TaskSpec
+    from xlm_keras.models.xlm_backbone import takes_language_ids
     from xlm_keras.training import task_evaluation
     from xlm_keras.training.evaluation import sentence_frame
 
@@ -91,7 +92,7 @@ def _zero_shot(task, tokenizer):
     task_data = open_task_data(_TASK_DATA.value or SAMPLE_TASK_DIR, task_type,
                                getattr(task, "label_names", ()), _TFDS_DATA_DIR.value or None)
     spec = TaskSpec(tokenizer, _TASK_LENGTH.value, 64, *sentence_frame(task.backbone, tokenizer),
-                    task.backbone.has_language_embedding)
+                    takes_language_ids(task))
     languages = _LANGUAGES.value or task_evaluation.default_languages(spec, task_data, _SPLIT.value)
     records = {code: task_data.records(_SPLIT.value, code) for code in languages}
     report = task_evaluation.zero_shot_report(task, spec, task_data, records, _SPLIT.value,

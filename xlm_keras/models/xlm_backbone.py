@@ -216,6 +216,13 @@ class XLMBackbone(Backbone):
         return super().from_preset(preset, load_weights=load_weights, **kwargs)
 
 
+def takes_language_ids(model):
+    """Whether `model` (a backbone or a task) takes `language_ids`: its
+    backbone has language embeddings, or it centers languages."""
+    backbone = getattr(model, "backbone", model)
+    return backbone.has_language_embedding or getattr(model, "language_centering", False)
+
+
 def complete_inputs(model, inputs):
     """Check a dict of model inputs at the boundary and fill optional ones.
 
@@ -226,7 +233,8 @@ def complete_inputs(model, inputs):
     if not isinstance(inputs, dict):
         return inputs
     backbone = getattr(model, "backbone", model)
-    if "language_ids" in inputs and not backbone.has_language_embedding:
+    needs_language_ids = takes_language_ids(model)
+    if "language_ids" in inputs and not needs_language_ids:
         raise ValueError(
             "This model has no language embeddings "
             f"(num_languages={backbone.num_languages}, use_language_embedding="
@@ -234,11 +242,12 @@ def complete_inputs(model, inputs):
             "ignored. Remove 'language_ids' from the inputs, or use a model "
             "with language embeddings (e.g. an xlm_mlm_*_1024 preset)."
         )
-    if backbone.has_language_embedding and "language_ids" not in inputs:
+    if needs_language_ids and "language_ids" not in inputs:
+        reason = (f"has {backbone.num_languages} language embeddings"
+                  if backbone.has_language_embedding else "centers languages")
         raise ValueError(
-            f"This model has {backbone.num_languages} language embeddings and "
-            "needs `language_ids` int32 [batch, seq] (one language id per "
-            "token). Add 'language_ids' to the inputs."
+            f"This model {reason} and needs `language_ids` int32 [batch, seq] "
+            "(one language id per token). Add 'language_ids' to the inputs."
         )
     expected = set(model.input.keys()) if isinstance(model.input, dict) else set()
     unknown = set(inputs) - expected

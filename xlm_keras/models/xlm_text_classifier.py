@@ -6,12 +6,14 @@ import keras
 from keras import ops
 from keras_hub.models import TextClassifier
 
+from xlm_keras.layers.language_centering import LanguageCentering
 from xlm_keras.models import presets
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_backbone import complete_inputs
 from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
 
 CLASSIFIER_HEADS = ("xlm", "roberta")
+POOLINGS = ("first", "mean")
 
 
 def resolve_classifier_head(head, backbone):
@@ -24,6 +26,17 @@ def resolve_classifier_head(head, backbone):
             f"Received: head={head!r}"
         )
     return head
+
+
+def pool(hidden, padding_mask, pooling):
+    """float [batch, hidden_dim]: the first token's state (`"first"`) or the
+    mean of the real tokens' states (`"mean"`) of `hidden` [batch, seq, hidden_dim]."""
+    if pooling == "first":
+        return hidden[:, 0, :]
+    if pooling != "mean":
+        raise ValueError(f"`pooling` must be one of {POOLINGS}. Received: pooling={pooling!r}")
+    mask = ops.expand_dims(ops.cast(padding_mask, hidden.dtype), -1)
+    return ops.sum(hidden * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1)
 
 
 def check_label_names(num_classes, label_names):
@@ -90,7 +103,8 @@ def fine_tuning_compile_defaults(optimizer, loss, metrics):
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
 class XLMTextClassifier(TextClassifier):
-    """Classify a sentence or a sentence pair from its first token.
+    """Classify a sentence or a sentence pair from its first token (or the
+    mean of its tokens).
 
     The caller packs pairs (`<s> a </s></s> b </s>`, with TLM-style
     `language_ids`/`position_ids` if wanted); the model only sees ids.
@@ -105,12 +119,19 @@ class XLMTextClassifier(TextClassifier):
             (`XLMRobertaForSequenceClassification`: first token -> dropout
             -> dense tanh -> dropout -> dense) or `"auto"` (`"roberta"` when
             the backbone offsets positions like XLM-R, else `"xlm"`).
+        pooling: `"first"` (both published heads: the first token's final
+            state) or `"mean"` (the mean over real tokens, which often
+            transfers better across languages from weakly aligned encoders).
+        language_centering: bool. Add `LanguageCentering` after pooling (a
+            non-trained per-language shift, zero until `center_languages`
+            sets it); the model then takes `language_ids` even when the
+            backbone has no language embeddings.
         dropout: float. Dropout rate in the head.
         preprocessor: optional preprocessing layer applied by `fit`/`predict`.
 
     Inputs (dict): the backbone's inputs (`token_ids`, `padding_mask`,
     optional `position_ids`, and `language_ids` exactly when the backbone
-    has language embeddings).
+    has language embeddings or `language_centering` is on).
 
     Output: logits float32 [batch, num_classes]. Train with labels int
     [batch].
@@ -133,6 +154,8 @@ class XLMTextClassifier(TextClassifier):
         num_classes,
         label_names=None,
         head="auto",
+        pooling="first",
+        language_centering=False,
         dropout=0.1,
         preprocessor=None,
         **kwargs,
@@ -156,6 +179,11 @@ class XLMTextClassifier(TextClassifier):
                 dtype=backbone.dtype_policy,
                 name="pooled_dense",
             )
+        self.centering = None
+        if language_centering:
+            self.centering = LanguageCentering(
+                backbone.num_languages, dtype=backbone.dtype_policy, name="language_centering"
+            )
         self.output_dropout = keras.layers.Dropout(
             dropout, dtype=backbone.dtype_policy, name="output_dropout"
         )
@@ -168,7 +196,14 @@ class XLMTextClassifier(TextClassifier):
 
         # === Functional Model ===
         inputs = dict(backbone.input)
-        x = backbone(inputs)[:, 0, :]
+        if language_centering and "language_ids" not in inputs:
+            inputs["language_ids"] = keras.Input(
+                shape=(None,), dtype="int32", name="language_ids"
+            )
+        x = pool(backbone({k: inputs[k] for k in backbone.input}),
+                 inputs["padding_mask"], pooling)
+        if self.centering is not None:
+            x = self.centering(x, inputs["language_ids"])
         if self.pooled_dense is not None:
             x = self.pooled_dense(self.pooled_dropout(x))
         outputs = ops.cast(self.output_dense(self.output_dropout(x)), "float32")
@@ -178,10 +213,18 @@ class XLMTextClassifier(TextClassifier):
         self.num_classes = int(num_classes)
         self.label_names = label_names
         self.head = head
+        self.pooling = pooling
+        self.language_centering = bool(language_centering)
         self.dropout = dropout
 
     def __call__(self, inputs, *args, **kwargs):
         return super().__call__(complete_inputs(self, inputs), *args, **kwargs)
+
+    def pooled(self, inputs):
+        """float32 [batch, hidden]: the pooled vectors before centering."""
+        inputs = complete_inputs(self, inputs)
+        hidden = self.backbone({k: inputs[k] for k in self.backbone.input}, training=False)
+        return ops.cast(pool(hidden, inputs["padding_mask"], self.pooling), "float32")
 
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
         """`keras.Model.compile` with defaults: AdamW (2e-5), cross-entropy
@@ -196,6 +239,8 @@ class XLMTextClassifier(TextClassifier):
                 "num_classes": self.num_classes,
                 "label_names": self.label_names,
                 "head": self.head,
+                "pooling": self.pooling,
+                "language_centering": self.language_centering,
                 "dropout": self.dropout,
             }
         )

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from xlm_keras.data.task_pipelines import TaskSpec
 from xlm_keras.data.task_pipelines import pack_words
+from xlm_keras.models.xlm_backbone import takes_language_ids
 from xlm_keras.text.packing import pack_pair
 from xlm_keras.text.packing import pack_single
 from xlm_keras.text.xlm_tokenizer import MASK_TOKEN
@@ -57,8 +58,8 @@ class ServingModule(tf.Module):
         top_k: int. Predictions per `<mask>` in `fill_mask`.
 
     Attributes: one `tf.function` per name in `supported_signatures(model)`;
-    `language` arguments exist only when the backbone has language
-    embeddings.
+    `language` arguments exist only when the model takes language ids
+    (language embeddings, or a classifier's language centering).
     """
 
     def __init__(self, model, tokenizer, max_sequence_length, top_k=5):
@@ -71,7 +72,7 @@ class ServingModule(tf.Module):
         self.max_sequence_length = max_sequence_length
         self.vocabulary_size = tokenizer.vocabulary_size()
         self.top_k = min(top_k, self.vocabulary_size)
-        self.has_language_input = backbone.has_language_embedding
+        self.has_language_input = takes_language_ids(model)
         self.start_id, self.end_id = sentence_frame(backbone, tokenizer)
 
         # === Tracked state (what the functions capture is saved) ===
@@ -127,7 +128,7 @@ class ServingModule(tf.Module):
         included), embedding_l2 (unit length) and cls_embedding (first
         token), each [B, H]."""
         inputs = self._tokenize(text, language)
-        hidden = tf.cast(self._keras.backbone(inputs, training=False), tf.float32)
+        hidden = tf.cast(self._backbone(inputs), tf.float32)
         mask = tf.cast(inputs["padding_mask"], tf.float32)[..., tf.newaxis]
         embedding = tf.reduce_sum(hidden * mask, 1) / tf.reduce_sum(mask, 1)
         return {
@@ -141,8 +142,13 @@ class ServingModule(tf.Module):
         inputs = {"token_ids": token_ids, "padding_mask": padding_mask}
         if language_ids is not None:
             inputs["language_ids"] = language_ids
-        hidden = self._keras.backbone(inputs, training=False)
-        return {"sequence_output": tf.cast(hidden, tf.float32)}
+        return {"sequence_output": tf.cast(self._backbone(inputs), tf.float32)}
+
+    def _backbone(self, inputs):
+        """The backbone's hidden states; `language_ids` that only the task
+        takes (language centering) are not passed on."""
+        backbone = self._keras.backbone
+        return backbone({k: v for k, v in inputs.items() if k in backbone.input}, training=False)
 
     def _fill_mask(self, text, language=None):
         """Text with literal `<mask>`s -> the top_k tokens (tf.string) and
@@ -232,8 +238,8 @@ class ServingModule(tf.Module):
                 "tags": tf.where(is_word, tf.gather(self.label_names, tf.maximum(tag_ids, 0)), "")}
 
     def _language_ids(self, text, language):
-        """int32 [B] language ids of the request, or None without language
-        embeddings."""
+        """int32 [B] language ids of the request, or None for a model that
+        takes none."""
         if not self.has_language_input:
             return None
         tf.debugging.assert_equal(

@@ -18,12 +18,15 @@ from xlm_keras.models import XLMTextClassifier
 from xlm_keras.models import XLMTokenClassifier
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
+from xlm_keras.models.xlm_backbone import takes_language_ids
 from xlm_keras.text import XLMTokenizer
 from xlm_keras.training import task_evaluation
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.evaluation import sentence_frame
 from xlm_keras.training.finetune_config import split_list
+from xlm_keras.training.language_centering import center_languages
 from xlm_keras.training.strategy import create_strategy
+from xlm_keras.training.trainer import replace_directory
 from xlm_keras.training.trainer import train
 
 TASK_CLASSES = {"classification": XLMTextClassifier, "tagging": XLMTokenClassifier,
@@ -51,7 +54,8 @@ def build_task(config, task_data, tokenizer):
         kwargs = dict(num_classes=len(task_data.label_names),
                       label_names=list(task_data.label_names), dropout=config.model.dropout)
     if task_data.task_type == "classification":
-        kwargs["head"] = config.model.classifier_head
+        kwargs.update(head=config.model.classifier_head, pooling=config.model.classifier_pooling,
+                      language_centering=config.model.language_centering)
     preset = os.path.expanduser(config.model.preset)
     if presets.is_builtin(preset):  # Random weights, sized to the tokenizer (tests, demos).
         backbone = XLMBackbone(**dict(
@@ -84,7 +88,7 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         model = build_task(config, task_data, tokenizer)
     spec = task_pipelines.TaskSpec(
         tokenizer, config.data.sequence_length, config.data.batch_size,
-        *sentence_frame(model.backbone, tokenizer), model.backbone.has_language_embedding,
+        *sentence_frame(model.backbone, tokenizer), takes_language_ids(model),
         config.data.seed, config.data.doc_stride, config.data.max_query_length)
     train_language, validation_languages, eval_languages = task_languages(
         config, task_data, spec)
@@ -96,6 +100,10 @@ def run(config, workdir, strategy_name="auto", tpu=None):
                           for code in validation_languages}
     eval_records = {code: task_data.records(config.task.eval_split, code)
                     for code in eval_languages}  # Missing data fails before compute.
+    centering_records = {}
+    if getattr(model, "language_centering", False):
+        centering_records = {code: task_data.records(config.task.centering_split, code)
+                             for code in {train_language, *eval_languages}}
     logging.info("Fine-tuning on %d %s examples; validation %s", len(train_records),
                  train_language, {k: len(v) for k, v in validation_records.items()})
     train_id = task_evaluation.language_id(spec, train_language)
@@ -131,6 +139,11 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     if not chief:
         return None
     best = load_model(os.path.join(workdir, "preset"))
+    if centering_records:
+        center_languages(best, spec, centering_records, train_language)
+        replace_directory(os.path.join(workdir, "preset"), lambda directory: save(best, directory))
+        logging.info("Centered languages %s on %s text", sorted(centering_records),
+                     config.task.centering_split)
     report = task_evaluation.zero_shot_report(
         best, spec, task_data, eval_records, config.task.eval_split, train_language)
     report["label_names"] = list(task_data.label_names)

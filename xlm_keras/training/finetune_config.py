@@ -7,6 +7,7 @@ import ml_collections
 
 from xlm_keras.data.task_data import TASK_TYPES
 from xlm_keras.models import presets
+from xlm_keras.models.xlm_text_classifier import POOLINGS
 from xlm_keras.training.config import check_optimization
 from xlm_keras.training.strategy import STRATEGIES
 
@@ -21,6 +22,8 @@ def base_finetune_config():
     c.model.preset = ""  # Pretrained preset dir (xlm-train / xlm-convert output) or a built-in name.
     c.model.dropout = 0.1  # Dropout of the task head.
     c.model.classifier_head = "auto"  # Classification: auto | xlm (first token) | roberta (dense-tanh).
+    c.model.classifier_pooling = "first"  # Classification: first (token) | mean (of real tokens).
+    c.model.language_centering = False  # Classification: shift each language's mean onto the train language's.
 
     c.task = ml_collections.ConfigDict()
     c.task.type = "classification"  # classification | tagging | qa.
@@ -31,6 +34,7 @@ def base_finetune_config():
     c.task.validation_languages = ""  # Languages whose mean validation metric picks the best model; "" = train language.
     c.task.eval_languages = ""  # Zero-shot test languages; "" = every language with test data.
     c.task.eval_split = "test"  # Split of the zero-shot report.
+    c.task.centering_split = "validation"  # Unlabelled text per language for model.language_centering.
     c.task.max_answer_length = 30  # QA: longest answer, in pieces.
 
     c.data = ml_collections.ConfigDict()
@@ -86,6 +90,10 @@ def validate_finetune(config, strategy_name="auto"):
           f"{sorted(presets.PRESETS)}")
     check(config.model.classifier_head in CLASSIFIER_HEADS, "model.classifier_head",
           f"choose one of {CLASSIFIER_HEADS}")
+    check(config.model.classifier_pooling in POOLINGS, "model.classifier_pooling",
+          f"choose one of {POOLINGS}")
+    check(not config.model.language_centering or config.task.type == "classification",
+          "model.language_centering", "only classification heads center languages; set it False")
     check(0 <= config.model.dropout < 1, "model.dropout", "must be in [0, 1)")
     check(config.task.type in TASK_TYPES, "task.type", f"choose one of {TASK_TYPES}")
     data = config.task.data

@@ -19,15 +19,16 @@ EVAL_BATCH = 64
 
 
 def language_id(spec, language):
-    """The language's id in the tokenizer (0 when the model has no language
-    embeddings); a clear error for a language the model was not built for."""
+    """The language's id in the tokenizer (0 when the model takes no
+    language ids); a clear error for a language the model was not built for."""
     if not spec.use_language_ids:
         return 0
     if language not in spec.tokenizer.languages:
         raise ValueError(
-            f"Language {language!r} has no language embedding in this model (it has "
-            f"{spec.tokenizer.languages}); evaluate only those languages, or use a model "
-            "without language embeddings (XLM-R, xlm_mlm_100_1280).")
+            f"Language {language!r} is not one of this model's languages "
+            f"{spec.tokenizer.languages} (it has language embeddings or centers languages); "
+            "evaluate only those languages, or use a model without language embeddings "
+            "(XLM-R, xlm_mlm_100_1280).")
     return spec.tokenizer.language_id(language)
 
 

@@ -176,7 +176,7 @@ class BestModel:
             self.state.step.assign(step)
             self.state.evaluations_since.assign(0)
             if chief:
-                _replace_directory(self.directory, lambda d: self.save_fn(model, d))
+                replace_directory(self.directory, lambda d: self.save_fn(model, d))
             logging.info("Step %d: validation %.4f, new best; wrote %s", step, metric,
                          self.directory)
             return
@@ -185,7 +185,7 @@ class BestModel:
                      float(self.state.value.numpy()), int(self.state.step.numpy()))
 
 
-def _replace_directory(directory, write):
+def replace_directory(directory, write):
     """`write(tmp)`, then swap tmp in for `directory` (never half written)."""
     temp, old = directory + ".tmp", directory + ".old"
     shutil.rmtree(temp, ignore_errors=True)

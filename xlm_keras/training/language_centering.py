@@ -1,0 +1,28 @@
+"""Fit a fine-tuned classifier's `LanguageCentering` from unlabelled text."""
+
+import numpy as np
+
+from xlm_keras.data import task_pipelines
+from xlm_keras.training.task_evaluation import language_id
+
+
+def center_languages(model, spec, records, train_language):
+    """Shift each language's mean pooled vector onto `train_language`'s.
+
+    Args:
+        model: `XLMTextClassifier` with `language_centering=True`.
+        spec: the `TaskSpec` the model is evaluated with.
+        records: dict language -> classification records (texts only are
+            used; labels are ignored), `train_language` among them.
+        train_language: language code the head was trained on.
+
+    Returns: dict language -> float32 [hidden] mean pooled vector.
+    """
+    means = {}
+    for code, rows in records.items():
+        pooled = [model.pooled(batch["x"]).numpy() for batch in task_pipelines.task_dataset(
+            spec, "classification", rows, language_id(spec, code))]
+        means[code] = np.concatenate(pooled).mean(0)
+    model.centering.set_shifts({language_id(spec, code): mean for code, mean in means.items()},
+                               language_id(spec, train_language))
+    return means
