@@ -37,6 +37,11 @@ class LanguageCentering(keras.layers.Layer):
     def call(self, pooled, language_ids):
         return pooled + ops.cast(ops.take(self.shifts, language_ids[:, 0], axis=0), pooled.dtype)
 
+    def compute_output_shape(self, pooled_shape, language_ids_shape=None):
+        # Explicit: Keras' fallback traces `call` inside a StatelessScope,
+        # whose exit initialises every deferred variable in the process.
+        return pooled_shape
+
     def set_shifts(self, means, train_language_id):
         """Shift every language with a mean onto `train_language_id`'s.
 
