@@ -16,6 +16,7 @@ import tensorflow as tf
 from xlm_keras.data.task_pipelines import TaskSpec
 from xlm_keras.data.task_pipelines import pack_words
 from xlm_keras.models.xlm_backbone import takes_language_ids
+from xlm_keras.models.xlm_text_classifier import pool
 from xlm_keras.text.packing import pack_pair
 from xlm_keras.text.packing import pack_single
 from xlm_keras.text.xlm_tokenizer import MASK_TOKEN
@@ -129,8 +130,7 @@ class ServingModule(tf.Module):
         token), each [B, H]."""
         inputs = self._tokenize(text, language)
         hidden = tf.cast(self._backbone(inputs), tf.float32)
-        mask = tf.cast(inputs["padding_mask"], tf.float32)[..., tf.newaxis]
-        embedding = tf.reduce_sum(hidden * mask, 1) / tf.reduce_sum(mask, 1)
+        embedding = pool(hidden, inputs["padding_mask"], "mean")
         return {
             "embedding": embedding,
             "embedding_l2": tf.math.l2_normalize(embedding, axis=-1),

@@ -8,6 +8,7 @@ from xlm_keras.data import corpus
 from xlm_keras.data import pipelines
 from xlm_keras.data.readers import CorpusStats
 from xlm_keras.data.readers import read_tsv_pairs
+from xlm_keras.models.xlm_text_classifier import pool
 from xlm_keras.text.packing import pack_single
 
 
@@ -59,8 +60,7 @@ def encode_sentences(backbone, tokenizer, texts, language, sequence_length=128,
         if backbone.has_language_embedding:
             inputs["language_ids"] = packed["language_ids"]
         hidden = backbone(inputs, training=False)
-        mask = tf.cast(packed["padding_mask"], hidden.dtype)[..., None]
-        embeddings.append((tf.reduce_sum(hidden * mask, 1) / tf.reduce_sum(mask, 1)).numpy())
+        embeddings.append(np.asarray(pool(hidden, packed["padding_mask"], "mean")))
     return np.concatenate(embeddings)
 
 
