@@ -15,14 +15,11 @@ def center_languages(model, spec, records, train_language):
         records: dict language -> classification records (texts only are
             used; labels are ignored), `train_language` among them.
         train_language: language code the head was trained on.
-
-    Returns: dict language -> float32 [hidden] mean pooled vector.
     """
     means = {}
     for code, rows in records.items():
+        code_id = language_id(spec, code)
         pooled = [model.pooled(batch["x"]).numpy() for batch in task_pipelines.task_dataset(
-            spec, "classification", rows, language_id(spec, code))]
-        means[code] = np.concatenate(pooled).mean(0)
-    model.centering.set_shifts({language_id(spec, code): mean for code, mean in means.items()},
-                               language_id(spec, train_language))
-    return means
+            spec, "classification", rows, code_id)]
+        means[code_id] = np.concatenate(pooled).mean(0)
+    model.centering.set_shifts(means, language_id(spec, train_language))
