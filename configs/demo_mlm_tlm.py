@@ -2,7 +2,7 @@
 4 layers x 256 wide. Compare with `--config.objectives.tlm.weight=0` (MLM
 only) on cross-lingual retrieval with `xlm-eval`."""
 
-from xlm_keras.training.config import base_config
+from xlm_keras.pretraining.config import base_config
 
 
 def get_config():

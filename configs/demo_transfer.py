@@ -8,7 +8,7 @@ configs/finetune_help_topic.py.
       --config.data.corpus_dir=~/.cache/xlm_keras/corpus
 """
 
-from xlm_keras.training.config import base_config
+from xlm_keras.pretraining.config import base_config
 
 
 def get_config():

@@ -10,13 +10,13 @@ without it the small demo model answers one class for whole languages.
       --config.model.preset=/tmp/pretrain/preset
 """
 
-from xlm_keras.training.finetune_config import base_finetune_config
+from xlm_keras.finetuning.config import base_finetune_config
 
 
 def get_config():
     config = base_finetune_config()
     config.task.type = "classification"
-    config.task.data = ""  # The bundled xlm_keras/data/sample_tasks/help_topic.
+    config.task.data = ""  # The bundled xlm_keras/finetuning/sample_tasks/help_topic.
     config.task.train_language = "en"
     config.model.classifier_pooling = "mean"
     config.model.language_centering = True

@@ -6,7 +6,7 @@ trained on English, tested in de, en, es, fr, ja, ko, zh. Needs
       --config.model.preset=PRESET_DIR
 """
 
-from xlm_keras.training.finetune_config import base_finetune_config
+from xlm_keras.finetuning.config import base_finetune_config
 
 
 def get_config():

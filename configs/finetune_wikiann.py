@@ -6,7 +6,7 @@ the TFDS data dir, or a local directory of tokens/tags JSONL files.
       --config.model.preset=PRESET_DIR --config.task.eval_languages=de,es,fr,ru,zh
 """
 
-from xlm_keras.training.finetune_config import base_finetune_config
+from xlm_keras.finetuning.config import base_finetune_config
 
 
 def get_config():

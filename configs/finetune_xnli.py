@@ -7,7 +7,7 @@ dir (or a local directory with premise/hypothesis/label JSONL files).
       --config.model.preset=PRESET_DIR --strategy=mirrored
 """
 
-from xlm_keras.training.finetune_config import base_finetune_config
+from xlm_keras.finetuning.config import base_finetune_config
 
 
 def get_config():

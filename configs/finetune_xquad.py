@@ -7,7 +7,7 @@ JSONL files.
       --config.model.preset=PRESET_DIR
 """
 
-from xlm_keras.training.finetune_config import base_finetune_config
+from xlm_keras.finetuning.config import base_finetune_config
 
 
 def get_config():

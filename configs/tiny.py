@@ -1,6 +1,6 @@
 """Tiny demo: 2 layers x 32 wide, MLM on the bundled corpus, minutes on 2 CPU cores."""
 
-from xlm_keras.training.config import base_config
+from xlm_keras.pretraining.config import base_config
 
 
 def get_config():

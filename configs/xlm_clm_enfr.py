@@ -1,7 +1,7 @@
 """XLM CLM on English and French: causal 6 x 1024 with language embeddings,
 streams of 256 tokens."""
 
-from xlm_keras.training.config import base_config
+from xlm_keras.pretraining.config import base_config
 
 
 def get_config():

@@ -1,7 +1,7 @@
 """XLM MLM+TLM on the 15 XNLI languages (Lample & Conneau, 2019): 12 x 1024,
 streams of 256 tokens, 64 per batch, MLM and TLM alternating, alpha 0.7."""
 
-from xlm_keras.training.config import base_config
+from xlm_keras.pretraining.config import base_config
 
 
 def get_config():

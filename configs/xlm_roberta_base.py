@@ -2,7 +2,7 @@
 250k SentencePiece vocabulary, MLM on 512-token streams, alpha 0.3,
 batch 8192 (per replica 32 x accumulation x replicas)."""
 
-from xlm_keras.training.config import base_config
+from xlm_keras.pretraining.config import base_config
 
 
 def get_config():

@@ -8,6 +8,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import pytest  # noqa: E402
 
+# SentencePiece corpora and models shared by the text and tokenizer tests.
+pytest_plugins = ["tests.sentencepiece_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _seed():
@@ -21,7 +24,7 @@ LANGUAGES = ["de", "en", "fr"]
 def tokenizer_dir(tmp_path_factory):
     """A small tokenizer preset trained once on the bundled corpus (a path:
     tokenizer objects do not survive the per-test re-seeding, tf-text#570)."""
-    from xlm_keras.data import corpus
+    from xlm_keras.pretraining import corpus
     from xlm_keras.text import train_tokenizer
 
     directory = tmp_path_factory.mktemp("tokenizer")

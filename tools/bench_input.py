@@ -11,7 +11,7 @@ The pipeline must be at least 10x faster than the model consumes it
 count through the project's `TrainStep` (OneDeviceStrategy, AdamW from
 `create_optimizer`, the task of `pretrain.build_task`) fed one cached batch
 over and over, so it times the model alone. Shapes and every other setting
-are the defaults of `xlm_keras/training/config.py` (preset `xlm_tiny`).
+are the defaults of `xlm_keras/pretraining/config.py` (preset `xlm_tiny`).
 Without `--tokenizer`, a tokenizer of `data.vocabulary_size` pieces is
 trained on the bundled corpus into a temporary directory.
 """
@@ -28,10 +28,10 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
-from xlm_keras.data import corpus  # noqa: E402
-from xlm_keras.data import pipelines  # noqa: E402
-from xlm_keras.training import pretrain  # noqa: E402
-from xlm_keras.training.config import base_config  # noqa: E402
+from xlm_keras.pretraining import corpus  # noqa: E402
+from xlm_keras.pretraining import pipelines  # noqa: E402
+from xlm_keras.pretraining import run as pretrain  # noqa: E402
+from xlm_keras.pretraining.config import base_config  # noqa: E402
 from xlm_keras.training.optimizer import create_optimizer  # noqa: E402
 from xlm_keras.training.train_step import TrainStep  # noqa: E402
 

@@ -30,7 +30,7 @@ _CORPUS_LANGUAGE = flags.DEFINE_string("corpus_language", "en", "Sample sentence
 flags.mark_flag_as_required("saved_model")
 
 SAMPLE_CORPUS = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "xlm_keras", "data", "sample_corpus")
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "xlm_keras", "pretraining", "sample_corpus")
 
 
 def load(saved_model):

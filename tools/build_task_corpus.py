@@ -1,6 +1,6 @@
 """Build `help_topic`, a cross-lingual classification task, from LibreOffice help.
 
-  python tools/build_task_corpus.py      # into xlm_keras/data/sample_tasks/help_topic
+  python tools/build_task_corpus.py      # into xlm_keras/finetuning/sample_tasks/help_topic
 
 Each example is one prose paragraph of the LibreOffice help; its label is the help module
 of its page, `text/<module>/...` (Writer, Calc, Impress/Draw, Basic, Math). The paragraphs
@@ -208,7 +208,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--output_dir", type=Path,
-                        default=Path(__file__).resolve().parents[1] / "xlm_keras" / "data"
+                        default=Path(__file__).resolve().parents[1] / "xlm_keras" / "finetuning"
                         / "sample_tasks" / TASK_NAME,
                         help="Where the task files are written.")
     parser.add_argument("--deb_dir", type=Path, default=Path.home() / ".cache/xlm_keras/debs",

@@ -16,9 +16,9 @@ from absl import flags
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
-from xlm_keras.data.task_data import SAMPLE_TASK_DIR
-from xlm_keras.data.task_data import open_task_data
-from xlm_keras.text.xlm_tokenizer import XLMTokenizer
+from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
+from xlm_keras.finetuning.task_data import open_task_data
+from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 
 _TOKENIZER = flags.DEFINE_string("tokenizer", None, "Tokenizer or model preset directory.",
                                  required=True)

@@ -149,7 +149,7 @@ def test_xlm_roberta_text_to_logits_with_converted_tokenizer(tmp_path):
     import sentencepiece as spm
     import tensorflow as tf
 
-    from xlm_keras.text import XLMTokenizer
+    from xlm_keras.models import XLMTokenizer
     from xlm_keras.text.packing import pack_single
 
     sentences = ["Hello world!", "Bonjour le monde.", "こんにちは世界", "مرحبا بالعالم",

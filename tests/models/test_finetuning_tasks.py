@@ -234,7 +234,7 @@ def pretrained_dirs(tmp_path_factory, tokenizer_dir):
     """An XLMMaskedLM preset with a tokenizer (a pretraining run's
     `workdir/preset`) and a backbone-only preset, both with trained-looking
     (non-initial) backbone weights."""
-    from xlm_keras.text import XLMTokenizer
+    from xlm_keras.models import XLMTokenizer
 
     root = tmp_path_factory.mktemp("pretrained")
     keras.utils.set_random_seed(1)

@@ -18,7 +18,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from xlm_keras import XLMBackbone
 from xlm_keras import XLMMaskedLM
-from xlm_keras.data import corpus
+from xlm_keras.pretraining import corpus
 from xlm_keras.models import presets
 from xlm_keras.serving import OpAuditError
 from xlm_keras.serving import audit_ops
@@ -28,10 +28,11 @@ from xlm_keras.serving import saved_model_ops
 from xlm_keras.serving import sentencepiece_library
 from xlm_keras.serving.exporter import SIGNATURES_FILE
 from xlm_keras.serving.exporter import _check_signatures
-from xlm_keras.text import XLMTokenizer
+from xlm_keras.models import XLMTokenizer
 from xlm_keras.text.packing import pack_single
-from xlm_keras.training.evaluation import encode_sentences
-from xlm_keras.training.evaluation import sentence_frame
+from xlm_keras.pretraining.evaluation import encode_sentences
+from xlm_keras.models.xlm_backbone import family
+from xlm_keras.text.packing import sentence_frame
 
 MAX_LENGTH = 24
 TEXTS = [
@@ -63,7 +64,7 @@ def _fairseq_tokenizer():
 def _reference(task, tokenizer, languages):
     """What the Keras objects say about TEXTS and MASK_TEXTS."""
     backbone = task.backbone
-    start_id, end_id = sentence_frame(backbone, tokenizer)
+    start_id, end_id = sentence_frame(family(backbone), tokenizer)
     language_ids = None
     if languages is not None:
         language_ids = tf.constant([tokenizer.language_id(code) for code in languages])

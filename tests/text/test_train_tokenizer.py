@@ -8,11 +8,11 @@ import pytest
 import sentencepiece as spm
 from absl import app
 
-from tests.text.conftest import LANGUAGES
-from tests.text.conftest import VOCABULARY_SIZE
+from tests.sentencepiece_fixtures import LANGUAGES
+from tests.sentencepiece_fixtures import VOCABULARY_SIZE
 from xlm_keras.cli.tokenizer import corpora_from_flags
-from xlm_keras.data import language_sampling_probabilities
-from xlm_keras.text import XLMTokenizer
+from xlm_keras.pretraining import language_sampling_probabilities
+from xlm_keras.models import XLMTokenizer
 from xlm_keras.text import train_tokenizer
 from xlm_keras.text.train_tokenizer import sample_sentences
 

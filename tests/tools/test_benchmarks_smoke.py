@@ -65,7 +65,7 @@ def test_bench_train_flops_formula():
 def test_lexical_baseline_bags_match_sentencepiece(tokenizer_dir):
     import sentencepiece
 
-    from xlm_keras.text import XLMTokenizer
+    from xlm_keras.models import XLMTokenizer
 
     lexical_baseline = _load("lexical_baseline")
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)

@@ -33,14 +33,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from xlm_keras.data import readers  # noqa: E402
+from xlm_keras.pretraining import readers  # noqa: E402
 from xlm_keras.models import XLMBackbone  # noqa: E402
 from xlm_keras.models import XLMMaskedLM  # noqa: E402
 from xlm_keras.models import presets  # noqa: E402
-from xlm_keras.training import config as config_lib  # noqa: E402
-from xlm_keras.training import finetune as finetune_lib  # noqa: E402
-from xlm_keras.training import finetune_config  # noqa: E402
-from xlm_keras.training import pretrain as pretrain_lib  # noqa: E402
+from xlm_keras.pretraining import config as config_lib  # noqa: E402
+from xlm_keras.finetuning import run as finetune_lib  # noqa: E402
+from xlm_keras.finetuning import config as finetune_config  # noqa: E402
+from xlm_keras.pretraining import run as pretrain_lib  # noqa: E402
 from xlm_keras.training.train_step import TrainStep  # noqa: E402
 
 BATCH_SIZE = 8  # Global batch of the step-parity check.

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from xlm_keras.training import config as config_lib
-from xlm_keras.training import finetune_config
+from xlm_keras.pretraining import config as config_lib
+from xlm_keras.finetuning import config as finetune_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "configs", "*.py"))

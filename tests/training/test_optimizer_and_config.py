@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from xlm_keras import XLMMaskedLM
-from xlm_keras.training import config as config_lib
+from xlm_keras.pretraining import config as config_lib
 from xlm_keras.training.optimizer import WarmupDecay
 from xlm_keras.training.optimizer import create_optimizer
 from xlm_keras.training.strategy import create_strategy

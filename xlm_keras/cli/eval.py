@@ -58,10 +58,10 @@ def main(argv):
     if bool(_PRESET.value) == bool(_WORKDIR.value):
         raise app.UsageError("Pass exactly one of --preset or --workdir.")
     preset = _PRESET.value or os.path.join(_WORKDIR.value, "preset")
-    from xlm_keras.data import corpus
+    from xlm_keras.pretraining import corpus
     from xlm_keras.models import load_model
-    from xlm_keras.text import XLMTokenizer
-    from xlm_keras.training.evaluation import evaluate
+    from xlm_keras.models import XLMTokenizer
+    from xlm_keras.pretraining.evaluation import evaluate
 
     task = load_model(preset)
     tokenizer = XLMTokenizer.from_preset(preset)
@@ -80,18 +80,19 @@ def _zero_shot(task, tokenizer):
     """The zero-shot report of a fine-tuned task on `--task_data`."""
     import tensorflow as tf
 
-    from xlm_keras.data.task_data import SAMPLE_TASK_DIR
-    from xlm_keras.data.task_data import open_task_data
-    from xlm_keras.data.task_pipelines import TaskSpec
+    from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
+    from xlm_keras.finetuning.task_data import open_task_data
+    from xlm_keras.finetuning.task_pipelines import TaskSpec
     from xlm_keras.models.xlm_backbone import takes_language_ids
-    from xlm_keras.training import task_evaluation
-    from xlm_keras.training.evaluation import sentence_frame
+    from xlm_keras.finetuning import evaluation as task_evaluation
+    from xlm_keras.models.xlm_backbone import family
+    from xlm_keras.text.packing import sentence_frame
 
     task_type = {"XLMTextClassifier": "classification", "XLMTokenClassifier": "tagging",
                  "XLMSpanQA": "qa"}[type(task).__name__]
     task_data = open_task_data(_TASK_DATA.value or SAMPLE_TASK_DIR, task_type,
                                getattr(task, "label_names", ()), _TFDS_DATA_DIR.value or None)
-    spec = TaskSpec(tokenizer, _TASK_LENGTH.value, 64, *sentence_frame(task.backbone, tokenizer),
+    spec = TaskSpec(tokenizer, _TASK_LENGTH.value, 64, *sentence_frame(family(task.backbone), tokenizer),
                     takes_language_ids(task))
     languages = _LANGUAGES.value or task_evaluation.default_languages(spec, task_data, _SPLIT.value)
     records = {code: task_data.records(_SPLIT.value, code) for code in languages}

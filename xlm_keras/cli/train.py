@@ -14,7 +14,7 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-from xlm_keras.training import config as config_lib
+from xlm_keras.pretraining import config as config_lib
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", os.path.abspath(config_lib.__file__),
@@ -32,15 +32,15 @@ def main(argv):
     config = _CONFIG.value
     workdir = os.path.expanduser(_WORKDIR.value)
     if "task" in config:  # A fine-tuning config (configs/finetune_*.py).
-        from xlm_keras.training import finetune_config
+        from xlm_keras.finetuning import config as finetune_config
 
         finetune_config.validate_finetune(config, _STRATEGY.value)  # Before any compute.
-        from xlm_keras.training import finetune
+        from xlm_keras.finetuning import run as finetune
 
         finetune.run(config, workdir, _STRATEGY.value, _TPU.value)
         return
     config_lib.validate(config, _STRATEGY.value)  # Before any compute.
-    from xlm_keras.training import pretrain
+    from xlm_keras.pretraining import run as pretrain
 
     pretrain.run(config, workdir, _STRATEGY.value, _TPU.value)
 

@@ -9,8 +9,8 @@ import numpy as np
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
-from xlm_keras.text.xlm_tokenizer import LANGUAGES_FILE
-from xlm_keras.text.xlm_tokenizer import XLMTokenizer
+from xlm_keras.models.xlm_tokenizer import LANGUAGES_FILE
+from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 
 SENTENCEPIECE_FILE = "sentencepiece.bpe.model"
 

@@ -1,6 +1,7 @@
-"""XLM backbone, pretraining and fine-tuning tasks, and presets."""
+"""XLM backbone, tokenizer, pretraining and fine-tuning tasks, and presets."""
 
 from xlm_keras.models.xlm_backbone import XLMBackbone
+from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 from xlm_keras.models.xlm_causal_lm import XLMCausalLM
 from xlm_keras.models.xlm_masked_lm import XLMMaskedLM
 from xlm_keras.models.xlm_span_qa import XLMSpanQA

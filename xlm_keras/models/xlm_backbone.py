@@ -216,6 +216,13 @@ class XLMBackbone(Backbone):
         return super().from_preset(preset, load_weights=load_weights, **kwargs)
 
 
+def family(model):
+    """`"roberta"` for XLM-R layouts (positions offset past the padding id),
+    else `"xlm"`: picks the default heads and the sentence frame."""
+    backbone = getattr(model, "backbone", model)
+    return "roberta" if backbone.position_offset > 0 else "xlm"
+
+
 def takes_language_ids(model):
     """Whether `model` (a backbone or a task) takes `language_ids`: its
     backbone has language embeddings, or it centers languages."""

@@ -28,7 +28,7 @@ from xlm_keras.serving.serving_module import supported_signatures
 from xlm_keras.serving.serving_module import ServingModule
 from xlm_keras.serving.warmup import warmup_requests
 from xlm_keras.serving.warmup import write_warmup_requests
-from xlm_keras.text import XLMTokenizer
+from xlm_keras.models import XLMTokenizer
 
 SIGNATURES_FILE = "signatures.json"
 

@@ -13,14 +13,15 @@ import types
 
 import tensorflow as tf
 
-from xlm_keras.data.task_pipelines import TaskSpec
-from xlm_keras.data.task_pipelines import pack_words
+from xlm_keras.finetuning.task_pipelines import TaskSpec
+from xlm_keras.finetuning.task_pipelines import pack_words
 from xlm_keras.models.xlm_backbone import takes_language_ids
 from xlm_keras.models.xlm_text_classifier import pool
 from xlm_keras.text.packing import pack_pair
 from xlm_keras.text.packing import pack_single
-from xlm_keras.text.xlm_tokenizer import MASK_TOKEN
-from xlm_keras.training.evaluation import sentence_frame
+from xlm_keras.models.xlm_tokenizer import MASK_TOKEN
+from xlm_keras.models.xlm_backbone import family
+from xlm_keras.text.packing import sentence_frame
 
 SIGNATURES = ("embed", "tokenize", "encode", "fill_mask", "classify", "classify_pair", "tag")
 # Signature -> the task class it needs (the others work for every model).
@@ -74,7 +75,7 @@ class ServingModule(tf.Module):
         self.vocabulary_size = tokenizer.vocabulary_size()
         self.top_k = min(top_k, self.vocabulary_size)
         self.has_language_input = takes_language_ids(model)
-        self.start_id, self.end_id = sentence_frame(backbone, tokenizer)
+        self.start_id, self.end_id = sentence_frame(family(backbone), tokenizer)
 
         # === Tracked state (what the functions capture is saved) ===
         # `weights`, not `variables`: dropout seed states are random per load

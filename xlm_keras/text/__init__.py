@@ -1,4 +1,4 @@
-"""Text to ids: in-graph SentencePiece tokenisation and tokenizer training."""
+"""Text to model inputs: packing (and each family's sentence frame), MLM
+masking, and SentencePiece training."""
 
 from xlm_keras.text.train_tokenizer import train_tokenizer
-from xlm_keras.text.xlm_tokenizer import XLMTokenizer

@@ -12,6 +12,54 @@ Layouts (XLM-R ids `<s>`=0, `<pad>`=1, `</s>`=2):
 import keras
 import tensorflow as tf
 
+# Sentence frames: XLM `</s> x </s>`, XLM-R `<s> x </s>`.
+FRAMES = ("xlm", "roberta")
+MODEL_INPUTS = ("token_ids", "padding_mask")
+
+
+def sentence_frame(frame, tokenizer):
+    """`(start_id, end_id)` of a family's sentences: `"xlm"` frames them
+    `</s> x </s>`, `"roberta"` (XLM-R) `<s> x </s>`."""
+    if frame not in FRAMES:
+        raise ValueError(f"`frame` must be one of {FRAMES}. Received: frame={frame!r}")
+    start = tokenizer.start_token_id if frame == "roberta" else tokenizer.end_token_id
+    return start, tokenizer.end_token_id
+
+
+def model_inputs(packed, language_ids):
+    """The model-input entries of a packed dict: `token_ids`,
+    `padding_mask` and, when `language_ids` is true, `language_ids`."""
+    names = MODEL_INPUTS + ("language_ids",) * bool(language_ids)
+    return {name: packed[name] for name in names}
+
+
+def pack_text(tokenizer, text, sequence_length, frame, text_pair=None, language_id=None,
+              pair_language_id=None, reset_positions=False):
+    """Tokenise and pack sentences (or sentence pairs): the one path from
+    text to model inputs, shared by the preprocessors, the pipelines,
+    evaluation and the SavedModel signatures.
+
+    Args:
+        tokenizer: `XLMTokenizer`.
+        text: tf.string [batch]; text_pair: optional tf.string [batch].
+        sequence_length: int. Length of every output row.
+        frame: `"xlm"` or `"roberta"` (see `sentence_frame`).
+        language_id, pair_language_id: optional int scalar or [batch];
+            pairs default `pair_language_id` to `language_id`.
+        reset_positions: restart positions at the second sentence (TLM).
+
+    Returns: the dict of `pack_single` / `pack_pair`, int32 [batch, seq].
+    """
+    start_id, end_id = sentence_frame(frame, tokenizer)
+    ids = (sequence_length, start_id, end_id, tokenizer.pad_token_id)
+    if text_pair is None:
+        return pack_single(tokenizer.tokenize(text), *ids, language_id=language_id)
+    if pair_language_id is None:
+        pair_language_id = language_id
+    return pack_pair(tokenizer.tokenize(text), tokenizer.tokenize(text_pair), *ids,
+                     first_language_id=language_id, second_language_id=pair_language_id,
+                     reset_positions=reset_positions)
+
 
 def pack_single(token_ids, sequence_length, start_id, end_id, pad_id, language_id=None):
     """Frame one segment as `start x end`, truncate x to fit, pad.

@@ -8,11 +8,11 @@ import numpy as np
 import sentencepiece as spm
 from absl import logging
 
-from xlm_keras.data.readers import CorpusStats
-from xlm_keras.data.readers import read_text
-from xlm_keras.data.sampling import language_sampling_probabilities
-from xlm_keras.text.xlm_tokenizer import MASK_TOKEN
-from xlm_keras.text.xlm_tokenizer import XLMTokenizer
+from xlm_keras.pretraining.readers import CorpusStats
+from xlm_keras.pretraining.readers import read_text
+from xlm_keras.pretraining.sampling import language_sampling_probabilities
+from xlm_keras.models.xlm_tokenizer import MASK_TOKEN
+from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 
 MODEL_TYPES = ("unigram", "bpe")
 

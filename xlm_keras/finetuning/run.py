@@ -8,10 +8,10 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from xlm_keras.data import qa_features as qa
-from xlm_keras.data import task_pipelines
-from xlm_keras.data.task_data import SAMPLE_TASK_DIR
-from xlm_keras.data.task_data import open_task_data
+from xlm_keras.finetuning import qa_features as qa
+from xlm_keras.finetuning import task_pipelines
+from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
+from xlm_keras.finetuning.task_data import open_task_data
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMSpanQA
 from xlm_keras.models import XLMTextClassifier
@@ -19,12 +19,13 @@ from xlm_keras.models import XLMTokenClassifier
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
 from xlm_keras.models.xlm_backbone import takes_language_ids
-from xlm_keras.text import XLMTokenizer
-from xlm_keras.training import task_evaluation
+from xlm_keras.models import XLMTokenizer
+from xlm_keras.finetuning import evaluation as task_evaluation
 from xlm_keras.training.checkpoints import is_chief
-from xlm_keras.training.evaluation import sentence_frame
-from xlm_keras.training.finetune_config import split_list
-from xlm_keras.training.language_centering import center_languages
+from xlm_keras.models.xlm_backbone import family
+from xlm_keras.text.packing import sentence_frame
+from xlm_keras.finetuning.config import split_list
+from xlm_keras.finetuning.language_centering import center_languages
 from xlm_keras.training.strategy import create_strategy
 from xlm_keras.training.trainer import replace_directory
 from xlm_keras.training.trainer import train
@@ -88,7 +89,7 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         model = build_task(config, task_data, tokenizer)
     spec = task_pipelines.TaskSpec(
         tokenizer, config.data.sequence_length, config.data.batch_size,
-        *sentence_frame(model.backbone, tokenizer), takes_language_ids(model),
+        *sentence_frame(family(model.backbone), tokenizer), takes_language_ids(model),
         config.data.seed, config.data.doc_stride, config.data.max_query_length)
     train_language, validation_languages, eval_languages = task_languages(
         config, task_data, spec)

@@ -7,10 +7,10 @@ import pytest
 import sentencepiece as spm
 import tensorflow as tf
 
-from tests.text.conftest import LANGUAGES
-from tests.text.conftest import PROBE_TEXTS
+from tests.sentencepiece_fixtures import LANGUAGES
+from tests.sentencepiece_fixtures import PROBE_TEXTS
 from xlm_keras.models import XLMBackbone
-from xlm_keras.text import XLMTokenizer
+from xlm_keras.models import XLMTokenizer
 
 # Texts that SentencePiece normalisation leaves unchanged and whose
 # characters are all in the training corpus.

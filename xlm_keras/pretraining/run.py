@@ -5,13 +5,13 @@ import os
 import keras
 from absl import logging
 
-from xlm_keras.data import corpus
-from xlm_keras.data import pipelines
+from xlm_keras.pretraining import corpus
+from xlm_keras.pretraining import pipelines
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
 from xlm_keras.models import presets
-from xlm_keras.text import XLMTokenizer
+from xlm_keras.models import XLMTokenizer
 from xlm_keras.text import train_tokenizer
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.strategy import create_strategy

@@ -9,8 +9,8 @@ import numpy as np
 from absl import logging
 import tensorflow as tf
 
-from xlm_keras.data import qa_features as qa
-from xlm_keras.data import task_pipelines
+from xlm_keras.finetuning import qa_features as qa
+from xlm_keras.finetuning import task_pipelines
 from xlm_keras.metrics import entity_f1
 from xlm_keras.metrics import squad_metrics
 

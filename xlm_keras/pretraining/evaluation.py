@@ -4,12 +4,14 @@ deterministic masking, and cross-lingual sentence retrieval."""
 import numpy as np
 import tensorflow as tf
 
-from xlm_keras.data import corpus
-from xlm_keras.data import pipelines
-from xlm_keras.data.readers import CorpusStats
-from xlm_keras.data.readers import read_tsv_pairs
+from xlm_keras.pretraining import corpus
+from xlm_keras.pretraining import pipelines
+from xlm_keras.pretraining.readers import CorpusStats
+from xlm_keras.pretraining.readers import read_tsv_pairs
 from xlm_keras.models.xlm_text_classifier import pool
+from xlm_keras.models.xlm_backbone import family
 from xlm_keras.text.packing import pack_single
+from xlm_keras.text.packing import sentence_frame
 
 
 def masked_lm_metrics(task, spec, batches):
@@ -35,21 +37,13 @@ def masked_lm_metrics(task, spec, batches):
     }
 
 
-def sentence_frame(backbone, tokenizer):
-    """`(start_id, end_id)`: XLM frames sentences `</s> x </s>`, XLM-R
-    `<s> x </s>` (recognised by its offset positions)."""
-    if backbone.position_offset > 0:
-        return tokenizer.start_token_id, tokenizer.end_token_id
-    return tokenizer.end_token_id, tokenizer.end_token_id
-
-
 def encode_sentences(backbone, tokenizer, texts, language, sequence_length=128,
                      batch_size=64):
     """Mean-pooled final hidden states (over real tokens) of `texts`.
 
     Returns: float32 [len(texts), hidden_dim].
     """
-    start_id, end_id = sentence_frame(backbone, tokenizer)
+    start_id, end_id = sentence_frame(family(backbone), tokenizer)
     language_id = tokenizer.language_id(language) if backbone.has_language_embedding else None
     embeddings = []
     for offset in range(0, len(texts), batch_size):

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from xlm_keras.data import task_pipelines
-from xlm_keras.training.task_evaluation import language_id
+from xlm_keras.finetuning import task_pipelines
+from xlm_keras.finetuning.evaluation import language_id
 
 
 def center_languages(model, spec, records, train_language):

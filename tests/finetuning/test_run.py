@@ -14,18 +14,19 @@ import tensorflow as tf
 from xlm_keras import XLMBackbone
 from xlm_keras import XLMMaskedLM
 from xlm_keras import XLMTextClassifier
-from xlm_keras.data.task_data import SAMPLE_TASK_DIR
-from xlm_keras.data.task_data import open_task_data
-from xlm_keras.data.task_pipelines import TaskSpec
-from xlm_keras.data.task_pipelines import task_dataset
+from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
+from xlm_keras.finetuning.task_data import open_task_data
+from xlm_keras.finetuning.task_pipelines import TaskSpec
+from xlm_keras.finetuning.task_pipelines import task_dataset
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
-from xlm_keras.text import XLMTokenizer
-from xlm_keras.training import finetune
-from xlm_keras.training import task_evaluation
-from xlm_keras.training.evaluation import sentence_frame
-from xlm_keras.training.finetune_config import base_finetune_config
-from xlm_keras.training.finetune_config import validate_finetune
+from xlm_keras.models import XLMTokenizer
+from xlm_keras.finetuning import run as finetune
+from xlm_keras.finetuning import evaluation as task_evaluation
+from xlm_keras.models.xlm_backbone import family
+from xlm_keras.text.packing import sentence_frame
+from xlm_keras.finetuning.config import base_finetune_config
+from xlm_keras.finetuning.config import validate_finetune
 
 LINES = {"train": 64, "validation": 16, "test": 16}
 
@@ -151,7 +152,7 @@ def test_language_centering_moves_every_language_mean_onto_english(
     assert model.language_centering and model.pooling == "mean"
     # A new tokenizer: the run's seeding invalidates older ones (tensorflow/text#570).
     tokenizer = XLMTokenizer.from_preset(str(tmp_path / "run" / "preset"))
-    spec = TaskSpec(tokenizer, 32, 8, *sentence_frame(model.backbone, tokenizer))
+    spec = TaskSpec(tokenizer, 32, 8, *sentence_frame(family(model.backbone), tokenizer))
     records = open_task_data(task_dir, "classification")
     centered_means = {}
     for code in ("de", "en", "fr"):
@@ -175,7 +176,7 @@ def _write_jsonl(path, rows):
 def tagging_and_qa_dirs(tmp_path_factory):
     """Tasks on real sentences of the bundled corpus: tag capitalised words
     (B-CAP), and answer "which word follows <w>?" with a span."""
-    from xlm_keras.data import corpus
+    from xlm_keras.pretraining import corpus
 
     root = tmp_path_factory.mktemp("tasks")
     files = corpus.monolingual_files(corpus.SAMPLE_CORPUS_DIR, "test")

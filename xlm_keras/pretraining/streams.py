@@ -3,7 +3,7 @@ fixed-length token streams for MLM/CLM."""
 
 import tensorflow as tf
 
-from xlm_keras.data import readers
+from xlm_keras.pretraining import readers
 
 # Items per Python -> TensorFlow hand-over in the generators below; one call
 # per line made `from_generator` the slowest stage of every pipeline (~15x).

@@ -7,9 +7,9 @@ import pytest
 import sentencepiece
 import tensorflow as tf
 
-from xlm_keras.data import task_pipelines
-from xlm_keras.data.task_pipelines import TaskSpec
-from xlm_keras.text import XLMTokenizer
+from xlm_keras.finetuning import task_pipelines
+from xlm_keras.finetuning.task_pipelines import TaskSpec
+from xlm_keras.models import XLMTokenizer
 from xlm_keras.text.packing import pack_pair
 from xlm_keras.text.packing import pack_single
 

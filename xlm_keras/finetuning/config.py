@@ -5,13 +5,15 @@ import os
 
 import ml_collections
 
-from xlm_keras.data.task_data import TASK_TYPES
+from xlm_keras.finetuning.task_data import TASK_TYPES
 from xlm_keras.models import presets
+from xlm_keras.models.xlm_text_classifier import CLASSIFIER_HEADS
 from xlm_keras.models.xlm_text_classifier import POOLINGS
 from xlm_keras.training.config import check_optimization
+from xlm_keras.training.config import config_checker
+from xlm_keras.training.config import optimizer_config
+from xlm_keras.training.config import train_config
 from xlm_keras.training.strategy import STRATEGIES
-
-CLASSIFIER_HEADS = ("auto", "xlm", "roberta")
 
 
 def base_finetune_config():
@@ -45,28 +47,12 @@ def base_finetune_config():
     c.data.max_query_length = 64  # QA: question pieces kept.
     c.data.seed = 0  # Shuffling seed.
 
-    c.optimizer = ml_collections.ConfigDict()
-    c.optimizer.learning_rate = 2e-5  # Peak learning rate of the pretrained encoder.
+    c.optimizer = optimizer_config(learning_rate=2e-5, warmup_steps=100, beta_2=0.999, epsilon=1e-8)
     c.optimizer.head_learning_rate = 2e-4  # Peak learning rate of the new head (XLM's lr_p).
-    c.optimizer.warmup_steps = 100  # Linear warm-up steps.
-    c.optimizer.decay = "linear"  # linear | inverse_sqrt | constant after warm-up.
-    c.optimizer.weight_decay = 0.01  # AdamW decay (not on biases / LayerNorm).
-    c.optimizer.beta_1 = 0.9
-    c.optimizer.beta_2 = 0.999
-    c.optimizer.epsilon = 1e-8
-    c.optimizer.clip_norm = 1.0  # Global gradient-norm clip; 0 = none.
-    c.optimizer.accumulation_steps = 1  # Micro-batches per optimizer step.
 
-    c.train = ml_collections.ConfigDict()
-    c.train.num_steps = 1000  # Optimizer steps at most.
-    c.train.steps_per_execution = 10  # Steps per compiled call (and per log line).
-    c.train.eval_every = 100  # Steps between validation runs (multiple of the above).
+    c.train = train_config(num_steps=1000, keep_checkpoints=2)
+    c.train.eval_every = 100  # Steps between validation runs (multiple of steps_per_execution).
     c.train.patience = 5  # Stop after this many validations without improvement; 0 = never.
-    c.train.checkpoint_every = 100  # Steps between checkpoints (multiple of the above).
-    c.train.keep_checkpoints = 2  # Checkpoints kept.
-    c.train.seed = 0  # Seed of head initialisation and dropout.
-    c.train.mixed_precision = ""  # "" | mixed_float16 (GPU) | mixed_bfloat16 (TPU).
-    c.train.jit_compile = False  # XLA-compile the forward/backward pass.
     return c
 
 
@@ -77,19 +63,14 @@ def split_list(value):
 
 def validate_finetune(config, strategy_name="auto"):
     """Reject a bad fine-tuning config before any compute."""
-    errors = []
-
-    def check(ok, key, message):
-        if not ok:
-            errors.append(f"{key}: {message}")
-
+    check, raise_errors = config_checker()
     preset = os.path.expanduser(config.model.preset)
     check(presets.is_builtin(preset) or os.path.isfile(os.path.join(preset, "config.json")),
           "model.preset", f"{config.model.preset!r} is neither a preset directory (with "
           "config.json; e.g. an xlm-train workdir's `preset`) nor a built-in preset "
           f"{sorted(presets.PRESETS)}")
-    check(config.model.classifier_head in CLASSIFIER_HEADS, "model.classifier_head",
-          f"choose one of {CLASSIFIER_HEADS}")
+    check(config.model.classifier_head in ("auto",) + CLASSIFIER_HEADS, "model.classifier_head",
+          f"choose one of {('auto',) + CLASSIFIER_HEADS}")
     check(config.model.classifier_pooling in POOLINGS, "model.classifier_pooling",
           f"choose one of {POOLINGS}")
     check(not config.model.language_centering or config.task.type == "classification",
@@ -112,8 +93,7 @@ def validate_finetune(config, strategy_name="auto"):
     check(config.optimizer.head_learning_rate > 0, "optimizer.head_learning_rate", "must be > 0")
     check(config.train.patience >= 0, "train.patience", "must be >= 0")
     check_optimization(config, check)
-    if errors:
-        raise ValueError("Invalid config:\n  " + "\n  ".join(errors))
+    raise_errors()
 
 
 def get_config():

@@ -52,7 +52,7 @@ def _open(path):
     return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
 
 
-def _decoded_lines(path, stats, max_line_chars):
+def decoded_lines(path, stats, max_line_chars):
     """Yield (line_number, text) for lines that decode and are sane."""
     with _open(path) as f:
         for number, raw in enumerate(f):
@@ -71,7 +71,7 @@ def _decoded_lines(path, stats, max_line_chars):
             yield number, text
 
 
-def _log(path, stats):
+def log_stats(path, stats):
     logging.info("read %s: kept %d, skipped %d", path, stats.kept(str(path)),
                  stats.skipped(str(path)))
 
@@ -92,7 +92,7 @@ def read_text(path, stats, shard=None, max_line_chars=DEFAULT_MAX_LINE_CHARS):
 
     Yields: str, stripped, non-empty.
     """
-    for number, text in _decoded_lines(path, stats, max_line_chars):
+    for number, text in decoded_lines(path, stats, max_line_chars):
         if not _in_shard(number, shard):
             continue
         text = text.strip()
@@ -101,7 +101,7 @@ def read_text(path, stats, shard=None, max_line_chars=DEFAULT_MAX_LINE_CHARS):
             continue
         stats.add(path, "kept")
         yield text
-    _log(path, stats)
+    log_stats(path, stats)
 
 
 def read_tsv_pairs(path, stats, shard=None, max_line_chars=DEFAULT_MAX_LINE_CHARS):
@@ -109,7 +109,7 @@ def read_tsv_pairs(path, stats, shard=None, max_line_chars=DEFAULT_MAX_LINE_CHAR
 
     Yields: (source, target) str pairs, both sides non-empty.
     """
-    for number, text in _decoded_lines(path, stats, max_line_chars):
+    for number, text in decoded_lines(path, stats, max_line_chars):
         if not _in_shard(number, shard):
             continue
         columns = text.split("\t")
@@ -122,7 +122,7 @@ def read_tsv_pairs(path, stats, shard=None, max_line_chars=DEFAULT_MAX_LINE_CHAR
             continue
         stats.add(path, "kept")
         yield source, target
-    _log(path, stats)
+    log_stats(path, stats)
 
 
 def read_parallel_files(source_path, target_path, stats, shard=None,
@@ -157,7 +157,7 @@ def read_parallel_files(source_path, target_path, stats, shard=None,
                 stats.add(name, "kept")
                 yield tuple(pair)
         leftover = next(src, None), next(tgt, None)
-    _log(name, stats)
+    log_stats(name, stats)
     if leftover != (None, None):
         raise ValueError(
             f"{source_path} and {target_path} have different numbers of lines "

@@ -9,7 +9,7 @@ evaluation. Every batch is the trainer's dict:
     language: int32 [batch], index of the example's language in the run's
         language list (per-language metrics).
 
-Sentences are framed like pretraining (`evaluation.sentence_frame`): XLM-R
+Sentences are framed like pretraining (`packing.sentence_frame`): XLM-R
 `<s> a </s></s> b </s>`, XLM `</s> a </s></s> b </s>`.
 """
 
@@ -34,7 +34,7 @@ class TaskSpec:
         tokenizer: `XLMTokenizer`.
         sequence_length: int, tokens per example (specials included).
         batch_size: int, examples per replica.
-        start_id, end_id: the sentence frame (`evaluation.sentence_frame`).
+        start_id, end_id: the sentence frame (`packing.sentence_frame`).
         use_language_ids: feed `language_ids` (models with language embeddings).
         seed: int, shuffling seed.
         doc_stride: int, QA: context tokens between window starts.

@@ -4,9 +4,9 @@ byte spans, and a logits -> answer text round trip."""
 import numpy as np
 import pytest
 
-from xlm_keras.data import qa_features as qa
-from xlm_keras.data.task_pipelines import TaskSpec
-from xlm_keras.text import XLMTokenizer
+from xlm_keras.finetuning import qa_features as qa
+from xlm_keras.finetuning.task_pipelines import TaskSpec
+from xlm_keras.models import XLMTokenizer
 
 CONTEXTS = [
     ("Köln liegt am Rhein und hat einen großen Dom mit zwei Türmen aus Stein", "Köln"),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from xlm_keras.training.evaluation import retrieval_accuracy
+from xlm_keras.pretraining.evaluation import retrieval_accuracy
 
 
 def test_retrieval_accuracy_hand_computed():

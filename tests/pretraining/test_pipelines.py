@@ -3,9 +3,9 @@
 import numpy as np
 
 from tests.conftest import LANGUAGES
-from xlm_keras.data import corpus
-from xlm_keras.data import pipelines
-from xlm_keras.text import XLMTokenizer
+from xlm_keras.pretraining import corpus
+from xlm_keras.pretraining import pipelines
+from xlm_keras.models import XLMTokenizer
 
 
 def _spec(tokenizer_dir, **kw):

@@ -30,9 +30,9 @@ import json
 import os
 import re
 
-from xlm_keras.data.readers import CorpusStats
-from xlm_keras.data.readers import _decoded_lines
-from xlm_keras.data.readers import _log
+from xlm_keras.pretraining.readers import CorpusStats
+from xlm_keras.pretraining.readers import decoded_lines
+from xlm_keras.pretraining.readers import log_stats
 
 SAMPLE_TASK_DIR = os.path.join(os.path.dirname(__file__), "sample_tasks", "help_topic")
 TASK_TYPES = ("classification", "tagging", "qa")
@@ -135,7 +135,7 @@ def read_records(path, task_type, label_names, stats):
     is_tsv = str(path).endswith(".tsv")
     if is_tsv and task_type == "qa":
         raise ValueError(f"{path}: QA data must be JSONL (SQuAD fields), not TSV.")
-    for _, line in _decoded_lines(path, stats, max_line_chars=1_000_000):
+    for _, line in decoded_lines(path, stats, max_line_chars=1_000_000):
         if not line.strip():
             stats.add(path, "empty")
             continue
@@ -155,7 +155,7 @@ def read_records(path, task_type, label_names, stats):
             continue
         stats.add(path, "kept")
         yield record
-    _log(path, stats)
+    log_stats(path, stats)
 
 
 @dataclasses.dataclass
@@ -182,14 +182,14 @@ class TaskData:
         """Languages with data for `split` (local data; TFDS: the family's)."""
         if self.files is not None:
             return sorted(language for s, language in self.files if s == split)
-        from xlm_keras.data import tfds_tasks
+        from xlm_keras.finetuning import tfds_tasks
 
         return list(tfds_tasks.LANGUAGES[self.tfds_name])
 
     def records(self, split, language):
         """list of records of `split` in `language`."""
         if self.files is None:
-            from xlm_keras.data import tfds_tasks
+            from xlm_keras.finetuning import tfds_tasks
 
             return tfds_tasks.records(self, split, language)
         path = self.files.get((split, language))
@@ -210,7 +210,7 @@ def open_task_data(source, task_type, label_names=(), tfds_data_dir=None, downlo
     if task_type not in TASK_TYPES:
         raise ValueError(f"task type {task_type!r} unknown; choose one of {TASK_TYPES}.")
     if source.startswith("tfds:"):
-        from xlm_keras.data import tfds_tasks
+        from xlm_keras.finetuning import tfds_tasks
 
         name = source[len("tfds:"):]
         return TaskData(task_type, tfds_tasks.label_names(name, task_type), None, name,
@@ -245,7 +245,7 @@ def _labels_in_files(paths, task_type):
     when every label is an index (so that an index keeps its meaning)."""
     names = set()
     for path in paths:
-        for _, line in _decoded_lines(path, CorpusStats(), 1_000_000):
+        for _, line in decoded_lines(path, CorpusStats(), 1_000_000):
             try:
                 example = (_tsv_example(task_type, line.split("\t")) if path.endswith(".tsv")
                            else json.loads(line))

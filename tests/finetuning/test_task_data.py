@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from xlm_keras.data import task_data
-from xlm_keras.data import tfds_tasks
-from xlm_keras.data.task_data import SAMPLE_TASK_DIR
-from xlm_keras.data.task_data import open_task_data
+from xlm_keras.finetuning import task_data
+from xlm_keras.finetuning import tfds_tasks
+from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
+from xlm_keras.finetuning.task_data import open_task_data
 
 
 def _write(directory, name, lines):

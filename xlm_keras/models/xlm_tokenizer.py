@@ -17,7 +17,7 @@ from keras_hub.src.utils.tensor_utils import convert_to_ragged_batch
 from keras_hub.src.utils.tensor_utils import is_int_dtype
 from keras_hub.tokenizers import SentencePieceTokenizer
 
-from xlm_keras.models import XLMBackbone
+from xlm_keras.models.xlm_backbone import XLMBackbone
 
 LANGUAGES_FILE = "languages.json"
 ID_CONVENTIONS = ("native", "fairseq")

@@ -10,14 +10,14 @@ import os
 
 import tensorflow as tf
 
-from xlm_keras.data import corpus
-from xlm_keras.data.readers import CorpusStats
-from xlm_keras.data.sampling import language_sampling_probabilities
-from xlm_keras.data.sampling import sample_languages
-from xlm_keras.data.streams import pair_dataset
-from xlm_keras.data.streams import shard_of
-from xlm_keras.data.streams import text_dataset
-from xlm_keras.data.streams import token_windows
+from xlm_keras.pretraining import corpus
+from xlm_keras.pretraining.readers import CorpusStats
+from xlm_keras.pretraining.sampling import language_sampling_probabilities
+from xlm_keras.pretraining.sampling import sample_languages
+from xlm_keras.pretraining.streams import pair_dataset
+from xlm_keras.pretraining.streams import shard_of
+from xlm_keras.pretraining.streams import text_dataset
+from xlm_keras.pretraining.streams import token_windows
 from xlm_keras.text.masking import mask_tokens
 from xlm_keras.text.packing import pack_pair
 

@@ -1,9 +1,0 @@
-"""Corpus readers, tf.data pipelines, language sampling and sharding."""
-
-from xlm_keras.data.readers import CorpusStats
-from xlm_keras.data.sampling import language_sampling_probabilities
-from xlm_keras.data.sampling import sample_languages
-from xlm_keras.data.streams import pair_dataset
-from xlm_keras.data.streams import shard_of
-from xlm_keras.data.streams import text_dataset
-from xlm_keras.data.streams import token_windows

@@ -1,0 +1,78 @@
+"""The pretraining config (`configs/*.py` without a `task` section):
+defaults, and the check that runs before compute."""
+
+import ml_collections
+
+from xlm_keras.models.presets import PRESETS
+from xlm_keras.training.config import check_optimization
+from xlm_keras.training.config import config_checker
+from xlm_keras.training.config import optimizer_config
+from xlm_keras.training.config import train_config
+from xlm_keras.training.strategy import STRATEGIES
+
+OBJECTIVES = ("mlm", "tlm", "clm")
+
+
+def base_config():
+    """Every field with a default and a one-line comment; configs/*.py
+    override what their recipe changes."""
+    c = ml_collections.ConfigDict()
+
+    c.model = ml_collections.ConfigDict()
+    c.model.preset = "xlm_tiny"  # Architecture preset; vocabulary/languages come from the tokenizer.
+    c.model.dropout = 0.1  # Dropout on embeddings, attention and residuals.
+    c.model.use_language_embedding = True  # XLM's per-token language embeddings (XLM-R: False).
+
+    c.data = ml_collections.ConfigDict()
+    c.data.corpus_dir = ""  # Corpus directory (mono/, parallel/); "" = bundled sample.
+    c.data.languages = ""  # Comma-separated language codes; "" = all in the corpus.
+    c.data.tokenizer = ""  # Tokenizer preset dir; "" = train one into workdir/tokenizer.
+    c.data.vocabulary_size = 4000  # Size of a tokenizer trained at start-up.
+    c.data.sequence_length = 64  # Tokens per training example.
+    c.data.batch_size = 16  # Examples per replica per micro-batch.
+    c.data.mask_rate = 0.15  # Share of tokens that become MLM/TLM targets.
+    c.data.target_frequency_alpha = 0.0  # XLM's MLM targets drawn ∝ count^-alpha (0 = uniform).
+    c.data.seed = 0  # Seed of data order and masking.
+
+    c.objectives = ml_collections.ConfigDict()
+    for name, weight in (("mlm", 1.0), ("tlm", 0.0), ("clm", 0.0)):
+        objective = ml_collections.ConfigDict()
+        objective.weight = weight  # Share of steps (0 = off); XLM alternates MLM and TLM.
+        objective.alpha = 0.5  # Language sampling exponent q_i ∝ p_i^alpha.
+        c.objectives[name] = objective
+
+    c.optimizer = optimizer_config(learning_rate=1e-3, warmup_steps=50, beta_2=0.98, epsilon=1e-6)
+    c.train = train_config(num_steps=600, keep_checkpoints=3)
+    return c
+
+
+def validate(config, strategy_name="auto"):
+    """Reject a bad config before any compute, naming the key and the fix."""
+    check, raise_errors = config_checker()
+    check(config.model.preset in PRESETS, "model.preset",
+          f"unknown preset {config.model.preset!r}; choose one of {sorted(PRESETS)}")
+    check(0 <= config.model.dropout < 1, "model.dropout", "must be in [0, 1)")
+    check(strategy_name in STRATEGIES, "--strategy", f"choose one of {STRATEGIES}")
+    check(config.data.sequence_length >= 8, "data.sequence_length", "must be >= 8")
+    check(config.data.batch_size >= 1, "data.batch_size", "must be >= 1")
+    check(0 < config.data.mask_rate < 1, "data.mask_rate", "must be in (0, 1)")
+    check(0 <= config.data.target_frequency_alpha <= 1, "data.target_frequency_alpha",
+          "must be in [0, 1] (XLM uses 0 or 0.5)")
+    check(config.data.vocabulary_size >= 100, "data.vocabulary_size", "must be >= 100")
+    weights = {name: config.objectives[name].weight for name in OBJECTIVES}
+    check(all(w >= 0 for w in weights.values()), "objectives.*.weight", "must be >= 0")
+    check(any(w > 0 for w in weights.values()), "objectives.*.weight",
+          "at least one of mlm/tlm/clm needs a positive weight")
+    check(not (weights["clm"] > 0 and (weights["mlm"] > 0 or weights["tlm"] > 0)),
+          "objectives.clm.weight",
+          "CLM needs a causal model and cannot be mixed with MLM/TLM; set "
+          "objectives.mlm.weight=0 and objectives.tlm.weight=0, or clm.weight=0")
+    for name in OBJECTIVES:
+        check(0 <= config.objectives[name].alpha <= 1, f"objectives.{name}.alpha", "must be in [0, 1]")
+    check_optimization(config, check)
+    raise_errors()
+
+
+def get_config():
+    """The default experiment (tiny model, bundled corpus) for `xlm-train`."""
+    return base_config()
