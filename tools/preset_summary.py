@@ -18,8 +18,7 @@ _PRESET = flags.DEFINE_string("preset", None, "Print this preset's summary().")
 
 def abstract_task(preset):
     """The preset's LM task (`XLMCausalLM` or `XLMMaskedLM`), unallocated."""
-    causal = xlm_keras.PRESETS[preset][0]["causal"]
-    task_cls = xlm_keras.XLMCausalLM if causal else xlm_keras.XLMMaskedLM
+    task_cls = getattr(xlm_keras, xlm_keras.PRESETS[preset].task)
     with StatelessScope(initialize_variables=False):
         return task_cls.from_preset(preset, load_weights=False, compile=False)
 
@@ -33,11 +32,11 @@ def main(argv):
         return
     print(f"| preset | layers x width | backbone params | with LM head | description |")
     print("| --- | --- | ---: | ---: | --- |")
-    for name, (config, _, _, description) in xlm_keras.PRESETS.items():
+    for name, preset in xlm_keras.PRESETS.items():
         task = abstract_task(name)
         print(
-            f"| `{name}` | {config['num_layers']} x {config['hidden_dim']} | "
-            f"{task.backbone.count_params():,} | {task.count_params():,} | {description} |"
+            f"| `{name}` | {preset.config['num_layers']} x {preset.config['hidden_dim']} | "
+            f"{task.backbone.count_params():,} | {task.count_params():,} | {preset.description} |"
         )
 
 

@@ -16,10 +16,17 @@ if keras.backend.backend() != "tensorflow":
 from xlm_keras import convert  # noqa: E402
 from xlm_keras.models import XLMBackbone  # noqa: E402
 from xlm_keras.models import XLMCausalLM  # noqa: E402
+from xlm_keras.models import XLMCausalLMPreprocessor  # noqa: E402
 from xlm_keras.models import XLMMaskedLM  # noqa: E402
+from xlm_keras.models import XLMMaskedLMPreprocessor  # noqa: E402
 from xlm_keras.models import XLMSpanQA  # noqa: E402
+from xlm_keras.models import XLMSpanQAPreprocessor  # noqa: E402
 from xlm_keras.models import XLMTextClassifier  # noqa: E402
+from xlm_keras.models import XLMTextClassifierPreprocessor  # noqa: E402
 from xlm_keras.models import XLMTokenClassifier  # noqa: E402
+from xlm_keras.models import XLMTokenClassifierPreprocessor  # noqa: E402
+from xlm_keras.models import XLMTokenizer  # noqa: E402
+from xlm_keras.models import load_model  # noqa: E402
 from xlm_keras.models.presets import PRESETS  # noqa: E402
 
 __version__ = "0.1.0"

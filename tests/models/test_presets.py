@@ -59,7 +59,8 @@ def hf_count(model_cls, config):
 @pytest.mark.parametrize("preset", sorted(HF_CONFIGS))
 def test_xlm_presets_match_hugging_face(preset):
     config = transformers.XLMConfig(**HF_CONFIGS[preset])
-    task_cls = XLMCausalLM if PRESETS[preset][0]["causal"] else XLMMaskedLM
+    task_cls = XLMCausalLM if PRESETS[preset].config["causal"] else XLMMaskedLM
+    assert PRESETS[preset].task == task_cls.__name__
     assert keras_count(XLMBackbone, preset) == hf_count(transformers.XLMModel, config)
     assert keras_count(task_cls, preset) == hf_count(transformers.XLMWithLMHeadModel, config)
 
@@ -75,6 +76,11 @@ def test_xlm_roberta_presets_match_hugging_face(preset):
         model_cls = transformers.XLMRobertaForMaskedLM
     # The one token-type row is folded into the position table.
     assert keras_count(XLMMaskedLM, preset) == hf_count(model_cls, config) - hidden
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_registry_parameter_counts_are_the_built_backbones(preset):
+    assert keras_count(XLMBackbone, preset) == PRESETS[preset].params
 
 
 def test_xlm_roberta_base_is_278m():

@@ -65,7 +65,9 @@ def main(argv):
 
     task = load_model(preset)
     tokenizer = XLMTokenizer.from_preset(preset)
-    if type(task).__name__ in ("XLMTextClassifier", "XLMTokenClassifier", "XLMSpanQA"):
+    from xlm_keras.finetuning.task_pipelines import TASK_CLASSES
+
+    if type(task) in TASK_CLASSES.values():
         _zero_shot(task, tokenizer)
         return
     report = evaluate(task, tokenizer, os.path.expanduser(_CORPUS.value) or corpus.SAMPLE_CORPUS_DIR,
@@ -82,18 +84,19 @@ def _zero_shot(task, tokenizer):
 
     from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
     from xlm_keras.finetuning.task_data import open_task_data
-    from xlm_keras.finetuning.task_pipelines import TaskSpec
-    from xlm_keras.models.xlm_backbone import takes_language_ids
     from xlm_keras.finetuning import evaluation as task_evaluation
-    from xlm_keras.models.xlm_backbone import family
-    from xlm_keras.text.packing import sentence_frame
+    from xlm_keras.finetuning.task_pipelines import TASK_CLASSES
+    from xlm_keras.finetuning.task_pipelines import TaskSpec
+    from xlm_keras.finetuning.task_pipelines import preprocessor_for
 
-    task_type = {"XLMTextClassifier": "classification", "XLMTokenClassifier": "tagging",
-                 "XLMSpanQA": "qa"}[type(task).__name__]
+    task_type = {cls: name for name, cls in TASK_CLASSES.items()}[type(task)]
     task_data = open_task_data(_TASK_DATA.value or SAMPLE_TASK_DIR, task_type,
                                getattr(task, "label_names", ()), _TFDS_DATA_DIR.value or None)
-    spec = TaskSpec(tokenizer, _TASK_LENGTH.value, 64, *sentence_frame(family(task.backbone), tokenizer),
-                    takes_language_ids(task))
+    options = {}
+    if task.preprocessor is not None and task_type == "qa":
+        options = {"doc_stride": task.preprocessor.doc_stride,
+                   "max_query_length": task.preprocessor.max_query_length}
+    spec = TaskSpec(preprocessor_for(task, tokenizer, _TASK_LENGTH.value, **options), 64)
     languages = _LANGUAGES.value or task_evaluation.default_languages(spec, task_data, _SPLIT.value)
     records = {code: task_data.records(_SPLIT.value, code) for code in languages}
     report = task_evaluation.zero_shot_report(task, spec, task_data, records, _SPLIT.value,

@@ -7,7 +7,7 @@ import ml_collections
 
 from xlm_keras.finetuning.task_data import TASK_TYPES
 from xlm_keras.models import presets
-from xlm_keras.models.xlm_text_classifier import CLASSIFIER_HEADS
+from xlm_keras.models.xlm_task import HEADS
 from xlm_keras.models.xlm_text_classifier import POOLINGS
 from xlm_keras.training.config import check_optimization
 from xlm_keras.training.config import config_checker
@@ -69,7 +69,7 @@ def validate_finetune(config, strategy_name="auto"):
           "model.preset", f"{config.model.preset!r} is neither a preset directory (with "
           "config.json; e.g. an xlm-train workdir's `preset`) nor a built-in preset "
           f"{sorted(presets.PRESETS)}")
-    check(config.model.classifier_head in ("auto",) + CLASSIFIER_HEADS, "model.classifier_head",
+    check(config.model.classifier_head in ("auto",) + HEADS, "model.classifier_head",
           f"choose one of {('auto',) + CLASSIFIER_HEADS}")
     check(config.model.classifier_pooling in POOLINGS, "model.classifier_pooling",
           f"choose one of {POOLINGS}")

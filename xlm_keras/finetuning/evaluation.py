@@ -18,18 +18,15 @@ MAIN_METRIC = {"classification": "accuracy", "tagging": "f1", "qa": "f1"}
 EVAL_BATCH = 64
 
 
-def language_id(spec, language):
-    """The language's id in the tokenizer (0 when the model takes no
-    language ids); a clear error for a language the model was not built for."""
-    if not spec.use_language_ids:
-        return 0
-    if language not in spec.tokenizer.languages:
+def check_language(spec, language):
+    """A clear error for a language the model was not built for (one that
+    takes language ids and has none for it)."""
+    if spec.use_language_ids and language not in spec.tokenizer.languages:
         raise ValueError(
             f"Language {language!r} is not one of this model's languages "
             f"{spec.tokenizer.languages} (it has language embeddings or centers languages); "
             "evaluate only those languages, or use a model without language embeddings "
             "(XLM-R, xlm_mlm_100_1280).")
-    return spec.tokenizer.language_id(language)
 
 
 _PREDICT_FUNCTIONS = weakref.WeakKeyDictionary()
@@ -58,8 +55,7 @@ def _logits(model, x):
 
 def classification_metrics(model, spec, records, language):
     """-> {"accuracy", "examples"}."""
-    batches = task_pipelines.task_dataset(spec, "classification", records,
-                                          language_id(spec, language))
+    batches = task_pipelines.task_dataset(spec, "classification", records, language)
     correct = total = 0
     for batch in batches:
         predicted = _logits(model, batch["x"]).argmax(-1)
@@ -72,11 +68,10 @@ def predict_word_tags(model, spec, token_lists, language, label_names):
     """Tag names per word of each token list; a word cut by truncation gets
     "O" (or the first label when there is no "O")."""
     fallback = "O" if "O" in label_names else label_names[0]
-    identifier = language_id(spec, language)
     predictions = []
     for start in range(0, len(token_lists), EVAL_BATCH):
         words = tf.ragged.constant(token_lists[start:start + EVAL_BATCH], tf.string)
-        x, positions = task_pipelines.pack_words(spec, words, identifier)
+        x, positions = spec.preprocessor.pack_words(words, language)
         tags = _logits(model, x).argmax(-1)
         positions = positions.numpy()
         for row, tokens in enumerate(token_lists[start:start + EVAL_BATCH]):
@@ -97,7 +92,7 @@ def tagging_metrics(model, spec, records, language, label_names):
 
 def qa_metrics(model, spec, records, language, max_answer_length=30):
     """-> {"exact_match", "f1" (percent), "count"}."""
-    features = qa.qa_features(spec, records, language_id(spec, language))
+    features = qa.qa_features(spec, records, language)
     logits = [_logits(model, {k: v[i:i + EVAL_BATCH] for k, v in features.x.items()})
               for i in range(0, len(features.labels), EVAL_BATCH)]
     answers = qa.predict_answers(features, np.concatenate(logits), max_answer_length)

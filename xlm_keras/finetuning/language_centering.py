@@ -3,7 +3,6 @@
 import numpy as np
 
 from xlm_keras.finetuning import task_pipelines
-from xlm_keras.finetuning.evaluation import language_id
 
 
 def center_languages(model, spec, records, train_language):
@@ -16,10 +15,10 @@ def center_languages(model, spec, records, train_language):
             used; labels are ignored), `train_language` among them.
         train_language: language code the head was trained on.
     """
+    language_id = spec.tokenizer.language_id
     means = {}
     for code, rows in records.items():
-        code_id = language_id(spec, code)
         pooled = [model.pooled(batch["x"]).numpy() for batch in task_pipelines.task_dataset(
-            spec, "classification", rows, code_id)]
-        means[code_id] = np.concatenate(pooled).mean(0)
-    model.centering.set_shifts(means, language_id(spec, train_language))
+            spec, "classification", rows, code)]
+        means[language_id(code)] = np.concatenate(pooled).mean(0)
+    model.centering.set_shifts(means, language_id(train_language))

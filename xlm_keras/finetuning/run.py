@@ -8,30 +8,22 @@ import keras
 import tensorflow as tf
 from absl import logging
 
+from xlm_keras.finetuning import evaluation as task_evaluation
 from xlm_keras.finetuning import qa_features as qa
 from xlm_keras.finetuning import task_pipelines
+from xlm_keras.finetuning.config import split_list
+from xlm_keras.finetuning.language_centering import center_languages
 from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
 from xlm_keras.finetuning.task_data import open_task_data
 from xlm_keras.models import XLMBackbone
-from xlm_keras.models import XLMSpanQA
-from xlm_keras.models import XLMTextClassifier
-from xlm_keras.models import XLMTokenClassifier
+from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
-from xlm_keras.models.xlm_backbone import takes_language_ids
-from xlm_keras.models import XLMTokenizer
-from xlm_keras.finetuning import evaluation as task_evaluation
 from xlm_keras.training.checkpoints import is_chief
-from xlm_keras.models.xlm_backbone import family
-from xlm_keras.text.packing import sentence_frame
-from xlm_keras.finetuning.config import split_list
-from xlm_keras.finetuning.language_centering import center_languages
 from xlm_keras.training.strategy import create_strategy
 from xlm_keras.training.trainer import replace_directory
 from xlm_keras.training.trainer import train
 
-TASK_CLASSES = {"classification": XLMTextClassifier, "tagging": XLMTokenClassifier,
-                "qa": XLMSpanQA}
 REPORT_FILE = "zero_shot.json"
 
 
@@ -49,7 +41,7 @@ def load_tokenizer(config):
 def build_task(config, task_data, tokenizer):
     """The task model: the pretrained preset's backbone plus a new head (or a
     fine-tuned preset of the same task, head included)."""
-    cls = TASK_CLASSES[task_data.task_type]
+    cls = task_pipelines.TASK_CLASSES[task_data.task_type]
     kwargs = {}
     if task_data.task_type != "qa":
         kwargs = dict(num_classes=len(task_data.label_names),
@@ -87,14 +79,16 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         config.task.tfds_data_dir or None)
     with strategy.scope():
         model = build_task(config, task_data, tokenizer)
-    spec = task_pipelines.TaskSpec(
-        tokenizer, config.data.sequence_length, config.data.batch_size,
-        *sentence_frame(family(model.backbone), tokenizer), takes_language_ids(model),
-        config.data.seed, config.data.doc_stride, config.data.max_query_length)
+    qa_options = ({"doc_stride": config.data.doc_stride,
+                   "max_query_length": config.data.max_query_length}
+                  if task_data.task_type == "qa" else {})
+    preprocessor = task_pipelines.preprocessor_for(
+        model, tokenizer, config.data.sequence_length, **qa_options)
+    spec = task_pipelines.TaskSpec(preprocessor, config.data.batch_size, config.data.seed)
     train_language, validation_languages, eval_languages = task_languages(
         config, task_data, spec)
     for language in {train_language, *validation_languages, *eval_languages}:
-        task_evaluation.language_id(spec, language)  # Unknown languages fail before compute.
+        task_evaluation.check_language(spec, language)  # Unknown languages fail before compute.
 
     train_records = task_data.records("train", train_language)
     validation_records = {code: task_data.records("validation", code)
@@ -107,14 +101,13 @@ def run(config, workdir, strategy_name="auto", tpu=None):
                              for code in {train_language, *eval_languages}}
     logging.info("Fine-tuning on %d %s examples; validation %s", len(train_records),
                  train_language, {k: len(v) for k, v in validation_records.items()})
-    train_id = task_evaluation.language_id(spec, train_language)
     if task_data.task_type == "qa":
-        features = qa.qa_features(spec, train_records, train_id)
+        features = qa.qa_features(spec, train_records, train_language)
         dataset_fn = lambda context, skip: qa.qa_dataset(  # noqa: E731
             spec, features, True, 0, context, skip)
     else:
         dataset_fn = lambda context, skip: task_pipelines.task_dataset(  # noqa: E731
-            spec, task_data.task_type, train_records, train_id, 0, True, context, skip)
+            spec, task_data.task_type, train_records, train_language, 0, True, context, skip)
 
     metric = task_evaluation.MAIN_METRIC[task_data.task_type]
 
@@ -125,8 +118,8 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         return mean, {**{f"{metric}/{code}": v for code, v in scores.items()}, metric: mean}
 
     def save(trained, directory):
+        trained.preprocessor = preprocessor  # Saved with its tokenizer: raw text in.
         trained.save_to_preset(directory)
-        tokenizer.save_to_preset(directory)
 
     def multipliers(trained):
         encoder = {v.path for v in trained.backbone.trainable_variables}

@@ -22,6 +22,9 @@ class XLMTransformerLayer(TransformerEncoder):
         padding_mask: bool/int [batch, seq], 1 for real tokens.
 
     Returns: float [batch, seq, hidden].
+
+    `call_with_cache` runs new positions against cached keys and values
+    (causal generation).
     """
 
     def __init__(self, causal=False, **kwargs):
@@ -43,6 +46,43 @@ class XLMTransformerLayer(TransformerEncoder):
             attention_mask=attention_mask,
             training=training,
         )
+
+    def call_with_cache(self, inputs, cache, cache_update_index):
+        """Causal attention of `inputs` at positions `cache_update_index ..`
+        over the cache, inference only.
+
+        Args:
+            inputs: float [batch, new, hidden].
+            cache: float [batch, 2, max_length, num_heads, head_dim], keys
+                and values of every position (only those before
+                `cache_update_index + new` are read).
+            cache_update_index: int scalar, the position of `inputs[:, 0]`.
+
+        Returns: (outputs float [batch, new, hidden], the updated cache).
+        """
+        attention = self._self_attention_layer
+        residual = inputs
+        x = self._self_attention_layer_norm(inputs) if self.normalize_first else inputs
+        query = attention._query_dense(x)  # [batch, new, heads, head_dim]
+        start = [0, cache_update_index, 0, 0]
+        keys = ops.slice_update(cache[:, 0], start, attention._key_dense(x))
+        values = ops.slice_update(cache[:, 1], start, attention._value_dense(x))
+        scores = ops.einsum("bqhd,bkhd->bhqk", query, keys) * attention._inverse_sqrt_key_dim
+        query_positions = cache_update_index + ops.arange(ops.shape(inputs)[1])
+        visible = ops.arange(ops.shape(keys)[1])[None, :] <= query_positions[:, None]
+        scores = ops.where(visible[None, None], scores, -1e9)
+        weights = ops.softmax(ops.cast(scores, "float32"), axis=-1)
+        x = ops.einsum("bhqk,bkhd->bqhd", ops.cast(weights, values.dtype), values)
+        x = attention._output_dense(x) + residual
+        if not self.normalize_first:
+            x = self._self_attention_layer_norm(x)
+        residual = x
+        if self.normalize_first:
+            x = self._feedforward_layer_norm(x)
+        x = self._feedforward_output_dense(self._feedforward_intermediate_dense(x)) + residual
+        if not self.normalize_first:
+            x = self._feedforward_layer_norm(x)
+        return x, ops.stack([keys, values], axis=1)
 
     def get_config(self):
         config = super().get_config()

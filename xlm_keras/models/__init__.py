@@ -1,7 +1,13 @@
-"""XLM backbone, tokenizer, pretraining and fine-tuning tasks, and presets."""
+"""XLM backbone, tokenizer, preprocessors, pretraining and fine-tuning
+tasks, and presets."""
 
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_tokenizer import XLMTokenizer
+from xlm_keras.models.xlm_causal_lm_preprocessor import XLMCausalLMPreprocessor
+from xlm_keras.models.xlm_masked_lm_preprocessor import XLMMaskedLMPreprocessor
+from xlm_keras.models.xlm_span_qa_preprocessor import XLMSpanQAPreprocessor
+from xlm_keras.models.xlm_text_classifier_preprocessor import XLMTextClassifierPreprocessor
+from xlm_keras.models.xlm_token_classifier_preprocessor import XLMTokenClassifierPreprocessor
 from xlm_keras.models.xlm_causal_lm import XLMCausalLM
 from xlm_keras.models.xlm_masked_lm import XLMMaskedLM
 from xlm_keras.models.xlm_span_qa import XLMSpanQA

@@ -1,31 +1,21 @@
 """`XLMMaskedLM`: the MLM / TLM pretraining task."""
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras_hub.layers import MaskedLMHead
 from keras_hub.models import MaskedLM
 
 from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.models import presets
-from xlm_keras.models.xlm_backbone import XLMBackbone
-from xlm_keras.models.xlm_backbone import complete_inputs
-
-LM_HEADS = ("xlm", "roberta")
-
-
-def resolve_lm_head(lm_head, backbone):
-    """`"auto"` picks XLM-R's head for XLM-R layouts (offset positions)."""
-    if lm_head == "auto":
-        return "roberta" if backbone.position_offset > 0 else "xlm"
-    if lm_head not in LM_HEADS:
-        raise ValueError(
-            f"`lm_head` must be one of {LM_HEADS + ('auto',)}. "
-            f"Received: lm_head={lm_head!r}"
-        )
-    return lm_head
+from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
+from xlm_keras.models.xlm_masked_lm_preprocessor import XLMMaskedLMPreprocessor
+from xlm_keras.models.xlm_task import XLMTask
+from xlm_keras.models.xlm_task import resolve_head
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
-class XLMMaskedLM(MaskedLM):
+class XLMMaskedLM(XLMTask, MaskedLM):
     """Masked language model (MLM, and TLM on concatenated pairs).
 
     Logits are computed only at `mask_positions`, so the vocabulary
@@ -37,7 +27,9 @@ class XLMMaskedLM(MaskedLM):
             `"roberta"` (XLM-R's dense -> GELU -> LayerNorm -> tied + bias,
             keras-hub's `MaskedLMHead`) or `"auto"` (`"roberta"` when the
             backbone offsets positions like XLM-R, else `"xlm"`).
-        preprocessor: optional preprocessing layer applied by `fit`/`predict`.
+        preprocessor: optional `XLMMaskedLMPreprocessor`: `fit` then takes
+            raw text (MLM) or translation pairs (TLM) and masks it, and
+            `fill_mask` fills literal `<mask>`s.
 
     Inputs (dict): the backbone's inputs plus
         mask_positions: int32 [batch, targets], positions to predict.
@@ -52,13 +44,14 @@ class XLMMaskedLM(MaskedLM):
     >>> mlm({"token_ids": ids, "padding_mask": ids > -1,
     ...      "mask_positions": np.array([[1]], "int32")}).shape
     TensorShape([1, 1, 1000])
+    >>> mlm = XLMMaskedLM.from_preset("runs/mlm/preset")
+    >>> mlm.fill_mask({"text": ["Paris est la <mask> de la France."], "language": "fr"})
     """
 
-    backbone_cls = XLMBackbone
-    preprocessor_cls = None
+    preprocessor_cls = XLMMaskedLMPreprocessor
 
     def __init__(self, backbone, lm_head="auto", preprocessor=None, **kwargs):
-        lm_head = resolve_lm_head(lm_head, backbone)
+        lm_head = resolve_head(lm_head, backbone, "lm_head")
 
         # === Layers ===
         self.backbone = backbone
@@ -95,9 +88,36 @@ class XLMMaskedLM(MaskedLM):
 
         # === Config ===
         self.lm_head = lm_head
+        self.configure_preprocessor()
 
-    def __call__(self, inputs, *args, **kwargs):
-        return super().__call__(complete_inputs(self, inputs), *args, **kwargs)
+    def fill_mask(self, x, top_k=5, batch_size=32):
+        """The `top_k` most likely tokens at every `<mask>` of raw text.
+
+        Args:
+            x: text with literal `<mask>`s, tf.string [batch] (or a dict
+                with `text` and `language`).
+            top_k: int. Predictions per mask.
+
+        Returns: per row, per `<mask>` (in order; masks cut by truncation
+        are left out), a list of `top_k` `(token, probability)` pairs.
+        """
+        if self.preprocessor is None:
+            raise ValueError("fill_mask needs a preprocessor (a preset with a tokenizer).")
+        inputs = self.preprocessor.fill_mask_inputs(x)
+        positions = inputs["mask_positions"].numpy()
+        if positions.size == 0:
+            return [[] for _ in positions]
+        inputs["mask_positions"] = tf.maximum(inputs["mask_positions"], 0)
+        probabilities = tf.nn.softmax(self.packed_predict(inputs, batch_size), axis=-1).numpy()
+        tokenizer = self.preprocessor.tokenizer
+        results = []
+        for row, row_positions in enumerate(positions):
+            results.append([])
+            for column in np.flatnonzero(row_positions != MASK_POSITION_PADDING):
+                best = np.argsort(-probabilities[row, column])[:top_k]
+                results[-1].append([(tokenizer.id_to_token(int(i)),
+                                     float(probabilities[row, column, i])) for i in best])
+        return results
 
     def get_config(self):
         config = super().get_config()
@@ -105,10 +125,5 @@ class XLMMaskedLM(MaskedLM):
         return config
 
     @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Built-in preset name (random weights) or a preset directory."""
-        if presets.is_builtin(preset):
-            backbone = XLMBackbone.from_preset(preset, load_weights=load_weights)
-            kwargs.setdefault("lm_head", presets.lm_head(preset))
-            return cls(backbone=backbone, **kwargs)
-        return super().from_preset(preset, load_weights=load_weights, **kwargs)
+    def builtin_kwargs(cls, preset, kwargs):
+        return {"lm_head": presets.lm_head(preset), **kwargs}

@@ -1,31 +1,34 @@
 """`XLMSpanQA`: extractive question answering (answer span start/end)."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 from keras_hub.models import Task
 
-from xlm_keras.models import presets
-from xlm_keras.models.xlm_backbone import XLMBackbone
-from xlm_keras.models.xlm_backbone import complete_inputs
 from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
-from xlm_keras.models.xlm_text_classifier import fine_tuning_compile_defaults
+from xlm_keras.models.xlm_span_qa_preprocessor import XLMSpanQAPreprocessor
+from xlm_keras.models.xlm_span_qa_preprocessor import decode_answers
+from xlm_keras.models.xlm_task import XLMTask
+from xlm_keras.models.xlm_task import fine_tuning_compile_defaults
+from xlm_keras.models.xlm_task import is_raw
 
 # Logit of padding positions: exp() of it is 0 even in float32 softmax.
 PADDING_LOGIT = -1e9
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
-class XLMSpanQA(Task):
+class XLMSpanQA(XLMTask, Task):
     """Predict the start and end token of an answer span: one dense layer
     with two outputs on every hidden state, as in Hugging Face
     `XLMForQuestionAnsweringSimple` / `XLMRobertaForQuestionAnswering`.
 
-    The caller packs question and context into one sequence; the model only
-    sees ids.
+    With a preprocessor (`XLMSpanQAPreprocessor`) `predict` takes
+    `{"question", "context"}` strings and returns answer strings from the
+    contexts; `fit` takes windows' labels from `answer_start`/`answer`.
 
     Args:
         backbone: `XLMBackbone`.
-        preprocessor: optional preprocessing layer applied by `fit`/`predict`.
+        preprocessor: optional `XLMSpanQAPreprocessor`.
 
     Inputs (dict): the backbone's inputs (`token_ids`, `padding_mask`,
     optional `position_ids`, and `language_ids` exactly when the backbone
@@ -41,10 +44,11 @@ class XLMSpanQA(Task):
     >>> ids = np.array([[0, 5, 6, 2, 1]], "int32")
     >>> qa({"token_ids": ids, "padding_mask": ids != 1}).shape
     TensorShape([1, 2, 5])
+    >>> qa = XLMSpanQA.from_preset("runs/qa/preset")
+    >>> qa.predict({"question": ["Wo liegt Köln?"], "context": ["Köln liegt am Rhein."]})
     """
 
-    backbone_cls = XLMBackbone
-    preprocessor_cls = None
+    preprocessor_cls = XLMSpanQAPreprocessor
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         # === Layers ===
@@ -64,23 +68,23 @@ class XLMSpanQA(Task):
         is_token = ops.expand_dims(ops.cast(inputs["padding_mask"], "bool"), 1)
         outputs = ops.where(is_token, logits, PADDING_LOGIT)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.configure_preprocessor()
 
-    def __call__(self, inputs, *args, **kwargs):
-        return super().__call__(complete_inputs(self, inputs), *args, **kwargs)
+    def predict(self, x, batch_size=32, max_answer_length=30, **kwargs):
+        """`{"question", "context"}` strings (and `language`) with a
+        preprocessor: the best answer of each row (str, "" when no window
+        has a span), over all its windows. Packed inputs or a
+        `tf.data.Dataset`: the logits, as `keras.Model.predict`."""
+        if self.preprocessor is None or not is_raw(x):
+            return super().predict(x, batch_size=batch_size, **kwargs)
+        windows = self.preprocessor.windows(x)
+        logits = self.packed_predict(windows["x"], batch_size)
+        contexts = [c.numpy() for c in tf.reshape(tf.convert_to_tensor(x["context"]), [-1])]
+        return decode_answers(windows["example_index"].numpy(), windows["byte_spans"].numpy(),
+                              logits, contexts, max_answer_length)
 
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
         """`keras.Model.compile` with defaults: AdamW (2e-5), cross-entropy
         on logits, accuracy of start and end positions."""
         optimizer, loss, metrics = fine_tuning_compile_defaults(optimizer, loss, metrics)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
-
-    @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """A built-in preset name (random weights) or a preset directory:
-        one saved from this class gives the whole task, any other (a
-        backbone, an `XLMMaskedLM`/`XLMCausalLM`) its backbone weights under
-        a new head."""
-        if presets.is_builtin(preset):
-            backbone = XLMBackbone.from_preset(preset, load_weights=load_weights)
-            return cls(backbone=backbone, **kwargs)
-        return super().from_preset(preset, load_weights=load_weights, **kwargs)

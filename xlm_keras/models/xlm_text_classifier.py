@@ -1,31 +1,19 @@
 """`XLMTextClassifier`: sentence and sentence-pair classification."""
 
-import numbers
-
 import keras
 from keras import ops
 from keras_hub.models import TextClassifier
 
 from xlm_keras.layers.language_centering import LanguageCentering
-from xlm_keras.models import presets
-from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_backbone import complete_inputs
 from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
+from xlm_keras.models.xlm_task import LabelledTask
+from xlm_keras.models.xlm_task import check_label_names
+from xlm_keras.models.xlm_task import fine_tuning_compile_defaults
+from xlm_keras.models.xlm_task import resolve_head
+from xlm_keras.models.xlm_text_classifier_preprocessor import XLMTextClassifierPreprocessor
 
-CLASSIFIER_HEADS = ("xlm", "roberta")
 POOLINGS = ("first", "mean")
-
-
-def resolve_classifier_head(head, backbone):
-    """`"auto"` picks XLM-R's head for XLM-R layouts (offset positions)."""
-    if head == "auto":
-        return "roberta" if backbone.position_offset > 0 else "xlm"
-    if head not in CLASSIFIER_HEADS:
-        raise ValueError(
-            f"`head` must be one of {CLASSIFIER_HEADS + ('auto',)}. "
-            f"Received: head={head!r}"
-        )
-    return head
 
 
 def pool(hidden, padding_mask, pooling):
@@ -39,75 +27,15 @@ def pool(hidden, padding_mask, pooling):
     return ops.sum(hidden * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1)
 
 
-def check_label_names(num_classes, label_names):
-    """The validated label names of a `num_classes`-way head: `label_names`
-    as a list, or `["0", "1", ...]` when it is None."""
-    if (
-        not isinstance(num_classes, numbers.Integral)
-        or isinstance(num_classes, bool)
-        or num_classes < 1
-    ):
-        raise ValueError(
-            "`num_classes` must be an int >= 1 (the number of labels). "
-            f"Received: num_classes={num_classes!r}"
-        )
-    if label_names is None:
-        return [str(i) for i in range(num_classes)]
-    label_names = list(label_names)
-    if len(label_names) != num_classes:
-        raise ValueError(
-            f"`label_names` must name each of the {num_classes} classes "
-            f"once; received {len(label_names)} names: {label_names!r}. Pass "
-            f"{num_classes} names or change `num_classes`."
-        )
-    if not all(isinstance(name, str) for name in label_names):
-        raise ValueError(
-            f"`label_names` must be strings. Received: {label_names!r}"
-        )
-    repeated = sorted({name for name in label_names if label_names.count(name) > 1})
-    if repeated:
-        raise ValueError(
-            f"`label_names` must be unique; {repeated} appear more than once "
-            f"in {label_names!r}."
-        )
-    return label_names
-
-
-def labelled_task_from_preset(cls, preset, load_weights, kwargs):
-    """`from_preset` of the tasks with `label_names`: a built-in name gives
-    a new head on its backbone; a directory goes to keras-hub, where
-    `num_classes` means a new head (saved label names are then dropped)."""
-    if presets.is_builtin(preset):
-        backbone = XLMBackbone.from_preset(preset, load_weights=load_weights)
-        return cls(backbone=backbone, **kwargs)
-    if "num_classes" in kwargs:
-        # A new head: keras-hub skips saved head weights, and saved label
-        # names belong to the old classes.
-        kwargs.setdefault("label_names", None)
-    return super(cls, cls).from_preset(preset, load_weights=load_weights, **kwargs)
-
-
-def fine_tuning_compile_defaults(optimizer, loss, metrics):
-    """Resolve `"auto"` in a fine-tuning task's `compile` arguments: AdamW
-    (learning rate 2e-5, weight decay 0.01 except on biases and LayerNorm),
-    cross-entropy on logits, accuracy."""
-    if optimizer == "auto":
-        optimizer = keras.optimizers.AdamW(learning_rate=2e-5, weight_decay=0.01)
-        optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
-    if loss == "auto":
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    if metrics == "auto":
-        metrics = [keras.metrics.SparseCategoricalAccuracy()]
-    return optimizer, loss, metrics
-
-
 @keras.saving.register_keras_serializable(package="xlm_keras")
-class XLMTextClassifier(TextClassifier):
+class XLMTextClassifier(LabelledTask, TextClassifier):
     """Classify a sentence or a sentence pair from its first token (or the
     mean of its tokens).
 
-    The caller packs pairs (`<s> a </s></s> b </s>`, with TLM-style
-    `language_ids`/`position_ids` if wanted); the model only sees ids.
+    With a preprocessor (`from_preset` of a directory with a tokenizer)
+    `fit`/`predict`/`evaluate` take raw strings, `(text, text_pair)` pairs
+    or `{"text", "text_pair", "language"}` dicts; without one
+    (`preprocessor=None`) they take packed ids.
 
     Args:
         backbone: `XLMBackbone`.
@@ -127,7 +55,7 @@ class XLMTextClassifier(TextClassifier):
             sets it); the model then takes `language_ids` even when the
             backbone has no language embeddings.
         dropout: float. Dropout rate in the head.
-        preprocessor: optional preprocessing layer applied by `fit`/`predict`.
+        preprocessor: optional `XLMTextClassifierPreprocessor`.
 
     Inputs (dict): the backbone's inputs (`token_ids`, `padding_mask`,
     optional `position_ids`, and `language_ids` exactly when the backbone
@@ -143,10 +71,11 @@ class XLMTextClassifier(TextClassifier):
     >>> ids = np.array([[0, 5, 6, 2]], "int32")
     >>> classifier({"token_ids": ids, "padding_mask": ids > -1}).shape
     TensorShape([1, 3])
+    >>> classifier = XLMTextClassifier.from_preset("runs/ft/preset")
+    >>> logits = classifier.predict({"text": ["Das ist gut."], "language": ["de"]})
     """
 
-    backbone_cls = XLMBackbone
-    preprocessor_cls = None
+    preprocessor_cls = XLMTextClassifierPreprocessor
 
     def __init__(
         self,
@@ -161,7 +90,7 @@ class XLMTextClassifier(TextClassifier):
         **kwargs,
     ):
         label_names = check_label_names(num_classes, label_names)
-        head = resolve_classifier_head(head, backbone)
+        head = resolve_head(head, backbone)
 
         # === Layers ===
         self.backbone = backbone
@@ -216,9 +145,7 @@ class XLMTextClassifier(TextClassifier):
         self.pooling = pooling
         self.language_centering = bool(language_centering)
         self.dropout = dropout
-
-    def __call__(self, inputs, *args, **kwargs):
-        return super().__call__(complete_inputs(self, inputs), *args, **kwargs)
+        self.configure_preprocessor()
 
     def pooled(self, inputs):
         """float32 [batch, hidden]: the pooled vectors before centering."""
@@ -245,14 +172,3 @@ class XLMTextClassifier(TextClassifier):
             }
         )
         return config
-
-    @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """A built-in preset name (random weights) or a preset directory.
-
-        A directory saved from this class gives the whole task (head weights
-        and label names) unless `num_classes` is passed; any other preset
-        directory (a backbone, an `XLMMaskedLM`/`XLMCausalLM`) gives its
-        backbone weights under a new head, which needs `num_classes`.
-        """
-        return labelled_task_from_preset(cls, preset, load_weights, kwargs)

@@ -1,19 +1,20 @@
 """`XLMTokenClassifier`: one label per token (NER, POS tagging)."""
 
 import keras
+import numpy as np
 from keras import ops
 from keras_hub.models import Task
 
-from xlm_keras.models.xlm_backbone import XLMBackbone
-from xlm_keras.models.xlm_backbone import complete_inputs
 from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
-from xlm_keras.models.xlm_text_classifier import check_label_names
-from xlm_keras.models.xlm_text_classifier import fine_tuning_compile_defaults
-from xlm_keras.models.xlm_text_classifier import labelled_task_from_preset
+from xlm_keras.models.xlm_task import LabelledTask
+from xlm_keras.models.xlm_task import check_label_names
+from xlm_keras.models.xlm_task import fine_tuning_compile_defaults
+from xlm_keras.models.xlm_task import is_raw
+from xlm_keras.models.xlm_token_classifier_preprocessor import XLMTokenClassifierPreprocessor
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
-class XLMTokenClassifier(Task):
+class XLMTokenClassifier(LabelledTask, Task):
     """Classify every token: dropout -> dense on each hidden state, as in
     Hugging Face `XLMForTokenClassification` /
     `XLMRobertaForTokenClassification`.
@@ -25,7 +26,9 @@ class XLMTokenClassifier(Task):
             class index (e.g. BIO tags); default `["0", "1", ...]`. Saved
             with the task.
         dropout: float. Dropout rate before the dense layer.
-        preprocessor: optional preprocessing layer applied by `fit`/`predict`.
+        preprocessor: optional `XLMTokenClassifierPreprocessor`: `fit` then
+            takes words and word tags, `predict` words or sentences and
+            returns each word's tag name.
 
     Inputs (dict): the backbone's inputs (`token_ids`, `padding_mask`,
     optional `position_ids`, and `language_ids` exactly when the backbone
@@ -42,10 +45,11 @@ class XLMTokenClassifier(Task):
     >>> tagger({"token_ids": ids, "padding_mask": ids > -1,
     ...         "language_ids": np.zeros_like(ids)}).shape
     TensorShape([1, 4, 3])
+    >>> tagger = XLMTokenClassifier.from_preset("runs/ner/preset")
+    >>> tagger.predict(["Anna wohnt in Köln"])  # [["B-PER", "O", "O", "B-LOC"]]
     """
 
-    backbone_cls = XLMBackbone
-    preprocessor_cls = None
+    preprocessor_cls = XLMTokenClassifierPreprocessor
 
     def __init__(
         self,
@@ -81,9 +85,25 @@ class XLMTokenClassifier(Task):
         self.num_classes = int(num_classes)
         self.label_names = label_names
         self.dropout = dropout
+        self.configure_preprocessor()
 
-    def __call__(self, inputs, *args, **kwargs):
-        return super().__call__(complete_inputs(self, inputs), *args, **kwargs)
+    def predict(self, x, batch_size=32, **kwargs):
+        """Raw words or sentences (or a dict with `text` and `language`)
+        with a preprocessor: list of each word's tag name per row; a word
+        cut by truncation gets "O" (or the first label). Packed inputs or a
+        `tf.data.Dataset`: the logits, as `keras.Model.predict`."""
+        if self.preprocessor is None or not is_raw(x):
+            return super().predict(x, batch_size=batch_size, **kwargs)
+        text, _, language = self.preprocessor.split_inputs(x)
+        words = self.preprocessor.words(text)
+        inputs, positions = self.preprocessor.pack_words(words, language)
+        tag_ids = self.packed_predict(inputs, batch_size).argmax(-1)
+        fallback = self.label_names.index("O") if "O" in self.label_names else 0
+        tags = []
+        for row, count in enumerate(words.row_lengths().numpy()):
+            tags.append([self.label_names[tag_ids[row, p] if p >= 0 else fallback]
+                         for p in np.asarray(positions[row, :count])])
+        return tags
 
     def compile(self, optimizer="auto", loss="auto", *, weighted_metrics="auto",
                 **kwargs):
@@ -104,14 +124,3 @@ class XLMTokenClassifier(Task):
             }
         )
         return config
-
-    @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """A built-in preset name (random weights) or a preset directory.
-
-        A directory saved from this class gives the whole task (head weights
-        and label names) unless `num_classes` is passed; any other preset
-        directory (a backbone, an `XLMMaskedLM`/`XLMCausalLM`) gives its
-        backbone weights under a new head, which needs `num_classes`.
-        """
-        return labelled_task_from_preset(cls, preset, load_weights, kwargs)

@@ -235,6 +235,14 @@ class XLMTokenizer(SentencePieceTokenizer):
                 default_value=-1,
             )
 
+    def tf_resources(self):
+        """The TensorFlow objects the tokenizer's ops read (the SentencePiece
+        model; the language table, if any): what a `tf.Module` tracks to
+        save the tokenizer in a SavedModel."""
+        self._maybe_initialized_tf()
+        return [resource for resource in (self._sentence_piece, self._language_table)
+                if resource is not None]
+
     def language_id(self, code):
         """The language id (index in `languages`) of the code `code`."""
         if code not in self.languages:

@@ -10,8 +10,8 @@ from xlm_keras.pretraining.readers import CorpusStats
 from xlm_keras.pretraining.readers import read_tsv_pairs
 from xlm_keras.models.xlm_text_classifier import pool
 from xlm_keras.models.xlm_backbone import family
-from xlm_keras.text.packing import pack_single
-from xlm_keras.text.packing import sentence_frame
+from xlm_keras.text.packing import model_inputs
+from xlm_keras.text.packing import pack_text
 
 
 def masked_lm_metrics(task, spec, batches):
@@ -43,17 +43,13 @@ def encode_sentences(backbone, tokenizer, texts, language, sequence_length=128,
 
     Returns: float32 [len(texts), hidden_dim].
     """
-    start_id, end_id = sentence_frame(family(backbone), tokenizer)
     language_id = tokenizer.language_id(language) if backbone.has_language_embedding else None
     embeddings = []
     for offset in range(0, len(texts), batch_size):
         chunk = tf.constant(texts[offset:offset + batch_size])
-        packed = pack_single(tokenizer.tokenize(chunk), sequence_length, start_id,
-                             end_id, tokenizer.pad_token_id, language_id=language_id)
-        inputs = {k: packed[k] for k in ("token_ids", "padding_mask")}
-        if backbone.has_language_embedding:
-            inputs["language_ids"] = packed["language_ids"]
-        hidden = backbone(inputs, training=False)
+        packed = pack_text(tokenizer, chunk, sequence_length, family(backbone),
+                           language_id=language_id)
+        hidden = backbone(model_inputs(packed, backbone.has_language_embedding), training=False)
         embeddings.append(np.asarray(pool(hidden, packed["padding_mask"], "mean")))
     return np.concatenate(embeddings)
 

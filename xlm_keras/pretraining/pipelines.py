@@ -8,6 +8,7 @@ Every batch is a dict (the trainer's contract):
 
 import os
 
+import numpy as np
 import tensorflow as tf
 
 from xlm_keras.pretraining import corpus
@@ -19,7 +20,8 @@ from xlm_keras.pretraining.streams import shard_of
 from xlm_keras.pretraining.streams import text_dataset
 from xlm_keras.pretraining.streams import token_windows
 from xlm_keras.text.masking import mask_tokens
-from xlm_keras.text.packing import pack_pair
+from xlm_keras.text.masking import target_sampling_weights
+from xlm_keras.text.packing import pack_text
 
 LINES_PER_CHUNK = 128
 # Windows turned into examples per call: a tf.data function call per element
@@ -177,12 +179,10 @@ def tlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
         ids = (spec.language_index(first), spec.language_index(second))
 
         def pack(sources, targets, ids=ids):
-            packed = pack_pair(
-                tokenizer.tokenize(sources), tokenizer.tokenize(targets),
-                spec.sequence_length, start_id=tokenizer.end_token_id,
-                end_id=tokenizer.end_token_id, pad_id=tokenizer.pad_token_id,
-                first_language_id=ids[0], second_language_id=ids[1],
-                reset_positions=True)
+            # XLM's frame in every family: TLM trains on `</s> a </s></s> b </s>`.
+            packed = pack_text(tokenizer, sources, spec.sequence_length, "xlm",
+                               text_pair=targets, language_id=ids[0],
+                               pair_language_id=ids[1], reset_positions=True)
             packed["language"] = tf.fill([tf.shape(sources)[0]], ids[1])
             return packed
 
@@ -190,6 +190,19 @@ def tlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
             LINES_PER_CHUNK).map(pack, num_parallel_calls=AUTOTUNE).unbatch()
     examples = _mix(per_pair, files, alpha, spec, evaluation)
     return _finish(spec, examples, masked=True, skip=skip, evaluation=evaluation)
+
+
+def target_weights(spec, corpus_dir, languages, alpha, split="train"):
+    """XLM's frequency-weighted MLM targets: float32 [vocabulary_size]
+    weights `count ** -alpha` from one pass over the languages' monolingual
+    `split` files (`masking.target_sampling_weights`; unseen ids get 0)."""
+    tokenizer = spec.tokenizer
+    counts = np.zeros(tokenizer.vocabulary_size(), np.int64)
+    for paths in _select(corpus.monolingual_files(corpus_dir, split), languages).values():
+        lines = text_dataset(paths, CorpusStats()).batch(LINES_PER_CHUNK)
+        for ids in lines.map(tokenizer.tokenize, num_parallel_calls=AUTOTUNE):
+            counts += np.bincount(ids.flat_values.numpy(), minlength=len(counts))
+    return target_sampling_weights(counts, alpha)
 
 
 def _select(files, languages, pairs=False):

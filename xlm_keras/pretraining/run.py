@@ -82,6 +82,9 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         tokenizer, config.data.sequence_length, config.data.batch_size,
         config.data.mask_rate, config.model.use_language_embedding,
         seed=config.data.seed)
+    if config.data.target_frequency_alpha > 0:
+        spec.token_weights = pipelines.target_weights(
+            spec, corpus_dir, languages, config.data.target_frequency_alpha)
     dataset_fns = {
         name: (lambda context, skip, name=name: PIPELINES[name](
             spec, corpus_dir, languages, config.objectives[name].alpha, context, skip))
@@ -89,8 +92,11 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     }
 
     def save(model, directory):
+        # With its preprocessor (and tokenizer): the preset takes raw text.
+        model.preprocessor = model.preprocessor_cls(
+            tokenizer, sequence_length=config.data.sequence_length)
+        model.configure_preprocessor()
         model.save_to_preset(directory)
-        tokenizer.save_to_preset(directory)
 
     model = train(config, workdir, strategy,
                   lambda: build_task(config, tokenizer, len(languages)),

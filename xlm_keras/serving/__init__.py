@@ -8,7 +8,7 @@ from xlm_keras.serving.op_audit import OpAuditError
 from xlm_keras.serving.op_audit import audit_ops
 from xlm_keras.serving.op_audit import saved_model_ops
 from xlm_keras.serving.op_audit import sentencepiece_library
-from xlm_keras.serving.serving_module import MASK_POSITION_PADDING
+from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
 from xlm_keras.serving.serving_module import SIGNATURES
 from xlm_keras.serving.serving_module import ServingModule
 from xlm_keras.serving.warmup import WARMUP_FILE

@@ -21,7 +21,7 @@ from xlm_keras.models.load_model import load_model
 from xlm_keras.serving.op_audit import audit_ops
 from xlm_keras.serving.op_audit import prefetch_core_ops
 from xlm_keras.serving.op_audit import saved_model_ops
-from xlm_keras.serving.serving_module import MASK_POSITION_PADDING
+from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
 from xlm_keras.serving.serving_module import SIGNATURES
 from xlm_keras.serving.serving_module import TASK_SIGNATURES
 from xlm_keras.serving.serving_module import supported_signatures

@@ -1,34 +1,31 @@
 """`ServingModule`: a model and its tokenizer as a `tf.Module` whose
 `tf.function`s take raw strings; the SavedModel signatures.
 
-Every signature tokenises in the graph (tf-text's SentencePiece op), packs
-with `xlm_keras.text.packing` (core ops) and runs the Keras model. Sentences
-are framed like `evaluation.encode_sentences`: XLM `</s> x </s>`, XLM-R
-`<s> x </s>`. `T` is the longest packed row of the request (at most
-`max_sequence_length`, at least 2): rows are truncated to
-`max_sequence_length` with both specials kept, then padded with `<pad>`.
+Every signature runs the task preprocessors (tf-text's SentencePiece op,
+then `xlm_keras.text.packing`'s core ops) and the Keras model, so the same
+text gives the same ids as in `tf.data` and in Python. Sentences are framed
+as the family frames them: XLM `</s> x </s>`, XLM-R `<s> x </s>`. `T` is the
+longest packed row of the request (at most `max_sequence_length`, at least
+2): rows are truncated to `max_sequence_length` with both specials kept,
+then padded with `<pad>`.
 """
 
 import types
 
 import tensorflow as tf
 
-from xlm_keras.finetuning.task_pipelines import TaskSpec
-from xlm_keras.finetuning.task_pipelines import pack_words
 from xlm_keras.models.xlm_backbone import takes_language_ids
+from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
+from xlm_keras.models.xlm_masked_lm_preprocessor import XLMMaskedLMPreprocessor
 from xlm_keras.models.xlm_text_classifier import pool
-from xlm_keras.text.packing import pack_pair
-from xlm_keras.text.packing import pack_single
-from xlm_keras.models.xlm_tokenizer import MASK_TOKEN
-from xlm_keras.models.xlm_backbone import family
-from xlm_keras.text.packing import sentence_frame
+from xlm_keras.models.xlm_text_classifier_preprocessor import XLMTextClassifierPreprocessor
+from xlm_keras.models.xlm_token_classifier_preprocessor import XLMTokenClassifierPreprocessor
+from xlm_keras.text.packing import model_inputs
 
 SIGNATURES = ("embed", "tokenize", "encode", "fill_mask", "classify", "classify_pair", "tag")
 # Signature -> the task class it needs (the others work for every model).
 TASK_SIGNATURES = {"fill_mask": "XLMMaskedLM", "classify": "XLMTextClassifier",
                    "classify_pair": "XLMTextClassifier", "tag": "XLMTokenClassifier"}
-# `mask_positions` value on rows with fewer masks than the request's most.
-MASK_POSITION_PADDING = -1
 TEXT = tf.TensorSpec([None], tf.string, name="text")
 TEXT_PAIR = tf.TensorSpec([None], tf.string, name="text_pair")
 LANGUAGE = tf.TensorSpec([None], tf.string, name="language")
@@ -38,6 +35,11 @@ def supported_signatures(model):
     """The names in `SIGNATURES` that `model` can serve."""
     task = type(model).__name__
     return [name for name in SIGNATURES if TASK_SIGNATURES.get(name, task) == task]
+
+
+def _request(text, language, **more):
+    """The preprocessor input dict of a request (`language` only when given)."""
+    return {"text": text, **more, **({} if language is None else {"language": language})}
 
 
 def _function(fn, input_signature):
@@ -67,24 +69,27 @@ class ServingModule(tf.Module):
     def __init__(self, model, tokenizer, max_sequence_length, top_k=5):
         super().__init__(name="xlm_serving")
         backbone = getattr(model, "backbone", model)
+        preprocessors = {
+            name: cls(tokenizer, sequence_length=max_sequence_length)
+            for name, cls in (("text", XLMTextClassifierPreprocessor),
+                              ("mask", XLMMaskedLMPreprocessor),
+                              ("words", XLMTokenClassifierPreprocessor))}
+        for preprocessor in preprocessors.values():
+            preprocessor.configure_for(model)
         # A namespace, not attributes: the Keras objects are not saved as
         # trackable children, only the state below.
         self._keras = types.SimpleNamespace(
-            model=model, backbone=backbone, tokenizer=tokenizer)
+            model=model, backbone=backbone, tokenizer=tokenizer, **preprocessors)
         self.max_sequence_length = max_sequence_length
         self.vocabulary_size = tokenizer.vocabulary_size()
         self.top_k = min(top_k, self.vocabulary_size)
         self.has_language_input = takes_language_ids(model)
-        self.start_id, self.end_id = sentence_frame(family(backbone), tokenizer)
 
         # === Tracked state (what the functions capture is saved) ===
         # `weights`, not `variables`: dropout seed states are random per load
         # and would make two exports of one preset differ.
         self.model_weights = list(model.weights)
-        tokenizer._maybe_initialized_tf()
-        self.sentence_piece = tokenizer._sentence_piece  # SentencePiece resource.
-        if self.has_language_input:
-            self.language_table = tokenizer._language_table
+        self.tokenizer_resources = tokenizer.tf_resources()
 
         # === Functions ===
         self.embed = self._strings_function(self._embed)
@@ -123,7 +128,7 @@ class ServingModule(tf.Module):
     def _tokenize(self, text, language=None):
         """`text` [B] (+ `language` [B]) -> int32 [B, T] token_ids,
         padding_mask (+ language_ids)."""
-        return self._pack(self._keras.tokenizer.tokenize(text), text, language)
+        return self._trim(self._keras.text(_request(text, language)))
 
     def _embed(self, text, language=None):
         """-> float32 embedding (masked mean over real tokens, specials
@@ -158,20 +163,9 @@ class ServingModule(tf.Module):
         (after truncation); missing ones have position
         `MASK_POSITION_PADDING`, tokens "" and scores 0."""
         tokenizer = self._keras.tokenizer
-        # Tokenise the pieces between masks, then join them with the mask id:
-        # the same for both id conventions (only "native" has a `<mask>` piece).
-        pieces = tf.strings.split(text, sep=MASK_TOKEN)
-        piece_ids = tokenizer.tokenize(pieces.flat_values)
-        mask_ids = tf.fill([piece_ids.nrows(), 1], tf.constant(tokenizer.mask_token_id, tf.int32))
-        piece_ids = tf.concat([piece_ids, tf.RaggedTensor.from_tensor(mask_ids)], axis=1)
-        ids = tf.RaggedTensor.from_row_splits(piece_ids, pieces.row_splits)
-        inputs = self._pack(ids.merge_dims(1, 2)[:, :-1], text, language)
-
-        token_ids = inputs["token_ids"]
-        is_mask = (token_ids == tokenizer.mask_token_id) & (inputs["padding_mask"] > 0)
-        columns = tf.broadcast_to(tf.range(tf.shape(token_ids)[1]), tf.shape(token_ids))
-        positions = tf.ragged.boolean_mask(columns, is_mask).to_tensor(
-            MASK_POSITION_PADDING)
+        inputs = self._keras.mask.fill_mask_inputs(_request(text, language))
+        positions = inputs.pop("mask_positions")
+        inputs = self._trim(inputs)
 
         def predict():
             logits = self._keras.model(
@@ -201,13 +195,8 @@ class ServingModule(tf.Module):
         packed `start a end end b end` -> as `classify`."""
         tf.debugging.assert_equal(tf.size(text_pair), tf.size(text),
                                   message="`text_pair` needs one text per `text`.")
-        tokenizer = self._keras.tokenizer
-        packed = pack_pair(
-            tokenizer.tokenize(text), tokenizer.tokenize(text_pair), self.max_sequence_length,
-            self.start_id, self.end_id, tokenizer.pad_token_id,
-            first_language_id=self._language_ids(text, language),
-            second_language_id=self._language_ids(text, language))
-        return self._classes(self._trim(packed))
+        return self._classes(self._trim(self._keras.text(
+            _request(text, language, text_pair=text_pair))))
 
     def _classes(self, inputs):
         logits = tf.cast(self._keras.model(inputs, training=False), tf.float32)
@@ -220,14 +209,9 @@ class ServingModule(tf.Module):
         (tf.string [B, W], "" after a row's last word) and tag_ids (int32
         [B, W], -1 there). Words cut by `max_sequence_length` get "O" (or
         the first tag)."""
-        words = tf.strings.split(tf.strings.unicode_transcode(
-            text, "UTF-8", "UTF-8", errors="replace"))
-        spec = TaskSpec(self._keras.tokenizer, self.max_sequence_length, batch_size=1,
-                        start_id=self.start_id, end_id=self.end_id,
-                        use_language_ids=self.has_language_input)
-        inputs, positions = pack_words(spec, words, self._language_ids(text, language))
-        inputs = self._trim(inputs)
-        logits = self._keras.model(inputs, training=False)
+        words = self._keras.words.words(text)
+        inputs, positions = self._keras.words.pack_words(words, language)
+        logits = self._keras.model(self._trim(inputs), training=False)
         predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)  # [B, T]
         fallback = self._keras.model.label_names.index("O") if (
             "O" in self._keras.model.label_names) else 0
@@ -238,30 +222,10 @@ class ServingModule(tf.Module):
         return {"words": words.to_tensor(""), "tag_ids": tag_ids,
                 "tags": tf.where(is_word, tf.gather(self.label_names, tf.maximum(tag_ids, 0)), "")}
 
-    def _language_ids(self, text, language):
-        """int32 [B] language ids of the request, or None for a model that
-        takes none."""
-        if not self.has_language_input:
-            return None
-        tf.debugging.assert_equal(
-            tf.size(language), tf.size(text),
-            message="`language` needs one language code per `text`.")
-        # Valid UTF-8 first: the unknown-code error echoes the codes, and
-        # an invalid byte there turns the client's InvalidArgumentError
-        # into a UnicodeDecodeError.
-        language = tf.strings.unicode_transcode(language, "UTF-8", "UTF-8", errors="replace")
-        return self._keras.tokenizer.language_ids(language)
-
     def _trim(self, packed):
-        """Packed rows cut to the request's longest (at least 2 tokens)."""
+        """Model inputs of packed rows, cut to the request's longest (at
+        least 2 tokens)."""
         lengths = tf.reduce_sum(packed["padding_mask"], axis=1)
         length = tf.reduce_max(tf.concat([[2], lengths], axis=0))
-        names = ["token_ids", "padding_mask"] + ["language_ids"] * self.has_language_input
-        return {name: packed[name][:, :length] for name in names}
-
-    def _pack(self, ids, text, language):
-        """Ragged piece ids [B, None] -> dict of int32 [B, T] model inputs."""
-        packed = pack_single(
-            ids, self.max_sequence_length, self.start_id, self.end_id,
-            self._keras.tokenizer.pad_token_id, language_id=self._language_ids(text, language))
-        return self._trim(packed)
+        return {name: value[:, :length]
+                for name, value in model_inputs(packed, self.has_language_input).items()}

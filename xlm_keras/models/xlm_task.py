@@ -1,0 +1,149 @@
+"""`XLMTask`: what the XLM tasks share beyond keras-hub's `Task`."""
+
+import numbers
+
+import keras
+import tensorflow as tf
+from keras_hub.src.utils.preset_utils import TOKENIZER_CONFIG_FILE
+from keras_hub.src.utils.preset_utils import check_file_exists
+
+from xlm_keras.models import presets
+from xlm_keras.models.xlm_backbone import XLMBackbone
+from xlm_keras.models.xlm_backbone import complete_inputs
+from xlm_keras.models.xlm_backbone import family
+
+HEADS = ("xlm", "roberta")
+
+
+def resolve_head(head, backbone, argument="head"):
+    """`"auto"` is the backbone's family (`"roberta"` for XLM-R layouts);
+    else `head` must be one of `HEADS`."""
+    if head == "auto":
+        return family(backbone)
+    if head not in HEADS:
+        raise ValueError(
+            f"`{argument}` must be one of {HEADS + ('auto',)}. Received: {argument}={head!r}")
+    return head
+
+
+def is_raw(x):
+    """Whether `x` is raw text (strings, a tuple of them, a text/question
+    dict) rather than packed model inputs or a `tf.data.Dataset`."""
+    if isinstance(x, tf.data.Dataset):
+        return False
+    if isinstance(x, dict):
+        return "token_ids" not in x
+    return True
+
+def check_label_names(num_classes, label_names):
+    """The validated label names of a `num_classes`-way head: `label_names`
+    as a list, or `["0", "1", ...]` when it is None."""
+    if (
+        not isinstance(num_classes, numbers.Integral)
+        or isinstance(num_classes, bool)
+        or num_classes < 1
+    ):
+        raise ValueError(
+            "`num_classes` must be an int >= 1 (the number of labels). "
+            f"Received: num_classes={num_classes!r}"
+        )
+    if label_names is None:
+        return [str(i) for i in range(num_classes)]
+    label_names = list(label_names)
+    if len(label_names) != num_classes:
+        raise ValueError(
+            f"`label_names` must name each of the {num_classes} classes "
+            f"once; received {len(label_names)} names: {label_names!r}. Pass "
+            f"{num_classes} names or change `num_classes`."
+        )
+    if not all(isinstance(name, str) for name in label_names):
+        raise ValueError(
+            f"`label_names` must be strings. Received: {label_names!r}"
+        )
+    repeated = sorted({name for name in label_names if label_names.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"`label_names` must be unique; {repeated} appear more than once "
+            f"in {label_names!r}."
+        )
+    return label_names
+
+
+
+def fine_tuning_compile_defaults(optimizer, loss, metrics):
+    """Resolve `"auto"` in a fine-tuning task's `compile` arguments: AdamW
+    (learning rate 2e-5, weight decay 0.01 except on biases and LayerNorm),
+    cross-entropy on logits, accuracy."""
+    if optimizer == "auto":
+        optimizer = keras.optimizers.AdamW(learning_rate=2e-5, weight_decay=0.01)
+        optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    if loss == "auto":
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if metrics == "auto":
+        metrics = [keras.metrics.SparseCategoricalAccuracy()]
+    return optimizer, loss, metrics
+
+
+class XLMTask:
+    """Mixin of the XLM tasks, placed before the keras-hub base class.
+
+    - `__call__` checks packed inputs at the boundary (`complete_inputs`).
+    - A given preprocessor is set to the backbone's frame and to whether
+      the task takes language ids (`configure_preprocessor`, called at the
+      end of `__init__`).
+    - `from_preset` of a built-in name builds the architecture (random
+      weights) with a new head; a directory goes to keras-hub.
+    """
+
+    backbone_cls = XLMBackbone
+
+    def __call__(self, inputs, *args, **kwargs):
+        return super().__call__(complete_inputs(self, inputs), *args, **kwargs)
+
+    def configure_preprocessor(self):
+        if self.preprocessor is not None:
+            self.preprocessor.configure_for(self)
+
+    def packed_predict(self, inputs, batch_size=32):
+        """Outputs of packed model inputs (no preprocessing), as numpy."""
+        return keras.Model.predict(self, inputs, batch_size=batch_size, verbose=0)
+
+    @classmethod
+    def builtin_kwargs(cls, preset, kwargs):
+        """Constructor arguments for a built-in preset (besides `backbone`)."""
+        return kwargs
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """A built-in preset name (architecture only, random weights; see
+        `presets.PRESETS`) or a preset directory (`save_to_preset`,
+        `xlm-train`, `xlm-convert`)."""
+        if presets.is_builtin(preset):
+            backbone = XLMBackbone.from_preset(preset, load_weights=load_weights)
+            return cls(backbone=backbone, **cls.builtin_kwargs(preset, kwargs))
+        task = super().from_preset(preset, load_weights=load_weights, **kwargs)
+        if (task.preprocessor is None and "preprocessor" not in kwargs
+                and check_file_exists(preset, TOKENIZER_CONFIG_FILE)):
+            # A task saved without one (`xlm-convert`): raw text in all the same.
+            task.preprocessor = cls.preprocessor_cls.from_preset(preset)
+            task.configure_preprocessor()
+        return task
+
+
+class LabelledTask(XLMTask):
+    """`XLMTask` with `num_classes` and `label_names` (classification, tagging)."""
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """A built-in preset name (random weights) or a preset directory.
+
+        A directory saved from this class gives the whole task (head weights
+        and label names) unless `num_classes` is passed; any other preset
+        directory (a backbone, an `XLMMaskedLM`/`XLMCausalLM`) gives its
+        backbone weights under a new head, which needs `num_classes`.
+        """
+        if "num_classes" in kwargs and not presets.is_builtin(preset):
+            # A new head: keras-hub skips saved head weights, and saved label
+            # names belong to the old classes.
+            kwargs.setdefault("label_names", None)
+        return super().from_preset(preset, load_weights=load_weights, **kwargs)
