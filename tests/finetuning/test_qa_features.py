@@ -3,9 +3,11 @@ byte spans, and a logits -> answer text round trip."""
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from xlm_keras.finetuning import qa_features as qa
 from xlm_keras.finetuning.task_pipelines import TaskSpec
+from xlm_keras.models import XLMSpanQAPreprocessor
 from xlm_keras.models import XLMTokenizer
 
 CONTEXTS = [
@@ -26,21 +28,32 @@ def _records():
 
 
 def _spec(tokenizer_dir, sequence_length=24, doc_stride=4):
-    return TaskSpec(XLMTokenizer.from_preset(tokenizer_dir), sequence_length, 4, 0, 2,
-                    doc_stride=doc_stride, max_query_length=6)
+    preprocessor = XLMSpanQAPreprocessor(
+        XLMTokenizer.from_preset(tokenizer_dir), sequence_length, frame="roberta",
+        use_language_ids=True, doc_stride=doc_stride, max_query_length=6)
+    return TaskSpec(preprocessor, 4)
 
 
-@pytest.mark.parametrize("num_pieces", [0, 1, 7, 8, 9, 23])
-@pytest.mark.parametrize("budget,stride", [(8, 3), (8, 8), (8, 20), (1, 1), (5, 2)])
-def test_window_starts_cover_every_piece(num_pieces, budget, stride):
-    starts = qa.window_starts(num_pieces, budget, stride)
-    assert starts[0] == 0
-    assert all(b - a == min(stride, budget) for a, b in zip(starts, starts[1:]))
-    covered = set()
-    for start in starts:
-        covered.update(range(start, start + budget))
-    assert covered >= set(range(num_pieces))
-    assert len(starts) == 1 or starts[-2] + budget < num_pieces  # No window past the end.
+@pytest.mark.parametrize("sequence_length,doc_stride", [(16, 3), (16, 8), (16, 20), (13, 1),
+                                                        (40, 2)])
+def test_windows_cover_every_context_piece_once_per_stride(tokenizer_dir, sequence_length,
+                                                           doc_stride):
+    spec = _spec(tokenizer_dir, sequence_length, doc_stride)
+    records = _records()
+    features = qa.qa_features(spec, records, "en")
+    tokenizer = spec.tokenizer
+    _, begins, ends = tokenizer.tokenize_with_offsets([r["context"] for r in records])
+    for index, record in enumerate(records):
+        pieces = list(zip(begins[index].numpy(), ends[index].numpy()))
+        windows = [[tuple(span) for span in features.byte_spans[w] if span[0] >= 0]
+                   for w in np.flatnonzero(features.example_index == index)]
+        budget = sequence_length - 3 - min(len(tokenizer.tokenize(record["question"])), 6) - 1
+        firsts = [pieces.index(window[0]) for window in windows if window]
+        assert all(b - a == min(doc_stride, budget) for a, b in zip(firsts, firsts[1:]))
+        assert all(window == pieces[first:first + budget]
+                   for window, first in zip(windows, firsts))
+        assert set().union(*map(set, windows)) == set(pieces)  # Every piece is in a window.
+        assert len(windows) == 1 or firsts[-2] + budget < len(pieces)  # None past the end.
 
 
 def _check_features(spec, records, features, every_answer):
@@ -79,17 +92,17 @@ def _check_features(spec, records, features, every_answer):
 def test_labels_point_at_the_answer_bytes(tokenizer_dir, sequence_length, doc_stride):
     spec = _spec(tokenizer_dir, sequence_length, doc_stride)
     records = _records()
-    features = qa.qa_features(spec, records, language_id=1)
+    features = qa.qa_features(spec, records, "en")
     if sequence_length == 24:
         assert len(features.labels) > 2 * len(records)  # Long contexts have several windows.
     _check_features(spec, records, features, every_answer=doc_stride < 10)
-    np.testing.assert_array_equal(features.x["language_ids"], features.x["padding_mask"])
+    np.testing.assert_array_equal(features.x["language_ids"], features.x["padding_mask"])  # en = 1
 
 
 def test_predicted_answers_round_trip(tokenizer_dir):
     spec = _spec(tokenizer_dir)
     records = _records()[:-1]
-    features = qa.qa_features(spec, records)
+    features = qa.qa_features(spec, records, "de")
     logits = np.zeros([len(features.labels), 2, spec.sequence_length], np.float32)
     for window, (start, end) in enumerate(features.labels):
         logits[window, 0, start] = logits[window, 1, end] = 10.0
@@ -98,7 +111,7 @@ def test_predicted_answers_round_trip(tokenizer_dir):
 
 
 def test_question_too_long_for_the_sequence_is_an_error(tokenizer_dir):
-    with pytest.raises(ValueError, match="no room"):
-        qa.qa_features(_spec(tokenizer_dir, sequence_length=9), _records()[:1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="no room"):
+        qa.qa_features(_spec(tokenizer_dir, sequence_length=9), _records()[:1], "de")
     with pytest.raises(ValueError, match="doc_stride"):
-        qa.qa_features(_spec(tokenizer_dir, doc_stride=0), _records()[:1])
+        _spec(tokenizer_dir, doc_stride=0)

@@ -1,6 +1,6 @@
-"""Fine-tuning batches: text packing, word-piece alignment (against a
-per-word SentencePiece reference), tag labels, and sharded / repeated /
-single-pass datasets."""
+"""Fine-tuning batches through the preprocessors: text packing, word-piece
+alignment (against a per-word SentencePiece reference), tag labels, and
+sharded / repeated / single-pass datasets."""
 
 import numpy as np
 import pytest
@@ -9,7 +9,10 @@ import tensorflow as tf
 
 from xlm_keras.finetuning import task_pipelines
 from xlm_keras.finetuning.task_pipelines import TaskSpec
+from xlm_keras.models import XLMTextClassifierPreprocessor
+from xlm_keras.models import XLMTokenClassifierPreprocessor
 from xlm_keras.models import XLMTokenizer
+from xlm_keras.models.xlm_token_classifier_preprocessor import word_labels
 from xlm_keras.text.packing import pack_pair
 from xlm_keras.text.packing import pack_single
 
@@ -22,9 +25,11 @@ WORDS = [
 ]
 
 
-def _spec(tokenizer_dir, sequence_length=12, batch_size=2, **kwargs):
-    return TaskSpec(XLMTokenizer.from_preset(tokenizer_dir), sequence_length, batch_size,
-                    START, END, **kwargs)
+def _spec(tokenizer_dir, sequence_length=12, batch_size=2, use_language_ids=True,
+          preprocessor_cls=XLMTextClassifierPreprocessor):
+    preprocessor = preprocessor_cls(XLMTokenizer.from_preset(tokenizer_dir), sequence_length,
+                                    frame="roberta", use_language_ids=use_language_ids)
+    return TaskSpec(preprocessor, batch_size)
 
 
 def _processor(tokenizer_dir):
@@ -46,9 +51,10 @@ def _reference_words(processor, words, sequence_length):
 
 @pytest.mark.parametrize("sequence_length", [6, 12, 40])
 def test_pack_words_matches_per_word_sentencepiece(tokenizer_dir, sequence_length):
-    spec = _spec(tokenizer_dir, sequence_length)
+    preprocessor = _spec(tokenizer_dir, sequence_length,
+                         preprocessor_cls=XLMTokenClassifierPreprocessor).preprocessor
     processor = _processor(tokenizer_dir)
-    x, positions = task_pipelines.pack_words(spec, tf.ragged.constant(WORDS, tf.string), 2)
+    x, positions = preprocessor.pack_words(tf.ragged.constant(WORDS, tf.string), "fr")
     assert not processor.encode("\u200b") and not processor.encode("")
     width = max(len(words) for words in WORDS)
     assert positions.shape == (len(WORDS), width)
@@ -66,26 +72,26 @@ def test_pack_words_matches_per_word_sentencepiece(tokenizer_dir, sequence_lengt
 def test_word_labels_put_tags_on_first_pieces():
     positions = tf.constant([[1, -1, 3], [2, 4, -1]])
     tags = tf.constant([[4, 5, 6], [0, 3, 9]])
-    labels, weights = task_pipelines.word_labels(positions, tags, 6)
+    labels, weights = word_labels(positions, tags, 6)
     np.testing.assert_array_equal(labels, [[0, 4, 0, 6, 0, 0], [0, 0, 0, 0, 3, 0]])
     np.testing.assert_array_equal(weights, [[0, 1, 0, 1, 0, 0], [0, 0, 1, 0, 1, 0]])
     assert weights.dtype == tf.float32
 
 
-def test_pack_texts_single_and_pair(tokenizer_dir):
-    spec = _spec(tokenizer_dir, 16, use_language_ids=False)
+def test_text_classifier_preprocessor_single_and_pair(tokenizer_dir):
+    preprocessor = _spec(tokenizer_dir, 16, use_language_ids=False).preprocessor
     processor = _processor(tokenizer_dir)
     first = ["Köln liegt am Rhein.", "Un chien mange une pomme rouge et verte aujourd'hui."]
     second = ["Der Rhein ist ein Fluss.", ""]
     ids = [tf.ragged.constant([processor.encode(t) for t in texts], tf.int32)
            for texts in (first, second)]
-    single = task_pipelines.pack_texts(spec, tf.constant(first))
+    single = preprocessor(first)
     expected = pack_single(ids[0], 16, START, END, PAD)
     assert set(single) == {"token_ids", "padding_mask"}
     for name in single:
         np.testing.assert_array_equal(single[name], expected[name])
-    spec.use_language_ids = True
-    pair = task_pipelines.pack_texts(spec, tf.constant(first), tf.constant(second), 1)
+    preprocessor.use_language_ids = True
+    pair = preprocessor({"text": first, "text_pair": second, "language": "en"})
     expected = pack_pair(ids[0], ids[1], 16, START, END, PAD, first_language_id=1,
                          second_language_id=1)
     for name in ("token_ids", "padding_mask", "language_ids"):
@@ -103,7 +109,7 @@ def test_training_dataset_shards_repeats_and_drops_the_remainder(tokenizer_dir):
     shards = []
     for pipeline in range(2):
         context = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=pipeline)
-        dataset = task_pipelines.task_dataset(spec, "classification", records, 1, 3,
+        dataset = task_pipelines.task_dataset(spec, "classification", records, "en", 3,
                                               training=True, input_context=context)
         batches = list(dataset.take(5))  # 10 examples: two passes over 5 records.
         assert all(b["labels"].shape == (2,) for b in batches)
@@ -119,18 +125,18 @@ def test_training_dataset_shards_repeats_and_drops_the_remainder(tokenizer_dir):
 def test_evaluation_dataset_yields_every_example_once(tokenizer_dir):
     spec = _spec(tokenizer_dir, 8, batch_size=2)
     batches = list(task_pipelines.task_dataset(spec, "classification",
-                                               _classification_records(5), 1))
+                                               _classification_records(5), "en"))
     assert [len(b["labels"]) for b in batches] == [2, 2, 1]
     np.testing.assert_array_equal(np.concatenate([b["labels"] for b in batches]), range(5))
     assert all((b["sample_weight"].numpy() == 1).all() for b in batches)
 
 
 def test_tagging_dataset_labels_first_pieces(tokenizer_dir):
-    spec = _spec(tokenizer_dir, 12, batch_size=4)
+    spec = _spec(tokenizer_dir, 12, batch_size=4, preprocessor_cls=XLMTokenClassifierPreprocessor)
     processor = _processor(tokenizer_dir)
     records = [{"tokens": words, "tags": [(i % 3) + 1 for i in range(len(words))]}
                for words in (WORDS[0], ["Un", "chien", "mange"], WORDS[3])]
-    batch = next(iter(task_pipelines.task_dataset(spec, "tagging", records, 0)))
+    batch = next(iter(task_pipelines.task_dataset(spec, "tagging", records, "de")))
     for row, record in enumerate(records):
         token_ids, positions = _reference_words(processor, record["tokens"], 12)
         np.testing.assert_array_equal(batch["x"]["token_ids"][row], token_ids)
@@ -147,4 +153,4 @@ def test_empty_shard_is_an_error(tokenizer_dir):
     context = tf.distribute.InputContext(num_input_pipelines=4, input_pipeline_id=3)
     with pytest.raises(ValueError, match="empty"):
         task_pipelines.task_dataset(_spec(tokenizer_dir), "classification",
-                                    _classification_records(3), 0, input_context=context)
+                                    _classification_records(3), "de", input_context=context)

@@ -13,6 +13,7 @@ from keras_hub.models import Preprocessor
 from keras_hub.src.utils.preset_utils import TASK_CONFIG_FILE
 from keras_hub.src.utils.preset_utils import check_file_exists
 from keras_hub.src.utils.preset_utils import load_json
+from keras_hub.src.utils.tensor_utils import convert_preprocessing_inputs
 
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_backbone import family
@@ -23,6 +24,15 @@ from xlm_keras.text.packing import model_inputs
 from xlm_keras.text.packing import pack_text
 
 TEXT_KEYS = ("text", "text_pair", "language")
+
+
+def _as_tensor(value):
+    """A tensor of a raw input value: a string, (nested) lists, an array."""
+    if isinstance(value, (tf.Tensor, tf.RaggedTensor)):
+        return value
+    if isinstance(value, (str, bytes)):
+        return tf.constant(value)
+    return convert_preprocessing_inputs(value)
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
@@ -62,8 +72,7 @@ class XLMPreprocessor(Preprocessor):
         if isinstance(x, dict):
             # Keras refuses dicts mixing tensors and Python values (a
             # language code given once for a batch of tensors).
-            x = {key: tf.convert_to_tensor(value) if isinstance(value, (str, bytes)) else value
-                 for key, value in x.items()}
+            x = {key: _as_tensor(value) for key, value in x.items() if value is not None}
         return super().__call__(x, *args, **kwargs)
 
     def configure_for(self, task):
