@@ -17,14 +17,13 @@ from xlm_keras import XLMTextClassifier
 from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
 from xlm_keras.finetuning.task_data import open_task_data
 from xlm_keras.finetuning.task_pipelines import TaskSpec
+from xlm_keras.finetuning.task_pipelines import preprocessor_for
 from xlm_keras.finetuning.task_pipelines import task_dataset
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.finetuning import run as finetune
 from xlm_keras.finetuning import evaluation as task_evaluation
-from xlm_keras.models.xlm_backbone import family
-from xlm_keras.text.packing import sentence_frame
 from xlm_keras.finetuning.config import base_finetune_config
 from xlm_keras.finetuning.config import validate_finetune
 
@@ -152,14 +151,14 @@ def test_language_centering_moves_every_language_mean_onto_english(
     assert model.language_centering and model.pooling == "mean"
     # A new tokenizer: the run's seeding invalidates older ones (tensorflow/text#570).
     tokenizer = XLMTokenizer.from_preset(str(tmp_path / "run" / "preset"))
-    spec = TaskSpec(tokenizer, 32, 8, *sentence_frame(family(model.backbone), tokenizer))
+    spec = TaskSpec(preprocessor_for(model, tokenizer, 32), 8)
     records = open_task_data(task_dir, "classification")
     centered_means = {}
     for code in ("de", "en", "fr"):
         language_id = tokenizer.language_id(code)
         pooled = np.concatenate([
             model.pooled(batch["x"]).numpy() for batch in task_dataset(
-                spec, "classification", records.records("validation", code), language_id)])
+                spec, "classification", records.records("validation", code), code)])
         centered_means[code] = pooled.mean(0) + model.centering.shifts.numpy()[language_id]
     assert not np.allclose(model.centering.shifts.numpy()[tokenizer.language_id("de")], 0)
     np.testing.assert_array_equal(model.centering.shifts.numpy()[tokenizer.language_id("en")], 0)

@@ -19,7 +19,7 @@ from xlm_keras import XLMMaskedLM
 from xlm_keras import XLMTextClassifier
 from xlm_keras import XLMTokenClassifier
 from xlm_keras.finetuning.task_pipelines import TaskSpec
-from xlm_keras.finetuning.task_pipelines import pack_texts
+from xlm_keras.finetuning.task_pipelines import preprocessor_for
 from xlm_keras.models import presets
 from xlm_keras.serving import export
 from xlm_keras.serving import sentencepiece_library
@@ -35,14 +35,16 @@ TOPICS = ["writer", "calc", "impress_draw"]
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
 
-def _spec(tokenizer):
-    return TaskSpec(tokenizer, MAX_LENGTH, 8, tokenizer.end_token_id, tokenizer.end_token_id)
+def _spec(task, tokenizer):
+    return TaskSpec(preprocessor_for(task, tokenizer, MAX_LENGTH), 8)
 
 
 def _classify_reference(task, tokenizer, texts, pairs=None):
-    spec = _spec(tokenizer)
-    logits = [task(pack_texts(spec, tf.constant([text]), None if pairs is None else
-                              tf.constant([pairs[i]]), tokenizer.language_id(language)),
+    """Softmax of the Keras model on each text alone, through the task's
+    preprocessor (in Python)."""
+    preprocessor = _spec(task, tokenizer).preprocessor
+    logits = [task(preprocessor({"text": [text], "language": [language],
+                                 **({} if pairs is None else {"text_pair": [pairs[i]]})}),
                    training=False)[0]
               for i, (text, language) in enumerate(zip(texts, TEXT_LANGUAGES))]
     return tf.nn.softmax(np.stack(logits)).numpy()
@@ -87,7 +89,8 @@ def exported(tokenizer_dir, tmp_path_factory):
     result["reference"]["classify_pair"] = _classify_reference(
         tasks["classifier"], tokenizer, TEXTS, TEXTS[::-1])
     result["reference"]["tag"] = [
-        predict_word_tags(tasks["tagger"], _spec(tokenizer), [text.split()], language, TAGS)[0]
+        predict_word_tags(tasks["tagger"], _spec(tasks["tagger"], tokenizer), [text.split()],
+                          language, TAGS)[0]
         for text, language in zip(TEXTS, TEXT_LANGUAGES)]
 
     out = root / "child"

@@ -70,7 +70,7 @@ def validate_finetune(config, strategy_name="auto"):
           "config.json; e.g. an xlm-train workdir's `preset`) nor a built-in preset "
           f"{sorted(presets.PRESETS)}")
     check(config.model.classifier_head in ("auto",) + HEADS, "model.classifier_head",
-          f"choose one of {('auto',) + CLASSIFIER_HEADS}")
+          f"choose one of {('auto',) + HEADS}")
     check(config.model.classifier_pooling in POOLINGS, "model.classifier_pooling",
           f"choose one of {POOLINGS}")
     check(not config.model.language_centering or config.task.type == "classification",

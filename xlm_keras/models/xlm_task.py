@@ -121,9 +121,10 @@ class XLMTask:
         if presets.is_builtin(preset):
             backbone = XLMBackbone.from_preset(preset, load_weights=load_weights)
             return cls(backbone=backbone, **cls.builtin_kwargs(preset, kwargs))
+        if not check_file_exists(preset, TOKENIZER_CONFIG_FILE):
+            kwargs.setdefault("preprocessor", None)  # No tokenizer: packed ids in.
         task = super().from_preset(preset, load_weights=load_weights, **kwargs)
-        if (task.preprocessor is None and "preprocessor" not in kwargs
-                and check_file_exists(preset, TOKENIZER_CONFIG_FILE)):
+        if task.preprocessor is None and "preprocessor" not in kwargs:
             # A task saved without one (`xlm-convert`): raw text in all the same.
             task.preprocessor = cls.preprocessor_cls.from_preset(preset)
             task.configure_preprocessor()

@@ -14,6 +14,7 @@ import types
 
 import tensorflow as tf
 
+from xlm_keras.models.xlm_backbone import family
 from xlm_keras.models.xlm_backbone import takes_language_ids
 from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
 from xlm_keras.models.xlm_masked_lm_preprocessor import XLMMaskedLMPreprocessor
@@ -21,6 +22,7 @@ from xlm_keras.models.xlm_text_classifier import pool
 from xlm_keras.models.xlm_text_classifier_preprocessor import XLMTextClassifierPreprocessor
 from xlm_keras.models.xlm_token_classifier_preprocessor import XLMTokenClassifierPreprocessor
 from xlm_keras.text.packing import model_inputs
+from xlm_keras.text.packing import sentence_frame
 
 SIGNATURES = ("embed", "tokenize", "encode", "fill_mask", "classify", "classify_pair", "tag")
 # Signature -> the task class it needs (the others work for every model).
@@ -84,6 +86,7 @@ class ServingModule(tf.Module):
         self.vocabulary_size = tokenizer.vocabulary_size()
         self.top_k = min(top_k, self.vocabulary_size)
         self.has_language_input = takes_language_ids(model)
+        self.start_id, self.end_id = sentence_frame(family(model), tokenizer)
 
         # === Tracked state (what the functions capture is saved) ===
         # `weights`, not `variables`: dropout seed states are random per load
