@@ -14,6 +14,8 @@ _SOURCE = flags.DEFINE_enum(
 )
 _INPUT = flags.DEFINE_string("input", None, "Checkpoint file or directory.")
 _OUTPUT = flags.DEFINE_string("output", None, "Preset directory to write.")
+_OVERWRITE = flags.DEFINE_bool(
+    "overwrite", False, "Replace a non-empty --output directory whole (else refused).")
 flags.mark_flags_as_required(["source", "input", "output"])
 
 
@@ -22,7 +24,7 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     from xlm_keras.convert import convert_checkpoint
 
-    model = convert_checkpoint(_SOURCE.value, _INPUT.value, _OUTPUT.value)
+    model = convert_checkpoint(_SOURCE.value, _INPUT.value, _OUTPUT.value, _OVERWRITE.value)
     print(
         f"Wrote {type(model).__name__} ({model.count_params():,} parameters) "
         f"to {_OUTPUT.value}"

@@ -186,15 +186,22 @@ class BestModel:
 
 
 def replace_directory(directory, write):
-    """`write(tmp)`, then swap tmp in for `directory` (never half written)."""
+    """`write(tmp)`, then swap tmp in for `directory` (never half written);
+    returns what `write` returns."""
+    directory = os.path.normpath(directory)
     temp, old = directory + ".tmp", directory + ".old"
     shutil.rmtree(temp, ignore_errors=True)
-    write(temp)
+    try:
+        result = write(temp)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
     shutil.rmtree(old, ignore_errors=True)
     if os.path.exists(directory):
         os.rename(directory, old)
     os.rename(temp, directory)
     shutil.rmtree(old, ignore_errors=True)
+    return result
 
 
 def _scalars(objective, totals, language_names, seconds):
