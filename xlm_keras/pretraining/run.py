@@ -34,6 +34,16 @@ def corpus_languages(config, corpus_dir):
     return sorted(wanted)
 
 
+def check_tokenizer_languages(languages, tokenizer_languages, tokenizer_dir):
+    """Every training language must have an id in the tokenizer."""
+    unknown = sorted(set(languages) - set(tokenizer_languages))
+    if unknown:
+        raise ValueError(
+            f"data.languages has {unknown}, which the tokenizer {tokenizer_dir} lacks; it "
+            f"knows {list(tokenizer_languages)}. Drop them, or use a tokenizer trained on "
+            "them (data.tokenizer='' trains one).")
+
+
 def load_or_train_tokenizer(config, corpus_dir, languages, workdir, chief):
     """The configured tokenizer, the run's own, or one trained now."""
     if config.data.tokenizer:
@@ -73,6 +83,7 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     corpus_dir = os.path.expanduser(config.data.corpus_dir) or corpus.SAMPLE_CORPUS_DIR
     languages = corpus_languages(config, corpus_dir)
     tokenizer = load_or_train_tokenizer(config, corpus_dir, languages, workdir, chief)
+    check_tokenizer_languages(languages, tokenizer.languages, config.data.tokenizer or workdir)
     max_length = presets.backbone_config(config.model.preset, False)["max_sequence_length"]
     if config.data.sequence_length > max_length:
         raise ValueError(
@@ -92,8 +103,10 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         model.save_to_preset(directory)
         tokenizer.save_to_preset(directory)
 
+    # Language ids are the tokenizer's (a subset of a larger tokenizer keeps
+    # them), so the model and the metrics cover all of its languages.
     model = train(config, workdir, strategy,
-                  lambda: build_task(config, tokenizer, len(languages)),
-                  dataset_fns, languages, save_fn=save)
+                  lambda: build_task(config, tokenizer, len(tokenizer.languages)),
+                  dataset_fns, list(tokenizer.languages), save_fn=save)
     logging.info("Corpus lines read:\n%s", spec.stats.report())
     return model
