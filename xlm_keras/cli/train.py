@@ -34,12 +34,12 @@ def main(argv):
     if "task" in config:  # A fine-tuning config (configs/finetune_*.py).
         from xlm_keras.finetuning import config as finetune_config
 
-        finetune_config.validate_finetune(config, _STRATEGY.value)  # Before any compute.
+        finetune_config.validate_finetune(config, _STRATEGY.value, workdir)  # Before any compute.
         from xlm_keras.finetuning import run as finetune
 
         finetune.run(config, workdir, _STRATEGY.value, _TPU.value)
         return
-    config_lib.validate(config, _STRATEGY.value)  # Before any compute.
+    config_lib.validate(config, _STRATEGY.value, workdir)  # Before any compute.
     from xlm_keras.pretraining import run as pretrain
 
     pretrain.run(config, workdir, _STRATEGY.value, _TPU.value)
