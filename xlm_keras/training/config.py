@@ -3,11 +3,11 @@
 
 import json
 import os
-import tempfile
 
 import ml_collections
 
 from xlm_keras.models.xlm_tokenizer import LANGUAGES_FILE
+from xlm_keras.paths import cannot_write
 from xlm_keras.training.optimizer import DECAYS
 
 MIXED_PRECISION = ("", "mixed_float16", "mixed_bfloat16")
@@ -58,19 +58,10 @@ def config_checker():
 
 
 def check_workdir(workdir, check):
-    """`workdir` must be a directory this process can write, or creatable
-    in one; checked by writing a probe file, and nothing is left behind."""
-    existing = os.path.abspath(workdir)
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    try:
-        if not os.path.isdir(existing):
-            raise NotADirectoryError(f"{existing} is a file")
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as error:
-        check(False, "--workdir", f"{workdir!r} cannot be written ({error}); pass a "
-              "directory you can write")
+    """`workdir` must be writable (see `cannot_write`)."""
+    reason = cannot_write(workdir)
+    check(reason is None, "--workdir",
+          f"{workdir!r} cannot be written: {reason}; pass a directory you can write")
 
 
 def tokenizer_languages(preset_dir):
