@@ -8,6 +8,8 @@
 from absl import app
 from absl import flags
 
+from xlm_keras.cli.errors import run_program
+
 _SOURCE = flags.DEFINE_enum(
     "source", None, ["hf", "fairseq", "xlm"],
     "Checkpoint format: Hugging Face directory, fairseq model.pt, XLM .pth.",
@@ -33,7 +35,7 @@ def main(argv):
 
 def run():
     """Console-script entry point."""
-    app.run(main)
+    run_program(main, "xlm-convert")
 
 
 if __name__ == "__main__":

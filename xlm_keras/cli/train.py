@@ -14,6 +14,8 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
+from xlm_keras.cli.errors import run_program
+
 from xlm_keras.pretraining import config as config_lib
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -47,7 +49,7 @@ def main(argv):
 
 def run():
     """Console-script entry point."""
-    app.run(main)
+    run_program(main, "xlm-train")
 
 
 if __name__ == "__main__":
