@@ -1,6 +1,8 @@
 """`run`: a language subset of a larger tokenizer keeps the tokenizer's
 language ids end to end."""
 
+import os
+
 from xlm_keras.pretraining import config as config_lib
 from xlm_keras.pretraining import run as pretrain
 
@@ -19,3 +21,5 @@ def test_language_subset_of_a_larger_tokenizer_trains(tmp_path, tokenizer_dir):
     config_lib.validate(config)
     model = pretrain.run(config, str(tmp_path))
     assert model.backbone.num_languages == 3
+    assert {"checkpoints", "preset"} <= set(os.listdir(tmp_path))
+    assert not [name for name in os.listdir(tmp_path) if name.startswith("preset.")]

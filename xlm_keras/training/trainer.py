@@ -142,7 +142,7 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
     writer.flush()
     if chief and not evaluator:
         preset_dir = os.path.join(workdir, "preset")
-        (save_fn or (lambda m, d: m.save_to_preset(d)))(model, preset_dir)
+        replace_directory(preset_dir, lambda directory: best.save_fn(model, directory))
         logging.info("Wrote preset %s", preset_dir)
     return model
 
