@@ -130,3 +130,8 @@ def _check_against_preset(config, preset, check):
     check(not unknown, "task.*_language(s)",
           f"{unknown} are not in the tokenizer {tokenizer_dir}, which knows {known}; "
           "fine-tune and evaluate only those, or use a model without language embeddings")
+
+
+def get_config():
+    """Fine-tune on the bundled help-topic task (needs model.preset)."""
+    return base_finetune_config()
