@@ -95,3 +95,38 @@ def test_not_a_fairseq_or_xlm_checkpoint(tmp_path):
         convert_checkpoint("xlm", str(tmp_path / "model.pt"), str(tmp_path / "out"))
     with pytest.raises(FileNotFoundError, match="model.pt"):
         convert_checkpoint("fairseq", str(tmp_path / "nowhere"), str(tmp_path / "out"))
+
+
+def test_hf_config_missing_a_key_names_the_file_and_key(tmp_path):
+    model = transformers.XLMRobertaModel(ref.xlm_roberta_config())
+    config = model.config.to_dict()
+    del config["num_hidden_layers"]
+    path = _hf_dir(tmp_path, config, {k: v.numpy() for k, v in model.state_dict().items()})
+    with pytest.raises(ValueError, match="config.json lacks 'num_hidden_layers'.*re-download"):
+        convert_checkpoint("hf", path, str(tmp_path / "out"))
+
+
+def test_hf_bad_json_names_the_file(tmp_path):
+    directory = tmp_path / "hf"
+    directory.mkdir()
+    (directory / "config.json").write_text('{"model_type": "xlm-roberta",')
+    with pytest.raises(ValueError, match="config.json is not valid JSON"):
+        convert_checkpoint("hf", str(directory), str(tmp_path / "out"))
+
+
+def test_truncated_safetensors_names_the_file(tmp_path):
+    model = transformers.XLMRobertaModel(ref.xlm_roberta_config())
+    path = _hf_dir(tmp_path, model.config.to_dict(),
+                   {k: v.numpy() for k, v in model.state_dict().items()})
+    weights = os.path.join(path, "model.safetensors")
+    with open(weights, "r+b") as f:
+        f.truncate(os.path.getsize(weights) // 2)
+    with pytest.raises(ValueError, match="model.safetensors is not a readable safetensors file"):
+        convert_checkpoint("hf", path, str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_text_file_named_pth_is_not_a_torch_checkpoint(tmp_path):
+    (tmp_path / "model.pth").write_text("hello, I am a text file\n")
+    with pytest.raises(ValueError, match="model.pth is not a PyTorch checkpoint"):
+        convert_checkpoint("xlm", str(tmp_path / "model.pth"), str(tmp_path / "out"))

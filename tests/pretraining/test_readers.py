@@ -64,3 +64,36 @@ def test_shards_are_disjoint_and_complete(tmp_path):
     flat = [line for shard in shards for line in shard]
     assert len(flat) == len(set(flat)) == 101
     assert sorted(flat) == sorted(f"sentence {i}" for i in range(101))
+
+
+def _damaged_gzip(path, how, count=400):
+    """A `.gz` of `count` lines, cut in half (`truncated`) or with a CRC
+    that does not match (`crc`)."""
+    data = gzip.compress("".join(f"line {i}\n" for i in range(count)).encode())
+    if how == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        data = data[:-8] + bytes(4) + data[-4:]  # Zero the CRC32 field.
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("how", ["truncated", "crc"])
+def test_damaged_gzip_keeps_readable_lines_and_counts_the_damage(tmp_path, how, caplog):
+    path = _damaged_gzip(tmp_path / "fr.train.txt.gz", how)
+    stats = CorpusStats()
+    kept = list(readers.read_text(path, stats))
+    assert kept == [f"line {i}" for i in range(len(kept))] and kept
+    assert stats.counts[str(path)]["damaged"] == 1
+    assert "damaged 1" in stats.report()
+    assert any(str(path) in record.getMessage() and "damaged" in record.getMessage()
+               for record in caplog.records)
+
+
+def test_damaged_side_of_parallel_files_ends_the_pairs(tmp_path):
+    src = _damaged_gzip(tmp_path / "a.en.gz", "truncated")
+    tgt = _write(tmp_path / "a.fr", [f"ligne {i}".encode() for i in range(400)])
+    stats = CorpusStats()
+    pairs = list(readers.read_parallel_files(src, tgt, stats))
+    assert pairs and pairs[-1] == (f"line {len(pairs) - 1}", f"ligne {len(pairs) - 1}")
+    assert stats.counts[f"{src}|{tgt}"]["damaged"] == 1

@@ -1,6 +1,7 @@
 """tf.data sources, XLM token streams, language sampling, worker shards."""
 
 import collections
+import gzip
 
 import numpy as np
 import pytest
@@ -65,3 +66,13 @@ def test_sample_languages_matches_probabilities():
     for lang, p in q.items():
         assert drawn[lang] / 20000 == pytest.approx(p, abs=0.015)
     np.testing.assert_allclose(sum(q.values()), 1.0)
+
+
+def test_truncated_gzip_ends_its_stream_without_an_error(tmp_path):
+    data = gzip.compress("".join(f"line {i}\n" for i in range(400)).encode())
+    path = tmp_path / "fr.train.txt.gz"
+    path.write_bytes(data[: len(data) // 2])
+    stats = CorpusStats()
+    texts = list(text_dataset([path], stats).repeat(3))
+    assert len(texts) == stats.kept() > 0
+    assert stats.counts[str(path)]["damaged"] == 3

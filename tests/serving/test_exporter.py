@@ -317,3 +317,20 @@ def test_op_audit_rejects_python_callbacks_and_other_custom_ops(tmp_path):
     with pytest.raises(OpAuditError, match=r"RoundRobinTrim \(not core TensorFlow"):
         audit_ops(["Const", "RoundRobinTrim", "SentencepieceOp"])
     assert audit_ops(["Const", "SentencepieceOp"]) == {"core": ["Const"], "sentencepiece": ["SentencepieceOp"]}
+
+
+def test_unwritable_export_dir_is_refused_before_loading(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(PermissionError, match="Cannot write export_dir.*is a file"):
+        export("/nonexistent/preset", str(tmp_path / "file" / "models"))
+
+
+def test_temporary_directories_of_dead_exporters_are_removed(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()
+    base = tmp_path / "models"
+    (base / f".tmp-1-{dead.pid}").mkdir(parents=True)
+    (base / f".tmp-2-{os.getpid()}").mkdir()
+    with pytest.raises(FileNotFoundError, match="/nonexistent/preset"):
+        export("/nonexistent/preset", str(base))
+    assert sorted(os.listdir(base)) == [f".tmp-2-{os.getpid()}"]

@@ -146,3 +146,16 @@ def test_cli_trains_a_bpe_tokenizer_with_byte_fallback(corpora, tmp_path):
     ids = tokenizer("unseen ꙮ")
     assert tokenizer.unk_token_id not in ids.numpy()
     assert tokenizer.detokenize(ids).numpy().decode() == "unseen ꙮ"
+
+
+def test_truncated_gzip_is_sampled_up_to_the_damage(tmp_path, caplog):
+    import gzip
+
+    data = gzip.compress("".join(f"fr sentence {i}\n" for i in range(400)).encode())
+    damaged = tmp_path / "fr.txt.gz"
+    damaged.write_bytes(data[: len(data) // 2])
+    english = tmp_path / "en.txt"
+    english.write_text("".join(f"en sentence {i}\n" for i in range(50)))
+    sample = sample_sentences({"en": [str(english)], "fr": [str(damaged)]}, max_sentences=100)
+    assert sample["fr"] and all(line.startswith("fr sentence") for line in sample["fr"])
+    assert any(str(damaged) in record.getMessage() for record in caplog.records)

@@ -3,6 +3,7 @@ CLI rejects a bad override before doing any work."""
 
 import glob
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +22,7 @@ CONFIGS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, 
 def test_config_is_valid(name):
     config = importlib.import_module(f"configs.{name}").get_config()
     if "task" in config:  # Fine-tuning: the user names the pretrained preset.
-        config.model.preset = "xlm_tiny"
+        config.model.preset = "xlm_mlm_tlm_xnli15_1024"  # 512 positions, as published.
         finetune_config.validate_finetune(config)
     else:
         config_lib.validate(config)
@@ -53,3 +54,58 @@ def test_cli_rejects_bad_config_before_compute(tmp_path):
         [sys.executable, "-m", "xlm_keras.cli.train", f"--workdir={tmp_path}",
          "--config.train.num_stepz=3"], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert unknown.returncode != 0 and "num_stepz" in unknown.stderr
+
+
+def test_pretraining_ranges_and_cross_field_rules_are_checked_up_front(tmp_path, tokenizer_dir):
+    config = config_lib.base_config()
+    config.optimizer.warmup_steps = -5
+    config.train.keep_checkpoints = 0
+    config.data.sequence_length = 100000
+    config.optimizer.beta_2 = 1.5
+    config.data.tokenizer = tokenizer_dir  # de, en, fr.
+    config.data.languages = "en,sw"
+    workdir = tmp_path / "file"
+    workdir.write_text("")
+    with pytest.raises(ValueError) as error:
+        config_lib.validate(config, workdir=str(workdir))
+    message = str(error.value)
+    assert "\n" not in message
+    for key in ("optimizer.warmup_steps", "train.keep_checkpoints", "data.sequence_length",
+                "optimizer.beta_2", "data.languages", "['sw']", "--workdir"):
+        assert key in message, key
+
+
+@pytest.mark.parametrize("workdir", ["file/run", "file"])
+def test_workdir_that_cannot_be_written_is_refused(tmp_path, workdir):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="--workdir"):
+        config_lib.validate(config_lib.base_config(), workdir=str(tmp_path / workdir))
+    config_lib.validate(config_lib.base_config(), workdir=str(tmp_path / "new" / "run"))
+    assert sorted(os.listdir(tmp_path)) == ["file"], "the check leaves nothing behind"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only directories")
+def test_read_only_workdir_is_refused(tmp_path):
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(ValueError, match="--workdir"):
+            config_lib.validate(config_lib.base_config(), workdir=str(tmp_path / "run"))
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def test_finetune_checks_length_languages_and_workdir(tmp_path, tokenizer_dir):
+    preset = tmp_path / "preset"
+    preset.mkdir()
+    (preset / "config.json").write_text(json.dumps(
+        {"config": {"max_sequence_length": 64, "use_language_embedding": True}}))
+    config = finetune_config.base_finetune_config()
+    config.model.preset = str(preset)
+    config.data.tokenizer = tokenizer_dir  # de, en, fr.
+    config.data.sequence_length = 128
+    config.task.eval_languages = "fr,sw"
+    config.optimizer.warmup_steps = -1
+    with pytest.raises(ValueError) as error:
+        finetune_config.validate_finetune(config, workdir=str(preset / "config.json"))
+    for key in ("data.sequence_length", "['sw']", "optimizer.warmup_steps", "--workdir"):
+        assert key in str(error.value), key

@@ -14,6 +14,8 @@ import os
 from absl import app
 from absl import flags
 
+from xlm_keras.cli.errors import run_program
+
 _PRESET = flags.DEFINE_string("preset", None, "Preset directory to evaluate.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir: evaluates workdir/preset.")
 _CORPUS = flags.DEFINE_string("corpus_dir", "", "Corpus directory; '' = bundled sample.")
@@ -110,7 +112,7 @@ def _zero_shot(task, tokenizer):
 
 def run():
     """Console-script entry point."""
-    app.run(main)
+    run_program(main, "xlm-eval")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import os
 from absl import app
 from absl import flags
 
+from xlm_keras.cli.errors import run_program
+
 _PRESET = flags.DEFINE_string("preset", None, "Preset directory to export.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir: exports workdir/preset.")
 _EXPORT_DIR = flags.DEFINE_string(
@@ -54,7 +56,7 @@ def main(argv):
 
 def run():
     """Console-script entry point."""
-    app.run(main)
+    run_program(main, "xlm-export")
 
 
 if __name__ == "__main__":

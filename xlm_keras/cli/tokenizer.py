@@ -13,6 +13,8 @@ import re
 from absl import app
 from absl import flags
 
+from xlm_keras.cli.errors import run_program
+
 _INPUT = flags.DEFINE_multi_string(
     "input", [], "`lang:path[,path...]`, repeatable: a language's text files "
     "(one sentence per line, .gz allowed).",
@@ -102,7 +104,7 @@ def main(argv):
 
 def run():
     """Console-script entry point."""
-    app.run(main)
+    run_program(main, "xlm-tokenizer")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
+from xlm_keras.cli.errors import run_program
+
 from xlm_keras.pretraining import config as config_lib
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -34,12 +36,12 @@ def main(argv):
     if "task" in config:  # A fine-tuning config (configs/finetune_*.py).
         from xlm_keras.finetuning import config as finetune_config
 
-        finetune_config.validate_finetune(config, _STRATEGY.value)  # Before any compute.
+        finetune_config.validate_finetune(config, _STRATEGY.value, workdir)  # Before any compute.
         from xlm_keras.finetuning import run as finetune
 
         finetune.run(config, workdir, _STRATEGY.value, _TPU.value)
         return
-    config_lib.validate(config, _STRATEGY.value)  # Before any compute.
+    config_lib.validate(config, _STRATEGY.value, workdir)  # Before any compute.
     from xlm_keras.pretraining import run as pretrain
 
     pretrain.run(config, workdir, _STRATEGY.value, _TPU.value)
@@ -47,7 +49,7 @@ def main(argv):
 
 def run():
     """Console-script entry point."""
-    app.run(main)
+    run_program(main, "xlm-train")
 
 
 if __name__ == "__main__":

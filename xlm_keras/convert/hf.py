@@ -27,8 +27,7 @@ def read_hf(directory):
             f"{directory} has no config.json; expected a Hugging Face model "
             "directory (config.json + model.safetensors or pytorch_model.bin)."
         )
-    with open(config_path) as f:
-        config = json.load(f)
+    config = read_config(config_path)
     model_type = config.get("model_type")
     if model_type not in SUPPORTED_MODEL_TYPES:
         raise ValueError(
@@ -47,6 +46,32 @@ def read_hf(directory):
         if os.path.exists(os.path.join(directory, name))
     }
     return checkpoint
+
+
+class ConfigJson(dict):
+    """A config.json whose missing required key is an error naming the file."""
+
+    def __init__(self, path, values):
+        super().__init__(values)
+        self.path = path
+
+    def __missing__(self, key):
+        raise ValueError(
+            f"{self.path} lacks {key!r}, which a {self.get('model_type')} config needs; use "
+            "the config.json saved with this checkpoint (re-download it).")
+
+
+def read_config(path):
+    """config.json as a `ConfigJson`; bad JSON is an error naming the file."""
+    with open(path, encoding="utf-8") as f:
+        try:
+            values = json.load(f)
+        except ValueError as error:  # JSONDecodeError, or bytes that are not UTF-8.
+            raise ValueError(f"{path} is not valid JSON ({error}); re-download it.") from error
+    if not isinstance(values, dict):
+        raise ValueError(f"{path} holds a {type(values).__name__}, not a JSON object; "
+                         "re-download it.")
+    return ConfigJson(path, values)
 
 
 def _read_xlm(config, state, source):

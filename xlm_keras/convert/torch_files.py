@@ -7,9 +7,15 @@ import os
 
 def load_safetensors(path):
     """name -> numpy array, read without torch."""
+    from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
-    return load_file(path)
+    try:
+        return load_file(path)
+    except SafetensorError as error:
+        raise ValueError(
+            f"{path} is not a readable safetensors file ({error}); it may be truncated: "
+            "re-download it.") from error
 
 
 def load_torch_pickle(path, allowed_globals=()):
@@ -29,6 +35,12 @@ def load_torch_pickle(path, allowed_globals=()):
             f"Reading {path} needs PyTorch (a .pt/.pth/.bin pickle). Install it "
             "with `pip install torch`, or convert from model.safetensors."
         ) from error
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not head.startswith((b"PK", b"\x80")):  # torch.save: a zip archive, or a pickle.
+        raise ValueError(
+            f"{path} is not a PyTorch checkpoint (neither a zip archive nor a pickle; it "
+            f"starts with {head!r}); pass the file that torch.save wrote.")
     try:
         with torch.serialization.safe_globals(list(allowed_globals)):
             obj = torch.load(path, map_location="cpu", weights_only=True)

@@ -1,6 +1,7 @@
 """The fine-tuning config (`configs/finetune_*.py`): defaults, and the check
 that runs before compute. `xlm-train` fine-tunes when a config has `task`."""
 
+import json
 import os
 
 import ml_collections
@@ -10,8 +11,10 @@ from xlm_keras.models import presets
 from xlm_keras.models.xlm_task import HEADS
 from xlm_keras.models.xlm_text_classifier import POOLINGS
 from xlm_keras.training.config import check_optimization
+from xlm_keras.training.config import check_workdir
 from xlm_keras.training.config import config_checker
 from xlm_keras.training.config import optimizer_config
+from xlm_keras.training.config import tokenizer_languages
 from xlm_keras.training.config import train_config
 from xlm_keras.training.strategy import STRATEGIES
 
@@ -61,8 +64,9 @@ def split_list(value):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def validate_finetune(config, strategy_name="auto"):
-    """Reject a bad fine-tuning config before any compute."""
+def validate_finetune(config, strategy_name="auto", workdir=None):
+    """Reject a bad fine-tuning config before any compute; `workdir`, when
+    given, must be writable."""
     check, raise_errors = config_checker()
     preset = os.path.expanduser(config.model.preset)
     check(presets.is_builtin(preset) or os.path.isfile(os.path.join(preset, "config.json")),
@@ -93,7 +97,39 @@ def validate_finetune(config, strategy_name="auto"):
     check(config.optimizer.head_learning_rate > 0, "optimizer.head_learning_rate", "must be > 0")
     check(config.train.patience >= 0, "train.patience", "must be >= 0")
     check_optimization(config, check)
+    _check_against_preset(config, preset, check)
+    if workdir is not None:
+        check_workdir(workdir, check)
     raise_errors()
+
+
+def _check_against_preset(config, preset, check):
+    """Sequence length vs the preset's positions; for models that take
+    language ids, task languages vs the tokenizer's."""
+    if presets.is_builtin(preset):
+        backbone = presets.backbone_config(preset, load_weights=False)
+    elif os.path.isfile(os.path.join(preset, "config.json")):
+        with open(os.path.join(preset, "config.json"), encoding="utf-8") as f:
+            backbone = json.load(f).get("config", {})
+    else:
+        return
+    max_length = backbone.get("max_sequence_length")
+    check(not max_length or config.data.sequence_length <= max_length, "data.sequence_length",
+          f"{config.data.sequence_length} exceeds the preset's {max_length} positions")
+    tokenizer_dir = os.path.expanduser(config.data.tokenizer) or preset
+    known = None if presets.is_builtin(tokenizer_dir) else tokenizer_languages(tokenizer_dir)
+    check(not config.data.tokenizer or known is not None, "data.tokenizer",
+          f"{config.data.tokenizer!r} has no tokenizer.json; pass a tokenizer preset")
+    if not known or not (backbone.get("use_language_embedding")
+                         or config.model.language_centering):
+        return
+    task = config.task
+    wanted = {task.train_language, *split_list(task.validation_languages),
+              *split_list(task.eval_languages)}
+    unknown = sorted(wanted - set(known))
+    check(not unknown, "task.*_language(s)",
+          f"{unknown} are not in the tokenizer {tokenizer_dir}, which knows {known}; "
+          "fine-tune and evaluate only those, or use a model without language embeddings")
 
 
 def get_config():

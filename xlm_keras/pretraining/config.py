@@ -1,12 +1,17 @@
 """The pretraining config (`configs/*.py` without a `task` section):
 defaults, and the check that runs before compute."""
 
+import os
+
 import ml_collections
 
 from xlm_keras.models.presets import PRESETS
+from xlm_keras.models.presets import backbone_config
 from xlm_keras.training.config import check_optimization
+from xlm_keras.training.config import check_workdir
 from xlm_keras.training.config import config_checker
 from xlm_keras.training.config import optimizer_config
+from xlm_keras.training.config import tokenizer_languages
 from xlm_keras.training.config import train_config
 from xlm_keras.training.strategy import STRATEGIES
 
@@ -46,19 +51,32 @@ def base_config():
     return c
 
 
-def validate(config, strategy_name="auto"):
-    """Reject a bad config before any compute, naming the key and the fix."""
+def split_languages(value):
+    """"en, fr" -> ["en", "fr"] (`data.languages`)."""
+    return [code.strip() for code in value.split(",") if code.strip()]
+
+
+def missing_languages(languages, tokenizer_languages, tokenizer_dir):
+    """What is wrong when a training language has no id in the tokenizer
+    (a message), else None."""
+    unknown = sorted(set(languages) - set(tokenizer_languages))
+    if not unknown:
+        return None
+    return (f"{unknown} are not in the tokenizer {tokenizer_dir}, which knows "
+            f"{list(tokenizer_languages)}; drop them, or use a tokenizer trained on them "
+            "(data.tokenizer='' trains one)")
+
+
+def validate(config, strategy_name="auto", workdir=None):
+    """Reject a bad config before any compute (tokenizer training included),
+    naming the key and the fix; `workdir`, when given, must be writable."""
     check, raise_errors = config_checker()
-    check(config.model.preset in PRESETS, "model.preset",
-          f"unknown preset {config.model.preset!r}; choose one of {sorted(PRESETS)}")
+    preset = config.model.preset
+    check(preset in PRESETS, "model.preset",
+          f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
     check(0 <= config.model.dropout < 1, "model.dropout", "must be in [0, 1)")
     check(strategy_name in STRATEGIES, "--strategy", f"choose one of {STRATEGIES}")
-    check(config.data.sequence_length >= 8, "data.sequence_length", "must be >= 8")
-    check(config.data.batch_size >= 1, "data.batch_size", "must be >= 1")
-    check(0 < config.data.mask_rate < 1, "data.mask_rate", "must be in (0, 1)")
-    check(0 <= config.data.target_frequency_alpha <= 1, "data.target_frequency_alpha",
-          "must be in [0, 1] (XLM uses 0 or 0.5)")
-    check(config.data.vocabulary_size >= 100, "data.vocabulary_size", "must be >= 100")
+    _check_data(config, check)
     weights = {name: config.objectives[name].weight for name in OBJECTIVES}
     check(all(w >= 0 for w in weights.values()), "objectives.*.weight", "must be >= 0")
     check(any(w > 0 for w in weights.values()), "objectives.*.weight",
@@ -70,7 +88,39 @@ def validate(config, strategy_name="auto"):
     for name in OBJECTIVES:
         check(0 <= config.objectives[name].alpha <= 1, f"objectives.{name}.alpha", "must be in [0, 1]")
     check_optimization(config, check)
+    if workdir is not None:
+        check_workdir(workdir, check)
     raise_errors()
+
+
+def _check_data(config, check):
+    """The `data` section, against the preset's positions and the tokenizer."""
+    data = config.data
+    check(data.sequence_length >= 8, "data.sequence_length", "must be >= 8")
+    if config.model.preset in PRESETS:
+        max_length = backbone_config(config.model.preset, load_weights=False)[
+            "max_sequence_length"]
+        check(data.sequence_length <= max_length, "data.sequence_length",
+              f"{data.sequence_length} exceeds the {config.model.preset} maximum of "
+              f"{max_length} positions")
+    check(data.batch_size >= 1, "data.batch_size", "must be >= 1")
+    check(0 < data.mask_rate < 1, "data.mask_rate", "must be in (0, 1)")
+    check(0 <= data.target_frequency_alpha <= 1, "data.target_frequency_alpha",
+          "must be in [0, 1] (XLM uses 0 or 0.5)")
+    check(data.vocabulary_size >= 100, "data.vocabulary_size", "must be >= 100")
+    corpus_dir = os.path.expanduser(data.corpus_dir)
+    check(not corpus_dir or os.path.isdir(corpus_dir), "data.corpus_dir",
+          f"{data.corpus_dir!r} is not a directory; pass a corpus directory "
+          "(mono/, parallel/) or '' for the bundled sample")
+    if data.tokenizer:
+        tokenizer_dir = os.path.expanduser(data.tokenizer)
+        known = tokenizer_languages(tokenizer_dir)
+        check(known is not None, "data.tokenizer",
+              f"{data.tokenizer!r} has no tokenizer.json; pass an xlm-tokenizer output "
+              "or a preset directory, or '' to train one")
+        problem = known is not None and missing_languages(
+            split_languages(data.languages), known, tokenizer_dir)
+        check(not problem, "data.languages", problem)
 
 
 def get_config():

@@ -1,8 +1,11 @@
 """Corpus readers that validate every line: malformed lines are counted per
-file and skipped, good lines are never dropped."""
+file and skipped, good lines are never dropped. A damaged compressed file
+(truncated, or failing its CRC) keeps the lines before the damage; the
+damage is counted and logged with the file's name, never raised mid-run."""
 
 import collections
 import gzip
+import zlib
 
 from absl import logging
 
@@ -13,7 +16,9 @@ class CorpusStats:
     """Per-file counts of kept and skipped lines, by reason.
 
     Reasons: `bad_utf8`, `empty`, `too_long`, `control_chars` (NUL and other
-    C0 controls except tab), `wrong_columns`, `empty_side`.
+    C0 controls except tab), `wrong_columns`, `empty_side`, and `damaged`
+    (once per read of a file whose rest could not be decompressed: its lines
+    after the damage are lost).
     """
 
     def __init__(self):
@@ -48,27 +53,48 @@ class CorpusStats:
 _CONTROL = {chr(c) for c in range(32) if chr(c) != "\t"} | {"\x7f"}
 
 
+# What reading a damaged `.gz` raises: EOFError (truncated), BadGzipFile
+# (an OSError: CRC or length check), zlib.error (corrupt deflate data).
+_DAMAGE = (EOFError, OSError, zlib.error)
+
+
 def _open(path):
     return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
 
 
+def raw_lines(path, stats, name=None):
+    """Yield the raw lines (bytes) of a file, `.gz` allowed. A file damaged
+    part-way ends at the damage, counted as `damaged` under `name` (default
+    `path`) and logged as a warning naming the file."""
+    number = 0
+    with _open(path) as f:
+        try:
+            for number, raw in enumerate(f, 1):
+                yield raw
+        except _DAMAGE as error:
+            stats.add(name or path, "damaged")
+            logging.warning(
+                "%s is damaged after line %d (%s): the lines before are used, the rest "
+                "is lost and counted as `damaged`. Re-create or re-download the file.",
+                path, number, error)
+
+
 def decoded_lines(path, stats, max_line_chars):
     """Yield (line_number, text) for lines that decode and are sane."""
-    with _open(path) as f:
-        for number, raw in enumerate(f):
-            raw = raw.rstrip(b"\r\n")
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                stats.add(path, "bad_utf8")
-                continue
-            if len(text) > max_line_chars:
-                stats.add(path, "too_long")
-                continue
-            if any(ch in _CONTROL for ch in text):
-                stats.add(path, "control_chars")
-                continue
-            yield number, text
+    for number, raw in enumerate(raw_lines(path, stats)):
+        raw = raw.rstrip(b"\r\n")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            stats.add(path, "bad_utf8")
+            continue
+        if len(text) > max_line_chars:
+            stats.add(path, "too_long")
+            continue
+        if any(ch in _CONTROL for ch in text):
+            stats.add(path, "control_chars")
+            continue
+        yield number, text
 
 
 def log_stats(path, stats):
@@ -131,34 +157,35 @@ def read_parallel_files(source_path, target_path, stats, shard=None,
 
     A line that is malformed on either side skips the pair (counted under
     the pair's `source|target` name). Files of different lengths are an
-    error: the alignment would be wrong.
+    error: the alignment would be wrong. A damaged side ends the pairs at
+    the damage (counted as `damaged`).
 
     Yields: (source, target) str pairs.
     """
     name = f"{source_path}|{target_path}"
     number = -1
-    with _open(source_path) as src, _open(target_path) as tgt:
-        for number, (raw_source, raw_target) in enumerate(zip(src, tgt)):
-            if not _in_shard(number, shard):
-                continue
-            try:
-                pair = [raw.rstrip(b"\r\n").decode("utf-8").strip()
-                        for raw in (raw_source, raw_target)]
-            except UnicodeDecodeError:
-                stats.add(name, "bad_utf8")
-                continue
-            if any(len(side) > max_line_chars for side in pair):
-                stats.add(name, "too_long")
-            elif any(ch in _CONTROL for side in pair for ch in side):
-                stats.add(name, "control_chars")
-            elif not all(pair):
-                stats.add(name, "empty_side")
-            else:
-                stats.add(name, "kept")
-                yield tuple(pair)
-        leftover = next(src, None), next(tgt, None)
+    src, tgt = raw_lines(source_path, stats, name), raw_lines(target_path, stats, name)
+    for number, (raw_source, raw_target) in enumerate(zip(src, tgt)):
+        if not _in_shard(number, shard):
+            continue
+        try:
+            pair = [raw.rstrip(b"\r\n").decode("utf-8").strip()
+                    for raw in (raw_source, raw_target)]
+        except UnicodeDecodeError:
+            stats.add(name, "bad_utf8")
+            continue
+        if any(len(side) > max_line_chars for side in pair):
+            stats.add(name, "too_long")
+        elif any(ch in _CONTROL for side in pair for ch in side):
+            stats.add(name, "control_chars")
+        elif not all(pair):
+            stats.add(name, "empty_side")
+        else:
+            stats.add(name, "kept")
+            yield tuple(pair)
+    leftover = next(src, None), next(tgt, None)
     log_stats(name, stats)
-    if leftover != (None, None):
+    if leftover != (None, None) and not stats.counts[name]["damaged"]:
         raise ValueError(
             f"{source_path} and {target_path} have different numbers of lines "
             f"(stopped after {number + 1}); parallel files must be line-aligned."

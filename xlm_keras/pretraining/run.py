@@ -7,6 +7,8 @@ from absl import logging
 
 from xlm_keras.pretraining import corpus
 from xlm_keras.pretraining import pipelines
+from xlm_keras.pretraining.config import missing_languages
+from xlm_keras.pretraining.config import split_languages
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
@@ -26,7 +28,7 @@ def corpus_languages(config, corpus_dir):
     available = sorted(corpus.monolingual_files(corpus_dir, "train"))
     if not config.data.languages:
         return available
-    wanted = [code.strip() for code in config.data.languages.split(",") if code.strip()]
+    wanted = split_languages(config.data.languages)
     unknown = sorted(set(wanted) - set(available))
     if unknown:
         raise ValueError(
@@ -73,11 +75,9 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     corpus_dir = os.path.expanduser(config.data.corpus_dir) or corpus.SAMPLE_CORPUS_DIR
     languages = corpus_languages(config, corpus_dir)
     tokenizer = load_or_train_tokenizer(config, corpus_dir, languages, workdir, chief)
-    max_length = presets.backbone_config(config.model.preset, False)["max_sequence_length"]
-    if config.data.sequence_length > max_length:
-        raise ValueError(
-            f"data.sequence_length={config.data.sequence_length} exceeds the "
-            f"{config.model.preset} maximum of {max_length}.")
+    problem = missing_languages(languages, tokenizer.languages, config.data.tokenizer or workdir)
+    if problem:
+        raise ValueError(f"data.languages: {problem}.")
     spec = pipelines.PipelineSpec(
         tokenizer, config.data.sequence_length, config.data.batch_size,
         config.data.mask_rate, config.model.use_language_embedding,
@@ -98,8 +98,10 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         model.configure_preprocessor()
         model.save_to_preset(directory)
 
+    # Language ids are the tokenizer's (a subset of a larger tokenizer keeps
+    # them), so the model and the metrics cover all of its languages.
     model = train(config, workdir, strategy,
-                  lambda: build_task(config, tokenizer, len(languages)),
-                  dataset_fns, languages, save_fn=save)
+                  lambda: build_task(config, tokenizer, len(tokenizer.languages)),
+                  dataset_fns, list(tokenizer.languages), save_fn=save)
     logging.info("Corpus lines read:\n%s", spec.stats.report())
     return model

@@ -6,7 +6,7 @@ Serving warm-up requests) and `signatures.json` (every signature's tensors,
 the model's serving facts and the op audit). A version is written to
 `export_base/.tmp-<version>-<pid>` and renamed into place, so a server
 polling `export_base` never sees half a model; an existing version is never
-replaced.
+replaced. Temporary directories left by exporters that died are removed.
 """
 
 import json
@@ -18,6 +18,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 from xlm_keras.models.load_model import load_model
+from xlm_keras.paths import cannot_write
 from xlm_keras.serving.op_audit import audit_ops
 from xlm_keras.serving.op_audit import prefetch_core_ops
 from xlm_keras.serving.op_audit import saved_model_ops
@@ -61,9 +62,16 @@ def export(
 
     Returns: str, the path of the new version directory.
 
-    Raises: `FileExistsError` if the version exists, `ValueError` for bad
-    arguments, `OpAuditError` if a graph uses an op a server lacks.
+    Raises: `PermissionError` if `export_base` cannot be written (checked
+    before loading), `FileExistsError` if the version exists, `ValueError`
+    for bad arguments, `OpAuditError` if a graph uses an op a server lacks.
     """
+    reason = cannot_write(export_base)
+    if reason:  # Before the model is loaded: that takes long.
+        raise PermissionError(
+            f"Cannot write export_dir {export_base!r}: {reason}. Pass a directory you can "
+            "write.")
+    remove_dead_temp_dirs(export_base)
     version = _check_version(export_base, version)
     prefetch_core_ops()  # A subprocess; it runs while the model is traced.
     model = load_model(preset_dir)
@@ -102,6 +110,28 @@ def export(
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
     return final_dir
+
+
+def remove_dead_temp_dirs(export_base):
+    """Delete `.tmp-<version>-<pid>` directories whose process is gone (an
+    exporter killed mid-save); those of live exporters are left alone."""
+    if not os.path.isdir(export_base):
+        return
+    for name in os.listdir(export_base):
+        match = re.fullmatch(r"\.tmp-\d+-(\d+)", name)
+        if match and not _alive(int(match[1])):
+            shutil.rmtree(os.path.join(export_base, name), ignore_errors=True)
+
+
+def _alive(pid):
+    """Whether process `pid` exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # Another user's process.
+        pass
+    return True
 
 
 def _serving_facts(module, model, tokenizer, signatures):

@@ -147,10 +147,23 @@ class ServingModule(tf.Module):
         }
 
     def _encode(self, token_ids, padding_mask, language_ids=None):
-        """int32 [B, T] model inputs -> float32 sequence_output [B, T, H]."""
+        """int32 [B, T] model inputs -> float32 sequence_output [B, T, H].
+        Ids outside [0, vocabulary size) or [0, languages) are INVALID_ARGUMENT
+        (a gather would read another row, or zeros on GPU)."""
         inputs = {"token_ids": token_ids, "padding_mask": padding_mask}
+        ranges = {"token_ids": self.vocabulary_size}
         if language_ids is not None:
             inputs["language_ids"] = language_ids
+            backbone = self._keras.backbone
+            ranges["language_ids"] = (backbone.num_languages if backbone.use_language_embedding
+                                      else len(self._keras.tokenizer.languages))
+        checks = []
+        for name, size in ranges.items():
+            message = f"`{name}` must be in [0, {size}); got a value outside it"
+            checks += [tf.debugging.assert_non_negative(inputs[name], message=message),
+                       tf.debugging.assert_less(inputs[name], size, message=message)]
+        with tf.control_dependencies(checks):
+            inputs = {name: tf.identity(value) for name, value in inputs.items()}
         return {"sequence_output": tf.cast(self._backbone(inputs), tf.float32)}
 
     def _backbone(self, inputs):

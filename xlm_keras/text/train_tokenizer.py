@@ -102,6 +102,11 @@ def sample_sentences(corpora, sample_alpha=0.3, max_sentences=1_000_000, seed=0)
     Returns: dict language code -> list of sentences (str).
     """
     counts = {code: sum(1 for _ in _read(paths)) for code, paths in corpora.items()}
+    empty = sorted(code for code, count in counts.items() if count == 0)
+    if empty:
+        raise ValueError(
+            f"No usable lines for {empty} in {[corpora[code] for code in empty]}; give "
+            "every language some text (the log lists skipped lines by reason).")
     probabilities = language_sampling_probabilities(counts, sample_alpha)
     size = min(max_sentences, sum(counts.values()))
     rng = np.random.default_rng(seed)

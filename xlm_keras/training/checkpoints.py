@@ -4,6 +4,7 @@ import os
 import shutil
 
 import tensorflow as tf
+from absl import logging
 
 
 def is_chief(strategy):
@@ -22,7 +23,9 @@ class CheckpointSaver:
     last `keep` checkpoints. TF writes the data files first and the
     `checkpoint` index last, so a crash mid-save leaves the previous
     checkpoint as the latest. Non-chief workers take part in the (collective)
-    save but write to a scratch directory that is deleted afterwards.
+    save but write to a scratch directory that is deleted afterwards. A
+    checkpoint that cannot be read (a truncated data or index file) is
+    skipped, by name, for the one before it.
     """
 
     def __init__(self, strategy, workdir, keep, **trackables):
@@ -38,11 +41,26 @@ class CheckpointSaver:
             self.checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=keep)
 
     def restore_latest(self):
-        """Restore the chief's latest checkpoint; returns its path or None."""
-        path = self.read_manager.latest_checkpoint
-        if path:
-            self.checkpoint.restore(path).assert_existing_objects_matched()
-        return path
+        """Restore the chief's newest readable checkpoint; returns its path,
+        or None when there is none. Raises ValueError when there are
+        checkpoints but none can be read."""
+        unreadable = []
+        for path in reversed(self.read_manager.checkpoints):
+            try:
+                self.checkpoint.restore(path).assert_existing_objects_matched()
+            except (tf.errors.OpError, IndexError) as error:  # IndexError: short data file.
+                reason = str(error).strip().splitlines()[0]
+                logging.warning("Checkpoint %s is unreadable (%s); trying the one before.",
+                                path, reason)
+                unreadable.append(f"{os.path.basename(path)} ({reason})")
+                continue
+            return path
+        if unreadable:
+            directory = self.read_manager.directory
+            raise ValueError(
+                f"No readable checkpoint in {directory}: {'; '.join(unreadable)}. Restore "
+                f"them from a backup, or delete {directory} to train from scratch.")
+        return None
 
     def save(self, step):
         self.manager.save(checkpoint_number=step)

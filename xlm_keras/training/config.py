@@ -1,8 +1,13 @@
 """The config sections that pretraining and fine-tuning share (`optimizer`,
 `train`) and their check; each package's `config.py` adds its own."""
 
+import json
+import os
+
 import ml_collections
 
+from xlm_keras.models.xlm_tokenizer import LANGUAGES_FILE
+from xlm_keras.paths import cannot_write
 from xlm_keras.training.optimizer import DECAYS
 
 MIXED_PRECISION = ("", "mixed_float16", "mixed_bfloat16")
@@ -38,7 +43,7 @@ def train_config(num_steps, keep_checkpoints):
 
 def config_checker():
     """`(check, raise_errors)`: `check(ok, key, message)` collects a failure;
-    `raise_errors()` raises one ValueError listing them all, if any."""
+    `raise_errors()` raises one ValueError listing them all (one line), if any."""
     errors = []
 
     def check(ok, key, message):
@@ -47,21 +52,48 @@ def config_checker():
 
     def raise_errors():
         if errors:
-            raise ValueError("Invalid config:\n  " + "\n  ".join(errors))
+            raise ValueError("Invalid config: " + "; ".join(errors))
 
     return check, raise_errors
+
+
+def check_workdir(workdir, check):
+    """`workdir` must be writable (see `cannot_write`)."""
+    reason = cannot_write(workdir)
+    check(reason is None, "--workdir",
+          f"{workdir!r} cannot be written: {reason}; pass a directory you can write")
+
+
+def tokenizer_languages(preset_dir):
+    """Language codes of a tokenizer preset (`assets/tokenizer/languages.json`),
+    [] when it has none, or None when `preset_dir` holds no tokenizer."""
+    if not os.path.isfile(os.path.join(preset_dir, "tokenizer.json")):
+        return None
+    path = os.path.join(preset_dir, "assets", "tokenizer", LANGUAGES_FILE)
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def check_optimization(config, check):
     """The `optimizer` and `train` checks shared by pretraining and
     fine-tuning; `check(ok, key, message)` collects failures."""
-    check(config.optimizer.learning_rate > 0, "optimizer.learning_rate", "must be > 0")
-    check(config.optimizer.decay in DECAYS, "optimizer.decay", f"choose one of {DECAYS}")
-    check(config.optimizer.accumulation_steps >= 1, "optimizer.accumulation_steps", "must be >= 1")
-    check(config.optimizer.clip_norm >= 0, "optimizer.clip_norm", "must be >= 0")
+    opt = config.optimizer
+    check(opt.learning_rate > 0, "optimizer.learning_rate", "must be > 0")
+    check(opt.warmup_steps >= 0, "optimizer.warmup_steps", "must be >= 0")
+    check(opt.weight_decay >= 0, "optimizer.weight_decay", "must be >= 0")
+    check(0 <= opt.beta_1 < 1, "optimizer.beta_1", "must be in [0, 1)")
+    check(0 <= opt.beta_2 < 1, "optimizer.beta_2", "must be in [0, 1)")
+    check(opt.epsilon > 0, "optimizer.epsilon", "must be > 0")
+    check(opt.decay in DECAYS, "optimizer.decay", f"choose one of {DECAYS}")
+    check(opt.accumulation_steps >= 1, "optimizer.accumulation_steps", "must be >= 1")
+    check(opt.clip_norm >= 0, "optimizer.clip_norm", "must be >= 0")
     train = config.train
     check(train.num_steps >= 1, "train.num_steps", "must be >= 1")
     check(train.steps_per_execution >= 1, "train.steps_per_execution", "must be >= 1")
+    check(train.keep_checkpoints >= 1, "train.keep_checkpoints",
+          "must be >= 1 (2 or more lets resume fall back from a damaged checkpoint)")
     for key in ("checkpoint_every",) + (("eval_every",) if "eval_every" in train else ()):
         check(train[key] >= 1 and train[key] % train.steps_per_execution == 0, f"train.{key}",
               f"must be a positive multiple of train.steps_per_execution={train.steps_per_execution}")

@@ -142,7 +142,7 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
     writer.flush()
     if chief and not evaluator:
         preset_dir = os.path.join(workdir, "preset")
-        (save_fn or (lambda m, d: m.save_to_preset(d)))(model, preset_dir)
+        replace_directory(preset_dir, lambda directory: best.save_fn(model, directory))
         logging.info("Wrote preset %s", preset_dir)
     return model
 
@@ -186,15 +186,22 @@ class BestModel:
 
 
 def replace_directory(directory, write):
-    """`write(tmp)`, then swap tmp in for `directory` (never half written)."""
+    """`write(tmp)`, then swap tmp in for `directory` (never half written);
+    returns what `write` returns."""
+    directory = os.path.normpath(directory)
     temp, old = directory + ".tmp", directory + ".old"
     shutil.rmtree(temp, ignore_errors=True)
-    write(temp)
+    try:
+        result = write(temp)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
     shutil.rmtree(old, ignore_errors=True)
     if os.path.exists(directory):
         os.rename(directory, old)
     os.rename(temp, directory)
     shutil.rmtree(old, ignore_errors=True)
+    return result
 
 
 def _scalars(objective, totals, language_names, seconds):
