@@ -32,6 +32,7 @@ XLM_CASES = {
     "no_language_embeddings": dict(use_lang_emb=False, n_langs=17),
     "single_language": dict(n_langs=1),
     "sinusoidal": dict(sinusoidal_embeddings=True),
+    "sinusoidal_fine_tuned": dict(sinusoidal_embeddings=True),
     "relu": dict(gelu_activation=False),
     "causal": dict(causal=True),
 }
@@ -40,7 +41,8 @@ XLM_CASES = {
 @pytest.mark.parametrize("case", sorted(XLM_CASES))
 def test_xlm_with_lm_head(case, tmp_path):
     config = ref.xlm_config(**XLM_CASES[case])
-    skip = ("position_embeddings",) if config.sinusoidal_embeddings else ()
+    # "sinusoidal" keeps HF's formula table; "sinusoidal_fine_tuned" moves it.
+    skip = ("position_embeddings",) if case == "sinusoidal" else ()
     hf_model = ref.randomize(transformers.XLMWithLMHeadModel(config), skip=skip)
     hf_model.save_pretrained(tmp_path / "hf")
     has_languages = config.n_langs > 1 and config.use_lang_emb
@@ -58,6 +60,8 @@ def test_xlm_with_lm_head(case, tmp_path):
     convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
     task_cls = XLMCausalLM if config.causal else XLMMaskedLM
     task = task_cls.from_preset(str(tmp_path / "preset"))
+    assert task.backbone.position_embedding == (
+        "sinusoidal" if case == "sinusoidal" else "learned")
     inputs = _keras_inputs(token_ids, padding_mask, language_ids)
     hidden = task.backbone(inputs)
     if config.causal:
