@@ -148,29 +148,21 @@ def test_xlm_roberta_model_without_head(tmp_path):
 def test_xlm_roberta_text_to_logits_with_converted_tokenizer(tmp_path):
     """Raw text through the converted preset (XLMTokenizer with fairseq ids +
     model) equals Hugging Face's tokenizer + model from the same directory."""
-    import io
-
-    import sentencepiece as spm
     import tensorflow as tf
 
     from xlm_keras.models import XLMTokenizer
     from xlm_keras.text.packing import pack_single
 
-    sentences = ["Hello world!", "Bonjour le monde.", "こんにちは世界", "مرحبا بالعالم",
-                 "Hallo Welt, wie geht's?", "emoji 🍕 e\u0301"] * 20
-    model_file = io.BytesIO()
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(sentences), model_writer=model_file,
-                                   vocab_size=50, character_coverage=1.0, minloglevel=2)
     hf_dir = tmp_path / "hf"
     config = ref.xlm_roberta_config(vocab_size=52)  # pieces + <pad> + <mask>
     hf_model = ref.randomize(transformers.XLMRobertaForMaskedLM(config))
     hf_model.save_pretrained(hf_dir)
-    (hf_dir / "sentencepiece.bpe.model").write_bytes(model_file.getvalue())
+    ref.write_sentencepiece(hf_dir)
     hf_tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(str(hf_dir))
 
     convert_checkpoint("hf", str(hf_dir), str(tmp_path / "preset"))
     tokenizer = XLMTokenizer.from_preset(str(tmp_path / "preset"))
-    texts = sentences[:6]
+    texts = ref.SENTENCES
     encoded = hf_tokenizer(texts, padding=True, return_tensors="pt")
     packed = pack_single(tokenizer(tf.constant(texts)), encoded["input_ids"].shape[1],
                          tokenizer.start_token_id, tokenizer.end_token_id, tokenizer.pad_token_id)
