@@ -19,8 +19,10 @@ def convert_checkpoint(source, input_path, output_dir):
             `.pth`).
         input_path: path of the checkpoint.
         output_dir: preset directory to write; load it with
-            `XLMBackbone.from_preset(output_dir)` (or `XLMMaskedLM` /
-            `XLMCausalLM` when the checkpoint has an LM head).
+            `xlm_keras.models.load_model(output_dir)`, or the class's
+            `from_preset`: `XLMBackbone`, `XLMMaskedLM` / `XLMCausalLM` (LM
+            head), `XLMTextClassifier` / `XLMTokenClassifier` / `XLMSpanQA`
+            (a fine-tuned Hugging Face head).
 
     Returns: the converted Keras model.
     """

@@ -86,15 +86,15 @@ def read_hf(directory):
             f"{SUPPORTED_MODEL_TYPES}."
         )
     source = f"Hugging Face {model_type} checkpoint {directory}"
-    architecture = (config.get("architectures") or ["XLMModel"])[0]
+    architecture = (config.get("architectures") or [None])[0]
     if architecture in REFUSED:
         raise ValueError(f"{source} is a {architecture}: {REFUSED[architecture]}")
-    if architecture not in ARCHITECTURES:
+    if architecture is not None and architecture not in ARCHITECTURES:
         raise ValueError(
             f"{source}: architecture {architecture!r} is not supported; "
             f"supported: {sorted(ARCHITECTURES)}."
         )
-    task, head_rules = ARCHITECTURES[architecture]
+    task, head_rules = ARCHITECTURES.get(architecture, _ENCODER)
     state = load_hf_state_dict(directory)
     if model_type == "xlm":
         checkpoint = _read_xlm(config, state, source, head_rules)
