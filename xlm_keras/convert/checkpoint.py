@@ -67,11 +67,9 @@ def rename(state_dict, rules, dropped=(), source=""):
     """
     renamed, unknown, copies = {}, [], []
     for name, value in state_dict.items():
-        expectation = next(
-            (expected for pattern, expected in dropped if pattern.fullmatch(name)), False
-        )
-        if expectation is not False:
-            copies.append((name, value, expectation))
+        drop = [expected for pattern, expected in dropped if pattern.fullmatch(name)]
+        if drop:
+            copies.append((name, value, drop[0]))
             continue
         for pattern, replacement in rules:
             if pattern.fullmatch(name):
@@ -120,8 +118,8 @@ def _check_dropped(name, value, expectation, renamed, source):
         raise ValueError(
             f"{source}: {name!r} should be a tied copy of {expectation!r} but "
             f"differs from it by {difference:.3g} max abs; the model was "
-            "trained with untied weights, which this package's heads (tied "
-            "to the token table) cannot hold."
+            "trained with untied weights, which this package's LM heads "
+            "(sharing the token table and one bias) cannot hold."
         )
 
 
@@ -143,8 +141,8 @@ def check_sinusoidal_table(weights, backbone_config, source):
         return
     logging.warning(
         "%s: the stored sinusoidal position table differs from the formula "
-        "by %.3g max abs (fine-tuned); it is kept as a learned position "
-        "table of %d positions.", source, difference, table.shape[0])
+        "by %.3g max abs; it is kept as a learned position table of %d "
+        "positions.", source, difference, table.shape[0])
     backbone_config["position_embedding"] = "learned"
     backbone_config["max_sequence_length"] = table.shape[0]
 
