@@ -140,10 +140,15 @@ def test_hf_id2label_must_cover_num_labels(tmp_path):
         convert_checkpoint("hf", _hf_dir(tmp_path, config, _state(model)), str(tmp_path / "out"))
 
 
-@pytest.mark.parametrize("copy,kept", [
-    ("lm_head.decoder.weight", "token_embedding"), ("lm_head.decoder.bias", "lm_head.bias")])
-def test_hf_untied_copy_is_an_error_not_a_silent_drop(copy, kept, tmp_path):
-    model = ref.randomize(transformers.XLMRobertaForMaskedLM(ref.xlm_roberta_config()))
+@pytest.mark.parametrize("family,copy,kept", [
+    ("xlm_roberta", "lm_head.decoder.weight", "token_embedding"),
+    ("xlm_roberta", "lm_head.decoder.bias", "lm_head.bias"),
+    ("xlm", "pred_layer.proj.weight", "token_embedding"),
+])
+def test_hf_untied_copy_is_an_error_not_a_silent_drop(family, copy, kept, tmp_path):
+    model = ref.randomize(
+        transformers.XLMRobertaForMaskedLM(ref.xlm_roberta_config()) if family == "xlm_roberta"
+        else transformers.XLMWithLMHeadModel(ref.xlm_config()))
     state = _state(model)
     state[copy] = state[copy] + 0.5
     path = _hf_dir(tmp_path, model.config.to_dict(), state)
