@@ -1,5 +1,7 @@
 """Randomly initialised Hugging Face reference models and padded batches."""
 
+import io
+
 import numpy as np
 import torch
 import transformers
@@ -65,3 +67,19 @@ def padded_batch(vocab_size, pad_id, seed=0, num_languages=0):
 
 def max_abs_diff_on_tokens(a, b, padding_mask):
     return float(np.max(np.abs(np.asarray(a) - np.asarray(b))[padding_mask]))
+
+
+SENTENCES = ["Hello world!", "Bonjour le monde.", "こんにちは世界", "مرحبا بالعالم",
+             "Hallo Welt, wie geht's?", "emoji 🍕 e\u0301"]
+
+
+def write_sentencepiece(directory, vocab_size=50):
+    """Train a tiny SentencePiece model on `SENTENCES` and write it as XLM-R's
+    `sentencepiece.bpe.model`; an XLM-R model over it needs
+    `vocab_size + 2` ids (fairseq's `<pad>` and `<mask>` added)."""
+    import sentencepiece as spm
+
+    model_file = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(SENTENCES * 20), model_writer=model_file,
+                                   vocab_size=vocab_size, character_coverage=1.0, minloglevel=2)
+    (directory / "sentencepiece.bpe.model").write_bytes(model_file.getvalue())

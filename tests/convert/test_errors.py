@@ -130,3 +130,80 @@ def test_text_file_named_pth_is_not_a_torch_checkpoint(tmp_path):
     (tmp_path / "model.pth").write_text("hello, I am a text file\n")
     with pytest.raises(ValueError, match="model.pth is not a PyTorch checkpoint"):
         convert_checkpoint("xlm", str(tmp_path / "model.pth"), str(tmp_path / "out"))
+
+
+def _state(model):
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("architecture,reason", [
+    ("XLMForQuestionAnswering", "beam search.*XLMForQuestionAnsweringSimple"),
+    ("XLMRobertaForMultipleChoice", "multiple choice"),
+    ("XLMRobertaForCausalLM", "causal decoder"),
+    ("XLMRobertaForPreTraining", "not supported; supported: .*XLMRobertaForSequenceClassification"),
+])
+def test_hf_unsupported_architectures_are_refused(architecture, reason, tmp_path):
+    config = {**ref.xlm_roberta_config().to_dict(), "architectures": [architecture]}
+    with pytest.raises(ValueError, match=reason):
+        convert_checkpoint("hf", _hf_dir(tmp_path, config, None), str(tmp_path / "out"))
+
+
+def test_hf_xlm_question_answering_with_beam_search_is_refused(tmp_path):
+    model = transformers.XLMForQuestionAnswering(ref.xlm_config())
+    model.save_pretrained(tmp_path / "hf")
+    with pytest.raises(ValueError, match="XLMForQuestionAnswering: its SQuAD v2 head"):
+        convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "out"))
+
+
+@pytest.mark.parametrize("setting", [
+    dict(summary_type="mean"), dict(summary_activation="tanh"), dict(summary_proj_to_labels=False),
+])
+def test_hf_xlm_sequence_summary_we_do_not_reproduce_is_refused(setting, tmp_path):
+    model = transformers.XLMForSequenceClassification(ref.xlm_config(num_labels=3))
+    config = {**model.config.to_dict(), "architectures": ["XLMForSequenceClassification"],
+              **setting}
+    key, value = next(iter(setting.items()))
+    with pytest.raises(ValueError, match=f"{key}={value!r}.*summary_type='first'"):
+        convert_checkpoint("hf", _hf_dir(tmp_path, config, _state(model)), str(tmp_path / "out"))
+
+
+def test_hf_id2label_must_cover_num_labels(tmp_path):
+    model = transformers.XLMRobertaForTokenClassification(ref.xlm_roberta_config(num_labels=3))
+    config = {**model.config.to_dict(), "architectures": ["XLMRobertaForTokenClassification"],
+              "id2label": {"0": "O", "2": "B-PER", "3": "I-PER"}, "num_labels": 3}
+    with pytest.raises(ValueError, match=r"id2label has ids \[0, 2, 3\] but num_labels=3"):
+        convert_checkpoint("hf", _hf_dir(tmp_path, config, _state(model)), str(tmp_path / "out"))
+
+
+@pytest.mark.parametrize("family,copy,kept", [
+    ("xlm_roberta", "lm_head.decoder.weight", "token_embedding"),
+    ("xlm_roberta", "lm_head.decoder.bias", "lm_head.bias"),
+    ("xlm", "pred_layer.proj.weight", "token_embedding"),
+])
+def test_hf_untied_copy_is_an_error_not_a_silent_drop(family, copy, kept, tmp_path):
+    model = ref.randomize(
+        transformers.XLMRobertaForMaskedLM(ref.xlm_roberta_config()) if family == "xlm_roberta"
+        else transformers.XLMWithLMHeadModel(ref.xlm_config()))
+    state = _state(model)
+    state[copy] = state[copy] + 0.5
+    path = _hf_dir(tmp_path, model.config.to_dict(), state)
+    with pytest.raises(ValueError, match=f"'{copy}' should be a tied copy of '{kept}' but "
+                                         "differs from it by 0.5 max abs"):
+        convert_checkpoint("hf", path, str(tmp_path / "out"))
+
+
+def test_hf_tied_copies_that_are_equal_are_dropped(tmp_path):
+    model = ref.randomize(transformers.XLMRobertaForMaskedLM(ref.xlm_roberta_config()))
+    state = _state(model)
+    assert "lm_head.decoder.weight" in state and "lm_head.decoder.bias" in state
+    convert_checkpoint("hf", _hf_dir(tmp_path, model.config.to_dict(), state),
+                       str(tmp_path / "out"))
+
+
+def test_hf_position_ids_buffer_must_count_from_zero(tmp_path):
+    model = transformers.XLMModel(ref.xlm_config())
+    state = _state(model)
+    state["position_ids"] = np.arange(40)[None, ::-1].copy()
+    with pytest.raises(ValueError, match="'position_ids' is not the positions 0, 1, 2"):
+        convert_checkpoint("hf", _hf_dir(tmp_path, model.config.to_dict(), state),
+                           str(tmp_path / "out"))

@@ -136,9 +136,12 @@ def test_fairseq_xlm_roberta(xl, tmp_path):
     assert ref.max_abs_diff_on_tokens(logits, expected, padding_mask) <= TOLERANCE
 
 
-@pytest.mark.parametrize("clm", [False, True], ids=["mlm", "clm"])
-def test_xlm_original_pth(clm, tmp_path):
-    config = ref.xlm_config(causal=clm)
+@pytest.mark.parametrize("clm,sinusoidal", [(False, False), (True, False), (False, True)],
+                         ids=["mlm", "clm", "mlm_sinusoidal_moved"])
+def test_xlm_original_pth(clm, sinusoidal, tmp_path):
+    """`sinusoidal`: a sinusoidal model whose stored table is not the
+    formula; the converter keeps the stored table."""
+    config = ref.xlm_config(causal=clm, sinusoidal_embeddings=sinusoidal)
     hf_model = ref.randomize(transformers.XLMWithLMHeadModel(config))
     write_xlm_checkpoint(hf_model, tmp_path / "model.pth", clm=clm)
     token_ids, padding_mask, language_ids = ref.padded_batch(
@@ -157,5 +160,7 @@ def test_xlm_original_pth(clm, tmp_path):
         logits = XLMCausalLM.from_preset(str(tmp_path / "preset"))(inputs)
     else:
         positions = np.broadcast_to(np.arange(ref.LENGTH), token_ids.shape).astype("int32")
-        logits = XLMMaskedLM.from_preset(str(tmp_path / "preset"))({**inputs, "mask_positions": positions})
+        task = XLMMaskedLM.from_preset(str(tmp_path / "preset"))
+        assert task.backbone.position_embedding == "learned"
+        logits = task({**inputs, "mask_positions": positions})
     assert ref.max_abs_diff_on_tokens(logits, expected, padding_mask) <= TOLERANCE

@@ -32,6 +32,7 @@ XLM_CASES = {
     "no_language_embeddings": dict(use_lang_emb=False, n_langs=17),
     "single_language": dict(n_langs=1),
     "sinusoidal": dict(sinusoidal_embeddings=True),
+    "sinusoidal_fine_tuned": dict(sinusoidal_embeddings=True),
     "relu": dict(gelu_activation=False),
     "causal": dict(causal=True),
 }
@@ -40,7 +41,8 @@ XLM_CASES = {
 @pytest.mark.parametrize("case", sorted(XLM_CASES))
 def test_xlm_with_lm_head(case, tmp_path):
     config = ref.xlm_config(**XLM_CASES[case])
-    skip = ("position_embeddings",) if config.sinusoidal_embeddings else ()
+    # "sinusoidal" keeps HF's formula table; "sinusoidal_fine_tuned" moves it.
+    skip = ("position_embeddings",) if case == "sinusoidal" else ()
     hf_model = ref.randomize(transformers.XLMWithLMHeadModel(config), skip=skip)
     hf_model.save_pretrained(tmp_path / "hf")
     has_languages = config.n_langs > 1 and config.use_lang_emb
@@ -58,6 +60,8 @@ def test_xlm_with_lm_head(case, tmp_path):
     convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
     task_cls = XLMCausalLM if config.causal else XLMMaskedLM
     task = task_cls.from_preset(str(tmp_path / "preset"))
+    assert task.backbone.position_embedding == (
+        "sinusoidal" if case == "sinusoidal" else "learned")
     inputs = _keras_inputs(token_ids, padding_mask, language_ids)
     hidden = task.backbone(inputs)
     if config.causal:
@@ -144,29 +148,21 @@ def test_xlm_roberta_model_without_head(tmp_path):
 def test_xlm_roberta_text_to_logits_with_converted_tokenizer(tmp_path):
     """Raw text through the converted preset (XLMTokenizer with fairseq ids +
     model) equals Hugging Face's tokenizer + model from the same directory."""
-    import io
-
-    import sentencepiece as spm
     import tensorflow as tf
 
     from xlm_keras.models import XLMTokenizer
     from xlm_keras.text.packing import pack_single
 
-    sentences = ["Hello world!", "Bonjour le monde.", "こんにちは世界", "مرحبا بالعالم",
-                 "Hallo Welt, wie geht's?", "emoji 🍕 e\u0301"] * 20
-    model_file = io.BytesIO()
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(sentences), model_writer=model_file,
-                                   vocab_size=50, character_coverage=1.0, minloglevel=2)
     hf_dir = tmp_path / "hf"
     config = ref.xlm_roberta_config(vocab_size=52)  # pieces + <pad> + <mask>
     hf_model = ref.randomize(transformers.XLMRobertaForMaskedLM(config))
     hf_model.save_pretrained(hf_dir)
-    (hf_dir / "sentencepiece.bpe.model").write_bytes(model_file.getvalue())
+    ref.write_sentencepiece(hf_dir)
     hf_tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(str(hf_dir))
 
     convert_checkpoint("hf", str(hf_dir), str(tmp_path / "preset"))
     tokenizer = XLMTokenizer.from_preset(str(tmp_path / "preset"))
-    texts = sentences[:6]
+    texts = ref.SENTENCES
     encoded = hf_tokenizer(texts, padding=True, return_tensors="pt")
     packed = pack_single(tokenizer(tf.constant(texts)), encoded["input_ids"].shape[1],
                          tokenizer.start_token_id, tokenizer.end_token_id, tokenizer.pad_token_id)

@@ -22,10 +22,11 @@ def convert_checkpoint(source, input_path, output_dir, overwrite=False):
             `.pth`).
         input_path: path of the checkpoint.
         output_dir: preset directory to write; load it with
-            `XLMBackbone.from_preset(output_dir)` (or `XLMMaskedLM` /
-            `XLMCausalLM` when the checkpoint has an LM head). Written
-            to `output_dir.tmp` and moved into place, so it is never half
-            written.
+            `xlm_keras.models.load_model(output_dir)`, or the class's
+            `from_preset`: `XLMBackbone`, `XLMMaskedLM` / `XLMCausalLM` (LM
+            head), `XLMTextClassifier` / `XLMTokenClassifier` / `XLMSpanQA`
+            (a fine-tuned Hugging Face head). Written to `output_dir.tmp`
+            and moved into place, so it is never half written.
         overwrite: bool. Replace an existing non-empty `output_dir` whole
             (no file of the old preset is kept); without it, refuse.
 

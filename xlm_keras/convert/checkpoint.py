@@ -2,7 +2,16 @@
 
 import dataclasses
 
+from absl import logging
 import numpy as np
+
+from xlm_keras.convert import names
+
+# float32 rounding of values in [-1, 1] is below 6e-8; a fine-tuned table
+# moves by far more.
+SINUSOIDAL_TOLERANCE = 1e-6
+# Tied copies are the same tensor saved twice: equal, up to a dtype cast.
+TIED_TOLERANCE = 1e-6
 
 
 @dataclasses.dataclass
@@ -18,8 +27,14 @@ class Checkpoint:
             .{weight,bias}`, `layers.{i}.{attention,ffn}_layer_norm.{weight,
             bias}`, `final_layer_norm.{weight,bias}`, and for an LM head
             `lm_head.bias` (+ `lm_head.dense.*`, `lm_head.layer_norm.*` for
-            the XLM-R head).
+            the XLM-R head), and for a task head `head.logits.{weight,bias}`
+            (the layer giving the logits) + `head.pooled_dense.{weight,bias}`
+            (XLM-R classifier's dense + tanh before it).
         lm_head: `"xlm"`, `"roberta"` or None when the checkpoint has no head.
+        task: `"text_classifier"`, `"token_classifier"`, `"span_qa"` (a
+            fine-tuned task head) or None.
+        task_config: the task class's kwargs besides the backbone
+            (`num_classes`, `label_names`, `head`, `dropout`).
         languages: language codes in language-id order.
         assets: file name -> source path of tokenizer files to carry along.
         source: a short description of what was read, for metadata.
@@ -28,26 +43,33 @@ class Checkpoint:
     backbone_config: dict
     weights: dict
     lm_head: str | None = None
+    task: str | None = None
+    task_config: dict = dataclasses.field(default_factory=dict)
     languages: list = dataclasses.field(default_factory=list)
     assets: dict = dataclasses.field(default_factory=dict)
     source: str = ""
 
 
-def rename(state_dict, rules, ignored=(), source=""):
+def rename(state_dict, rules, dropped=(), source=""):
     """Map source weight names to canonical ones.
 
     Args:
         state_dict: name -> array.
         rules: list of `(compiled regex, replacement)`, first full match wins.
-        ignored: regexes of names that are dropped on purpose (tied copies,
-            buffers, version counters).
+        dropped: list of `(compiled regex, expectation)` for names dropped on
+            purpose; the expectation (`names.POSITIONS`, a canonical name the
+            weight is a tied copy of, or `names.UNUSED`) is checked first, so
+            a copy that was untied, or a buffer that was changed, is an error
+            instead of a silent difference.
         source: checkpoint description used in the error message.
 
     Returns: canonical name -> float32 array.
     """
-    renamed, unknown = {}, []
+    renamed, unknown, copies = {}, [], []
     for name, value in state_dict.items():
-        if any(pattern.fullmatch(name) for pattern in ignored):
+        drop = [expected for pattern, expected in dropped if pattern.fullmatch(name)]
+        if drop:
+            copies.append((name, value, drop[0]))
             continue
         for pattern, replacement in rules:
             if pattern.fullmatch(name):
@@ -61,10 +83,76 @@ def rename(state_dict, rules, ignored=(), source=""):
         raise ValueError(
             f"{source}: {len(unknown)} weight(s) not part of any supported "
             f"XLM/XLM-R architecture: {sorted(unknown)[:10]}. Supported: the "
-            "encoder and MLM head of XLM and XLM-R (adaptive softmax, "
-            "token-type vocabularies > 1 and task heads are not)."
+            "encoder, the MLM head and the sequence/token classification and "
+            "span QA heads of XLM and XLM-R (adaptive softmax, token-type "
+            "vocabularies > 1 and other heads are not)."
         )
+    for name, value, expectation in copies:
+        _check_dropped(name, value, expectation, renamed, source)
     return renamed
+
+
+def _check_dropped(name, value, expectation, renamed, source):
+    if expectation is names.UNUSED:
+        return
+    value = np.asarray(value)
+    if expectation == names.POSITIONS:
+        expected = np.broadcast_to(np.arange(value.shape[-1]), value.shape)
+        if not np.array_equal(value, expected):
+            raise ValueError(
+                f"{source}: buffer {name!r} is not the positions 0, 1, 2, ... "
+                f"(it starts {value.reshape(-1)[:5].tolist()}); the converted "
+                "model always counts positions from 0, so it would compute "
+                "something else. Restore the buffer to torch.arange."
+            )
+        return
+    kept = renamed.get(expectation)
+    if kept is None or kept.shape != value.shape:
+        raise ValueError(
+            f"{source}: {name!r} is a tied copy of {expectation!r}, which is "
+            f"{'missing' if kept is None else f'of shape {kept.shape}'} "
+            f"(the copy has shape {value.shape})."
+        )
+    difference = float(np.max(np.abs(kept - value.astype(np.float32)), initial=0.0))
+    if difference > TIED_TOLERANCE:
+        raise ValueError(
+            f"{source}: {name!r} should be a tied copy of {expectation!r} but "
+            f"differs from it by {difference:.3g} max abs; the model was "
+            "trained with untied weights, which this package's LM heads "
+            "(sharing the token table and one bias) cannot hold."
+        )
+
+
+def check_sinusoidal_table(weights, backbone_config, source):
+    """Keep the formula only when the stored table is the formula.
+
+    A sinusoidal checkpoint stores its position table, and Hugging Face
+    keeps it as a parameter that fine-tuning can move. When the stored
+    `position_embedding` equals XLM's formula (within float32 rounding) it
+    is dropped and the backbone computes the formula; otherwise the
+    backbone becomes a learned-position one holding the stored table, and a
+    warning says so. Updates `weights` and `backbone_config` in place.
+    """
+    table = weights["position_embedding"]
+    difference = float(np.max(np.abs(table - sinusoidal_table(*table.shape))))
+    if difference <= SINUSOIDAL_TOLERANCE:
+        del weights["position_embedding"]
+        backbone_config["position_embedding"] = "sinusoidal"
+        return
+    logging.warning(
+        "%s: the stored sinusoidal position table differs from the formula "
+        "by %.3g max abs; it is kept as a learned position table of %d "
+        "positions.", source, difference, table.shape[0])
+    backbone_config["position_embedding"] = "learned"
+    backbone_config["max_sequence_length"] = table.shape[0]
+
+
+def sinusoidal_table(num_positions, dim):
+    """float64 [num_positions, dim]: XLM's fixed table (sin on even, cos on
+    odd features), as facebookresearch/XLM and Hugging Face compute it."""
+    positions = np.arange(num_positions)[:, None]
+    angles = positions / np.power(10000, 2 * (np.arange(dim) // 2) / dim)[None, :]
+    return np.where(np.arange(dim) % 2 == 0, np.sin(angles), np.cos(angles))
 
 
 def count_layers(weights):

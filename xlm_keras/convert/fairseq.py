@@ -33,7 +33,7 @@ def read_fairseq(path):
         )
     source = f"fairseq checkpoint {model_file}"
     args = _model_args(state)
-    weights = rename(state["model"], names.FAIRSEQ_RULES, names.FAIRSEQ_IGNORED, source)
+    weights = rename(state["model"], names.FAIRSEQ_RULES, names.FAIRSEQ_DROPPED, source)
     pre_ln = "final_layer_norm.weight" in weights
     activation = args.get("activation_fn", "gelu")
     if activation not in ("gelu", "relu"):

@@ -5,6 +5,7 @@ import os
 
 from xlm_keras.convert import names
 from xlm_keras.convert.checkpoint import Checkpoint
+from xlm_keras.convert.checkpoint import check_sinusoidal_table
 from xlm_keras.convert.checkpoint import ordered
 from xlm_keras.convert.checkpoint import rename
 from xlm_keras.convert.torch_files import load_hf_state_dict
@@ -14,12 +15,61 @@ SUPPORTED_MODEL_TYPES = ("xlm", "xlm-roberta", "xlm-roberta-xl")
 # (fastBPE + Moses, not run in-graph by this package) are carried along.
 TOKENIZER_FILES = ("sentencepiece.bpe.model", "vocab.json", "merges.txt")
 
+_ENCODER = (None, [])
+_TEXT_CLASSIFIER_XLM = ("text_classifier", names.HF_TEXT_CLASSIFIER_XLM_RULES)
+_TEXT_CLASSIFIER_ROBERTA = ("text_classifier", names.HF_TEXT_CLASSIFIER_ROBERTA_RULES)
+_TOKEN_CLASSIFIER = ("token_classifier", names.HF_TOKEN_CLASSIFIER_RULES)
+_SPAN_QA = ("span_qa", names.HF_SPAN_QA_RULES)
+# `architectures[0]` of config.json -> (task, rules of its head weights); the
+# task None is an encoder with or without its LM head. A config without
+# `architectures` is read as an encoder (a head's weights are then unknown).
+ARCHITECTURES = {
+    "XLMModel": _ENCODER,
+    "XLMWithLMHeadModel": _ENCODER,
+    "XLMForSequenceClassification": _TEXT_CLASSIFIER_XLM,
+    "XLMForTokenClassification": _TOKEN_CLASSIFIER,
+    "XLMForQuestionAnsweringSimple": _SPAN_QA,
+    "XLMRobertaModel": _ENCODER,
+    "XLMRobertaForMaskedLM": _ENCODER,
+    "XLMRobertaForSequenceClassification": _TEXT_CLASSIFIER_ROBERTA,
+    "XLMRobertaForTokenClassification": _TOKEN_CLASSIFIER,
+    "XLMRobertaForQuestionAnswering": _SPAN_QA,
+    "XLMRobertaXLModel": _ENCODER,
+    "XLMRobertaXLForMaskedLM": _ENCODER,
+    "XLMRobertaXLForSequenceClassification": _TEXT_CLASSIFIER_ROBERTA,
+    "XLMRobertaXLForTokenClassification": _TOKEN_CLASSIFIER,
+    "XLMRobertaXLForQuestionAnswering": _SPAN_QA,
+}
+_MULTIPLE_CHOICE = (
+    "multiple choice (one score per packed choice; XLM-R's from the pooler) "
+    "has no task in xlm_keras."
+)
+_DECODER = (
+    "it is a causal decoder (is_decoder); converting its weights to a "
+    "bidirectional XLM-R would compute something else."
+)
+# Architectures refused, with the reason.
+REFUSED = {
+    "XLMForQuestionAnswering": (
+        "its SQuAD v2 head (end logits conditioned on the start, an "
+        "answerability classifier and beam search over the top start/end "
+        "pairs) has no task in xlm_keras; XLMSpanQA reproduces "
+        "XLMForQuestionAnsweringSimple, so fine-tune that head instead."
+    ),
+    "XLMForMultipleChoice": _MULTIPLE_CHOICE,
+    "XLMRobertaForMultipleChoice": _MULTIPLE_CHOICE,
+    "XLMRobertaXLForMultipleChoice": _MULTIPLE_CHOICE,
+    "XLMRobertaForCausalLM": _DECODER,
+    "XLMRobertaXLForCausalLM": _DECODER,
+}
+
 
 def read_hf(directory):
     """Read a Hugging Face checkpoint directory into a `Checkpoint`.
 
-    Supports `XLMModel`, `XLMWithLMHeadModel`, `XLMRobertaModel`,
-    `XLMRobertaForMaskedLM`, `XLMRobertaXLModel`, `XLMRobertaXLForMaskedLM`.
+    Supports the architectures in `ARCHITECTURES`: encoders, MLM heads,
+    and the sequence classification, token classification and span QA
+    heads of XLM, XLM-R and XLM-R XL (with `label_names` from `id2label`).
     """
     config_path = os.path.join(directory, "config.json")
     if not os.path.exists(config_path):
@@ -34,12 +84,24 @@ def read_hf(directory):
             f"{config_path} has model_type={model_type!r}; supported: "
             f"{SUPPORTED_MODEL_TYPES}."
         )
-    state = load_hf_state_dict(directory)
     source = f"Hugging Face {model_type} checkpoint {directory}"
+    architecture = (config.get("architectures") or [None])[0]
+    if architecture in REFUSED:
+        raise ValueError(f"{source} is a {architecture}: {REFUSED[architecture]}")
+    if architecture is not None and architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"{source}: architecture {architecture!r} is not supported; "
+            f"supported: {sorted(ARCHITECTURES)}."
+        )
+    task, head_rules = ARCHITECTURES.get(architecture, _ENCODER)
+    state = load_hf_state_dict(directory)
     if model_type == "xlm":
-        checkpoint = _read_xlm(config, state, source)
+        checkpoint = _read_xlm(config, state, source, head_rules)
     else:
-        checkpoint = _read_xlm_roberta(config, state, source, model_type)
+        checkpoint = _read_xlm_roberta(config, state, source, model_type, head_rules)
+    if task is not None:
+        checkpoint.task = task
+        checkpoint.task_config = _task_config(config, task, model_type, source)
     checkpoint.assets = {
         name: os.path.join(directory, name)
         for name in TOKENIZER_FILES
@@ -74,13 +136,10 @@ def read_config(path):
     return ConfigJson(path, values)
 
 
-def _read_xlm(config, state, source):
+def _read_xlm(config, state, source, head_rules):
     if config.get("asm"):
         raise ValueError(f"{source}: adaptive softmax (asm=True) is not supported.")
-    weights = rename(state, names.XLM_RULES, names.XLM_IGNORED, source)
-    sinusoidal = bool(config.get("sinusoidal_embeddings"))
-    if sinusoidal:
-        weights.pop("position_embedding", None)  # Fixed table, rebuilt in Keras.
+    weights = rename(state, names.XLM_RULES + head_rules, names.XLM_DROPPED, source)
     backbone_config = dict(
         vocabulary_size=config["vocab_size"],
         num_layers=config["n_layers"],
@@ -89,7 +148,7 @@ def _read_xlm(config, state, source):
         intermediate_dim=4 * config["emb_dim"],
         dropout=config.get("dropout", 0.1),
         max_sequence_length=config["max_position_embeddings"],
-        position_embedding="sinusoidal" if sinusoidal else "learned",
+        position_embedding="learned",
         position_offset=0,
         num_languages=config.get("n_langs", 1),
         use_language_embedding=config.get("use_lang_emb", True),
@@ -98,6 +157,8 @@ def _read_xlm(config, state, source):
         normalize_first=False,
         causal=bool(config.get("causal", False)),
     )
+    if config.get("sinusoidal_embeddings"):
+        check_sinusoidal_table(weights, backbone_config, source)
     languages = ordered(config.get("lang2id") or {})
     return Checkpoint(
         backbone_config,
@@ -108,7 +169,7 @@ def _read_xlm(config, state, source):
     )
 
 
-def _read_xlm_roberta(config, state, source, model_type):
+def _read_xlm_roberta(config, state, source, model_type, head_rules):
     if config.get("position_embedding_type", "absolute") != "absolute":
         raise ValueError(
             f"{source}: position_embedding_type="
@@ -125,7 +186,8 @@ def _read_xlm_roberta(config, state, source, model_type):
             f"{source}: hidden_act={config['hidden_act']!r}; supported: 'gelu' "
             "(exact) and 'relu'."
         )
-    weights = rename(state, names.XLM_R_HF_RULES, names.XLM_R_HF_IGNORED, source)
+    weights = rename(
+        state, names.XLM_R_HF_RULES + head_rules, names.XLM_R_HF_DROPPED, source)
     fold_token_type(weights)
     offset = config.get("pad_token_id", 1) + 1
     backbone_config = dict(
@@ -159,3 +221,66 @@ def fold_token_type(weights):
     token_type = weights.pop("token_type_embedding", None)
     if token_type is not None:
         weights["position_embedding"] = weights["position_embedding"] + token_type[0]
+
+
+def _task_config(config, task, model_type, source):
+    """The task class's kwargs from a fine-tuned model's config.json."""
+    label_names = _label_names(config, source)
+    if task == "span_qa":
+        if len(label_names) != 2:
+            raise ValueError(
+                f"{source}: a question answering head with num_labels="
+                f"{len(label_names)}; XLMSpanQA (like Hugging Face) needs 2: "
+                "start and end."
+            )
+        return {}
+    if model_type == "xlm":
+        if task == "text_classifier":
+            _check_sequence_summary(config, source)
+            dropout = config.get("summary_first_dropout", 0.1)
+        else:
+            dropout = config.get("dropout", 0.1)
+    else:
+        dropout = config.get("classifier_dropout")
+        if dropout is None:
+            dropout = config.get("hidden_dropout_prob", 0.1)
+    task_config = dict(num_classes=len(label_names), label_names=label_names, dropout=dropout)
+    if task == "text_classifier":
+        task_config["head"] = "xlm" if model_type == "xlm" else "roberta"
+    return task_config
+
+
+def _label_names(config, source):
+    """`id2label` in class-id order, checked against `num_labels`."""
+    id2label = {int(i): str(label) for i, label in (config.get("id2label") or {}).items()}
+    num_labels = config.get("num_labels") or len(id2label) or 2
+    if not id2label:
+        id2label = {i: f"LABEL_{i}" for i in range(num_labels)}  # Hugging Face's default.
+    if sorted(id2label) != list(range(num_labels)):
+        raise ValueError(
+            f"{source}: id2label has ids {sorted(id2label)} but num_labels="
+            f"{num_labels}; expected ids 0..{num_labels - 1}. Fix config.json."
+        )
+    return [id2label[i] for i in range(num_labels)]
+
+
+# XLMSequenceSummary settings XLMTextClassifier(head="xlm") reproduces:
+# first token -> dropout -> dense to num_labels, no activation.
+SEQUENCE_SUMMARY = {
+    "summary_type": ("first",),
+    "summary_use_proj": (True,),
+    "summary_proj_to_labels": (True,),
+    "summary_activation": (None, "", "linear"),
+}
+
+
+def _check_sequence_summary(config, source):
+    for key, supported in SEQUENCE_SUMMARY.items():
+        value = config.get(key, supported[0])
+        if value not in supported:
+            raise ValueError(
+                f"{source}: {key}={value!r}; XLMTextClassifier(head='xlm') "
+                "reproduces XLMForSequenceClassification's summary only with "
+                + ", ".join(f"{k}={v[0]!r}" for k, v in SEQUENCE_SUMMARY.items())
+                + " (first token -> dropout -> dense to num_labels)."
+            )

@@ -7,6 +7,15 @@ def _rules(pairs):
     return [(re.compile(pattern), replacement) for pattern, replacement in pairs]
 
 
+# What a weight dropped on purpose must hold (checked before it is dropped):
+# a canonical weight name (a tied copy: it must equal that weight),
+# `POSITIONS` (a position-id buffer: it must be 0, 1, 2, ...), or `UNUSED`
+# (it takes no part in what the converted model computes; the comment at
+# the table says why).
+POSITIONS = "<positions 0..n-1>"
+UNUSED = None
+
+
 _LAYER = r"(?P<i>\d+)"
 
 # facebookresearch/XLM and Hugging Face XLMModel share these names.
@@ -27,8 +36,14 @@ XLM_RULES = _rules(
         (r"pred_layer\.proj\.bias", "lm_head.bias"),
     ]
 )
-# The projection weight is the token table (tied); position_ids is a buffer.
-XLM_IGNORED = [re.compile(p) for p in (r"pred_layer\.proj\.weight", r".*position_ids")]
+# The output projection is tied to the token table; position_ids is the
+# default positions buffer.
+XLM_DROPPED = _rules(
+    [
+        (r"pred_layer\.proj\.weight", "token_embedding"),
+        (r".*position_ids", POSITIONS),
+    ]
+)
 
 _R = r"(?:roberta\.)?"
 XLM_R_HF_RULES = _rules(
@@ -53,16 +68,32 @@ XLM_R_HF_RULES = _rules(
         (r"lm_head\.bias", "lm_head.bias"),
     ]
 )
-# The decoder is tied to the token table and its bias is `lm_head.bias`; the
-# pooler (dense+tanh on <s>) is used by no XLM-R head in this package.
-XLM_R_HF_IGNORED = [
-    re.compile(p)
-    for p in (
-        r"lm_head\.decoder\.(weight|bias)",
-        _R + r"pooler\.dense\.(weight|bias)",
-        r".*position_ids",
-    )
-]
+# The decoder is tied to the token table and its bias is `lm_head.bias`. The
+# pooler (dense + tanh on <s>, HF's `pooler_output`) is only in
+# `XLMRobertaModel`, whose converted backbone returns hidden states; every
+# architecture whose head reads the pooler is refused (see hf.ARCHITECTURES).
+XLM_R_HF_DROPPED = _rules(
+    [
+        (r"lm_head\.decoder\.weight", "token_embedding"),
+        (r"lm_head\.decoder\.bias", "lm_head.bias"),
+        (_R + r"pooler\.dense\.(weight|bias)", UNUSED),
+        (r".*position_ids", POSITIONS),
+    ]
+)
+
+# Task heads of Hugging Face fine-tuned models: `head.logits` is the layer
+# that gives the logits, `head.pooled_dense` XLM-R's dense + tanh before it.
+HF_TEXT_CLASSIFIER_XLM_RULES = _rules(
+    [(r"sequence_summary\.summary\.(weight|bias)", r"head.logits.\1")]
+)
+HF_TEXT_CLASSIFIER_ROBERTA_RULES = _rules(
+    [
+        (r"classifier\.dense\.(weight|bias)", r"head.pooled_dense.\1"),
+        (r"classifier\.out_proj\.(weight|bias)", r"head.logits.\1"),
+    ]
+)
+HF_TOKEN_CLASSIFIER_RULES = _rules([(r"classifier\.(weight|bias)", r"head.logits.\1")])
+HF_SPAN_QA_RULES = _rules([(r"qa_outputs\.(weight|bias)", r"head.logits.\1")])
 
 _F = r"(?:encoder|decoder)\.sentence_encoder\."
 FAIRSEQ_RULES = _rules(
@@ -84,11 +115,12 @@ FAIRSEQ_RULES = _rules(
         (r"(?:encoder|decoder)\.lm_head\.bias", "lm_head.bias"),
     ]
 )
-FAIRSEQ_IGNORED = [
-    re.compile(p)
-    for p in (
-        r"(?:encoder|decoder)\.lm_head\.weight",
-        r".*\.version",
-        r".*_float_tensor",
-    )
-]
+# The LM projection is tied to the token table; `version` counters and
+# `_float_tensor` (an empty dtype marker) hold no weights.
+FAIRSEQ_DROPPED = _rules(
+    [
+        (r"(?:encoder|decoder)\.lm_head\.weight", "token_embedding"),
+        (r".*\.version", UNUSED),
+        (r".*_float_tensor", UNUSED),
+    ]
+)

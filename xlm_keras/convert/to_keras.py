@@ -9,10 +9,19 @@ import numpy as np
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
+from xlm_keras.models import XLMSpanQA
+from xlm_keras.models import XLMTextClassifier
+from xlm_keras.models import XLMTokenClassifier
 from xlm_keras.models.xlm_tokenizer import LANGUAGES_FILE
 from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 
 SENTENCEPIECE_FILE = "sentencepiece.bpe.model"
+# `Checkpoint.task` -> the task class it becomes.
+TASKS = {
+    "text_classifier": XLMTextClassifier,
+    "token_classifier": XLMTokenClassifier,
+    "span_qa": XLMSpanQA,
+}
 
 
 class _Assigner:
@@ -108,13 +117,27 @@ def _load_head(task, lm_head, put):
         put.assign(head._bias, put.take("lm_head.bias"))
 
 
+def _load_task_head(task, put):
+    """The fine-tuned head: `head.logits` is the dense layer giving the
+    logits, `head.pooled_dense` XLM-R's dense + tanh before it."""
+    if isinstance(task, XLMSpanQA):
+        put.linear(task.span_dense, "head.logits")
+        return
+    if getattr(task, "pooled_dense", None) is not None:
+        put.linear(task.pooled_dense, "head.pooled_dense")
+    put.linear(task.output_dense, "head.logits")
+
+
 def build_model(checkpoint):
-    """Keras model holding the checkpoint's weights: `XLMCausalLM` for causal
-    checkpoints with a head, `XLMMaskedLM` for others with a head, else
-    `XLMBackbone`."""
+    """Keras model holding the checkpoint's weights: the task class of
+    `checkpoint.task` (`TASKS`) for a fine-tuned head, `XLMCausalLM` for
+    causal checkpoints with an LM head, `XLMMaskedLM` for others with an LM
+    head, else `XLMBackbone`."""
     backbone = XLMBackbone(**checkpoint.backbone_config)
     model = backbone
-    if checkpoint.lm_head and checkpoint.backbone_config["causal"]:
+    if checkpoint.task:
+        model = TASKS[checkpoint.task](backbone, **checkpoint.task_config)
+    elif checkpoint.lm_head and checkpoint.backbone_config["causal"]:
         if checkpoint.lm_head != "xlm":
             raise ValueError(f"{checkpoint.source}: a causal model needs XLM's head.")
         model = XLMCausalLM(backbone)
@@ -122,7 +145,9 @@ def build_model(checkpoint):
         model = XLMMaskedLM(backbone, lm_head=checkpoint.lm_head)
     put = _Assigner(checkpoint)
     _load_backbone(backbone, put)
-    if model is not backbone:
+    if checkpoint.task:
+        _load_task_head(model, put)
+    elif model is not backbone:
         _load_head(model, checkpoint.lm_head, put)
     put.finish(model)
     return model
@@ -132,7 +157,8 @@ def write_preset(checkpoint, output_dir):
     """Convert `checkpoint` into a keras-hub preset directory.
 
     Writes `config.json` + `model.weights.h5` (backbone), `task.json` +
-    `task.weights.h5` (LM head, when present), and under `assets/tokenizer/`
+    `task.weights.h5` (LM or task head, when present, with the task's
+    `label_names`), and under `assets/tokenizer/`
     the language list plus: for XLM-R checkpoints an `XLMTokenizer`
     (`tokenizer.json`, `vocabulary.spm`, fairseq ids) that
     `XLMTokenizer.from_preset(output_dir)` loads; for others the vocabulary

@@ -6,6 +6,7 @@ import tempfile
 
 from xlm_keras.convert import names
 from xlm_keras.convert.checkpoint import Checkpoint
+from xlm_keras.convert.checkpoint import check_sinusoidal_table
 from xlm_keras.convert.checkpoint import count_layers
 from xlm_keras.convert.checkpoint import ordered
 from xlm_keras.convert.checkpoint import rename
@@ -37,11 +38,7 @@ def read_xlm(path, causal=None):
     source = f"XLM checkpoint {path}"
     if params.get("asm"):
         raise ValueError(f"{source}: adaptive softmax (asm=True) is not supported.")
-    weights = rename(state, names.XLM_RULES, names.XLM_IGNORED, source)
-    sinusoidal = bool(params.get("sinusoidal_embeddings"))
-    max_positions = weights.pop("position_embedding").shape[0] if sinusoidal else (
-        weights["position_embedding"].shape[0]
-    )
+    weights = rename(state, names.XLM_RULES, names.XLM_DROPPED, source)
     if causal is None:
         causal = bool(params.get("clm_steps")) and not params.get("mlm_steps")
     emb_dim = int(params["emb_dim"])
@@ -52,8 +49,8 @@ def read_xlm(path, causal=None):
         hidden_dim=emb_dim,
         intermediate_dim=weights["layers.0.intermediate.weight"].shape[0],
         dropout=float(params.get("dropout", 0.1)),
-        max_sequence_length=max_positions,
-        position_embedding="sinusoidal" if sinusoidal else "learned",
+        max_sequence_length=weights["position_embedding"].shape[0],
+        position_embedding="learned",
         position_offset=0,
         num_languages=int(params.get("n_langs", 1)),
         use_language_embedding=bool(params.get("use_lang_emb", True)),
@@ -62,6 +59,8 @@ def read_xlm(path, causal=None):
         normalize_first=False,
         causal=causal,
     )
+    if params.get("sinusoidal_embeddings"):
+        check_sinusoidal_table(weights, backbone_config, source)
     vocab_file = os.path.join(tempfile.mkdtemp(prefix="xlm_vocab_"), "vocab.json")
     with open(vocab_file, "w") as f:
         json.dump(reloaded["dico_word2id"], f, ensure_ascii=False)
