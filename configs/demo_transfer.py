@@ -1,7 +1,7 @@
 """Pretraining recipe for the zero-shot transfer demo (README, "Zero-shot
 transfer"): MLM + TLM (one MLM step to two TLM steps) on the full cached
 LibreOffice corpus, 4 layers x 128, no language embeddings (as XLM-R), XLA.
-About 55 minutes on 2 CPU cores; then fine-tune with
+About 38 minutes on 2 CPU cores (the README run); then fine-tune with
 configs/finetune_help_topic.py.
 
   xlm-train --config=configs/demo_transfer.py --workdir=/tmp/pretrain \\

@@ -79,3 +79,40 @@ def test_resume_skip_gives_the_same_later_batches(tokenizer_dir):
     for a, b in zip(full[3:], skipped):
         np.testing.assert_array_equal(a["x"]["token_ids"], b["x"]["token_ids"])
         np.testing.assert_array_equal(a["x"]["mask_positions"], b["x"]["mask_positions"])
+
+
+def _target_rates(spec, batches=60):
+    """Per token id: (occurrences, times chosen as a target) in MLM batches."""
+    vocabulary = spec.tokenizer.vocabulary_size()
+    seen, chosen = np.zeros(vocabulary), np.zeros(vocabulary)
+    dataset = pipelines.mlm_dataset(spec, corpus.SAMPLE_CORPUS_DIR, LANGUAGES, 0.5)
+    for batch in dataset.take(batches):
+        x, labels, weights = batch["x"], batch["labels"].numpy(), batch["sample_weight"].numpy()
+        original = x["token_ids"].numpy().copy()
+        rows = np.repeat(np.arange(len(labels)), labels.shape[1]).reshape(labels.shape)
+        real = weights > 0
+        original[rows[real], x["mask_positions"].numpy()[real]] = labels[real]
+        seen += np.bincount(original.ravel(), minlength=vocabulary)
+        chosen += np.bincount(labels[real], minlength=vocabulary)
+    return seen, chosen
+
+
+def test_frequency_weighted_targets_follow_count_to_the_minus_alpha(tokenizer_dir):
+    """With XLM's weights (alpha 0.5) a token becomes a target more often
+    than with uniform choice in proportion to count^-alpha: on the same
+    stream, log(weighted / uniform targets) falls with log(count) at slope
+    -alpha, and rare tokens gain what frequent ones lose."""
+    spec = _spec(tokenizer_dir, seed=3)
+    alpha = 0.5
+    weights = np.array(pipelines.target_weights(spec, corpus.SAMPLE_CORPUS_DIR, LANGUAGES, alpha))
+    counts = np.where(weights > 0, weights, np.inf) ** (-1 / alpha)  # count = weight^(-1/alpha).
+    seen, uniform = _target_rates(spec)
+    spec.token_weights = weights
+    seen_again, weighted = _target_rates(spec)
+    np.testing.assert_array_equal(seen, seen_again)  # The same tokens; only targets differ.
+    kept = (seen >= 40) & (uniform > 0) & (weighted > 0)
+    kept[spec.tokenizer.special_token_ids] = False
+    slope = np.polyfit(np.log(counts[kept]), np.log(weighted[kept] / uniform[kept]), 1)[0]
+    assert -alpha - 0.1 < slope < -alpha + 0.1
+    rare = (seen > 0) & (seen < 10)  # Too rare to fit: together they gain.
+    assert weighted[rare].sum() > 1.5 * uniform[rare].sum()

@@ -11,6 +11,7 @@ from xlm_keras.models import presets
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_backbone import complete_inputs
 from xlm_keras.models.xlm_backbone import family
+from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
 
 HEADS = ("xlm", "roberta")
 
@@ -68,6 +69,15 @@ def check_label_names(num_classes, label_names):
         )
     return label_names
 
+
+
+def output_layers(backbone, num_classes, dropout):
+    """`(dropout, dense)`: the last layers of the classification heads,
+    dropout then a dense layer to `num_classes` logits ("logits")."""
+    dtype = backbone.dtype_policy
+    return (keras.layers.Dropout(dropout, dtype=dtype, name="output_dropout"),
+            keras.layers.Dense(num_classes, kernel_initializer=xlm_kernel_initializer(),
+                               dtype=dtype, name="logits"))
 
 
 def fine_tuning_compile_defaults(optimizer, loss, metrics):

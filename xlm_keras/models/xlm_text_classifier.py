@@ -10,6 +10,7 @@ from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
 from xlm_keras.models.xlm_task import LabelledTask
 from xlm_keras.models.xlm_task import check_label_names
 from xlm_keras.models.xlm_task import fine_tuning_compile_defaults
+from xlm_keras.models.xlm_task import output_layers
 from xlm_keras.models.xlm_task import resolve_head
 from xlm_keras.models.xlm_text_classifier_preprocessor import XLMTextClassifierPreprocessor
 
@@ -113,15 +114,7 @@ class XLMTextClassifier(LabelledTask, TextClassifier):
             self.centering = LanguageCentering(
                 backbone.num_languages, dtype=backbone.dtype_policy, name="language_centering"
             )
-        self.output_dropout = keras.layers.Dropout(
-            dropout, dtype=backbone.dtype_policy, name="output_dropout"
-        )
-        self.output_dense = keras.layers.Dense(
-            num_classes,
-            kernel_initializer=xlm_kernel_initializer(),
-            dtype=backbone.dtype_policy,
-            name="logits",
-        )
+        self.output_dropout, self.output_dense = output_layers(backbone, num_classes, dropout)
 
         # === Functional Model ===
         inputs = dict(backbone.input)

@@ -5,11 +5,11 @@ import numpy as np
 from keras import ops
 from keras_hub.models import Task
 
-from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
 from xlm_keras.models.xlm_task import LabelledTask
 from xlm_keras.models.xlm_task import check_label_names
 from xlm_keras.models.xlm_task import fine_tuning_compile_defaults
 from xlm_keras.models.xlm_task import is_raw
+from xlm_keras.models.xlm_task import output_layers
 from xlm_keras.models.xlm_token_classifier_preprocessor import XLMTokenClassifierPreprocessor
 
 
@@ -65,15 +65,7 @@ class XLMTokenClassifier(LabelledTask, Task):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
-        self.output_dropout = keras.layers.Dropout(
-            dropout, dtype=backbone.dtype_policy, name="output_dropout"
-        )
-        self.output_dense = keras.layers.Dense(
-            num_classes,
-            kernel_initializer=xlm_kernel_initializer(),
-            dtype=backbone.dtype_policy,
-            name="logits",
-        )
+        self.output_dropout, self.output_dense = output_layers(backbone, num_classes, dropout)
 
         # === Functional Model ===
         inputs = dict(backbone.input)

@@ -1,5 +1,6 @@
-"""The pretraining loop: objectives mixed by weight, checkpoints and resume,
-TensorBoard scalars, a progress bar, and a preset at the end."""
+"""The training loop of pretraining and fine-tuning: objectives mixed by
+weight, checkpoints and resume, TensorBoard scalars, a progress bar, the
+best model by an evaluator, and a preset at the end."""
 
 import math
 import os
