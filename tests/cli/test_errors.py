@@ -6,14 +6,21 @@ import sys
 
 import pytest
 
+from xlm_keras.cli import errors
 from xlm_keras.cli.errors import run_program
 
 
-def test_expected_error_is_one_line_on_stderr(monkeypatch, capsys):
+@pytest.fixture
+def no_flag_parsing(monkeypatch):
+    """`app.run` without absl's flag parsing: other tests' programs define
+    required flags in this process."""
+    monkeypatch.setattr(errors.app, "run", lambda main: main(["xlm-test"]))
+
+
+def test_expected_error_is_one_line_on_stderr(no_flag_parsing, capsys):
     def main(argv):
         raise ValueError("Invalid config: a: must be >= 0;\n  b: must be > 0")
 
-    monkeypatch.setattr(sys, "argv", ["xlm-test"])
     with pytest.raises(SystemExit) as exit_info:
         run_program(main, "xlm-test")
     assert exit_info.value.code == 1
@@ -21,11 +28,10 @@ def test_expected_error_is_one_line_on_stderr(monkeypatch, capsys):
         "xlm-test: error: Invalid config: a: must be >= 0; b: must be > 0\n")
 
 
-def test_a_bug_keeps_its_traceback(monkeypatch):
+def test_a_bug_keeps_its_traceback(no_flag_parsing):
     def main(argv):
         raise KeyError("bug")
 
-    monkeypatch.setattr(sys, "argv", ["xlm-test"])
     with pytest.raises(KeyError):
         run_program(main, "xlm-test")
 

@@ -12,6 +12,10 @@ import torch
 import transformers
 
 from tests.convert import reference_models as ref
+from xlm_keras import XLMTextClassifier
+from xlm_keras import XLMTokenClassifier
+from xlm_keras.convert import convert_checkpoint
+from xlm_keras.serving import export
 from xlm_keras.serving import sentencepiece_library
 
 LABELS = ["negative", "neutral", "positive"]
@@ -39,14 +43,18 @@ def _reference(model_cls, labels, tmp_path):
             transformers.XLMRobertaTokenizer.from_pretrained(str(hf_dir)))
 
 
-def _serve(hf_model, tmp_path, requests):
-    """Save, convert, export with the CLIs; the signatures' answers to
-    `requests` from a TensorFlow-only process."""
+def _serve(hf_model, tmp_path, requests, with_clis=True):
+    """Save, convert, export (with the CLIs, or their library calls); the
+    signatures' answers to `requests` from a TensorFlow-only process."""
     hf_model.save_pretrained(tmp_path / "hf")
-    _run("-m", "xlm_keras.cli.convert", "--source=hf", f"--input={tmp_path / 'hf'}",
-         f"--output={tmp_path / 'preset'}")
-    _run("-m", "xlm_keras.cli.export", f"--preset={tmp_path / 'preset'}",
-         f"--export_dir={tmp_path / 'models'}", f"--signatures={','.join(requests)}")
+    if with_clis:
+        _run("-m", "xlm_keras.cli.convert", "--source=hf", f"--input={tmp_path / 'hf'}",
+             f"--output={tmp_path / 'preset'}")
+        _run("-m", "xlm_keras.cli.export", f"--preset={tmp_path / 'preset'}",
+             f"--export_dir={tmp_path / 'models'}", f"--signatures={','.join(requests)}")
+    else:
+        convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
+        export(str(tmp_path / "preset"), str(tmp_path / "models"), signatures=list(requests))
     (tmp_path / "requests.json").write_text(json.dumps(requests))
     return json.loads(_run(CHILD, str(tmp_path / "models" / "1"), sentencepiece_library(),
                            str(tmp_path / "requests.json")))
@@ -84,6 +92,14 @@ def test_exported_classify_answers_hugging_face_labels(tmp_path):
     for name, probabilities in expected.items():
         assert served[name]["label"] == [LABELS[i] for i in probabilities.argmax(-1)], name
         np.testing.assert_allclose(served[name]["probabilities"], probabilities, atol=1e-4)
+    # The converted preset also takes raw text in Keras (its preprocessor
+    # comes from the converted tokenizer).
+    classifier = XLMTextClassifier.from_preset(str(tmp_path / "preset"))
+    for name, inputs in (("classify", texts), ("classify_pair", {"text": texts,
+                                                                 "text_pair": pairs})):
+        logits = classifier.predict(inputs, verbose=0)
+        np.testing.assert_allclose(torch.softmax(torch.tensor(logits), -1).numpy(),
+                                   expected[name], atol=1e-4)
 
 
 def test_exported_tag_answers_hugging_face_tags(tmp_path):
@@ -103,7 +119,9 @@ def test_exported_tag_answers_hugging_face_tags(tmp_path):
         expected.append([TAGS[predicted[row, first_pieces[w]]] for w in range(len(words[row]))])
     assert len({tag for row in expected for tag in row}) > 1
 
-    served = _serve(hf_model, tmp_path, {"tag": {"text": ref.SENTENCES}})
+    served = _serve(hf_model, tmp_path, {"tag": {"text": ref.SENTENCES}}, with_clis=False)
 
     for row, tags in enumerate(expected):
         assert served["tag"]["tags"][row][: len(tags)] == tags, ref.SENTENCES[row]
+    assert XLMTokenClassifier.from_preset(str(tmp_path / "preset")).predict(
+        ref.SENTENCES) == expected

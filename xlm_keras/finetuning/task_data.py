@@ -224,7 +224,7 @@ def open_task_data(source, task_type, label_names=(), tfds_data_dir=None, downlo
     if not files:
         raise FileNotFoundError(
             f"{source!r} has no <split>.<language>.jsonl/.tsv files (split one of "
-            f"{SPLITS}); see xlm_keras/data/task_data.py for the layout, or pass tfds:<name>.")
+            f"{SPLITS}); see xlm_keras/finetuning/task_data.py for the layout, or pass tfds:<name>.")
     label_names = list(label_names) or _manifest_labels(directory)
     if not label_names and task_type != "qa":
         label_names = _labels_in_files(

@@ -2,9 +2,11 @@
 
 Raw inputs come in one of three shapes:
     strings: str, list of str or tf.string [batch];
-    a tuple `(text, text_pair)` of them (sentence pairs, keras-hub style);
     a dict with `text`, optional `text_pair` and `language` (ISO codes,
-        one per row or one for the batch).
+        one per row or one for the batch);
+    a tuple `(text, text_pair)` with labels (`preprocessor((a, b), y)`, or
+        `((a, b), y)` elements of a `tf.data.Dataset`): a 2-tuple alone is
+        read as `(x, y)`, as keras-hub reads it.
 """
 
 import keras
@@ -111,7 +113,7 @@ class XLMPreprocessor(Preprocessor):
             language = tf.fill(tf.shape(text)[:1], language)
         check = tf.debugging.assert_equal(
             tf.size(language), tf.shape(text)[0],
-            message="`language` needs one language code per text (or one for all).")
+            message="`language` needs one language code per `text` (or one for all).")
         with tf.control_dependencies([check]):
             # Valid UTF-8 first: the unknown-code error echoes the codes.
             language = tf.strings.unicode_transcode(language, "UTF-8", "UTF-8",
