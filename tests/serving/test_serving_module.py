@@ -54,7 +54,8 @@ def test_embed_of_a_mixed_batch_equals_each_row_alone_and_one_padded_batch(
     inputs = module._tokenize(text, language)  # One batch, padded to its longest.
     assert len(set(inputs["padding_mask"].numpy().sum(1))) >= 4
     hidden = module._backbone(inputs)
-    padded = {"embedding": pool(hidden, inputs["padding_mask"], "mean"), "cls_embedding": hidden[:, 0]}
+    padded = {"embedding": pool(hidden, inputs["padding_mask"], "mean"),
+              "cls_embedding": hidden[:, 0]}
     mixed = module.embed(text, language)
     alone = [module.embed(text[i:i + 1], language[i:i + 1]) for i in range(len(MIXED))]
     for name, value in padded.items():
