@@ -2,19 +2,23 @@
 pad only to their own longest row, and put the outputs back in request order.
 
 A batch padded to its longest row spends most of the encoder's work on
-`<pad>` when lengths vary (32 sentences of median 22 tokens pad to ~89).
-Rows whose outputs do not depend on the other rows (attention is masked to
-the row's own real tokens) give the same outputs, to float round-off, in
-any slice; only the padded work changes. Core TensorFlow ops only: the
-slices run in a `tf.while_loop`.
+`<pad>` when lengths vary (32 corpus sentences of median 21 tokens pad to 69
+on average). Rows whose outputs do not depend on the other rows (attention
+is masked to the row's own real tokens) give the same outputs, to float
+round-off, in any slice; only the padded work changes. Core TensorFlow ops
+only: the slices run in a `tf.while_loop`.
 """
 
 import tensorflow as tf
 
 # Padded tokens (rows x the slice's longest row) a slice may hold; a row
-# longer than this runs alone. Measured with tools/bench_serving.py (6 x 512
-# XLM-R layout, 2 CPU cores, batch 32): see README "Serving speed".
-TOKENS_PER_SLICE = 512
+# longer than this runs alone. Measured on 2 CPU cores, 6 x 512 XLM-R layout,
+# batch 32 of the `bench_serving --compare_hf` sentences, sentences/s of
+# `ServingModule.embed` in one process (12 batches, 2 rounds):
+# 64: 68, 128: 76-78, 256: 74-76, 512: 73, 1024: 56, 2048: 40, one slice: 32.
+# Slices run in parallel (`tf.while_loop`'s default 10 iterations; with 1,
+# 512 drops to 56).
+TOKENS_PER_SLICE = 256
 
 
 def slice_end(sorted_lengths, start, tokens_per_slice):
