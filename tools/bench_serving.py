@@ -1,17 +1,35 @@
-"""Strings -> embedding throughput and latency of an exported SavedModel.
+"""Strings -> embedding throughput and latency of an exported SavedModel,
+alone or next to Hugging Face.
 
   python tools/bench_serving.py --saved_model=models/xlm/1 --language=en
   python tools/bench_serving.py --saved_model=models/xlmr/1 --batch_size=32 --batches=300
+  python tools/bench_serving.py --compare_hf --workdir=/tmp/bench_serving
 
-Loads the version the way a server does (TensorFlow plus tf-text's
-SentencePiece kernels only; no Keras), then calls `--signature` (default
-`embed`) on batches of sentences from the bundled corpus: `--warmup` batches
-untimed, then `--batches` timed ones. Prints one JSON line: texts/s, batch
-latency p50/p90/p99 in ms, and the setup (device, threads, T).
+One SavedModel: loads the version the way a server does (TensorFlow plus
+tf-text's SentencePiece kernels only; no Keras), then calls `--signature`
+(default `embed`) on batches of sentences from the bundled corpus (or
+`--sentences_file`): `--warmup` batches untimed, then `--batches` timed
+ones. Prints one JSON line: texts/s, batch latency p50/p90/p99 in ms, and
+the setup (device, threads, T).
+
+`--compare_hf`: in `--workdir` (made once, then reused) a SentencePiece
+model trained on the bundled corpus, a random Hugging Face
+`XLMRobertaModel` (`--num_layers` x `--hidden_dim`, `--num_heads`,
+`--vocabulary_size`), its `convert_checkpoint("hf", ...)` preset, that
+preset exported with `--max_sequence_length`, and `--sentences` sentences
+cut from the bundled test corpus (`mono/*.test.txt`, all languages,
+shuffled). Then, for each of `--rounds` rounds and each batch size, one
+fresh process per path on the same sentences: Hugging Face (its
+`XLMRobertaTokenizer` + `XLMRobertaModel` in PyTorch, padded to the
+longest row, masked mean) and the exported `embed` signature (plus
+`--before_saved_model`, e.g. an export by an older checkout). Prints one
+table of medians over rounds and the ratios to Hugging Face.
 """
 
 import json
 import os
+import re
+import subprocess
 import sys
 import time
 
@@ -27,10 +45,34 @@ _LANGUAGE = flags.DEFINE_string(
     "language", None, "Language code sent with every text (models with language "
     "embeddings); default: the first in signatures.json.")
 _CORPUS_LANGUAGE = flags.DEFINE_string("corpus_language", "en", "Sample sentences of this language.")
-flags.mark_flag_as_required("saved_model")
+_SENTENCES_FILE = flags.DEFINE_string(
+    "sentences_file", None, "Texts, one a line, instead of the corpus.")
+_HF_MODEL = flags.DEFINE_string(
+    "hf_model", None, "Time this Hugging Face XLM-R directory instead of a SavedModel.")
+_COMPARE_HF = flags.DEFINE_bool("compare_hf", False, "Compare with Hugging Face (see above).")
+_WORKDIR = flags.DEFINE_string("workdir", "/tmp/xlm_bench_serving", "--compare_hf: its files.")
+_BATCH_SIZES = flags.DEFINE_list("batch_sizes", ["1", "32"], "--compare_hf: batch sizes.")
+_ROUNDS = flags.DEFINE_integer(
+    "rounds", 3, "--compare_hf: interleaved runs per path.", lower_bound=1)
+_SENTENCES = flags.DEFINE_integer("sentences", 4096, "--compare_hf: generated sentences.")
+_TIMED_TEXTS = flags.DEFINE_integer(
+    "timed_texts", 640, "--compare_hf: timed texts per run (batches of each size).", lower_bound=1)
+_BEFORE = flags.DEFINE_string(
+    "before_saved_model", None, "--compare_hf: another export of the same preset to time too.")
+_MAX_SEQUENCE_LENGTH = flags.DEFINE_integer("max_sequence_length", 128, "--compare_hf: export's.")
+_NUM_LAYERS = flags.DEFINE_integer("num_layers", 6, "--compare_hf: encoder layers.")
+_HIDDEN_DIM = flags.DEFINE_integer("hidden_dim", 512, "--compare_hf: hidden width.")
+_NUM_HEADS = flags.DEFINE_integer("num_heads", 8, "--compare_hf: attention heads.")
+_VOCABULARY_SIZE = flags.DEFINE_integer("vocabulary_size", 32000, "--compare_hf: embedding rows.")
+_SPM_SIZE = flags.DEFINE_integer(
+    "spm_size", 8000, "--compare_hf: SentencePiece pieces (at most).")
 
 SAMPLE_CORPUS = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "xlm_keras", "pretraining", "sample_corpus")
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
+HF_DIR, PRESET_DIR, EXPORT_DIR, SENTENCES_TXT = "hf", "preset", "export", "sentences.txt"
 
 
 def load(saved_model):
@@ -42,6 +84,23 @@ def load(saved_model):
     text_dir = os.path.dirname(importlib.util.find_spec("tensorflow_text").origin)
     tf.load_op_library(os.path.join(text_dir, "python", "ops", "_sentencepiece_tokenizer.so"))
     return tf.saved_model.load(saved_model)
+
+
+def corpus_sentences(count, seed=0):
+    """`count` sentences cut from every language's test file of the bundled
+    corpus (split after . ! ? and their CJK forms), shuffled, cycled if
+    fewer."""
+    import random
+
+    pieces = []
+    mono = os.path.join(SAMPLE_CORPUS, "mono")
+    for name in sorted(os.listdir(mono)):
+        if name.endswith(".test.txt"):
+            with open(os.path.join(mono, name), encoding="utf-8") as f:
+                for line in f:
+                    pieces += [p.strip() for p in SENTENCE_END.split(line) if p.strip()]
+    random.Random(seed).shuffle(pieces)
+    return [pieces[i % len(pieces)] for i in range(count)]
 
 
 def sentences(language, count):
@@ -64,43 +123,195 @@ def benchmark(function, batches, warmup):
     return latencies
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    import numpy as np
+def saved_model_call(saved_model, signature_name, language):
+    """(call(texts) -> outputs, description): `signature_name` of the
+    SavedModel, with `language` (default the first known) for models that
+    take one."""
     import tensorflow as tf
 
-    with open(os.path.join(_SAVED_MODEL.value, "signatures.json"), encoding="utf-8") as f:
+    with open(os.path.join(saved_model, "signatures.json"), encoding="utf-8") as f:
         description = json.load(f)
-    model = load(_SAVED_MODEL.value)
-    signature = model.signatures[_SIGNATURE.value]
-    size, count = _BATCH_SIZE.value, _WARMUP.value + _BATCHES.value
-    texts = sentences(_CORPUS_LANGUAGE.value, size * count)
-    batches = [{"text": tf.constant(texts[i * size:(i + 1) * size])} for i in range(count)]
-    if description["model"]["has_language_input"]:
-        code = _LANGUAGE.value or description["model"]["languages"][0]
-        for batch in batches:
-            batch["language"] = tf.constant([code] * size)
+    signature = load(saved_model).signatures[signature_name]
+    has_language = description["model"]["has_language_input"]
+    code = language or (description["model"]["languages"][0] if has_language else None)
 
-    def call(batch):
+    def call(texts):
+        inputs = {"text": tf.constant(texts)}
+        if has_language:
+            inputs["language"] = tf.constant([code] * len(texts))
         # .numpy() waits for the result, as a server must before replying.
-        return {name: value.numpy() for name, value in signature(**batch).items()}
+        return {name: value.numpy() for name, value in signature(**inputs).items()}
 
-    latencies = np.array(benchmark(call, batches, _WARMUP.value))
-    tokens = model.signatures["tokenize"](**batches[0]) if "tokenize" in model.signatures else None
-    print(json.dumps({
-        "saved_model": _SAVED_MODEL.value,
-        "signature": _SIGNATURE.value,
+    return call, description
+
+
+def hf_call(hf_dir, max_sequence_length):
+    """call(texts) -> masked mean embeddings: Hugging Face's tokenizer and
+    `XLMRobertaModel` (PyTorch), rows padded to the longest."""
+    import torch
+    import transformers
+
+    tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(hf_dir)
+    model = transformers.XLMRobertaModel.from_pretrained(hf_dir, add_pooling_layer=False).eval()
+
+    def call(texts):
+        with torch.inference_mode():
+            batch = tokenizer(texts, padding="longest", truncation=True,
+                              max_length=max_sequence_length, return_tensors="pt")
+            hidden = model(**batch).last_hidden_state
+            mask = batch["attention_mask"][..., None].to(hidden.dtype)
+            return ((hidden * mask).sum(1) / mask.sum(1)).numpy()
+
+    return call
+
+
+def worker_report(call, texts, size, batches, warmup):
+    """dict: texts/s and batch latency percentiles of `call` on consecutive
+    batches of `size` texts (cycled)."""
+    import numpy as np
+
+    count = warmup + batches
+    texts = [texts[i % len(texts)] for i in range(size * count)]
+    latencies = np.array(benchmark(
+        call, [texts[i * size:(i + 1) * size] for i in range(count)], warmup))
+    return {
         "batch_size": size,
         "batches": len(latencies),
         "texts_per_s": round(size * len(latencies) / latencies.sum(), 1),
         "latency_ms": {f"p{q}": round(float(np.percentile(latencies, q)) * 1e3, 2)
                        for q in (50, 90, 99)},
+    }
+
+
+def prepare(workdir, sentence_count, max_sequence_length, num_layers, hidden_dim, num_heads,
+            vocabulary_size, spm_size):
+    """Make (once) the tokenizer, random HF model, converted preset, export
+    and sentences of `--compare_hf` in `workdir`. Returns the export path."""
+    export_base = os.path.join(workdir, EXPORT_DIR)
+    if os.path.isdir(export_base) and os.listdir(export_base):
+        return os.path.join(export_base, sorted(os.listdir(export_base), key=int)[-1])
+    import io
+
+    import sentencepiece as spm
+    import torch
+    import transformers
+
+    from xlm_keras.convert import convert_checkpoint
+    from xlm_keras.pretraining import corpus
+    from xlm_keras.serving import export
+
+    os.makedirs(workdir, exist_ok=True)
+    hf_dir = os.path.join(workdir, HF_DIR)
+    files = corpus.monolingual_files(corpus.SAMPLE_CORPUS_DIR, "train")
+    lines = [line for paths in files.values() for path in paths
+             for line in open(path, encoding="utf-8")]
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_writer=model, vocab_size=spm_size,
+        hard_vocab_limit=False, minloglevel=2, num_threads=os.cpu_count())
+    os.makedirs(hf_dir, exist_ok=True)
+    with open(os.path.join(hf_dir, "sentencepiece.bpe.model"), "wb") as f:
+        f.write(model.getvalue())
+    torch.manual_seed(0)
+    config = transformers.XLMRobertaConfig(
+        vocab_size=vocabulary_size, hidden_size=hidden_dim, num_hidden_layers=num_layers,
+        num_attention_heads=num_heads, intermediate_size=4 * hidden_dim, type_vocab_size=1,
+        max_position_embeddings=max_sequence_length + 2)
+    transformers.XLMRobertaModel(config, add_pooling_layer=False).save_pretrained(hf_dir)
+    convert_checkpoint("hf", hf_dir, os.path.join(workdir, PRESET_DIR), overwrite=True)
+    with open(os.path.join(workdir, SENTENCES_TXT), "w", encoding="utf-8") as f:
+        f.writelines(text + "\n" for text in corpus_sentences(sentence_count))
+    return export(os.path.join(workdir, PRESET_DIR), export_base,
+                  max_sequence_length=max_sequence_length)
+
+
+def compare(workdir, saved_models, batch_sizes, rounds, timed_texts, warmup,
+            max_sequence_length):
+    """Rounds of one fresh process per path and batch size, on the
+    sentences of `prepare`; `saved_models` maps row names to exports.
+    Returns the table (`format_table`)."""
+    import numpy as np
+
+    paths = {"Hugging Face (PyTorch)": ["--hf_model", os.path.join(workdir, HF_DIR)]}
+    paths.update({name: ["--saved_model", path] for name, path in saved_models.items()})
+    common = ["--sentences_file", os.path.join(workdir, SENTENCES_TXT), f"--warmup={warmup}",
+              f"--max_sequence_length={max_sequence_length}"]
+    results = {}
+    for _ in range(rounds):
+        for size in batch_sizes:
+            batches = max(1, timed_texts // size)
+            for name, args in paths.items():
+                process = subprocess.run(
+                    [sys.executable, os.path.abspath(__file__), *args, *common,
+                     f"--batch_size={size}", f"--batches={batches}"],
+                    capture_output=True, text=True, check=False)
+                if process.returncode:
+                    raise RuntimeError(f"{name} failed: {process.stderr[-3000:]}")
+                report = json.loads(process.stdout.splitlines()[-1])
+                results.setdefault((name, size), []).append(report)
+    rows = []
+    for (name, size), runs in results.items():
+        hf = results[(next(iter(paths)), size)]
+        rate = float(np.median([r["texts_per_s"] for r in runs]))
+        p50 = float(np.median([r["latency_ms"]["p50"] for r in runs]))
+        hf_rate = float(np.median([r["texts_per_s"] for r in hf]))
+        hf_p50 = float(np.median([r["latency_ms"]["p50"] for r in hf]))
+        rows.append((name, size, rate, rate / hf_rate, p50, p50 / hf_p50, len(runs)))
+    return format_table(rows)
+
+
+def format_table(rows):
+    """Markdown table of (path, batch, texts/s, x HF, p50 ms, x HF, runs)."""
+    lines = ["| path | batch | sentences/s | vs HF | batch p50 ms | vs HF | runs |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {name} | {size} | {rate:.1f} | {ratio:.2f}x | {p50:.1f} | {p50_ratio:.2f}x "
+              f"| {runs} |"
+              for name, size, rate, ratio, p50, p50_ratio, runs in sorted(rows, key=lambda r: r[1])]
+    return "\n".join(lines)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    if _COMPARE_HF.value:
+        ours = prepare(_WORKDIR.value, _SENTENCES.value, _MAX_SEQUENCE_LENGTH.value,
+                       _NUM_LAYERS.value, _HIDDEN_DIM.value, _NUM_HEADS.value,
+                       _VOCABULARY_SIZE.value, _SPM_SIZE.value)
+        saved_models = {"ours (embed)": ours}
+        if _BEFORE.value:
+            saved_models["ours before (embed)"] = _BEFORE.value
+        print(compare(_WORKDIR.value, saved_models, [int(size) for size in _BATCH_SIZES.value],
+                      _ROUNDS.value, _TIMED_TEXTS.value, _WARMUP.value, _MAX_SEQUENCE_LENGTH.value))
+        return
+    size = _BATCH_SIZE.value
+    count = _WARMUP.value + _BATCHES.value
+    if _SENTENCES_FILE.value:
+        with open(_SENTENCES_FILE.value, encoding="utf-8") as f:
+            texts = [line.rstrip("\n") for line in f]
+    else:
+        texts = sentences(_CORPUS_LANGUAGE.value, size * count)
+    if _HF_MODEL.value:
+        call = hf_call(_HF_MODEL.value, _MAX_SEQUENCE_LENGTH.value)
+        print(json.dumps({"hf_model": _HF_MODEL.value,
+                          **worker_report(call, texts, size, _BATCHES.value, _WARMUP.value)}))
+        return
+    if not _SAVED_MODEL.value:
+        raise app.UsageError("Pass --saved_model, --hf_model or --compare_hf.")
+    import tensorflow as tf
+
+    call, description = saved_model_call(_SAVED_MODEL.value, _SIGNATURE.value, _LANGUAGE.value)
+    report = worker_report(call, texts, size, _BATCHES.value, _WARMUP.value)
+    tokens = call(texts[:size]) if _SIGNATURE.value == "tokenize" else None
+    print(json.dumps({
+        "saved_model": _SAVED_MODEL.value,
+        "signature": _SIGNATURE.value,
+        **report,
         "sequence_length": None if tokens is None else int(tokens["token_ids"].shape[1]),
         "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
         "cpu_threads": os.cpu_count(),
         "python": sys.version.split()[0],
         "tensorflow": tf.__version__,
+        "max_sequence_length": description["model"]["max_sequence_length"],
     }))
 
 

@@ -1,6 +1,8 @@
 """tools/bench_input.py runs end to end on tiny settings and reports positive
 numbers; tools/bench_train.py counts FLOPs right (no timing is checked);
-tools/lexical_baseline.py's bags hold exactly SentencePiece's pieces."""
+tools/bench_serving.py's Hugging Face comparison times the same embeddings
+on both sides and prints its table; tools/lexical_baseline.py's bags hold
+exactly SentencePiece's pieces."""
 
 import functools
 import importlib.util
@@ -76,3 +78,19 @@ def test_lexical_baseline_bags_match_sentencepiece(tokenizer_dir):
     for row, text in zip(bags, texts):
         assert set(np.flatnonzero(row)) == set(processor.encode(text))
         assert set(row) <= {0.0, 1.0}
+
+
+def test_bench_serving_compares_the_same_embeddings_with_hugging_face(tmp_path):
+    bench_serving = _load("bench_serving")
+    workdir = str(tmp_path)
+    saved_model = bench_serving.prepare(workdir, 16, 24, num_layers=1, hidden_dim=16, num_heads=2,
+                                        vocabulary_size=4000, spm_size=3000)
+    with open(tmp_path / bench_serving.SENTENCES_TXT, encoding="utf-8") as f:
+        texts = [line.rstrip("\n") for line in f]
+    assert len(texts) == 16 and all(texts)
+    hf = bench_serving.hf_call(str(tmp_path / bench_serving.HF_DIR), 24)(texts[:5])
+    ours, _ = bench_serving.saved_model_call(saved_model, "embed", None)
+    np.testing.assert_allclose(ours(texts[:5])["embedding"], hf, atol=1e-4)
+    table = bench_serving.compare(workdir, {"ours (embed)": saved_model}, [2], rounds=1,
+                                  timed_texts=2, warmup=0, max_sequence_length=24)
+    assert "| Hugging Face (PyTorch) | 2 |" in table and "| ours (embed) | 2 |" in table

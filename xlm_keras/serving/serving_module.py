@@ -7,7 +7,9 @@ text gives the same ids as in `tf.data` and in Python. Sentences are framed
 as the family frames them: XLM `</s> x </s>`, XLM-R `<s> x </s>`. `T` is the
 longest packed row of the request (at most `max_sequence_length`, at least
 2): rows are truncated to `max_sequence_length` with both specials kept,
-then padded with `<pad>`.
+then padded with `<pad>`. The signatures that run the model on each row
+alone (embed, classify, classify_pair, tag) run it on length-sorted slices
+of the request (`length_slices`); `encode` and `fill_mask` on all of it.
 """
 
 import types
@@ -21,6 +23,8 @@ from xlm_keras.models.xlm_masked_lm_preprocessor import XLMMaskedLMPreprocessor
 from xlm_keras.models.xlm_text_classifier import pool
 from xlm_keras.models.xlm_text_classifier_preprocessor import XLMTextClassifierPreprocessor
 from xlm_keras.models.xlm_token_classifier_preprocessor import XLMTokenClassifierPreprocessor
+from xlm_keras.serving.length_slices import TOKENS_PER_SLICE
+from xlm_keras.serving.length_slices import map_length_slices
 from xlm_keras.text.packing import model_inputs
 from xlm_keras.text.packing import sentence_frame
 
@@ -62,13 +66,16 @@ class ServingModule(tf.Module):
             `keras.utils.set_random_seed`, tensorflow/text#570).
         max_sequence_length: int in [2, backbone.max_sequence_length].
         top_k: int. Predictions per `<mask>` in `fill_mask`.
+        tokens_per_slice: int. Padded tokens per length-sorted slice of a
+            request (`length_slices.TOKENS_PER_SLICE`).
 
     Attributes: one `tf.function` per name in `supported_signatures(model)`;
     `language` arguments exist only when the model takes language ids
     (language embeddings, or a classifier's language centering).
     """
 
-    def __init__(self, model, tokenizer, max_sequence_length, top_k=5):
+    def __init__(self, model, tokenizer, max_sequence_length, top_k=5,
+                 tokens_per_slice=TOKENS_PER_SLICE):
         super().__init__(name="xlm_serving")
         backbone = getattr(model, "backbone", model)
         preprocessors = {
@@ -83,6 +90,7 @@ class ServingModule(tf.Module):
         self._keras = types.SimpleNamespace(
             model=model, backbone=backbone, tokenizer=tokenizer, **preprocessors)
         self.max_sequence_length = max_sequence_length
+        self.tokens_per_slice = tokens_per_slice
         self.vocabulary_size = tokenizer.vocabulary_size()
         self.top_k = min(top_k, self.vocabulary_size)
         self.has_language_input = takes_language_ids(model)
@@ -137,13 +145,17 @@ class ServingModule(tf.Module):
         """-> float32 embedding (masked mean over real tokens, specials
         included), embedding_l2 (unit length) and cls_embedding (first
         token), each [B, H]."""
-        inputs = self._tokenize(text, language)
-        hidden = tf.cast(self._backbone(inputs), tf.float32)
-        embedding = pool(hidden, inputs["padding_mask"], "mean")
+
+        def pooled(inputs):  # -> [b, 2, H]: mean, first token.
+            hidden = tf.cast(self._backbone(inputs), tf.float32)
+            return tf.stack([pool(hidden, inputs["padding_mask"], "mean"), hidden[:, 0]], axis=1)
+
+        embedding, cls_embedding = tf.unstack(
+            self._by_length(pooled, self._tokenize(text, language)), axis=1)
         return {
             "embedding": embedding,
             "embedding_l2": tf.math.l2_normalize(embedding, axis=-1),
-            "cls_embedding": hidden[:, 0],
+            "cls_embedding": cls_embedding,
         }
 
     def _encode(self, token_ids, padding_mask, language_ids=None):
@@ -171,6 +183,13 @@ class ServingModule(tf.Module):
         takes (language centering) are not passed on."""
         backbone = self._keras.backbone
         return backbone({k: v for k, v in inputs.items() if k in backbone.input}, training=False)
+
+    def _by_length(self, fn, inputs, per_token=False):
+        return map_length_slices(fn, inputs, per_token, self.tokens_per_slice)
+
+    def _model(self, inputs):
+        """The task model's float32 outputs."""
+        return tf.cast(self._keras.model(inputs, training=False), tf.float32)
 
     def _fill_mask(self, text, language=None):
         """Text with literal `<mask>`s -> the top_k tokens (tf.string) and
@@ -215,7 +234,7 @@ class ServingModule(tf.Module):
             _request(text, language, text_pair=text_pair))))
 
     def _classes(self, inputs):
-        logits = tf.cast(self._keras.model(inputs, training=False), tf.float32)
+        logits = self._by_length(self._model, inputs)
         label_id = tf.argmax(logits, axis=-1, output_type=tf.int32)
         return {"label": tf.gather(self.label_names, label_id), "label_id": label_id,
                 "probabilities": tf.nn.softmax(logits)}
@@ -227,7 +246,7 @@ class ServingModule(tf.Module):
         the first tag)."""
         words = self._keras.words.words(text)
         inputs, positions = self._keras.words.pack_words(words, language)
-        logits = self._keras.model(self._trim(inputs), training=False)
+        logits = self._by_length(self._model, self._trim(inputs), per_token=True)
         predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)  # [B, T]
         fallback = self._keras.model.label_names.index("O") if (
             "O" in self._keras.model.label_names) else 0
