@@ -13,6 +13,7 @@ from xlm_keras.finetuning import qa_features as qa
 from xlm_keras.finetuning import task_pipelines
 from xlm_keras.metrics import entity_f1
 from xlm_keras.metrics import squad_metrics
+from xlm_keras.models.xlm_token_classifier import word_tags
 
 MAIN_METRIC = {"classification": "accuracy", "tagging": "f1", "qa": "f1"}
 EVAL_BATCH = 64
@@ -67,16 +68,12 @@ def classification_metrics(model, spec, records, language):
 def predict_word_tags(model, spec, token_lists, language, label_names):
     """Tag names per word of each token list; a word cut by truncation gets
     "O" (or the first label when there is no "O")."""
-    fallback = "O" if "O" in label_names else label_names[0]
     predictions = []
     for start in range(0, len(token_lists), EVAL_BATCH):
-        words = tf.ragged.constant(token_lists[start:start + EVAL_BATCH], tf.string)
-        x, positions = spec.preprocessor.pack_words(words, language)
-        tags = _logits(model, x).argmax(-1)
-        positions = positions.numpy()
-        for row, tokens in enumerate(token_lists[start:start + EVAL_BATCH]):
-            predictions.append([label_names[tags[row, p]] if p >= 0 else fallback
-                                for p in positions[row, :len(tokens)]])
+        batch = token_lists[start:start + EVAL_BATCH]
+        x, positions = spec.preprocessor.pack_words(tf.ragged.constant(batch, tf.string), language)
+        predictions += word_tags(_logits(model, x).argmax(-1), positions.numpy(),
+                                 [len(tokens) for tokens in batch], label_names)
     return predictions
 
 

@@ -1,7 +1,6 @@
 """`XLMTokenClassifier`: one label per token (NER, POS tagging)."""
 
 import keras
-import numpy as np
 from keras import ops
 from keras_hub.models import Task
 
@@ -11,6 +10,28 @@ from xlm_keras.models.xlm_task import fine_tuning_compile_defaults
 from xlm_keras.models.xlm_task import is_raw
 from xlm_keras.models.xlm_task import output_layers
 from xlm_keras.models.xlm_token_classifier_preprocessor import XLMTokenClassifierPreprocessor
+
+
+def unplaced_tag_id(label_names):
+    """The tag id of words cut by truncation: "O", or the first label."""
+    return label_names.index("O") if "O" in label_names else 0
+
+
+def word_tags(tag_ids, word_positions, word_counts, label_names):
+    """Tag names per word from per-token predictions.
+
+    Args:
+        tag_ids: int [batch, seq], the predicted tag of each token.
+        word_positions: int [batch, W], each word's first piece (-1: cut).
+        word_counts: int [batch], the words of each row.
+        label_names: list of tag names.
+
+    Returns: per row, the tag name of each word (`unplaced_tag_id`'s for
+    words cut by truncation).
+    """
+    unplaced = unplaced_tag_id(label_names)
+    return [[label_names[tag_ids[row, p] if p >= 0 else unplaced]
+             for p in word_positions[row, :count]] for row, count in enumerate(word_counts)]
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
@@ -90,12 +111,8 @@ class XLMTokenClassifier(LabelledTask, Task):
         words = self.preprocessor.words(text)
         inputs, positions = self.preprocessor.pack_words(words, language)
         tag_ids = self.packed_predict(inputs, batch_size).argmax(-1)
-        fallback = self.label_names.index("O") if "O" in self.label_names else 0
-        tags = []
-        for row, count in enumerate(words.row_lengths().numpy()):
-            tags.append([self.label_names[tag_ids[row, p] if p >= 0 else fallback]
-                         for p in np.asarray(positions[row, :count])])
-        return tags
+        return word_tags(tag_ids, positions.numpy(), words.row_lengths().numpy(),
+                         self.label_names)
 
     def compile(self, optimizer="auto", loss="auto", *, weighted_metrics="auto",
                 **kwargs):

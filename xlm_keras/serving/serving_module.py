@@ -22,6 +22,7 @@ from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
 from xlm_keras.models.xlm_masked_lm_preprocessor import XLMMaskedLMPreprocessor
 from xlm_keras.models.xlm_text_classifier import pool
 from xlm_keras.models.xlm_text_classifier_preprocessor import XLMTextClassifierPreprocessor
+from xlm_keras.models.xlm_token_classifier import unplaced_tag_id
 from xlm_keras.models.xlm_token_classifier_preprocessor import XLMTokenClassifierPreprocessor
 from xlm_keras.serving.length_slices import TOKENS_PER_SLICE
 from xlm_keras.serving.length_slices import map_length_slices
@@ -248,8 +249,7 @@ class ServingModule(tf.Module):
         inputs, positions = self._keras.words.pack_words(words, language)
         logits = self._by_length(self._model, self._trim(inputs), per_token=True)
         predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)  # [B, T]
-        fallback = self._keras.model.label_names.index("O") if (
-            "O" in self._keras.model.label_names) else 0
+        fallback = unplaced_tag_id(self._keras.model.label_names)
         tag_ids = tf.where(positions >= 0,
                            tf.gather(predicted, tf.maximum(positions, 0), batch_dims=1), fallback)
         is_word = tf.sequence_mask(words.row_lengths(), tf.shape(positions)[1])
