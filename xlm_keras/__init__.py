@@ -19,6 +19,10 @@ from xlm_keras.models import XLMCausalLM  # noqa: E402
 from xlm_keras.models import XLMCausalLMPreprocessor  # noqa: E402
 from xlm_keras.models import XLMMaskedLM  # noqa: E402
 from xlm_keras.models import XLMMaskedLMPreprocessor  # noqa: E402
+from xlm_keras.models import XLMBeamSampler  # noqa: E402
+from xlm_keras.models import XLMSeq2SeqBackbone  # noqa: E402
+from xlm_keras.models import XLMSeq2SeqLM  # noqa: E402
+from xlm_keras.models import XLMSeq2SeqLMPreprocessor  # noqa: E402
 from xlm_keras.models import XLMSpanQA  # noqa: E402
 from xlm_keras.models import XLMSpanQAPreprocessor  # noqa: E402
 from xlm_keras.models import XLMTextClassifier  # noqa: E402

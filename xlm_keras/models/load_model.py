@@ -1,11 +1,12 @@
 """Load whatever a preset directory holds: its task, else its backbone."""
 
-import json
 import os
 
+from xlm_keras.models import presets
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_causal_lm import XLMCausalLM
 from xlm_keras.models.xlm_masked_lm import XLMMaskedLM
+from xlm_keras.models.xlm_seq2seq_lm import XLMSeq2SeqLM
 from xlm_keras.models.xlm_span_qa import XLMSpanQA
 from xlm_keras.models.xlm_text_classifier import XLMTextClassifier
 from xlm_keras.models.xlm_token_classifier import XLMTokenClassifier
@@ -13,7 +14,8 @@ from xlm_keras.models.xlm_token_classifier import XLMTokenClassifier
 # Class name in `task.json` -> task class.
 TASKS = {
     cls.__name__: cls
-    for cls in (XLMMaskedLM, XLMCausalLM, XLMTextClassifier, XLMTokenClassifier, XLMSpanQA)
+    for cls in (XLMMaskedLM, XLMCausalLM, XLMTextClassifier, XLMTokenClassifier, XLMSpanQA,
+                XLMSeq2SeqLM)
 }
 
 
@@ -26,9 +28,4 @@ def load_model(preset_dir):
             "directory written by save_to_preset / xlm-convert, or a training "
             "workdir's `preset` directory."
         )
-    task_file = os.path.join(preset_dir, "task.json")
-    class_name = None
-    if os.path.isfile(task_file):
-        with open(task_file, encoding="utf-8") as f:
-            class_name = json.load(f).get("class_name", "").split(">")[-1]
-    return TASKS.get(class_name, XLMBackbone).from_preset(preset_dir)
+    return TASKS.get(presets.saved_task_name(preset_dir), XLMBackbone).from_preset(preset_dir)

@@ -6,6 +6,8 @@ checkpoint's preset with `xlm-convert` and load that directory instead.
 """
 
 import dataclasses
+import json
+import os
 
 _XLM = dict(
     dropout=0.1,
@@ -165,3 +167,13 @@ def backbone_config(preset, load_weights=True):
 def lm_head(preset):
     """`"xlm"` (tied projection + bias) or `"roberta"` (dense-GELU-LN-tied)."""
     return PRESETS[preset].lm_head
+
+
+def saved_task_name(preset_dir):
+    """Class name of the task saved in a preset directory (its `task.json`),
+    or None for a backbone-only preset or a built-in name."""
+    task_file = os.path.join(preset_dir, "task.json") if isinstance(preset_dir, str) else ""
+    if is_builtin(preset_dir) or not os.path.isfile(task_file):
+        return None
+    with open(task_file, encoding="utf-8") as f:
+        return json.load(f).get("class_name", "").split(">")[-1] or None

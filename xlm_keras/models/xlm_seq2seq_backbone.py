@@ -1,0 +1,215 @@
+"""`XLMSeq2SeqBackbone`: an `XLMBackbone` encoder and a decoder of the same
+width, for translation."""
+
+import keras
+from keras import ops
+from keras_hub.layers import TransformerDecoder
+from keras_hub.models import Backbone
+
+from xlm_keras.layers import XLMEmbedding
+from xlm_keras.models.xlm_backbone import XLMBackbone
+from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
+
+# `XLMBackbone` arguments the decoder shares with the encoder.
+SHARED_ARGUMENTS = (
+    "vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim", "dropout",
+    "max_sequence_length", "position_embedding", "position_offset", "num_languages",
+    "use_language_embedding", "activation", "layer_norm_epsilon", "normalize_first",
+)
+
+
+@keras.saving.register_keras_serializable(package="xlm_keras")
+class XLMSeq2SeqBackbone(Backbone):
+    """Encoder-decoder of the XLM family (XLM paper, section 5.2-5.3).
+
+    The encoder is a bidirectional `XLMBackbone`. The decoder has the same
+    embeddings (its own token, position and language tables) and blocks
+    that add cross-attention over the encoder output between causal
+    self-attention and the feed-forward layer (keras-hub
+    `TransformerDecoder`; post-LN, or pre-LN with `normalize_first`). With
+    language embeddings the encoder takes the source language and the
+    decoder the target language.
+
+    Args:
+        Every `XLMBackbone` argument in `SHARED_ARGUMENTS`, for both sides.
+        num_decoder_layers: int or None. Decoder blocks (default
+            `num_layers`).
+
+    Inputs (dict), int32 [batch, source_len] or [batch, target_len]:
+        encoder_token_ids, encoder_padding_mask, decoder_token_ids,
+        decoder_padding_mask; with language embeddings also
+        encoder_language_ids and decoder_language_ids; optional
+        encoder_position_ids (default `0 .. source_len-1`).
+
+    Outputs (dict): `encoder_sequence_output` float [batch, source_len,
+    hidden], `decoder_sequence_output` float [batch, target_len, hidden].
+
+    Example:
+    >>> backbone = XLMSeq2SeqBackbone(vocabulary_size=100, num_layers=2,
+    ...     num_heads=2, hidden_dim=16, intermediate_dim=32)
+    >>> ids = np.ones((1, 5), "int32")
+    >>> backbone({"encoder_token_ids": ids, "encoder_padding_mask": ids,
+    ...           "decoder_token_ids": ids, "decoder_padding_mask": ids})
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        num_layers,
+        num_heads,
+        hidden_dim,
+        intermediate_dim,
+        dropout=0.1,
+        max_sequence_length=512,
+        position_embedding="learned",
+        position_offset=0,
+        num_languages=1,
+        use_language_embedding=True,
+        activation="gelu",
+        layer_norm_epsilon=1e-12,
+        normalize_first=False,
+        num_decoder_layers=None,
+        dtype=None,
+        **kwargs,
+    ):
+        shared = dict(
+            vocabulary_size=vocabulary_size, num_layers=num_layers, num_heads=num_heads,
+            hidden_dim=hidden_dim, intermediate_dim=intermediate_dim, dropout=dropout,
+            max_sequence_length=max_sequence_length, position_embedding=position_embedding,
+            position_offset=position_offset, num_languages=num_languages,
+            use_language_embedding=use_language_embedding, activation=activation,
+            layer_norm_epsilon=layer_norm_epsilon, normalize_first=normalize_first,
+        )
+        num_decoder_layers = num_decoder_layers or num_layers
+
+        # === Layers ===
+        self.encoder = XLMBackbone(**shared, causal=False, dtype=dtype, name="encoder")
+        has_language_embedding = self.encoder.has_language_embedding
+        self.decoder_embeddings = XLMEmbedding(
+            vocabulary_size=vocabulary_size,
+            hidden_dim=hidden_dim,
+            max_sequence_length=max_sequence_length,
+            position_embedding=position_embedding,
+            position_offset=position_offset,
+            num_language_embeddings=num_languages if has_language_embedding else 0,
+            embeddings_initializer=xlm_kernel_initializer(),
+            dtype=dtype,
+            name="decoder_embeddings",
+        )
+        self.token_embedding = self.decoder_embeddings.token_embedding
+        self.decoder_embeddings_layer_norm = None
+        if not normalize_first:
+            self.decoder_embeddings_layer_norm = keras.layers.LayerNormalization(
+                epsilon=layer_norm_epsilon, dtype=dtype, name="decoder_embeddings_layer_norm")
+        self.decoder_embeddings_dropout = keras.layers.Dropout(
+            dropout, dtype=dtype, name="decoder_embeddings_dropout")
+        self.decoder_layers = [
+            TransformerDecoder(
+                num_heads=num_heads,
+                intermediate_dim=intermediate_dim,
+                activation=activation,
+                dropout=dropout,
+                layer_norm_epsilon=layer_norm_epsilon,
+                normalize_first=normalize_first,
+                kernel_initializer=xlm_kernel_initializer(),
+                dtype=dtype,
+                name=f"decoder_layer_{i}",
+            )
+            for i in range(num_decoder_layers)
+        ]
+        self.decoder_final_layer_norm = None
+        if normalize_first:
+            self.decoder_final_layer_norm = keras.layers.LayerNormalization(
+                epsilon=layer_norm_epsilon, dtype=dtype, name="decoder_final_layer_norm")
+
+        # === Functional Model ===
+        inputs = {
+            name: keras.Input((None,), dtype="int32", name=name)
+            for name in ("encoder_token_ids", "encoder_padding_mask",
+                         "decoder_token_ids", "decoder_padding_mask")
+        }
+        inputs["encoder_position_ids"] = keras.Input(
+            (None,), dtype="int32", name="encoder_position_ids", optional=True)
+        if has_language_embedding:
+            for name in ("encoder_language_ids", "decoder_language_ids"):
+                inputs[name] = keras.Input((None,), dtype="int32", name=name)
+        encoder_inputs = {"token_ids": inputs["encoder_token_ids"],
+                          "padding_mask": inputs["encoder_padding_mask"],
+                          "position_ids": inputs["encoder_position_ids"]}
+        if has_language_embedding:
+            encoder_inputs["language_ids"] = inputs["encoder_language_ids"]
+        encoder_output = self.encoder(encoder_inputs)
+        decoder_output = self.decode(
+            inputs["decoder_token_ids"], inputs["decoder_padding_mask"], encoder_output,
+            inputs["encoder_padding_mask"], inputs.get("decoder_language_ids"))
+        outputs = {"encoder_sequence_output": encoder_output,
+                   "decoder_sequence_output": decoder_output}
+        super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
+
+        # === Config ===
+        for name, value in shared.items():
+            setattr(self, name, value)
+        self.num_decoder_layers = num_decoder_layers
+
+    @property
+    def has_language_embedding(self):
+        """True when both sides take language ids."""
+        return self.encoder.has_language_embedding
+
+    def __call__(self, inputs, *args, **kwargs):
+        return super().__call__(complete_seq2seq_inputs(self, inputs), *args, **kwargs)
+
+    def embed_decoder_tokens(self, token_ids, position_ids=None, language_ids=None):
+        """Decoder embeddings with their LayerNorm and dropout: float
+        [batch, len, hidden]; `position_ids` int [1 or batch, len] counted
+        from 0 (default `0 .. len-1`)."""
+        x = self.decoder_embeddings(token_ids, position_ids=position_ids,
+                                    language_ids=language_ids)
+        if self.decoder_embeddings_layer_norm is not None:
+            x = self.decoder_embeddings_layer_norm(x)
+        return self.decoder_embeddings_dropout(x)
+
+    def decode(self, token_ids, padding_mask, encoder_output, encoder_padding_mask,
+               language_ids=None):
+        """Decoder hidden states float [batch, target_len, hidden] of target
+        ids int [batch, target_len] over the encoder output float
+        [batch, source_len, hidden]."""
+        x = self.embed_decoder_tokens(token_ids, language_ids=language_ids)
+        for layer in self.decoder_layers:
+            x = layer(x, encoder_output, decoder_padding_mask=padding_mask,
+                      encoder_padding_mask=encoder_padding_mask)
+        if self.decoder_final_layer_norm is not None:
+            x = self.decoder_final_layer_norm(x)
+        return x
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({name: getattr(self, name) for name in SHARED_ARGUMENTS})
+        config["num_decoder_layers"] = self.num_decoder_layers
+        return config
+
+
+def complete_seq2seq_inputs(model, inputs):
+    """Check a dict of seq2seq inputs at the boundary and fill the optional
+    `encoder_position_ids` (`0 .. source_len-1`); language ids must be given
+    exactly when the model has language embeddings."""
+    if not isinstance(inputs, dict) or any(
+            keras.backend.is_keras_tensor(v) for v in inputs.values()):
+        return inputs
+    backbone = getattr(model, "backbone", model)
+    language_keys = {"encoder_language_ids", "decoder_language_ids"}
+    given = language_keys & set(inputs)
+    if backbone.has_language_embedding and given != language_keys:
+        raise ValueError(
+            f"This model has {backbone.num_languages} language embeddings and needs "
+            "`encoder_language_ids` (source language) and `decoder_language_ids` (target "
+            f"language), int32 [batch, len]; received keys {sorted(inputs)}.")
+    if not backbone.has_language_embedding and given:
+        raise ValueError(
+            f"This model has no language embeddings; remove {sorted(given)} from the inputs.")
+    inputs = {k: ops.convert_to_tensor(v) for k, v in inputs.items() if v is not None}
+    if "encoder_position_ids" not in inputs:
+        token_ids = inputs["encoder_token_ids"]
+        inputs["encoder_position_ids"] = ops.broadcast_to(
+            ops.arange(ops.shape(token_ids)[1], dtype="int32")[None, :], ops.shape(token_ids))
+    return inputs

@@ -1,0 +1,300 @@
+"""`XLMSeq2SeqLM`: translation with an XLM encoder-decoder."""
+
+import keras
+from keras import ops
+from keras_hub.models import Seq2SeqLM
+from keras_hub.src.utils.preset_utils import TOKENIZER_CONFIG_FILE
+from keras_hub.src.utils.preset_utils import check_file_exists
+from keras_hub.src.utils.tensor_utils import any_equal
+
+from xlm_keras.layers import XLMPredictionHead
+from xlm_keras.layers import XLMRobertaLMHead
+from xlm_keras.models import presets
+from xlm_keras.models.xlm_backbone import XLMBackbone
+from xlm_keras.models.xlm_causal_lm import XLMCausalLM
+from xlm_keras.models.xlm_masked_lm import XLMMaskedLM
+from xlm_keras.models.xlm_seq2seq_backbone import SHARED_ARGUMENTS
+from xlm_keras.models.xlm_seq2seq_backbone import XLMSeq2SeqBackbone
+from xlm_keras.models.xlm_seq2seq_backbone import complete_seq2seq_inputs
+from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
+from xlm_keras.models.xlm_task import resolve_head
+
+# Saved tasks whose LM head can initialise the translation output head.
+PRETRAINED_HEADS = {cls.__name__: cls for cls in (XLMMaskedLM, XLMCausalLM)}
+
+
+@keras.saving.register_keras_serializable(package="xlm_keras")
+class XLMSeq2SeqLM(Seq2SeqLM):
+    """Encoder-decoder translation model of the XLM family, with the output
+    projection tied to the decoder's token table.
+
+    `generate` translates raw sources with a key/value cache (each new token
+    costs one position); `compile(sampler=...)` picks greedy (default),
+    `XLMBeamSampler(num_beams, length_penalty)` or any keras-hub sampler.
+    `from_pretrained_encoder` initialises encoder and decoder from one
+    pretrained XLM/XLM-R preset, as XLM does.
+
+    Args:
+        backbone: `XLMSeq2SeqBackbone`.
+        preprocessor: optional `XLMSeq2SeqLMPreprocessor`.
+        lm_head: `"xlm"` (tied projection + bias), `"roberta"` (dense, GELU,
+            LayerNorm, tied projection + bias) or `"auto"` (the family's).
+
+    Inputs (dict): the backbone's inputs.
+
+    Output: logits float [batch, target_len, vocabulary_size]; position `t`
+    predicts target token `t + 1`.
+
+    Example:
+    >>> mt = XLMSeq2SeqLM.from_pretrained_encoder("runs/mlm_tlm/preset")
+    >>> mt.fit(pairs.batch(16))  # {"source", "target", "source_language", ...}
+    >>> mt.compile(sampler=XLMBeamSampler(num_beams=4))
+    >>> mt.generate({"source": ["Hello"], "source_language": "en",
+    ...              "target_language": "fr"}, max_length=32)
+    """
+
+    backbone_cls = XLMSeq2SeqBackbone
+    preprocessor_cls = XLMSeq2SeqLMPreprocessor
+
+    def __init__(self, backbone, preprocessor=None, lm_head="auto", **kwargs):
+        lm_head = resolve_head(lm_head, backbone, "lm_head")
+
+        # === Layers ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        if lm_head == "xlm":
+            self.output_head = XLMPredictionHead(
+                backbone.token_embedding, dtype=backbone.dtype_policy, name="output_head")
+        else:
+            self.output_head = XLMRobertaLMHead(
+                token_embedding=backbone.token_embedding,
+                intermediate_activation="gelu",
+                layer_norm_epsilon=backbone.layer_norm_epsilon,
+                kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+                dtype=backbone.dtype_policy,
+                name="output_head",
+            )
+
+        # === Functional Model ===
+        inputs = dict(backbone.input)
+        outputs = self.output_head(backbone(inputs)["decoder_sequence_output"])
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        # === Config ===
+        self.lm_head = lm_head
+        if preprocessor is not None:
+            preprocessor.configure_for(self)
+
+    def __call__(self, inputs, *args, **kwargs):
+        return super().__call__(complete_seq2seq_inputs(self, inputs), *args, **kwargs)
+
+    def compile(self, optimizer="auto", loss="auto", *, weighted_metrics="auto",
+                sampler="greedy", **kwargs):
+        """`keras.Model.compile` with defaults: Adam, cross-entropy on logits,
+        weighted accuracy, and the `sampler` that `generate` uses."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(1e-4)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if weighted_metrics == "auto":
+            weighted_metrics = [keras.metrics.SparseCategoricalAccuracy()]
+        super().compile(optimizer=optimizer, loss=loss,
+                        weighted_metrics=weighted_metrics, sampler=sampler, **kwargs)
+
+    def call_encoder(self, inputs):
+        """Encoder output float [batch, source_len, hidden] of `encoder_*` inputs."""
+        encoder_inputs = {"token_ids": inputs["encoder_token_ids"],
+                          "padding_mask": inputs["encoder_padding_mask"]}
+        if self.backbone.has_language_embedding:
+            encoder_inputs["language_ids"] = inputs["encoder_language_ids"]
+        return self.backbone.encoder(encoder_inputs)
+
+    def call_decoder_with_cache(self, token_ids, encoder_output, encoder_padding_mask,
+                                self_cache, cache_update_index, cross_cache,
+                                cross_cache_update_index=None, language_ids=None):
+        """Logits of target `token_ids` int [batch, new] at positions
+        `cache_update_index ..`, inference only.
+
+        Args:
+            encoder_output: float [batch, source_len, hidden];
+                encoder_padding_mask: int/bool [batch, source_len].
+            self_cache: float [batch, num_decoder_layers, 2, max_length,
+                num_heads, head_dim], decoder keys and values.
+            cross_cache: float [batch, num_decoder_layers, 2, source_len,
+                num_heads, head_dim], keys and values of the encoder output:
+                computed when `cross_cache_update_index` is 0, read when None.
+            language_ids: int [batch, new] for models with language embeddings.
+
+        Returns: (logits [batch, new, vocab], hidden [batch, new, hidden],
+        self_cache, cross_cache).
+        """
+        backbone = self.backbone
+        positions = cache_update_index + ops.arange(ops.shape(token_ids)[1])
+        x = backbone.embed_decoder_tokens(token_ids, position_ids=positions[None, :],
+                                          language_ids=language_ids)
+        self_caches, cross_caches = [], []
+        for index, layer in enumerate(backbone.decoder_layers):
+            x, layer_self, layer_cross = layer(
+                x,
+                encoder_sequence=encoder_output,
+                encoder_padding_mask=encoder_padding_mask,
+                self_attention_cache=self_cache[:, index],
+                self_attention_cache_update_index=cache_update_index,
+                cross_attention_cache=cross_cache[:, index],
+                cross_attention_cache_update_index=cross_cache_update_index,
+            )
+            self_caches.append(layer_self)
+            cross_caches.append(layer_cross)
+        if backbone.decoder_final_layer_norm is not None:
+            x = backbone.decoder_final_layer_norm(x)
+        return (self.output_head(x), x, ops.stack(self_caches, axis=1),
+                ops.stack(cross_caches, axis=1))
+
+    def generate_step(self, inputs, stop_token_ids=None):
+        """One batch of generation (keras-hub's contract): encoder inputs and
+        a right-padded decoder prompt int [batch, max_length] (+ language
+        ids) in; the same dict back with the decoder padding generated and
+        `decoder_padding_mask` ending after each row's first stop token;
+        with `XLMBeamSampler` also `score` float32 [batch]."""
+        backbone = self.backbone
+        token_ids, padding_mask = inputs["decoder_token_ids"], inputs["decoder_padding_mask"]
+        language_ids = inputs.get("decoder_language_ids")
+        encoder_padding_mask = inputs["encoder_padding_mask"]
+        encoder_output = self.call_encoder(inputs)
+        batch_size, max_length = ops.shape(token_ids)[0], ops.shape(token_ids)[1]
+        head_dim = backbone.hidden_dim // backbone.num_heads
+        cache_shape = [batch_size, backbone.num_decoder_layers, 2, max_length,
+                       backbone.num_heads, head_dim]
+        self_cache = ops.zeros(cache_shape, dtype=self.compute_dtype)
+        cache_shape[3] = ops.shape(encoder_output)[1]
+        cross_cache = ops.zeros(cache_shape, dtype=self.compute_dtype)
+        _, hidden_states, self_cache, cross_cache = self.call_decoder_with_cache(
+            token_ids, encoder_output, encoder_padding_mask, self_cache, 0, cross_cache, 0,
+            language_ids=language_ids)
+        index = ops.min(ops.sum(ops.cast(padding_mask, "int32"), axis=-1))
+        # Loop variables cannot be None: a model without languages carries zeros.
+        row_language = (ops.zeros([batch_size, 1], "int32") if language_ids is None
+                        else language_ids[:, :1])
+        takes_language = language_ids is not None
+
+        # The encoder tensors ride in the cache (read-only) so that samplers
+        # expand them with the rows (beams) and the loop body captures nothing.
+        shared = (encoder_output, encoder_padding_mask, cross_cache, row_language)
+
+        def next(prompt, cache, index):
+            self_cache, (encoder_output, encoder_padding_mask, cross_cache, row_language) = cache
+            position = index - 1
+            rows = ops.shape(prompt)[0]
+            logits, hidden, self_cache, _ = self.call_decoder_with_cache(
+                ops.slice(prompt, [0, position], [rows, 1]), encoder_output,
+                encoder_padding_mask, self_cache, position, cross_cache,
+                language_ids=row_language if takes_language else None)
+            return (ops.squeeze(logits, 1), ops.squeeze(hidden, 1),
+                    (self_cache, (encoder_output, encoder_padding_mask, cross_cache,
+                                  row_language)))
+
+        result = self.sampler(
+            next=next, prompt=token_ids, cache=(self_cache, shared),
+            index=index, mask=padding_mask, stop_token_ids=stop_token_ids,
+            hidden_states=hidden_states, model=self)
+        token_ids, scores = result if isinstance(result, tuple) else (result, None)
+        if stop_token_ids is None:
+            padding_mask = ops.ones_like(token_ids, dtype="bool")
+        else:
+            # Keep each row up to and including its first generated stop token.
+            ends = ops.cast(any_equal(token_ids, stop_token_ids,
+                                      ops.logical_not(padding_mask)), "int32")
+            padding_mask = ops.logical_not(ops.cast(ops.cumsum(ends, axis=-1) - ends, "bool"))
+        outputs = dict(inputs, decoder_token_ids=token_ids, decoder_padding_mask=padding_mask)
+        if scores is not None:
+            outputs["score"] = scores
+        return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config["lm_head"] = self.lm_head
+        return config
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """A built-in preset name (the encoder's shape on both sides, random
+        weights) or a seq2seq preset directory (`save_to_preset`,
+        `xlm-train`, `xlm-convert`)."""
+        if presets.is_builtin(preset):
+            config = presets.backbone_config(preset, load_weights)
+            config.pop("causal", None)
+            kwargs.setdefault("lm_head", presets.lm_head(preset))
+            return cls(XLMSeq2SeqBackbone(**config), **kwargs)
+        if not check_file_exists(preset, TOKENIZER_CONFIG_FILE):
+            kwargs.setdefault("preprocessor", None)
+        return super().from_preset(preset, load_weights=load_weights, **kwargs)
+
+    @classmethod
+    def from_pretrained_encoder(cls, preset, num_decoder_layers=None, preprocessor="auto",
+                                encoder_sequence_length=128, decoder_sequence_length=128,
+                                **kwargs):
+        """XLM's initialisation: encoder AND decoder from one pretrained
+        XLM/XLM-R preset (an `XLMBackbone`, `XLMMaskedLM` or `XLMCausalLM`
+        directory, or a built-in name for random weights).
+
+        The encoder takes the pretrained weights; the decoder takes the same
+        embeddings and, block by block, the self-attention and feed-forward
+        weights (blocks past the pretrained depth keep their random
+        initialisation); cross-attention is new. A preset with an LM head of
+        the decoder's kind gives the output head too.
+
+        Args:
+            preset: preset directory or built-in name.
+            num_decoder_layers: int or None (the encoder's depth).
+            preprocessor: `"auto"` (from the preset's tokenizer, when it has
+                one), None, or an `XLMSeq2SeqLMPreprocessor`.
+            encoder_sequence_length, decoder_sequence_length: int, for the
+                `"auto"` preprocessor.
+            **kwargs: `lm_head` and `keras.Model` arguments.
+        """
+        pretrained = XLMBackbone.from_preset(preset)
+        config = {name: getattr(pretrained, name) for name in SHARED_ARGUMENTS}
+        backbone = XLMSeq2SeqBackbone(**config, num_decoder_layers=num_decoder_layers,
+                                      dtype=pretrained.dtype_policy)
+        if preprocessor == "auto":
+            preprocessor = None
+            if not presets.is_builtin(preset) and check_file_exists(
+                    preset, TOKENIZER_CONFIG_FILE):
+                preprocessor = XLMSeq2SeqLMPreprocessor.from_preset(
+                    preset, encoder_sequence_length=encoder_sequence_length,
+                    decoder_sequence_length=decoder_sequence_length)
+        model = cls(backbone, preprocessor=preprocessor, **kwargs)
+        copy_pretrained_weights(pretrained, model)
+        copy_pretrained_head(preset, model)
+        return model
+
+
+def copy_pretrained_weights(pretrained, model):
+    """Encoder <- `pretrained`; decoder embeddings and the self-attention and
+    feed-forward weights of each decoder block <- the same."""
+    backbone = model.backbone
+    backbone.encoder.set_weights(pretrained.get_weights())
+    backbone.decoder_embeddings.set_weights(pretrained.embeddings.get_weights())
+    if pretrained.embeddings_layer_norm is not None:
+        backbone.decoder_embeddings_layer_norm.set_weights(
+            pretrained.embeddings_layer_norm.get_weights())
+    if pretrained.final_layer_norm is not None:
+        backbone.decoder_final_layer_norm.set_weights(
+            pretrained.final_layer_norm.get_weights())
+    for source, target in zip(pretrained.transformer_layers, backbone.decoder_layers):
+        for name in ("_self_attention_layer", "_self_attention_layer_norm",
+                     "_feedforward_intermediate_dense", "_feedforward_output_dense",
+                     "_feedforward_layer_norm"):
+            getattr(target, name).set_weights(getattr(source, name).get_weights())
+
+
+def copy_pretrained_head(preset, model):
+    """The output head <- the preset's LM head, when it has one of the same
+    kind (XLM: the bias; XLM-R: dense, LayerNorm and bias)."""
+    task = PRETRAINED_HEADS.get(presets.saved_task_name(preset))
+    if task is None:
+        return
+    pretrained = task.from_preset(preset, preprocessor=None)
+    head = pretrained.masked_lm_head if task is XLMMaskedLM else pretrained.lm_head
+    if isinstance(head, type(model.output_head)):
+        model.output_head.set_weights(head.get_weights())
