@@ -8,6 +8,7 @@ from keras_hub.src.utils.tensor_utils import any_equal
 from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.models.xlm_causal_lm_preprocessor import XLMCausalLMPreprocessor
 from xlm_keras.models.xlm_task import XLMTask
+from xlm_keras.models.xlm_task import single_text
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
@@ -104,6 +105,13 @@ class XLMCausalLM(XLMTask, CausalLM):
         if backbone.final_layer_norm is not None:
             x = backbone.final_layer_norm(x)
         return self.lm_head(x), x, ops.stack(caches, axis=1)
+
+    def _normalize_generate_inputs(self, inputs):
+        if not isinstance(inputs, dict):
+            return super()._normalize_generate_inputs(inputs)
+        is_single = single_text(inputs, "text")
+        batches, _ = super()._normalize_generate_inputs(dict(inputs))
+        return batches, is_single
 
     def generate_step(self, inputs, stop_token_ids=None):
         """One batch of generation (keras-hub's contract): `token_ids` and

@@ -46,18 +46,25 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
     ...     "source_language": "en", "target_language": "fr"})
     """
 
+    # Plain attributes: keras-hub's properties resize packers this class has
+    # not (packing goes through `XLMPreprocessor.pack`, which is told the length).
+    encoder_sequence_length = decoder_sequence_length = None
+
     def __init__(self, tokenizer, encoder_sequence_length=128, decoder_sequence_length=128,
                  frame="xlm", use_language_ids=False, **kwargs):
-        XLMPreprocessor.__init__(self, tokenizer, sequence_length=encoder_sequence_length,
+        XLMPreprocessor.__init__(self, tokenizer, sequence_length=decoder_sequence_length,
                                  frame=frame, use_language_ids=use_language_ids, **kwargs)
-        self.encoder_packer = self.decoder_packer = None  # Read by keras-hub's setters.
         self.encoder_sequence_length = encoder_sequence_length
         self.decoder_sequence_length = decoder_sequence_length
 
-    # `sequence_length` is the decoder's in keras-hub's `Seq2SeqLMPreprocessor`
-    # (what `generate(max_length=...)` sets) and the encoder's in
-    # `XLMPreprocessor.pack`; packing here always names the length.
-    sequence_length = Seq2SeqLMPreprocessor.sequence_length
+    @property
+    def sequence_length(self):
+        """The decoder's length, as in keras-hub's `Seq2SeqLMPreprocessor`."""
+        return self.decoder_sequence_length
+
+    @sequence_length.setter
+    def sequence_length(self, value):
+        self.decoder_sequence_length = value
 
     def split_seq2seq_inputs(self, x, need_target):
         """`(source, target or None, source_language, target_language)`."""

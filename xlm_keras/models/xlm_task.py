@@ -94,6 +94,15 @@ def fine_tuning_compile_defaults(optimizer, loss, metrics):
     return optimizer, loss, metrics
 
 
+def single_text(inputs, text_key):
+    """Whether dict `inputs` to `generate` hold one example: their text
+    (`inputs[text_key]`) is a single string. keras-hub decides from the
+    dict's last entry, so a batch of texts with one language code for all
+    came back as one result."""
+    text = inputs.get(text_key)
+    return isinstance(text, (str, bytes)) or (tf.is_tensor(text) and text.shape.rank == 0)
+
+
 class XLMTask:
     """Mixin of the XLM tasks, placed before the keras-hub base class.
 
