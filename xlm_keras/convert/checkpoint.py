@@ -19,7 +19,8 @@ class Checkpoint:
     """A checkpoint read into `XLMBackbone` terms.
 
     Attributes:
-        backbone_config: `XLMBackbone` kwargs.
+        backbone_config: `XLMBackbone` kwargs (`XLMSeq2SeqBackbone`'s for
+            the task `"seq2seq"`).
         weights: canonical name -> array, linear weights in torch layout
             `[out, in]`. Names: `token_embedding`, `position_embedding`,
             `language_embedding`, `embeddings_layer_norm.{weight,bias}`,
@@ -32,7 +33,11 @@ class Checkpoint:
             (XLM-R classifier's dense + tanh before it).
         lm_head: `"xlm"`, `"roberta"` or None when the checkpoint has no head.
         task: `"text_classifier"`, `"token_classifier"`, `"span_qa"` (a
-            fine-tuned task head) or None.
+            fine-tuned task head), `"seq2seq"` (an encoder-decoder: the
+            names above are the encoder's, `decoder.<name>` the decoder's,
+            with `layers.{i}.cross_{query,key,value,attention_output}` and
+            `layers.{i}.cross_attention_layer_norm` for cross-attention; the
+            LM head is the decoder's) or None.
         task_config: the task class's kwargs besides the backbone
             (`num_classes`, `label_names`, `head`, `dropout`).
         languages: language codes in language-id order.

@@ -79,6 +79,9 @@ def read_hf(directory):
         )
     config = read_config(config_path)
     model_type = config.get("model_type")
+    if model_type == "encoder-decoder":
+        return _with_assets(
+            _read_encoder_decoder(config, load_hf_state_dict(directory), directory), directory)
     if model_type not in SUPPORTED_MODEL_TYPES:
         raise ValueError(
             f"{config_path} has model_type={model_type!r}; supported: "
@@ -98,16 +101,78 @@ def read_hf(directory):
     if model_type == "xlm":
         checkpoint = _read_xlm(config, state, source, head_rules)
     else:
-        checkpoint = _read_xlm_roberta(config, state, source, model_type, head_rules)
+        checkpoint = _read_xlm_roberta(config, state, model_type, source, head_rules)
     if task is not None:
         checkpoint.task = task
         checkpoint.task_config = _task_config(config, task, model_type, source)
+    return _with_assets(checkpoint, directory)
+
+
+def _with_assets(checkpoint, directory):
+    """`checkpoint` with the tokenizer files found in `directory`."""
     checkpoint.assets = {
         name: os.path.join(directory, name)
         for name in TOKENIZER_FILES
         if os.path.exists(os.path.join(directory, name))
     }
     return checkpoint
+
+
+def _read_encoder_decoder(config, state, directory):
+    """An `EncoderDecoderModel` of an XLM-R encoder (`XLMRobertaModel`) and
+    an XLM-R decoder (`XLMRobertaForCausalLM` with `is_decoder` and
+    `add_cross_attention`) of the same width and vocabulary: an
+    `XLMSeq2SeqLM` with XLM-R's LM head. The decoder's weights become
+    `decoder.<canonical name>`, its head `lm_head.*`."""
+    source = f"Hugging Face encoder-decoder checkpoint {directory}"
+    sides = {}
+    for side in ("encoder", "decoder"):
+        side_config = ConfigJson(f"{config.path} ({side})", config[side])
+        if side_config.get("model_type") not in ("xlm-roberta", "xlm-roberta-xl"):
+            raise ValueError(
+                f"{source}: its {side} has model_type={side_config.get('model_type')!r}; "
+                "xlm_keras converts encoder-decoders of XLM-R ('xlm-roberta', "
+                "'xlm-roberta-xl') on both sides.")
+        prefix = f"{side}."
+        sides[side] = (side_config, {name[len(prefix):]: value for name, value in state.items()
+                                     if name.startswith(prefix)})
+    decoder_config = sides["decoder"][0]
+    if not (decoder_config.get("is_decoder") and decoder_config.get("add_cross_attention")):
+        raise ValueError(
+            f"{source}: its decoder needs is_decoder=True and add_cross_attention=True "
+            "(an XLMRobertaForCausalLM that attends to the encoder).")
+    outside = sorted(name for name in state if not name.startswith(("encoder.", "decoder.")))
+    if outside:
+        raise ValueError(
+            f"{source}: weights outside the encoder and decoder: {outside[:10]} (e.g. an "
+            "enc_to_dec_proj between different widths, which XLMSeq2SeqLM has not).")
+    encoder = _read_xlm_roberta(*_side(sides["encoder"]), f"{source} (encoder)", [])
+    decoder = _read_xlm_roberta(*_side(sides["decoder"]), f"{source} (decoder)",
+                                names.XLM_R_HF_CROSS_ATTENTION_RULES)
+    if encoder.lm_head is not None or decoder.lm_head != "roberta":
+        raise ValueError(
+            f"{source}: expected an encoder without a head and a decoder with XLM-R's LM head.")
+    backbone_config = dict(encoder.backbone_config)
+    backbone_config.pop("causal")
+    different = {key: (value, decoder.backbone_config[key])
+                 for key, value in backbone_config.items()
+                 if key != "num_layers" and decoder.backbone_config[key] != value}
+    if different:
+        raise ValueError(
+            f"{source}: encoder and decoder differ in {different} (encoder, decoder); "
+            "XLMSeq2SeqLM shares every shape but the depth.")
+    backbone_config["num_decoder_layers"] = decoder.backbone_config["num_layers"]
+    weights = dict(encoder.weights)
+    for name, value in decoder.weights.items():
+        weights[name if name.startswith("lm_head.") else f"decoder.{name}"] = value
+    return Checkpoint(backbone_config, weights, lm_head="roberta", task="seq2seq",
+                      source=source)
+
+
+def _side(side):
+    """`(config, state, model_type)` of one side of an encoder-decoder."""
+    side_config, state = side
+    return side_config, state, side_config["model_type"]
 
 
 class ConfigJson(dict):
@@ -169,7 +234,7 @@ def _read_xlm(config, state, source, head_rules):
     )
 
 
-def _read_xlm_roberta(config, state, source, model_type, head_rules):
+def _read_xlm_roberta(config, state, model_type, source, head_rules):
     if config.get("position_embedding_type", "absolute") != "absolute":
         raise ValueError(
             f"{source}: position_embedding_type="

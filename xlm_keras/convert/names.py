@@ -68,6 +68,18 @@ XLM_R_HF_RULES = _rules(
         (r"lm_head\.bias", "lm_head.bias"),
     ]
 )
+# Cross-attention of the blocks of an `XLMRobertaForCausalLM` decoder with
+# `add_cross_attention` (inside an `EncoderDecoderModel`).
+XLM_R_HF_CROSS_ATTENTION_RULES = _rules(
+    [
+        (_R + rf"encoder\.layer\.{_LAYER}\.crossattention\.self\.query\.(weight|bias)", r"layers.\g<i>.cross_query.\2"),
+        (_R + rf"encoder\.layer\.{_LAYER}\.crossattention\.self\.key\.(weight|bias)", r"layers.\g<i>.cross_key.\2"),
+        (_R + rf"encoder\.layer\.{_LAYER}\.crossattention\.self\.value\.(weight|bias)", r"layers.\g<i>.cross_value.\2"),
+        (_R + rf"encoder\.layer\.{_LAYER}\.crossattention\.output\.dense\.(weight|bias)", r"layers.\g<i>.cross_attention_output.\2"),
+        (_R + rf"encoder\.layer\.{_LAYER}\.crossattention\.output\.LayerNorm\.(weight|bias)", r"layers.\g<i>.cross_attention_layer_norm.\2"),
+        (_R + rf"encoder\.layer\.{_LAYER}\.crossattention\.self_attn_layer_norm\.(weight|bias)", r"layers.\g<i>.cross_attention_layer_norm.\2"),
+    ]
+)
 # The decoder is tied to the token table and its bias is `lm_head.bias`. The
 # pooler (dense + tanh on <s>, HF's `pooler_output`) is only in
 # `XLMRobertaModel`, whose converted backbone returns hidden states; every

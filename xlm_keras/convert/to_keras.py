@@ -9,6 +9,8 @@ import numpy as np
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
+from xlm_keras.models import XLMSeq2SeqBackbone
+from xlm_keras.models import XLMSeq2SeqLM
 from xlm_keras.models import XLMSpanQA
 from xlm_keras.models import XLMTextClassifier
 from xlm_keras.models import XLMTokenClassifier
@@ -70,45 +72,64 @@ class _Assigner:
             )
 
 
-def _load_backbone(backbone, put):
-    embeddings = backbone.embeddings
-    put.assign(embeddings.token_embedding.embeddings, put.take("token_embedding"))
-    if backbone.position_embedding == "learned":
-        put.assign(
-            embeddings.position_table.position_embeddings,
-            put.take("position_embedding"),
-        )
+def _load_embeddings(put, embeddings, layer_norm, prefix=""):
+    """Token, position and language tables and the embedding LayerNorm."""
+    put.assign(embeddings.token_embedding.embeddings, put.take(f"{prefix}token_embedding"))
+    if embeddings.position_embedding == "learned":
+        put.assign(embeddings.position_table.position_embeddings,
+                   put.take(f"{prefix}position_embedding"))
     if embeddings.language_embedding is not None:
-        put.assign(
-            embeddings.language_embedding.embeddings, put.take("language_embedding")
-        )
-    if backbone.embeddings_layer_norm is not None:
-        put.layer_norm(backbone.embeddings_layer_norm, "embeddings_layer_norm")
-    heads = backbone.num_heads
-    head_dim = backbone.hidden_dim // heads
-    hidden = backbone.hidden_dim
+        put.assign(embeddings.language_embedding.embeddings,
+                   put.take(f"{prefix}language_embedding"))
+    if layer_norm is not None:
+        put.layer_norm(layer_norm, f"{prefix}embeddings_layer_norm")
+
+
+def _load_attention(put, attention, name, hidden, heads):
+    """`{name}query/key/value/attention_output` into a keras-hub attention."""
+    head_dim = hidden // heads
+    for part, dense in (("query", attention._query_dense), ("key", attention._key_dense),
+                        ("value", attention._value_dense)):
+        put.linear(dense, f"{name}{part}", (hidden, heads, head_dim))
+    put.linear(attention._output_dense, f"{name}attention_output", (heads, head_dim, hidden))
+
+
+def _load_block(put, layer, name, hidden, heads):
+    """Self-attention, cross-attention (decoder blocks) and feed-forward of
+    a keras-hub `TransformerEncoder`/`TransformerDecoder` block."""
+    _load_attention(put, layer._self_attention_layer, name, hidden, heads)
+    put.layer_norm(layer._self_attention_layer_norm, f"{name}attention_layer_norm")
+    if getattr(layer, "_cross_attention_layer", None) is not None:
+        _load_attention(put, layer._cross_attention_layer, f"{name}cross_", hidden, heads)
+        put.layer_norm(layer._cross_attention_layer_norm, f"{name}cross_attention_layer_norm")
+    put.linear(layer._feedforward_intermediate_dense, f"{name}intermediate")
+    put.linear(layer._feedforward_output_dense, f"{name}output")
+    put.layer_norm(layer._feedforward_layer_norm, f"{name}ffn_layer_norm")
+
+
+def _load_backbone(backbone, put):
+    _load_embeddings(put, backbone.embeddings, backbone.embeddings_layer_norm)
     for i, layer in enumerate(backbone.transformer_layers):
-        attention = layer._self_attention_layer
-        for part, dense in (
-            ("query", attention._query_dense),
-            ("key", attention._key_dense),
-            ("value", attention._value_dense),
-        ):
-            put.linear(dense, f"layers.{i}.{part}", (hidden, heads, head_dim))
-        put.linear(
-            attention._output_dense, f"layers.{i}.attention_output",
-            (heads, head_dim, hidden),
-        )
-        put.layer_norm(layer._self_attention_layer_norm, f"layers.{i}.attention_layer_norm")
-        put.linear(layer._feedforward_intermediate_dense, f"layers.{i}.intermediate")
-        put.linear(layer._feedforward_output_dense, f"layers.{i}.output")
-        put.layer_norm(layer._feedforward_layer_norm, f"layers.{i}.ffn_layer_norm")
+        _load_block(put, layer, f"layers.{i}.", backbone.hidden_dim, backbone.num_heads)
     if backbone.final_layer_norm is not None:
         put.layer_norm(backbone.final_layer_norm, "final_layer_norm")
 
 
+def _load_decoder(backbone, put):
+    """The decoder of an `XLMSeq2SeqBackbone` from `decoder.*` weights."""
+    _load_embeddings(put, backbone.decoder_embeddings, backbone.decoder_embeddings_layer_norm,
+                     "decoder.")
+    for i, layer in enumerate(backbone.decoder_layers):
+        _load_block(put, layer, f"decoder.layers.{i}.", backbone.hidden_dim, backbone.num_heads)
+    if backbone.decoder_final_layer_norm is not None:
+        put.layer_norm(backbone.decoder_final_layer_norm, "decoder.final_layer_norm")
+
+
 def _load_head(task, lm_head, put):
-    head = task.masked_lm_head if isinstance(task, XLMMaskedLM) else task.lm_head
+    if isinstance(task, XLMSeq2SeqLM):
+        head = task.output_head
+    else:
+        head = task.masked_lm_head if isinstance(task, XLMMaskedLM) else task.lm_head
     if lm_head == "xlm":
         put.assign(head.bias, put.take("lm_head.bias"))
     else:
@@ -129,10 +150,13 @@ def _load_task_head(task, put):
 
 
 def build_model(checkpoint):
-    """Keras model holding the checkpoint's weights: the task class of
-    `checkpoint.task` (`TASKS`) for a fine-tuned head, `XLMCausalLM` for
+    """Keras model holding the checkpoint's weights: `XLMSeq2SeqLM` for the
+    task `"seq2seq"`, the task class of `checkpoint.task` (`TASKS`) for a
+    fine-tuned head, `XLMCausalLM` for
     causal checkpoints with an LM head, `XLMMaskedLM` for others with an LM
     head, else `XLMBackbone`."""
+    if checkpoint.task == "seq2seq":
+        return _build_seq2seq(checkpoint)
     backbone = XLMBackbone(**checkpoint.backbone_config)
     model = backbone
     if checkpoint.task:
@@ -149,6 +173,17 @@ def build_model(checkpoint):
         _load_task_head(model, put)
     elif model is not backbone:
         _load_head(model, checkpoint.lm_head, put)
+    put.finish(model)
+    return model
+
+
+def _build_seq2seq(checkpoint):
+    model = XLMSeq2SeqLM(XLMSeq2SeqBackbone(**checkpoint.backbone_config),
+                         lm_head=checkpoint.lm_head)
+    put = _Assigner(checkpoint)
+    _load_backbone(model.backbone.encoder, put)
+    _load_decoder(model.backbone, put)
+    _load_head(model, checkpoint.lm_head, put)
     put.finish(model)
     return model
 
