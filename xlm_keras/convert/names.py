@@ -36,6 +36,17 @@ XLM_RULES = _rules(
         (r"pred_layer\.proj\.bias", "lm_head.bias"),
     ]
 )
+# Cross-attention of facebookresearch/XLM's decoder (`TransformerModel` with
+# `is_decoder`): `encoder_attn` and the LayerNorm after it, `layer_norm15`.
+XLM_CROSS_ATTENTION_RULES = _rules(
+    [
+        (rf"(?:transformer\.)?encoder_attn\.{_LAYER}\.q_lin\.(weight|bias)", r"layers.\g<i>.cross_query.\2"),
+        (rf"(?:transformer\.)?encoder_attn\.{_LAYER}\.k_lin\.(weight|bias)", r"layers.\g<i>.cross_key.\2"),
+        (rf"(?:transformer\.)?encoder_attn\.{_LAYER}\.v_lin\.(weight|bias)", r"layers.\g<i>.cross_value.\2"),
+        (rf"(?:transformer\.)?encoder_attn\.{_LAYER}\.out_lin\.(weight|bias)", r"layers.\g<i>.cross_attention_output.\2"),
+        (rf"(?:transformer\.)?layer_norm15\.{_LAYER}\.(weight|bias)", r"layers.\g<i>.cross_attention_layer_norm.\2"),
+    ]
+)
 # The output projection is tied to the token table; position_ids is the
 # default positions buffer.
 XLM_DROPPED = _rules(

@@ -12,41 +12,65 @@ from xlm_keras.convert.checkpoint import ordered
 from xlm_keras.convert.checkpoint import rename
 from xlm_keras.convert.torch_files import load_torch_pickle
 
-REQUIRED_KEYS = ("model", "params", "dico_word2id")
+REQUIRED_KEYS = ("params", "dico_word2id")
+# A pretrained LM has `model`; a translation checkpoint `encoder` and `decoder`.
+MODEL_KEYS = (("model",), ("encoder", "decoder"))
 
 
 def read_xlm(path, causal=None):
     """Read an XLM `.pth` checkpoint into a `Checkpoint`.
 
     Args:
-        path: the `.pth` file, e.g. `mlm_tlm_xnli15_1024.pth`.
+        path: the `.pth` file: a pretrained LM (`model`, e.g.
+            `mlm_tlm_xnli15_1024.pth`) or a translation model (`encoder` and
+            `decoder`, as XLM's MT/UNMT training saves them), which becomes
+            an `XLMSeq2SeqLM`.
         causal: force causal attention; None infers it from `params`
             (a CLM checkpoint has `clm_steps` and no `mlm_steps`).
     """
     reloaded = load_torch_pickle(path)
     missing = [key for key in REQUIRED_KEYS if key not in reloaded]
-    if missing:
+    if missing or not any(all(key in reloaded for key in keys) for keys in MODEL_KEYS):
         raise ValueError(
-            f"{path} is not a facebookresearch/XLM checkpoint: missing "
-            f"{missing}; found keys {sorted(reloaded)}."
+            f"{path} is not a facebookresearch/XLM checkpoint: it needs {REQUIRED_KEYS} and "
+            f"'model' (or 'encoder' and 'decoder'); found keys {sorted(reloaded)}."
         )
     params = reloaded["params"]
-    state = {
-        name[len("module."):] if name.startswith("module.") else name: value
-        for name, value in reloaded["model"].items()
-    }
     source = f"XLM checkpoint {path}"
     if params.get("asm"):
         raise ValueError(f"{source}: adaptive softmax (asm=True) is not supported.")
-    weights = rename(state, names.XLM_RULES, names.XLM_DROPPED, source)
-    if causal is None:
-        causal = bool(params.get("clm_steps")) and not params.get("mlm_steps")
-    emb_dim = int(params["emb_dim"])
+    if "model" in reloaded:
+        weights = rename(_state(reloaded["model"]), names.XLM_RULES, names.XLM_DROPPED, source)
+        if causal is None:
+            causal = bool(params.get("clm_steps")) and not params.get("mlm_steps")
+        backbone_config = _backbone_config(params, weights, causal, source)
+        checkpoint = Checkpoint(backbone_config, weights,
+                                lm_head="xlm" if "lm_head.bias" in weights else None,
+                                source=source)
+    else:
+        checkpoint = _read_translation(reloaded, params, source)
+    vocab_file = os.path.join(tempfile.mkdtemp(prefix="xlm_vocab_"), "vocab.json")
+    with open(vocab_file, "w") as f:
+        json.dump(reloaded["dico_word2id"], f, ensure_ascii=False)
+    checkpoint.languages = ordered(params.get("lang2id") or {})
+    checkpoint.assets = {"vocab.json": vocab_file}
+    return checkpoint
+
+
+def _state(state_dict):
+    """A state dict without DataParallel's `module.` prefixes."""
+    return {name[len("module."):] if name.startswith("module.") else name: value
+            for name, value in state_dict.items()}
+
+
+def _backbone_config(params, weights, causal, source):
+    """`XLMBackbone` kwargs of one side; a sinusoidal table that is the
+    formula is dropped from `weights` (`check_sinusoidal_table`)."""
     backbone_config = dict(
         vocabulary_size=weights["token_embedding"].shape[0],
         num_layers=count_layers(weights),
         num_heads=int(params["n_heads"]),
-        hidden_dim=emb_dim,
+        hidden_dim=int(params["emb_dim"]),
         intermediate_dim=weights["layers.0.intermediate.weight"].shape[0],
         dropout=float(params.get("dropout", 0.1)),
         max_sequence_length=weights["position_embedding"].shape[0],
@@ -61,14 +85,33 @@ def read_xlm(path, causal=None):
     )
     if params.get("sinusoidal_embeddings"):
         check_sinusoidal_table(weights, backbone_config, source)
-    vocab_file = os.path.join(tempfile.mkdtemp(prefix="xlm_vocab_"), "vocab.json")
-    with open(vocab_file, "w") as f:
-        json.dump(reloaded["dico_word2id"], f, ensure_ascii=False)
-    return Checkpoint(
-        backbone_config,
-        weights,
-        lm_head="xlm" if "lm_head.bias" in weights else None,
-        languages=ordered(params.get("lang2id") or {}),
-        assets={"vocab.json": vocab_file},
-        source=source,
-    )
+    return backbone_config
+
+
+def _read_translation(reloaded, params, source):
+    """XLM's encoder-decoder: the encoder's names as usual, the decoder's as
+    `decoder.<name>` with its cross-attention, the decoder's output layer as
+    the LM head. The encoder's own output layer (XLM builds the encoder
+    `with_output` for its LM steps) takes no part in translation: dropped."""
+    encoder = rename(_state(reloaded["encoder"]), names.XLM_RULES, names.XLM_DROPPED,
+                     f"{source} (encoder)")
+    encoder.pop("lm_head.bias", None)
+    decoder = rename(_state(reloaded["decoder"]),
+                     names.XLM_RULES + names.XLM_CROSS_ATTENTION_RULES, names.XLM_DROPPED,
+                     f"{source} (decoder)")
+    if "lm_head.bias" not in decoder:
+        raise ValueError(f"{source}: the decoder has no output layer (pred_layer).")
+    encoder_config = _backbone_config(params, encoder, False, f"{source} (encoder)")
+    decoder_config = _backbone_config(params, decoder, False, f"{source} (decoder)")
+    different = {key: (value, decoder_config[key]) for key, value in encoder_config.items()
+                 if key != "num_layers" and decoder_config[key] != value}
+    if different:
+        raise ValueError(
+            f"{source}: encoder and decoder differ in {different} (encoder, decoder); "
+            "XLMSeq2SeqLM shares every shape but the depth.")
+    backbone_config = dict(encoder_config, num_decoder_layers=decoder_config["num_layers"])
+    del backbone_config["causal"]
+    weights = dict(encoder)
+    for name, value in decoder.items():
+        weights[name if name.startswith("lm_head.") else f"decoder.{name}"] = value
+    return Checkpoint(backbone_config, weights, lm_head="xlm", task="seq2seq", source=source)
