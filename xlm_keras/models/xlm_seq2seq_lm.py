@@ -158,12 +158,13 @@ class XLMSeq2SeqLM(Seq2SeqLM):
         batches, _ = super()._normalize_generate_inputs(dict(inputs))
         return batches, is_single
 
-    def generate_step(self, inputs, stop_token_ids=None):
+    def generate_step(self, inputs, stop_token_ids=None, sampler=None):
         """One batch of generation (keras-hub's contract): encoder inputs and
         a right-padded decoder prompt int [batch, max_length] (+ language
         ids) in; the same dict back with the decoder padding generated and
         `decoder_padding_mask` ending after each row's first stop token;
-        with `XLMBeamSampler` also `score` float32 [batch]."""
+        with `XLMBeamSampler` also `score` float32 [batch]. `sampler`
+        overrides the compiled one (back-translation decodes greedily)."""
         backbone = self.backbone
         token_ids, padding_mask = inputs["decoder_token_ids"], inputs["decoder_padding_mask"]
         language_ids = inputs.get("decoder_language_ids")
@@ -201,7 +202,7 @@ class XLMSeq2SeqLM(Seq2SeqLM):
                     (self_cache, (encoder_output, encoder_padding_mask, cross_cache,
                                   row_language)))
 
-        result = self.sampler(
+        result = (sampler or self.sampler)(
             next=next, prompt=token_ids, cache=(self_cache, shared),
             index=index, mask=padding_mask, stop_token_ids=stop_token_ids,
             hidden_states=hidden_states, model=self)

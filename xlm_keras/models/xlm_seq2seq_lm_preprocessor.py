@@ -7,6 +7,9 @@ from keras_hub.models import Seq2SeqLMPreprocessor
 from keras_hub.src.utils.tensor_utils import preprocessing_function
 
 from xlm_keras.models.xlm_preprocessor import XLMPreprocessor
+from xlm_keras.text.noise import add_noise
+from xlm_keras.text.noise import word_start_table
+from xlm_keras.text.packing import pack_single
 from xlm_keras.text.packing import sentence_frame
 
 SEQ2SEQ_KEYS = ("source", "target", "source_language", "target_language")
@@ -96,12 +99,39 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
                 "{'source': ..., 'target': ...} only.")
         source, target, source_language, target_language = self.split_seq2seq_inputs(x, True)
         inputs = self.encoder_inputs(source, source_language)
+        return self._with_target(inputs, target, target_language)
+
+    def _with_target(self, inputs, target, target_language):
+        """`(inputs + decoder_*, labels, sample_weight)` of target sentences."""
         packed = self.model_inputs(self.pack(
             target, language=target_language, sequence_length=self.decoder_sequence_length + 1))
         inputs.update({f"decoder_{name}": value[:, :-1] for name, value in packed.items()})
         labels = packed["token_ids"][:, 1:]
         weights = tf.cast(packed["padding_mask"][:, 1:], tf.float32)
         return inputs, labels, weights
+
+    def denoising(self, text, language, seed, shuffle_distance=3.0, dropout=0.1, blank=0.1):
+        """Denoising auto-encoding examples (XLM's `ae` steps): the source is
+        `text` with its words shuffled, dropped and blanked
+        (`text.noise.add_noise`, blanks are `<mask>`), the target is `text`,
+        both in `language`.
+
+        Args:
+            text: tf.string [batch]; language: codes (one per row or one).
+            seed: int32 [2], the noise's stateless seed.
+            shuffle_distance, dropout, blank: the noise (XLM: 3, 0.1, 0.1).
+
+        Returns: `(x, labels, sample_weight)` as `call`.
+        """
+        text = tf.convert_to_tensor(text, tf.string)
+        noisy = add_noise(self.tokenizer.tokenize(text), word_start_table(self.tokenizer), seed,
+                          self.tokenizer.mask_token_id, shuffle_distance, dropout, blank)
+        start_id, end_id = sentence_frame(self.frame, self.tokenizer)
+        packed = pack_single(noisy, self.encoder_sequence_length, start_id, end_id,
+                             self.tokenizer.pad_token_id,
+                             language_id=self.language_ids(text, language))
+        inputs = {f"encoder_{name}": value for name, value in self.model_inputs(packed).items()}
+        return self._with_target(inputs, text, language)
 
     @preprocessing_function
     def generate_preprocess(self, x, sequence_length=None):

@@ -1,0 +1,1 @@
+"""Machine translation: objectives and batches for the encoder-decoder."""
