@@ -118,6 +118,8 @@ def test_tiny_model_learns_exact_translations_and_round_trips(tokenizer_dir, tmp
     model.fit(dataset, steps_per_epoch=80, epochs=1, verbose=0)
     model.compile(sampler="greedy")
     assert model.generate(query, max_length=12) == PAIRS["target"]
+    assert model.generate(dict(query, source=PAIRS["source"][0]), max_length=12) == \
+        PAIRS["target"][0]
     model.compile(sampler=XLMBeamSampler(num_beams=3))
     assert model.generate(query, max_length=12) == PAIRS["target"]
 

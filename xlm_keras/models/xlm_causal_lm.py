@@ -8,7 +8,7 @@ from keras_hub.src.utils.tensor_utils import any_equal
 from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.models.xlm_causal_lm_preprocessor import XLMCausalLMPreprocessor
 from xlm_keras.models.xlm_task import XLMTask
-from xlm_keras.models.xlm_task import single_text
+from xlm_keras.models.xlm_task import normalize_generate_dict
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
@@ -107,11 +107,9 @@ class XLMCausalLM(XLMTask, CausalLM):
         return self.lm_head(x), x, ops.stack(caches, axis=1)
 
     def _normalize_generate_inputs(self, inputs):
-        if not isinstance(inputs, dict):
+        if not isinstance(inputs, dict) or self.preprocessor is None:
             return super()._normalize_generate_inputs(inputs)
-        is_single = single_text(inputs, "text")
-        batches, _ = super()._normalize_generate_inputs(dict(inputs))
-        return batches, is_single
+        return normalize_generate_dict(super()._normalize_generate_inputs, inputs, "text")
 
     def generate_step(self, inputs, stop_token_ids=None):
         """One batch of generation (keras-hub's contract): `token_ids` and

@@ -108,12 +108,9 @@ class XLMPreprocessor(Preprocessor):
             raise ValueError(
                 "This model takes language ids: pass {'text': ..., 'language': ...} with "
                 f"language codes among {self.tokenizer.languages}.")
-        language = tf.reshape(tf.convert_to_tensor(language, tf.string), [-1])
-        # One code for the batch, also as a 1-element list (keras-hub's
-        # `generate` wraps a scalar string in a list).
-        language = tf.cond(tf.size(language) == 1,
-                           lambda: tf.fill(tf.shape(text)[:1], language[0]),
-                           lambda: language)
+        language = tf.convert_to_tensor(language, tf.string)
+        if language.shape.rank == 0:
+            language = tf.fill(tf.shape(text)[:1], language)
         check = tf.debugging.assert_equal(
             tf.size(language), tf.shape(text)[0],
             message="`language` needs one language code per `text` (or one for all).")

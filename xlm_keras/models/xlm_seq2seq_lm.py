@@ -18,7 +18,7 @@ from xlm_keras.models.xlm_seq2seq_backbone import XLMSeq2SeqBackbone
 from xlm_keras.models.xlm_seq2seq_backbone import complete_seq2seq_inputs
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
 from xlm_keras.models.xlm_task import resolve_head
-from xlm_keras.models.xlm_task import single_text
+from xlm_keras.models.xlm_task import normalize_generate_dict
 
 # Saved tasks whose LM head can initialise the translation output head.
 PRETRAINED_HEADS = {cls.__name__: cls for cls in (XLMMaskedLM, XLMCausalLM)}
@@ -152,11 +152,9 @@ class XLMSeq2SeqLM(Seq2SeqLM):
                 ops.stack(cross_caches, axis=1))
 
     def _normalize_generate_inputs(self, inputs):
-        if not isinstance(inputs, dict):
+        if not isinstance(inputs, dict) or self.preprocessor is None:
             return super()._normalize_generate_inputs(inputs)
-        is_single = single_text(inputs, "source")
-        batches, _ = super()._normalize_generate_inputs(dict(inputs))
-        return batches, is_single
+        return normalize_generate_dict(super()._normalize_generate_inputs, inputs, "source")
 
     def generate_step(self, inputs, stop_token_ids=None, sampler=None):
         """One batch of generation (keras-hub's contract): encoder inputs and

@@ -94,13 +94,23 @@ def fine_tuning_compile_defaults(optimizer, loss, metrics):
     return optimizer, loss, metrics
 
 
-def single_text(inputs, text_key):
-    """Whether dict `inputs` to `generate` hold one example: their text
-    (`inputs[text_key]`) is a single string. keras-hub decides from the
-    dict's last entry, so a batch of texts with one language code for all
-    came back as one result."""
+def normalize_generate_dict(normalize, inputs, text_key):
+    """keras-hub's `_normalize_generate_inputs` (`normalize`) for a dict of
+    raw inputs, keeping what it gets wrong: it takes the dict's last entry
+    to decide whether the input was one example, and wraps every string in
+    a list, so a batch of texts with one language code for all came back
+    as one result (and a one-element code list for the batch). Here the
+    text (`inputs[text_key]`) decides, and a code given once stays a scalar.
+
+    Returns: `([batch], input_is_scalar)` as keras-hub's.
+    """
     text = inputs.get(text_key)
-    return isinstance(text, (str, bytes)) or (tf.is_tensor(text) and text.shape.rank == 0)
+    single = isinstance(text, (str, bytes)) or (tf.is_tensor(text) and text.shape.rank == 0)
+    (batch,), _ = normalize(dict(inputs))
+    if not single:
+        batch = {key: inputs[key] if isinstance(inputs[key], (str, bytes)) else value
+                 for key, value in batch.items()}
+    return [batch], single
 
 
 class XLMTask:
