@@ -5,7 +5,8 @@ to float round-off; bit-equal on CPU in the tests), written as one graph of
 2-D `MatMul` + `BiasAdd` (which TensorFlow's CPU graph optimiser fuses),
 one additive key mask per request and a plain LayerNorm. On 2 CPU cores a
 batch-1 sentence of the XLM-R 6 x 512 layout runs in about 0.92x the time
-of the Keras call (in-process, interleaved): the Keras path spends much of a
+of the Keras call (in-process, interleaved; batch 32 the same within noise,
+its time is in the matmuls): the Keras path spends much of a
 short sentence on per-op overhead (about 1,000 graph ops against 860 here:
 mask merging, casts, 3-D einsum reshapes). Used by the serving signatures
 and by the Python inference paths (`encode_sentences`, task `predict` on
