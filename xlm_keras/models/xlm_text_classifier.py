@@ -4,12 +4,15 @@ import keras
 from keras import ops
 from keras_hub.models import TextClassifier
 
+from xlm_keras.inference.sliced_predict import model_outputs
+from xlm_keras.inference.sliced_predict import sliced_predict
 from xlm_keras.layers.language_centering import LanguageCentering
 from xlm_keras.models.xlm_backbone import complete_inputs
 from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
 from xlm_keras.models.xlm_task import LabelledTask
 from xlm_keras.models.xlm_task import check_label_names
 from xlm_keras.models.xlm_task import fine_tuning_compile_defaults
+from xlm_keras.models.xlm_task import is_raw
 from xlm_keras.models.xlm_task import output_layers
 from xlm_keras.models.xlm_task import resolve_head
 from xlm_keras.models.xlm_text_classifier_preprocessor import XLMTextClassifierPreprocessor
@@ -139,6 +142,18 @@ class XLMTextClassifier(LabelledTask, TextClassifier):
         self.language_centering = bool(language_centering)
         self.dropout = dropout
         self.configure_preprocessor()
+
+    def predict(self, x, batch_size=32, **kwargs):
+        """Raw text (strings, `(text, text_pair)`, or a dict with `text`,
+        `text_pair`, `language`) with a preprocessor: logits float32
+        [batch, num_classes], the rows run in length-sorted slices
+        (`sliced_predict`) instead of padded to `sequence_length`. Packed
+        inputs or a `tf.data.Dataset`: `keras.Model.predict`."""
+        if self.preprocessor is None or not is_raw(x):
+            return super().predict(x, batch_size=batch_size, **kwargs)
+        packed = self.preprocessor.pack(*self.preprocessor.split_inputs(x))
+        return sliced_predict(self, model_outputs, self.preprocessor.model_inputs(packed),
+                              batch_size)
 
     def pooled(self, inputs):
         """float32 [batch, hidden]: the pooled vectors before centering."""

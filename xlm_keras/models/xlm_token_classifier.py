@@ -4,6 +4,8 @@ import keras
 from keras import ops
 from keras_hub.models import Task
 
+from xlm_keras.inference.sliced_predict import model_outputs
+from xlm_keras.inference.sliced_predict import sliced_predict
 from xlm_keras.models.xlm_task import LabelledTask
 from xlm_keras.models.xlm_task import check_label_names
 from xlm_keras.models.xlm_task import fine_tuning_compile_defaults
@@ -103,14 +105,15 @@ class XLMTokenClassifier(LabelledTask, Task):
     def predict(self, x, batch_size=32, **kwargs):
         """Raw words or sentences (or a dict with `text` and `language`)
         with a preprocessor: list of each word's tag name per row; a word
-        cut by truncation gets "O" (or the first label). Packed inputs or a
+        cut by truncation gets "O" (or the first label). Rows run in
+        length-sorted slices (`sliced_predict`). Packed inputs or a
         `tf.data.Dataset`: the logits, as `keras.Model.predict`."""
         if self.preprocessor is None or not is_raw(x):
             return super().predict(x, batch_size=batch_size, **kwargs)
         text, _, language = self.preprocessor.split_inputs(x)
         words = self.preprocessor.words(text)
         inputs, positions = self.preprocessor.pack_words(words, language)
-        tag_ids = self.packed_predict(inputs, batch_size).argmax(-1)
+        tag_ids = sliced_predict(self, model_outputs, inputs, batch_size, per_token=True).argmax(-1)
         return word_tags(tag_ids, positions.numpy(), words.row_lengths().numpy(),
                          self.label_names)
 

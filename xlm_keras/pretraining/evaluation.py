@@ -4,6 +4,8 @@ deterministic masking, and cross-lingual sentence retrieval."""
 import numpy as np
 import tensorflow as tf
 
+from xlm_keras.inference.encoder import hidden_states
+from xlm_keras.inference.sliced_predict import sliced_predict
 from xlm_keras.pretraining import corpus
 from xlm_keras.pretraining import pipelines
 from xlm_keras.pretraining.readers import CorpusStats
@@ -39,19 +41,22 @@ def masked_lm_metrics(task, spec, batches):
 
 def encode_sentences(backbone, tokenizer, texts, language, sequence_length=128,
                      batch_size=64):
-    """Mean-pooled final hidden states (over real tokens) of `texts`.
+    """Mean-pooled final hidden states (over real tokens) of `texts`, run
+    in length-sorted slices (`sliced_predict`): the outputs of padded
+    batches, to float round-off.
 
     Returns: float32 [len(texts), hidden_dim].
     """
     language_id = tokenizer.language_id(language) if backbone.has_language_embedding else None
-    embeddings = []
-    for offset in range(0, len(texts), batch_size):
-        chunk = tf.constant(texts[offset:offset + batch_size])
-        packed = pack_text(tokenizer, chunk, sequence_length, family(backbone),
-                           language_id=language_id)
-        hidden = backbone(model_inputs(packed, backbone.has_language_embedding), training=False)
-        embeddings.append(np.asarray(pool(hidden, packed["padding_mask"], "mean")))
-    return np.concatenate(embeddings)
+    packed = pack_text(tokenizer, tf.constant(texts, tf.string), sequence_length, family(backbone),
+                       language_id=language_id)
+    return sliced_predict(backbone, mean_hidden_state,
+                          model_inputs(packed, backbone.has_language_embedding), batch_size)
+
+
+def mean_hidden_state(backbone, inputs):
+    """float32 [B, H]: the mean of the final hidden states over real tokens."""
+    return pool(hidden_states(backbone, inputs), inputs["padding_mask"], "mean")
 
 
 def retrieval_accuracy(source, target):

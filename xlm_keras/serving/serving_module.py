@@ -16,6 +16,7 @@ import types
 
 import tensorflow as tf
 
+from xlm_keras.inference.encoder import hidden_states
 from xlm_keras.models.xlm_backbone import family
 from xlm_keras.models.xlm_backbone import takes_language_ids
 from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
@@ -24,8 +25,8 @@ from xlm_keras.models.xlm_text_classifier import pool
 from xlm_keras.models.xlm_text_classifier_preprocessor import XLMTextClassifierPreprocessor
 from xlm_keras.models.xlm_token_classifier import unplaced_tag_id
 from xlm_keras.models.xlm_token_classifier_preprocessor import XLMTokenClassifierPreprocessor
-from xlm_keras.serving.length_slices import TOKENS_PER_SLICE
-from xlm_keras.serving.length_slices import map_length_slices
+from xlm_keras.inference.length_slices import TOKENS_PER_SLICE
+from xlm_keras.inference.length_slices import map_length_slices
 from xlm_keras.text.packing import model_inputs
 from xlm_keras.text.packing import sentence_frame
 
@@ -180,10 +181,12 @@ class ServingModule(tf.Module):
         return {"sequence_output": tf.cast(self._backbone(inputs), tf.float32)}
 
     def _backbone(self, inputs):
-        """The backbone's hidden states; `language_ids` that only the task
-        takes (language centering) are not passed on."""
+        """The backbone's hidden states (`inference.encoder`: fewer graph
+        ops than the Keras call, same outputs); `language_ids` that only the
+        task takes (language centering) are not passed on."""
         backbone = self._keras.backbone
-        return backbone({k: v for k, v in inputs.items() if k in backbone.input}, training=False)
+        return hidden_states(
+            backbone, {k: v for k, v in inputs.items() if k in backbone.input})
 
     def _by_length(self, fn, inputs, per_token=False):
         return map_length_slices(fn, inputs, per_token, self.tokens_per_slice)

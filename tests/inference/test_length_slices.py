@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from xlm_keras.serving.length_slices import map_length_slices
+from xlm_keras.inference.length_slices import map_length_slices
 
 LENGTHS = [3, 2, 7, 2, 5, 1, 7, 4]
 T = 8
