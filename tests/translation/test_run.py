@@ -1,0 +1,70 @@
+"""`xlm-train` on a translation config: a few steps of both directions from
+a pretrained tiny preset write checkpoints, resume, keep the best preset by
+validation BLEU (a seq2seq preset that translates), and report BLEU/chrF."""
+
+import json
+import os
+
+import pytest
+import tensorflow as tf
+
+from xlm_keras import XLMBackbone
+from xlm_keras import XLMMaskedLM
+from xlm_keras import XLMSeq2SeqLM
+from xlm_keras.models import XLMTokenizer
+from xlm_keras.models import presets
+from xlm_keras.translation import run as translation
+from xlm_keras.translation.config import base_mt_config
+from xlm_keras.translation.config import validate_mt
+
+
+@pytest.fixture(scope="module")
+def pretrained(tokenizer_dir, tmp_path_factory):
+    """A tiny randomly initialised MLM preset with the de/en/fr tokenizer."""
+    directory = tmp_path_factory.mktemp("pretrained")
+    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
+    backbone = XLMBackbone(**dict(presets.backbone_config("xlm_tiny", False),
+                                  vocabulary_size=tokenizer.vocabulary_size(),
+                                  num_languages=len(tokenizer.languages)))
+    XLMMaskedLM(backbone).save_to_preset(str(directory))
+    tokenizer.save_to_preset(str(directory))
+    return str(directory)
+
+
+def _config(pretrained, corpus_dir, num_steps):
+    config = base_mt_config()
+    config.model.init_from = pretrained
+    config.model.num_decoder_layers = 1
+    config.data.corpus_dir = corpus_dir
+    config.data.update(source_length=16, target_length=12, batch_size=4)
+    config.translation.update(validation_pairs=3, num_beams=2)
+    config.optimizer.warmup_steps = 2
+    config.train.update(num_steps=num_steps, steps_per_execution=2, eval_every=2,
+                        checkpoint_every=2)
+    return config
+
+
+def test_train_resume_keep_best_and_report(pretrained, corpus_dir, tmp_path):
+    workdir = str(tmp_path / "mt")
+    config = _config(pretrained, corpus_dir, 2)
+    validate_mt(config, "one_device", workdir)
+    translation.run(config, workdir, "one_device")
+    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("-2")
+
+    config.train.num_steps = 4  # Resumes at step 2.
+    report = translation.run(config, workdir, "one_device")
+    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("-4")
+    with open(os.path.join(workdir, translation.REPORT_FILE), encoding="utf-8") as f:
+        assert json.load(f) == report
+    assert sorted(report["directions"]) == ["en-fr", "fr-en"]
+    assert report["decodings"] == ["greedy", "beam2"]
+    assert report["directions"]["en-fr"]["pairs"] == 6
+    assert report["signatures"]["bleu"].startswith("nrefs:1|")
+    events = os.listdir(os.path.join(workdir, "tensorboard"))
+    assert events
+
+    best = XLMSeq2SeqLM.from_preset(os.path.join(workdir, "preset"))
+    assert best.preprocessor.use_language_ids
+    output = best.generate({"source": ["Open the file."], "source_language": "en",
+                            "target_language": "fr"}, max_length=8)
+    assert isinstance(output[0] if isinstance(output, list) else output, str)

@@ -1,0 +1,2 @@
+"""Supervised translation: parallel batches for `XLMSeq2SeqLM`, the
+translation config and run, and BLEU/chrF evaluation."""
