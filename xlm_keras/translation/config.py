@@ -41,7 +41,7 @@ def base_mt_config():
     c.translation.directions = "en-fr,fr-en"  # Comma-separated source-target directions, trained together.
     c.translation.label_smoothing = 0.1  # Of the target cross-entropy; 0 = none.
     c.translation.validation_pairs = 50  # First pairs of each train file, held out for validation BLEU.
-    c.translation.eval_split = "test"  # Split of the final BLEU/chrF report.
+    c.translation.eval_split = "test"  # Split of the final BLEU/chrF report; "" = no report.
     c.translation.num_beams = 4  # Beam size of the final report (greedy is reported too).
     c.translation.length_penalty = 1.0  # Beam score = log-prob / length ** length_penalty.
 

@@ -61,7 +61,8 @@ def build_model(config, tokenizer):
 
 def run(config, workdir, strategy_name="auto", tpu=None):
     """Train translation as configured; returns the report (dict) of the
-    best model on `translation.eval_split` (None on non-chief workers)."""
+    best model on `translation.eval_split` (None on non-chief workers, or
+    without an evaluation split)."""
     strategy = create_strategy(strategy_name, tpu)
     chief = is_chief(strategy)
     keras.utils.set_random_seed(config.train.seed)
@@ -72,8 +73,8 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     # Missing files fail before compute.
     validation = {d: pipelines.evaluation_pairs(corpus_dir, "train", d, hold_out)
                   for d in directions}
-    test = {d: pipelines.evaluation_pairs(corpus_dir, config.translation.eval_split, d)
-            for d in directions}
+    split = config.translation.eval_split
+    test = {d: pipelines.evaluation_pairs(corpus_dir, split, d) for d in directions} if split else {}
     tokenizer = load_tokenizer(config, corpus_dir, languages, workdir, chief)
     with strategy.scope():
         model = build_model(config, tokenizer)
@@ -104,11 +105,11 @@ def run(config, workdir, strategy_name="auto", tpu=None):
           spec.direction_names, evaluator=evaluator,
           label_smoothing=config.translation.label_smoothing)
     logging.info("Parallel lines read:\n%s", spec.stats.report())
-    if not chief:
+    if not chief or not split:
         return None
     best = load_model(os.path.join(workdir, "preset"))
     report = evaluation.translation_report(
-        best, test, config.translation.eval_split, max_length, config.translation.num_beams,
+        best, test, split, max_length, config.translation.num_beams,
         config.translation.length_penalty)
     path = os.path.join(workdir, REPORT_FILE)
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
