@@ -50,11 +50,12 @@ def test_bad_values_name_their_keys(tmp_path):
     config.model.init_from = str(tmp_path / "missing")
     config.translation.directions = "en-fr,english"
     config.translation.label_smoothing = 1.0
+    config.translation.validation_metric = "ter"
     config.data.target_length = 4000
     config.train.eval_every = 7
     message = _error(config)
     for key in ("model.init_from", "translation.directions: 'english' is not <source>-<target>",
-                "translation.label_smoothing", "train.eval_every"):
+                "translation.label_smoothing", "translation.validation_metric", "train.eval_every"):
         assert key in message
     config = base_mt_config()
     config.data.target_length = 4000

@@ -7,30 +7,13 @@ import os
 import subprocess
 import sys
 
-import pytest
 import tensorflow as tf
 
-from xlm_keras import XLMBackbone
-from xlm_keras import XLMMaskedLM
+from tests.finetuning.test_run import pretrained  # noqa: F401 (fixture)
 from xlm_keras import XLMSeq2SeqLM
-from xlm_keras.models import XLMTokenizer
-from xlm_keras.models import presets
 from xlm_keras.translation import run as translation
 from xlm_keras.translation.config import base_mt_config
 from xlm_keras.translation.config import validate_mt
-
-
-@pytest.fixture(scope="module")
-def pretrained(tokenizer_dir, tmp_path_factory):
-    """A tiny randomly initialised MLM preset with the de/en/fr tokenizer."""
-    directory = tmp_path_factory.mktemp("pretrained")
-    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    backbone = XLMBackbone(**dict(presets.backbone_config("xlm_tiny", False),
-                                  vocabulary_size=tokenizer.vocabulary_size(),
-                                  num_languages=len(tokenizer.languages)))
-    XLMMaskedLM(backbone).save_to_preset(str(directory))
-    tokenizer.save_to_preset(str(directory))
-    return str(directory)
 
 
 def _config(pretrained, corpus_dir, num_steps):
@@ -39,7 +22,7 @@ def _config(pretrained, corpus_dir, num_steps):
     config.model.num_decoder_layers = 1
     config.data.corpus_dir = corpus_dir
     config.data.update(source_length=16, target_length=12, batch_size=4)
-    config.translation.update(validation_pairs=2, num_beams=2)
+    config.translation.update(validation_pairs=2, num_beams=2, validation_metric="chrf")
     config.optimizer.warmup_steps = 2
     config.train.update(num_steps=num_steps, steps_per_execution=2, eval_every=2,
                         checkpoint_every=2)
@@ -70,7 +53,7 @@ def test_train_resume_keep_best_and_report(pretrained, corpus_dir, tmp_path):
 
     best = XLMSeq2SeqLM.from_preset(os.path.join(workdir, "preset"))
     assert best.preprocessor.use_language_ids
-    output = best.generate({"source": ["Open the file."], "source_language": "en",
+    output = best.generate({"source": "Open the file.", "source_language": "en",
                             "target_language": "fr"}, max_length=8)
     assert isinstance(output, str)
 

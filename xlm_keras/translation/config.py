@@ -17,6 +17,8 @@ from xlm_keras.training.config import tokenizer_languages
 from xlm_keras.training.config import train_config
 from xlm_keras.training.strategy import STRATEGIES
 
+METRICS = ("bleu", "chrf")
+
 
 def base_mt_config():
     """Every field with a default and a one-line comment."""
@@ -40,7 +42,8 @@ def base_mt_config():
     c.translation = ml_collections.ConfigDict()
     c.translation.directions = "en-fr,fr-en"  # Comma-separated source-target directions, trained together.
     c.translation.label_smoothing = 0.1  # Of the target cross-entropy; 0 = none.
-    c.translation.validation_pairs = 50  # First pairs of each train file, held out for validation BLEU.
+    c.translation.validation_pairs = 50  # First pairs of each train file, held out for validation.
+    c.translation.validation_metric = "bleu"  # bleu | chrf: greedy score (mean over directions) that picks the best model.
     c.translation.eval_split = "test"  # Split of the final BLEU/chrF report; "" = no report.
     c.translation.num_beams = 4  # Beam size of the final report (greedy is reported too).
     c.translation.length_penalty = 1.0  # Beam score = log-prob / length ** length_penalty.
@@ -122,6 +125,8 @@ def validate_mt(config, strategy_name="auto", workdir=None):
           "lists a direction twice")
     check(0 <= translation.label_smoothing < 1, "translation.label_smoothing", "must be in [0, 1)")
     check(translation.validation_pairs >= 1, "translation.validation_pairs", "must be >= 1")
+    check(translation.validation_metric in METRICS, "translation.validation_metric",
+          f"choose one of {METRICS}")
     check(translation.num_beams >= 1, "translation.num_beams", "must be >= 1")
     check(translation.length_penalty >= 0, "translation.length_penalty", "must be >= 0")
     check(config.train.patience >= 0, "train.patience", "must be >= 0")

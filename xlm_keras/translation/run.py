@@ -1,6 +1,6 @@
 """Train an `XLMSeq2SeqLM` on parallel pairs (every configured direction in
-one run), keep the best model by validation BLEU, then report BLEU and chrF
-on the evaluation split."""
+one run), keep the best model by validation BLEU (or chrF), then report
+BLEU and chrF on the evaluation split."""
 
 import os
 
@@ -91,12 +91,12 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         scores = {}
         for direction, (sources, references) in validation.items():
             name = pipelines.direction_name(direction)
-            direction_scores, _ = evaluation.direction_scores(
+            greedy, _ = evaluation.direction_scores(
                 trained, sources, references, direction, max_length)
-            scores.update({f"{metric}/{name}": value
-                           for metric, value in direction_scores.items()})
-        bleu = sum(scores[f"bleu/{name}"] for name in spec.direction_names) / len(directions)
-        return bleu, {**scores, "bleu": bleu}
+            scores.update({f"{metric}/{name}": value for metric, value in greedy.items()})
+        means = {metric: sum(scores[f"{metric}/{name}"] for name in spec.direction_names)
+                 / len(directions) for metric in ("bleu", "chrf")}
+        return means[config.translation.validation_metric], {**scores, **means}
 
     logging.info("Translation directions %s; %d validation pairs each", spec.direction_names,
                  hold_out)
