@@ -73,20 +73,19 @@ def main(argv):
     preset = _PRESET.value or os.path.join(_WORKDIR.value, "preset")
     from xlm_keras.pretraining import corpus
     from xlm_keras.models import load_model
+    from xlm_keras.models import XLMSeq2SeqLM
     from xlm_keras.models import XLMTokenizer
     from xlm_keras.pretraining.evaluation import evaluate
 
     task = load_model(preset)
+    if isinstance(task, XLMSeq2SeqLM):
+        _translation(task)
+        return
     tokenizer = XLMTokenizer.from_preset(preset)
     from xlm_keras.finetuning.task_pipelines import TASK_CLASSES
 
     if type(task) in TASK_CLASSES.values():
         _zero_shot(task, tokenizer)
-        return
-    from xlm_keras.models import XLMSeq2SeqLM
-
-    if isinstance(task, XLMSeq2SeqLM):
-        _translation(task, tokenizer)
         return
     report = evaluate(task, tokenizer, os.path.expanduser(_CORPUS.value) or corpus.SAMPLE_CORPUS_DIR,
                       _LANGUAGES.value or tokenizer.languages, _LENGTH.value, split=_SPLIT.value)
@@ -126,7 +125,7 @@ def _zero_shot(task, tokenizer):
         task_evaluation.write_report(report, _OUTPUT.value or os.devnull, writer)
 
 
-def _translation(model, tokenizer):
+def _translation(model):
     """BLEU and chrF per direction of a translation preset on `--split`."""
     import tensorflow as tf
 
@@ -135,6 +134,10 @@ def _translation(model, tokenizer):
     from xlm_keras.translation import pipelines
     from xlm_keras.translation.config import parse_directions
 
+    if model.preprocessor is None:
+        raise ValueError("This translation preset has no tokenizer (tokenizer.json); save it "
+                         "with its preprocessor (XLMSeq2SeqLM.save_to_preset).")
+    tokenizer = model.preprocessor.tokenizer
     corpus_dir = os.path.expanduser(_CORPUS.value) or corpus.SAMPLE_CORPUS_DIR
     directions = parse_directions(_DIRECTIONS.value)
     if not directions:
