@@ -1,11 +1,14 @@
 """`xlm-eval`: per-language MLM/TLM accuracy and perplexity (deterministic
 masking) and cross-lingual retrieval accuracy of a pretrained preset; for a
 fine-tuned preset (classifier, tagger, span QA), the zero-shot report:
-accuracy / entity F1 / EM+F1 per language and their average.
+accuracy / entity F1 / EM+F1 per language and their average; for a
+translation preset (`XLMSeq2SeqLM`), BLEU and chrF per direction (sacrebleu,
+detokenised text), greedy and beam search.
 
   xlm-eval --workdir=/tmp/run                 # the run's final preset
   xlm-eval --preset=DIR --corpus_dir=~/.cache/xlm_keras/corpus --output_json=eval.json
   xlm-eval --workdir=/tmp/ft --task_data=tfds:xnli --train_language=en
+  xlm-eval --workdir=/tmp/mt --directions=en-fr,fr-en --num_beams=4
 """
 
 import json
@@ -32,8 +35,16 @@ _TRAIN_LANGUAGE = flags.DEFINE_string(
     "transfer average).")
 _TASK_LENGTH = flags.DEFINE_integer("task_sequence_length", 128,
                                     "Fine-tuned presets: tokens per example.")
-_TENSORBOARD = flags.DEFINE_string("tensorboard_dir", "",
-                                   "Fine-tuned presets: also write the table and scalars here.")
+_TENSORBOARD = flags.DEFINE_string(
+    "tensorboard_dir", "", "Fine-tuned and translation presets: also write the table and "
+    "scalars here.")
+_DIRECTIONS = flags.DEFINE_string(
+    "directions", "", "Translation presets: source-target directions, e.g. en-fr,fr-en; '' = "
+    "both directions of every corpus pair in the tokenizer's languages.")
+_NUM_BEAMS = flags.DEFINE_integer("num_beams", 4, "Translation presets: beam size (greedy is "
+                                  "reported too).")
+_LENGTH_PENALTY = flags.DEFINE_float("length_penalty", 1.0,
+                                     "Translation presets: beam length penalty exponent.")
 
 
 def format_report(report):
@@ -62,10 +73,14 @@ def main(argv):
     preset = _PRESET.value or os.path.join(_WORKDIR.value, "preset")
     from xlm_keras.pretraining import corpus
     from xlm_keras.models import load_model
+    from xlm_keras.models import XLMSeq2SeqLM
     from xlm_keras.models import XLMTokenizer
     from xlm_keras.pretraining.evaluation import evaluate
 
     task = load_model(preset)
+    if isinstance(task, XLMSeq2SeqLM):
+        _translation(task)
+        return
     tokenizer = XLMTokenizer.from_preset(preset)
     from xlm_keras.finetuning.task_pipelines import TASK_CLASSES
 
@@ -108,6 +123,42 @@ def _zero_shot(task, tokenizer):
               else None)
     if _OUTPUT.value or writer:
         task_evaluation.write_report(report, _OUTPUT.value or os.devnull, writer)
+
+
+def _translation(model):
+    """BLEU and chrF per direction of a translation preset on `--split`."""
+    import tensorflow as tf
+
+    from xlm_keras.pretraining import corpus
+    from xlm_keras.translation import evaluation
+    from xlm_keras.translation import pipelines
+    from xlm_keras.translation.config import parse_directions
+
+    if model.preprocessor is None:
+        raise ValueError("This translation preset has no tokenizer (tokenizer.json); save it "
+                         "with its preprocessor (XLMSeq2SeqLM.save_to_preset).")
+    tokenizer = model.preprocessor.tokenizer
+    corpus_dir = os.path.expanduser(_CORPUS.value) or corpus.SAMPLE_CORPUS_DIR
+    directions = parse_directions(_DIRECTIONS.value)
+    if not directions:
+        if not model.preprocessor.use_language_ids:
+            raise ValueError(
+                "This translation model has no language embeddings: name the direction it "
+                "was trained on with --directions=<source>-<target>.")
+        languages = set(_LANGUAGES.value or tokenizer.languages)
+        directions = [direction for pair in sorted(corpus.parallel_files(corpus_dir, _SPLIT.value))
+                      if set(pair) <= languages for direction in (pair, pair[::-1])]
+    if _NUM_BEAMS.value < 1:
+        raise ValueError(f"--num_beams must be >= 1; got {_NUM_BEAMS.value}.")
+    pairs = {d: pipelines.evaluation_pairs(corpus_dir, _SPLIT.value, d) for d in directions}
+    report = evaluation.translation_report(
+        model, pairs, _SPLIT.value, model.preprocessor.decoder_sequence_length,
+        _NUM_BEAMS.value, _LENGTH_PENALTY.value)
+    print(evaluation.format_report(report))
+    writer = (tf.summary.create_file_writer(_TENSORBOARD.value) if _TENSORBOARD.value
+              else None)
+    if _OUTPUT.value or writer:
+        evaluation.write_report(report, _OUTPUT.value or os.devnull, writer)
 
 
 def run():

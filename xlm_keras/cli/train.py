@@ -1,11 +1,14 @@
-"""`xlm-train`: pretrain an XLM model with MLM / TLM / CLM, or fine-tune one
-(configs with a `task` section: classification, tagging, span QA).
+"""`xlm-train`: pretrain an XLM model with MLM / TLM / CLM, fine-tune one
+(configs with a `task` section: classification, tagging, span QA), or train
+translation (configs with a `translation` section).
 
   xlm-train --workdir=/tmp/run                       # tiny model, bundled corpus
   xlm-train --config=configs/xlm_mlm_tlm_xnli15.py --workdir=/tmp/run \
       --config.data.corpus_dir=~/.cache/xlm_keras/corpus --strategy=mirrored
   xlm-train --config=configs/finetune_help_topic.py --workdir=/tmp/ft \
       --config.model.preset=/tmp/run/preset
+  xlm-train --config=configs/mt_enfr.py --workdir=/tmp/mt \
+      --config.model.init_from=/tmp/run/preset
 """
 
 import os
@@ -40,6 +43,14 @@ def main(argv):
         from xlm_keras.finetuning import run as finetune
 
         finetune.run(config, workdir, _STRATEGY.value, _TPU.value)
+        return
+    if "translation" in config:  # A translation config (configs/mt_*.py).
+        from xlm_keras.translation import config as mt_config
+
+        mt_config.validate_mt(config, _STRATEGY.value, workdir)  # Before any compute.
+        from xlm_keras.translation import run as translation
+
+        translation.run(config, workdir, _STRATEGY.value, _TPU.value)
         return
     config_lib.validate(config, _STRATEGY.value, workdir)  # Before any compute.
     from xlm_keras.pretraining import run as pretrain

@@ -11,7 +11,9 @@ A batch is a dict:
 
 Loss = sum of target cross-entropies over all replicas and micro-batches /
 sum of target weights over the same: identical on one device and on N
-replicas with the same global batch.
+replicas with the same global batch. With label smoothing `e` each target's
+cross-entropy is against `(1 - e) * one_hot + e / classes` (keras'
+`CategoricalCrossentropy(label_smoothing=e)`).
 """
 
 import keras
@@ -21,6 +23,18 @@ import tensorflow as tf
 def _per_example(values):
     """float [batch, ...] -> [batch]: sums over all but the first axis."""
     return tf.reduce_sum(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
+
+
+def target_losses(labels, logits, label_smoothing=0.0):
+    """Cross-entropy of each target, float32 labels' shape, from int labels
+    and float32 logits [..., classes]; smoothed towards uniform by
+    `label_smoothing` (0: exactly the sparse cross-entropy)."""
+    losses = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    if not label_smoothing:
+        return losses
+    # -sum_k smoothed_k log p_k = (1 - e) * nll + e * mean_k(-log p_k).
+    uniform = -tf.reduce_mean(tf.nn.log_softmax(logits), axis=-1)
+    return (1.0 - label_smoothing) * losses + label_smoothing * uniform
 
 
 class TrainStep:
@@ -35,16 +49,18 @@ class TrainStep:
         clip_norm: global gradient-norm clip (after summing replicas); 0: none.
         accumulation_steps: micro-batches per optimizer step.
         jit_compile: compile the forward/backward pass with XLA.
+        label_smoothing: float in [0, 1); 0 is plain cross-entropy.
     """
 
     def __init__(self, strategy, model, optimizer, num_languages, clip_norm=1.0,
-                 accumulation_steps=1, jit_compile=False):
+                 accumulation_steps=1, jit_compile=False, label_smoothing=0.0):
         self.strategy = strategy
         self.model = model
         self.optimizer = optimizer
         self.num_languages = num_languages
         self.clip_norm = clip_norm
         self.accumulation_steps = accumulation_steps
+        self.label_smoothing = label_smoothing
         # Slot variables must exist before the first distributed step.
         with strategy.scope():
             optimizer.build(model.trainable_variables)
@@ -62,8 +78,7 @@ class TrainStep:
         weights = tf.cast(batch["sample_weight"], tf.float32)
         with tf.GradientTape() as tape:
             logits = self.model(batch["x"], training=True)
-            losses = keras.losses.sparse_categorical_crossentropy(
-                labels, tf.cast(logits, tf.float32), from_logits=True)
+            losses = target_losses(labels, tf.cast(logits, tf.float32), self.label_smoothing)
             loss_sum = tf.reduce_sum(losses * weights)
             scaled = loss_sum * self._loss_scale()
         grads = tape.gradient(scaled, self.model.trainable_variables)
@@ -79,7 +94,10 @@ class TrainStep:
                 _per_example(correct * weights), language, self.num_languages),
             "targets": tf.math.unsorted_segment_sum(
                 _per_example(weights), language, self.num_languages),
-            "tokens": tf.reduce_sum(tf.cast(batch["x"]["padding_mask"], tf.float32)),
+            # Real tokens of every input sequence (seq2seq: source and target).
+            "tokens": tf.add_n([tf.reduce_sum(tf.cast(mask, tf.float32))
+                                for name, mask in sorted(batch["x"].items())
+                                if name.endswith("padding_mask")]),
         }
         return grads, metrics
 

@@ -41,7 +41,7 @@ def objective_schedule(weights, num_chunks):
 
 
 def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save_fn=None,
-          evaluator=None, learning_rate_multipliers_fn=None):
+          evaluator=None, learning_rate_multipliers_fn=None, label_smoothing=0.0):
     """Train until `config.train.num_steps`, resuming from the last checkpoint.
 
     Args:
@@ -63,6 +63,7 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
             without improvement (0: never).
         learning_rate_multipliers_fn: optional `fn(model)` -> dict variable
             path -> learning-rate factor (see `ScaledAdamW`).
+        label_smoothing: of the targets' cross-entropy (see `TrainStep`).
 
     Returns: the trained model (the last one, not the best).
     """
@@ -82,7 +83,7 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         step_fn = TrainStep(
             strategy, model, optimizer, len(language_names), opt_config.clip_norm,
-            opt_config.accumulation_steps, train_config.jit_compile)
+            opt_config.accumulation_steps, train_config.jit_compile, label_smoothing)
         # Dropout's random state is not part of a Keras model's checkpoint
         # graph; save it too, so a resumed run draws the same masks.
         rng_states = [v.value for v in model.non_trainable_variables

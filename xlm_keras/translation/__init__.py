@@ -1,1 +1,2 @@
-"""Machine translation: objectives and batches for the encoder-decoder."""
+"""Translation: parallel batches for `XLMSeq2SeqLM`, the translation config
+and run, BLEU/chrF evaluation, and online back-translation."""

@@ -1,0 +1,69 @@
+"""Bad translation configs are rejected before any compute, naming the key
+and the fix."""
+
+import json
+
+import pytest
+
+from xlm_keras.translation.config import base_mt_config
+from xlm_keras.translation.config import parse_directions
+from xlm_keras.translation.config import validate_mt
+
+
+def _error(config):
+    with pytest.raises(ValueError) as error:
+        validate_mt(config, "one_device")
+    return str(error.value)
+
+
+def test_defaults_and_the_shipped_configs_are_valid():
+    from configs import mt_ende
+    from configs import mt_enfr
+
+    for config in (base_mt_config(), mt_enfr.get_config(), mt_ende.get_config()):
+        validate_mt(config, "one_device")
+    assert parse_directions(mt_ende.get_config().translation.directions) == [
+        ("en", "de"), ("de", "en")]
+
+
+def test_both_directions_without_language_embeddings_are_rejected(tmp_path):
+    preset = tmp_path / "xlmr"
+    preset.mkdir()
+    (preset / "config.json").write_text(json.dumps({"config": {
+        "use_language_embedding": False, "num_languages": 1, "max_sequence_length": 128}}))
+    (preset / "tokenizer.json").write_text("{}")
+    for init_from in (str(preset), "xlm_roberta_tiny"):
+        config = base_mt_config()
+        config.model.init_from = init_from
+        config.model.use_language_embedding = False
+        message = _error(config)
+        assert "translation.directions" in message and "no language embeddings" in message
+        assert "translation.directions='en-fr'" in message
+        config.translation.directions = "en-fr"  # One direction is fine.
+        validate_mt(config, "one_device")
+        config.translation.directions = "en-fr,en-de"  # en has two targets.
+        assert "several targets" in _error(config)
+
+
+def test_bad_values_name_their_keys(tmp_path):
+    config = base_mt_config()
+    config.model.init_from = str(tmp_path / "missing")
+    config.translation.directions = "en-fr,english"
+    config.translation.label_smoothing = 1.0
+    config.translation.validation_metric = "ter"
+    config.data.target_length = 4000
+    config.train.eval_every = 7
+    message = _error(config)
+    for key in ("model.init_from", "translation.directions: 'english' is not <source>-<target>",
+                "translation.label_smoothing", "translation.validation_metric", "train.eval_every"):
+        assert key in message
+    config = base_mt_config()
+    config.data.target_length = 4000
+    assert "data.target_length: 4000 exceeds the xlm_tiny maximum of 128" in _error(config)
+
+
+def test_languages_missing_from_the_tokenizer(tokenizer_dir):
+    config = base_mt_config()
+    config.data.tokenizer = tokenizer_dir
+    config.translation.directions = "en-ja,ja-en"
+    assert "['ja'] are not in the tokenizer" in _error(config)

@@ -1,0 +1,68 @@
+"""`xlm-train` on a translation config: a few steps of both directions from
+a pretrained tiny preset write checkpoints, resume, keep the best preset by
+validation BLEU (a seq2seq preset that translates), and report BLEU/chrF."""
+
+import json
+import os
+import subprocess
+import sys
+
+import tensorflow as tf
+
+from tests.finetuning.test_run import pretrained  # noqa: F401 (fixture)
+from xlm_keras import XLMSeq2SeqLM
+from xlm_keras.translation import run as translation
+from xlm_keras.translation.config import base_mt_config
+from xlm_keras.translation.config import validate_mt
+
+
+def _config(pretrained, corpus_dir, num_steps):
+    config = base_mt_config()
+    config.model.init_from = pretrained
+    config.model.num_decoder_layers = 1
+    config.data.corpus_dir = corpus_dir
+    config.data.update(source_length=16, target_length=12, batch_size=4)
+    config.translation.update(validation_pairs=2, num_beams=2, validation_metric="chrf")
+    config.optimizer.warmup_steps = 2
+    config.train.update(num_steps=num_steps, steps_per_execution=2, eval_every=2,
+                        checkpoint_every=2)
+    return config
+
+
+def test_train_resume_keep_best_and_report(pretrained, corpus_dir, tmp_path):
+    workdir = str(tmp_path / "mt")
+    config = _config(pretrained, corpus_dir, 2)
+    config.translation.eval_split = ""  # No report yet.
+    validate_mt(config, "one_device", workdir)
+    assert translation.run(config, workdir, "one_device") is None
+    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("-2")
+    assert os.path.isfile(os.path.join(workdir, "preset", "task.json"))
+
+    config.train.num_steps = 4  # Resumes at step 2.
+    config.translation.eval_split = "test"
+    report = translation.run(config, workdir, "one_device")
+    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("-4")
+    with open(os.path.join(workdir, translation.REPORT_FILE), encoding="utf-8") as f:
+        assert json.load(f) == report
+    assert sorted(report["directions"]) == ["en-fr", "fr-en"]
+    assert report["decodings"] == ["greedy", "beam2"]
+    assert report["directions"]["en-fr"]["pairs"] == 6
+    assert report["signatures"]["bleu"].startswith("nrefs:1|")
+    events = os.listdir(os.path.join(workdir, "tensorboard"))
+    assert events
+
+    best = XLMSeq2SeqLM.from_preset(os.path.join(workdir, "preset"))
+    assert best.preprocessor.use_language_ids
+    output = best.generate({"source": "Open the file.", "source_language": "en",
+                            "target_language": "fr"}, max_length=8)
+    assert isinstance(output, str)
+
+    # xlm-eval reports the same numbers for the same direction and decodings.
+    result = subprocess.run(
+        [sys.executable, "-m", "xlm_keras.cli.eval", f"--workdir={workdir}",
+         f"--corpus_dir={corpus_dir}", "--directions=en-fr", "--num_beams=2",
+         f"--output_json={tmp_path / 'eval.json'}"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| en-fr | 6 |" in result.stdout and "sacrebleu bleu: nrefs:1|" in result.stdout
+    with open(tmp_path / "eval.json", encoding="utf-8") as f:
+        assert json.load(f)["directions"]["en-fr"] == report["directions"]["en-fr"]

@@ -1,0 +1,138 @@
+"""Translation batches from the parallel files of a corpus directory, as
+functions of `tf.distribute.InputContext`.
+
+Every direction `source-target` reads `parallel/<source>-<target>.<split>.tsv`
+or, swapped, `parallel/<target>-<source>.<split>.tsv`, so one file trains
+both directions. The first `hold_out` pairs of each train file are kept for
+validation and never trained on.
+
+A training batch is a dict (the trainer's contract):
+    x: `XLMSeq2SeqLMPreprocessor` outputs (encoder_* [batch, source_length],
+        decoder_* [batch, target_length]; language ids when the model takes
+        them, source language on the encoder side, target on the decoder);
+    labels: int32 [batch, target_length], the next target ids;
+    sample_weight: float32 [batch, target_length], 1 on real targets;
+    language: int32 [batch], the index of the row's direction.
+"""
+
+import tensorflow as tf
+
+from xlm_keras.pretraining import corpus
+from xlm_keras.pretraining.readers import CorpusStats
+from xlm_keras.pretraining.readers import read_tsv_pairs
+from xlm_keras.pretraining.sampling import sample_languages
+from xlm_keras.pretraining.streams import _chunks
+from xlm_keras.pretraining.streams import shard_of
+
+AUTOTUNE = tf.data.AUTOTUNE
+SHUFFLE_BUFFER = 10_000
+
+
+def direction_name(direction):
+    """("en", "fr") -> "en-fr" (metric and report names)."""
+    return "-".join(direction)
+
+
+class TranslationSpec:
+    """What the translation pipelines need to know.
+
+    Args:
+        preprocessor: `XLMSeq2SeqLMPreprocessor` configured for the model.
+        directions: list of (source, target) language codes; a row's
+            `language` is the index of its direction here.
+        batch_size: pairs per replica per micro-batch.
+        hold_out: first pairs of each train file kept for validation.
+        seed: data order seed.
+    """
+
+    def __init__(self, preprocessor, directions, batch_size, hold_out=0, seed=0):
+        self.preprocessor = preprocessor
+        self.directions = [tuple(d) for d in directions]
+        self.batch_size = batch_size
+        self.hold_out = hold_out
+        self.seed = seed
+        self.stats = CorpusStats()
+
+    @property
+    def direction_names(self):
+        return [direction_name(d) for d in self.directions]
+
+
+def direction_files(corpus_dir, split, direction):
+    """(paths, swapped) of the files holding `direction` in `split`;
+    `swapped` when they are `<target>-<source>` files. Raises ValueError
+    naming the pairs the corpus has when there is none."""
+    files = corpus.parallel_files(corpus_dir, split)
+    source, target = direction
+    if (source, target) in files:
+        return files[(source, target)], False
+    if (target, source) in files:
+        return files[(target, source)], True
+    raise ValueError(
+        f"translation.directions: {direction_name(direction)} has no "
+        f"parallel/{source}-{target}.{split}.tsv (nor {target}-{source}) in {corpus_dir}, "
+        f"which has {sorted(direction_name(p) for p in files)}.")
+
+
+def read_direction(corpus_dir, split, direction, stats, skip=0, limit=None, shard=None):
+    """Yield the (source, target) pairs of `direction` in `split`: pairs
+    `skip ..` (counted over the whole files), at most `limit`, pair numbers
+    `n % count == index` for `shard=(index, count)`."""
+    paths, swapped = direction_files(corpus_dir, split, direction)
+    number = 0
+    for path in paths:
+        for pair in read_tsv_pairs(path, stats):
+            if limit is not None and number >= skip + limit:
+                return
+            if number >= skip and (shard is None or (number - skip) % shard[1] == shard[0]):
+                yield pair[::-1] if swapped else pair
+            number += 1
+
+
+def evaluation_pairs(corpus_dir, split, direction, hold_out=0):
+    """(sources, targets) lists of `direction`: the whole `split`, or the
+    first `hold_out` pairs of it when `hold_out` (the validation pairs)."""
+    pairs = list(read_direction(corpus_dir, split, direction, CorpusStats(),
+                                limit=hold_out or None))
+    if not pairs:
+        raise ValueError(f"No {direction_name(direction)} pairs in the {split} files of "
+                         f"{corpus_dir}.")
+    sources, targets = zip(*pairs)
+    return list(sources), list(targets)
+
+
+def mt_dataset(spec, corpus_dir, input_context=None, skip=0, split="train"):
+    """Training batches of every direction, forever: each direction's pairs
+    (past the held-out ones) shuffled and repeated, directions drawn with
+    equal probability, `skip` batches into the stream."""
+    shard = shard_of(input_context)
+    per_direction = {}
+    for index, direction in enumerate(spec.directions):
+        source, target = direction
+
+        def generate(direction=direction):
+            for chunk in _chunks(read_direction(corpus_dir, split, direction, spec.stats,
+                                                skip=spec.hold_out, shard=shard)):
+                yield tuple(zip(*chunk))
+
+        strings = tf.TensorSpec((None,), tf.string)
+        pairs = tf.data.Dataset.from_generator(
+            generate, output_signature=(strings, strings)).unbatch()
+        # Read once, then shuffle and repeat from memory.
+        per_direction[index] = pairs.cache().shuffle(
+            SHUFFLE_BUFFER, seed=spec.seed + index).map(
+            lambda s, t, index=index, source=source, target=target: {
+                "source": s, "target": t, "source_language": source,
+                "target_language": target, "language": tf.constant(index, tf.int32)})
+    mixed = sample_languages(per_direction, {i: 1 / len(per_direction) for i in per_direction},
+                             seed=spec.seed)
+    preprocessor = spec.preprocessor
+
+    def pack(batch):
+        language = batch.pop("language")
+        x, labels, weights = preprocessor(batch)
+        return {"x": x, "labels": labels, "sample_weight": weights, "language": language}
+
+    return mixed.batch(spec.batch_size, drop_remainder=True).map(
+        pack, num_parallel_calls=AUTOTUNE).skip(skip).prefetch(AUTOTUNE)
+

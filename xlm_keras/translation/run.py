@@ -1,0 +1,119 @@
+"""Train an `XLMSeq2SeqLM` on parallel pairs (every configured direction in
+one run), keep the best model by validation BLEU (or chrF), then report
+BLEU and chrF on the evaluation split."""
+
+import os
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from xlm_keras.models import XLMSeq2SeqBackbone
+from xlm_keras.models import XLMSeq2SeqLM
+from xlm_keras.models import XLMSeq2SeqLMPreprocessor
+from xlm_keras.models import XLMTokenizer
+from xlm_keras.models import load_model
+from xlm_keras.models import presets
+from xlm_keras.pretraining import corpus
+from xlm_keras.pretraining.config import missing_languages
+from xlm_keras.pretraining.run import load_or_train_tokenizer
+from xlm_keras.training.checkpoints import is_chief
+from xlm_keras.training.strategy import create_strategy
+from xlm_keras.training.trainer import train
+from xlm_keras.translation import evaluation
+from xlm_keras.translation import pipelines
+from xlm_keras.translation.config import parse_directions
+
+REPORT_FILE = "translation.json"
+
+
+def load_tokenizer(config, corpus_dir, languages, workdir, chief):
+    """`data.tokenizer`, else `model.init_from`'s, else the run's own
+    (trained on the corpus's monolingual files of `languages`)."""
+    init_from = os.path.expanduser(config.model.init_from)
+    if not config.data.tokenizer and not presets.is_builtin(init_from):
+        return XLMTokenizer.from_preset(init_from)
+    return load_or_train_tokenizer(config, corpus_dir, languages, workdir, chief)
+
+
+def build_model(config, tokenizer):
+    """The translation model: encoder and decoder from `model.init_from`
+    (pretrained preset) or a built-in shape sized to the tokenizer (random
+    weights), with its preprocessor."""
+    preprocessor = XLMSeq2SeqLMPreprocessor(
+        tokenizer, encoder_sequence_length=config.data.source_length,
+        decoder_sequence_length=config.data.target_length)
+    num_decoder_layers = config.model.num_decoder_layers or None
+    init_from = os.path.expanduser(config.model.init_from)
+    if not presets.is_builtin(init_from):
+        return XLMSeq2SeqLM.from_pretrained_encoder(
+            init_from, num_decoder_layers=num_decoder_layers, preprocessor=preprocessor)
+    shape = presets.backbone_config(init_from, load_weights=False)
+    shape.pop("causal", None)
+    backbone = XLMSeq2SeqBackbone(**dict(
+        shape, vocabulary_size=tokenizer.vocabulary_size(),
+        num_languages=max(len(tokenizer.languages), 1),
+        use_language_embedding=config.model.use_language_embedding,
+        dropout=config.model.dropout, num_decoder_layers=num_decoder_layers))
+    return XLMSeq2SeqLM(backbone, preprocessor=preprocessor,
+                        lm_head=presets.lm_head(init_from))
+
+
+def run(config, workdir, strategy_name="auto", tpu=None):
+    """Train translation as configured; returns the report (dict) of the
+    best model on `translation.eval_split` (None on non-chief workers, or
+    without an evaluation split)."""
+    strategy = create_strategy(strategy_name, tpu)
+    chief = is_chief(strategy)
+    keras.utils.set_random_seed(config.train.seed)
+    corpus_dir = os.path.expanduser(config.data.corpus_dir) or corpus.SAMPLE_CORPUS_DIR
+    directions = parse_directions(config.translation.directions)
+    languages = sorted({code for direction in directions for code in direction})
+    hold_out = config.translation.validation_pairs
+    # Missing files fail before compute.
+    validation = {d: pipelines.evaluation_pairs(corpus_dir, "train", d, hold_out)
+                  for d in directions}
+    split = config.translation.eval_split
+    test = {d: pipelines.evaluation_pairs(corpus_dir, split, d) for d in directions} if split else {}
+    tokenizer = load_tokenizer(config, corpus_dir, languages, workdir, chief)
+    with strategy.scope():
+        model = build_model(config, tokenizer)
+    if model.preprocessor.use_language_ids:
+        problem = missing_languages(languages, tokenizer.languages,
+                                    config.data.tokenizer or config.model.init_from)
+        if problem:
+            raise ValueError(f"translation.directions: {problem}.")
+    spec = pipelines.TranslationSpec(model.preprocessor, directions, config.data.batch_size,
+                                     hold_out, config.data.seed)
+    max_length = config.data.target_length
+
+    def evaluator(trained):
+        scores = {}
+        for direction, (sources, references) in validation.items():
+            name = pipelines.direction_name(direction)
+            greedy, _ = evaluation.direction_scores(
+                trained, sources, references, direction, max_length)
+            scores.update({f"{metric}/{name}": value for metric, value in greedy.items()})
+        means = {metric: sum(scores[f"{metric}/{name}"] for name in spec.direction_names)
+                 / len(directions) for metric in ("bleu", "chrf")}
+        return means[config.translation.validation_metric], {**scores, **means}
+
+    logging.info("Translation directions %s; %d validation pairs each", spec.direction_names,
+                 hold_out)
+    train(config, workdir, strategy, lambda: model,
+          {"mt": lambda context, skip: pipelines.mt_dataset(spec, corpus_dir, context, skip)},
+          spec.direction_names, evaluator=evaluator,
+          label_smoothing=config.translation.label_smoothing)
+    logging.info("Parallel lines read:\n%s", spec.stats.report())
+    if not chief or not split:
+        return None
+    best = load_model(os.path.join(workdir, "preset"))
+    report = evaluation.translation_report(
+        best, test, split, max_length, config.translation.num_beams,
+        config.translation.length_penalty)
+    path = os.path.join(workdir, REPORT_FILE)
+    writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
+    evaluation.write_report(report, path, writer, config.train.num_steps)
+    print(evaluation.format_report(report))
+    logging.info("Wrote %s", path)
+    return report
