@@ -25,7 +25,7 @@ from tests.serving.test_exporter import TEXT_LANGUAGES
 from tests.serving.test_exporter import TEXTS
 
 CHILD = os.path.join(os.path.dirname(__file__), "translate_child.py")
-SOURCE_LENGTH, DECODE_LENGTH = 16, 10
+SOURCE_LENGTH, DECODE_LENGTH = 16, 8
 TARGET_LANGUAGES = ["en", "fr", "de", "de", "fr", "en"]
 # name -> (language embeddings, XLM-R positions, num_beams): XLM beam search,
 # XLM-R (plain sources) greedy.

@@ -54,11 +54,12 @@ class TranslationModule(tf.Module):
             tokenizer, encoder_sequence_length=max_sequence_length,
             decoder_sequence_length=max_decode_length)
         preprocessor.configure_for(model)
-        model.sampler = XLMBeamSampler(num_beams=num_beams, length_penalty=length_penalty,
-                                       pad_token_id=tokenizer.pad_token_id)
+        sampler = XLMBeamSampler(num_beams=num_beams, length_penalty=length_penalty,
+                                 pad_token_id=tokenizer.pad_token_id)
         # A namespace, not attributes: the Keras objects are not saved as
         # trackable children, only the state below.
-        self._keras = types.SimpleNamespace(model=model, preprocessor=preprocessor)
+        self._keras = types.SimpleNamespace(model=model, preprocessor=preprocessor,
+                                            sampler=sampler)
         self.max_sequence_length = max_sequence_length
         self.max_decode_length = max_decode_length
         self.num_beams = num_beams
@@ -94,7 +95,12 @@ class TranslationModule(tf.Module):
         if self.has_language_input:
             request.update(source_language=source_language, target_language=target_language)
         inputs = self._trim_source(preprocessor.generate_preprocess(request))
-        outputs = model.generate_step(inputs, stop_token_ids=self.stop_token_ids)
+        # `generate_step` decodes with `model.sampler`: ours while tracing.
+        compiled_sampler, model.sampler = getattr(model, "sampler", None), self._keras.sampler
+        try:
+            outputs = model.generate_step(inputs, stop_token_ids=self.stop_token_ids)
+        finally:
+            model.sampler = compiled_sampler
         return {"translation": preprocessor.generate_postprocess(outputs),
                 "score": tf.cast(outputs["score"], tf.float32)}
 
