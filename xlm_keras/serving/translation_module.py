@@ -19,10 +19,11 @@ import tensorflow as tf
 from xlm_keras.models.xlm_backbone import takes_language_ids
 from xlm_keras.models.xlm_beam_sampler import XLMBeamSampler
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
+from xlm_keras.serving.serving_module import TEXT
+from xlm_keras.serving.serving_module import _function
 
 SOURCE_LANGUAGE = tf.TensorSpec([None], tf.string, name="source_language")
 TARGET_LANGUAGE = tf.TensorSpec([None], tf.string, name="target_language")
-TEXT = tf.TensorSpec([None], tf.string, name="text")
 
 
 class TranslationModule(tf.Module):
@@ -73,13 +74,9 @@ class TranslationModule(tf.Module):
 
         # === Functions ===
         if self.has_language_input:
-            specs = [TEXT, SOURCE_LANGUAGE, TARGET_LANGUAGE]
-            fn = self._translate
+            self.translate = _function(self._translate, [TEXT, SOURCE_LANGUAGE, TARGET_LANGUAGE])
         else:
-            specs = [TEXT]
-            fn = lambda text: self._translate(text)  # noqa: E731
-        # No AutoGraph: the loop is a `tf.while_loop` already (see ServingModule).
-        self.translate = tf.function(fn, input_signature=specs, autograph=False)
+            self.translate = _function(lambda text: self._translate(text), [TEXT])
 
     def signature_functions(self, names=("translate",)):
         """dict signature key -> concrete function, `serving_default`
@@ -102,7 +99,7 @@ class TranslationModule(tf.Module):
         finally:
             model.sampler = compiled_sampler
         return {"translation": preprocessor.generate_postprocess(outputs),
-                "score": tf.cast(outputs["score"], tf.float32)}
+                "score": outputs["score"]}
 
     @staticmethod
     def _trim_source(inputs):
