@@ -10,7 +10,8 @@ random XLM-R-layout encoder-decoder on each side (`--num_layers` x
 `--hidden_dim`, `--num_heads`, `--vocabulary_size` rows, tied output
 projection) - Hugging Face `EncoderDecoderModel(XLMRobertaModel,
 XLMRobertaForCausalLM with cross-attention)` and our `XLMSeq2SeqLM` -, our
-preset exported once per beam count, and `--sentences` sentences cut from
+preset exported once per beam count (`--num_beams`, exported when first
+asked for), and `--sentences` sentences cut from
 the bundled test corpus (all languages, shuffled).
 
 Both sides decode exactly `--new_tokens` tokens per sentence: the output
@@ -148,8 +149,6 @@ def _prepare_ours(workdir, tokenizer, unused):
     from xlm_keras import XLMSeq2SeqBackbone
     from xlm_keras import XLMSeq2SeqLM
     from xlm_keras import XLMSeq2SeqLMPreprocessor
-    from xlm_keras.serving import export
-
     backbone = XLMSeq2SeqBackbone(
         vocabulary_size=_VOCABULARY_SIZE.value, num_layers=_NUM_LAYERS.value,
         num_heads=_NUM_HEADS.value, hidden_dim=_HIDDEN_DIM.value,
@@ -165,11 +164,19 @@ def _prepare_ours(workdir, tokenizer, unused):
     model.output_head._bias.assign(bias)
     preset = os.path.join(workdir, PRESET_DIR)
     model.save_to_preset(preset)
-    for beams in (int(b) for b in _BEAMS.value):
-        export(preset, os.path.join(workdir, EXPORT_DIR, f"beams_{beams}"), version=1,
-               max_sequence_length=_MAX_SOURCE_LENGTH.value,
-               max_decode_length=_NEW_TOKENS.value + 1, num_beams=beams,
-               length_penalty=_LENGTH_PENALTY.value, warmup=False)
+
+
+def export_missing(workdir, beam_counts):
+    """Export the preset once per beam count (those not exported yet)."""
+    from xlm_keras.serving import export
+
+    for beams in beam_counts:
+        export_base = os.path.join(workdir, EXPORT_DIR, f"beams_{beams}")
+        if not os.path.isdir(os.path.join(export_base, "1")):
+            export(os.path.join(workdir, PRESET_DIR), export_base, version=1,
+                   max_sequence_length=_MAX_SOURCE_LENGTH.value,
+                   max_decode_length=_NEW_TOKENS.value + 1, num_beams=beams,
+                   length_penalty=_LENGTH_PENALTY.value, warmup=False)
 
 
 def hf_call(workdir, beams):
@@ -300,6 +307,8 @@ def main(argv):
         print(json.dumps(run_one(workdir, _RUN.value, _BEAM.value, _BATCH_SIZE.value)))
         return
     prepare(workdir)
+    if "saved_model" in _PATHS.value:
+        export_missing(workdir, [int(b) for b in _BEAMS.value])
     print(compare(workdir, _PATHS.value, [int(b) for b in _BEAMS.value],
                   [int(s) for s in _BATCH_SIZES.value], _ROUNDS.value))
 
