@@ -7,10 +7,14 @@ REST needs only the standard library; gRPC needs `tensorflow` and
       --text="Hello world!" --text="Bonjour !" --language=en --language=fr
   python export/client.py --grpc --server=localhost:8500 --model=xlmr \\
       --signature=fill_mask --text="Paris is the <mask> of France."
+  python export/client.py --server=localhost:8501 --model=mt --signature=translate \\
+      --text="Hello world!" --language=en --target_language=fr
 
 Prints the outputs as JSON. The text signatures (`serving_default`, `embed`,
 `tokenize`, `fill_mask`) take `text` and, for XLM models with language
-embeddings, one `language` code per text; see export/README.md.
+embeddings, one `language` code per text; `translate` takes `text` and, for
+models with language embeddings, `source_language` (`--language`) and
+`target_language` codes; see export/README.md.
 """
 
 import argparse
@@ -19,14 +23,15 @@ import json
 import urllib.error
 import urllib.request
 
-TEXT_SIGNATURES = ("serving_default", "embed", "tokenize", "fill_mask")
+TEXT_SIGNATURES = ("serving_default", "embed", "tokenize", "fill_mask", "translate")
 
 
 class ServingError(Exception):
     """The server refused the request (e.g. an unknown language code)."""
 
 
-def rest_predict(server, model, signature, texts, languages=None, version=None, timeout=30.0):
+def rest_predict(server, model, signature, texts, languages=None, version=None, timeout=30.0,
+                 target_languages=None):
     """Call a text signature over REST.
 
     Args:
@@ -35,16 +40,19 @@ def rest_predict(server, model, signature, texts, languages=None, version=None, 
         signature: one of `TEXT_SIGNATURES`.
         texts: list of str or bytes (bytes that are not UTF-8 are sent as
             {"b64": ...}).
-        languages: list of language codes, one per text, or None.
+        languages: list of language codes, one per text, or None
+            (`translate`: the source languages).
         version: int, or None for the served version.
+        target_languages: `translate` only: target language codes, one per
+            text, or None.
 
     Returns: dict output name -> nested lists.
 
     Raises: `ServingError` with the server's message on HTTP errors.
     """
     inputs = {"text": [_json_text(text) for text in texts]}
-    if languages is not None:
-        inputs["language"] = list(languages)
+    inputs.update({name: list(codes) for name, codes in
+                   _language_inputs(signature, languages, target_languages).items()})
     url = f"http://{server}/v1/models/{model}"
     if version is not None:
         url += f"/versions/{version}"
@@ -63,7 +71,8 @@ def rest_predict(server, model, signature, texts, languages=None, version=None, 
         raise ServingError(f"HTTP {error.code}: {message}") from None
 
 
-def grpc_predict(server, model, signature, texts, languages=None, version=None, timeout=30.0):
+def grpc_predict(server, model, signature, texts, languages=None, version=None, timeout=30.0,
+                 target_languages=None):
     """Call a text signature over gRPC; same arguments as `rest_predict`.
 
     Returns: dict output name -> numpy array.
@@ -80,9 +89,9 @@ def grpc_predict(server, model, signature, texts, languages=None, version=None, 
         request.model_spec.version.value = version
     request.inputs["text"].CopyFrom(
         tf.make_tensor_proto([_bytes(text) for text in texts], tf.string, [len(texts)]))
-    if languages is not None:
-        request.inputs["language"].CopyFrom(
-            tf.make_tensor_proto([_bytes(code) for code in languages], tf.string, [len(languages)]))
+    for name, codes in _language_inputs(signature, languages, target_languages).items():
+        request.inputs[name].CopyFrom(
+            tf.make_tensor_proto([_bytes(code) for code in codes], tf.string, [len(codes)]))
     with grpc.insecure_channel(server) as channel:
         stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
         try:
@@ -90,6 +99,15 @@ def grpc_predict(server, model, signature, texts, languages=None, version=None, 
         except grpc.RpcError as error:
             raise ServingError(f"{error.code().name}: {error.details()}") from None
     return {name: tf.make_ndarray(tensor) for name, tensor in response.outputs.items()}
+
+
+def _language_inputs(signature, languages, target_languages):
+    """dict input name -> codes: `language`, or `translate`'s
+    `source_language` and `target_language`."""
+    if signature != "translate":
+        return {} if languages is None else {"language": languages}
+    names = {"source_language": languages, "target_language": target_languages}
+    return {name: codes for name, codes in names.items() if codes is not None}
 
 
 def _json_text(text):
@@ -128,14 +146,21 @@ def main(argv=None):
     parser.add_argument("--signature", default="serving_default", choices=TEXT_SIGNATURES)
     parser.add_argument("--text", action="append", required=True, help="A text; repeat for a batch.")
     parser.add_argument("--language", action="append",
-                        help="Language code of each --text (XLM models with language embeddings).")
+                        help="Language code of each --text (XLM models with language embeddings; "
+                        "translate: the source language).")
+    parser.add_argument("--target_language", action="append",
+                        help="translate: target language code of each --text.")
     parser.add_argument("--version", type=int, help="Model version; default: the served one.")
     parser.add_argument("--grpc", action="store_true", help="Use gRPC instead of REST.")
     args = parser.parse_args(argv)
     if args.language is not None and len(args.language) != len(args.text):
         parser.error(f"Give one --language per --text ({len(args.text)}); got {len(args.language)}.")
+    if args.target_language is not None and len(args.target_language) != len(args.text):
+        parser.error(f"Give one --target_language per --text ({len(args.text)}); got "
+                     f"{len(args.target_language)}.")
     predict = grpc_predict if args.grpc else rest_predict
-    outputs = predict(args.server, args.model, args.signature, args.text, args.language, args.version)
+    outputs = predict(args.server, args.model, args.signature, args.text, args.language,
+                      args.version, target_languages=args.target_language)
     print(json.dumps(_jsonable(outputs), ensure_ascii=False, indent=1))
 
 

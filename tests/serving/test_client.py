@@ -71,6 +71,18 @@ def test_rest_errors_carry_the_server_message(client, server):
         client.rest_predict(address, "xlm", "embed", ["Hello"], ["xx"])
 
 
+def test_translate_request_format(client, server, capsys):
+    address, seen = server
+    client.main([f"--server={address}", "--model=mt", "--signature=translate", "--text=Hi",
+                 "--language=en", "--target_language=fr"])
+    assert seen[0] == ("/v1/models/mt:predict", {
+        "signature_name": "translate",
+        "inputs": {"text": ["Hi"], "source_language": ["en"], "target_language": ["fr"]}})
+    with pytest.raises(SystemExit):
+        client.main([f"--server={address}", "--model=mt", "--signature=translate", "--text=a",
+                     "--target_language=fr", "--target_language=de"])
+
+
 def test_command_line(client, server, capsys):
     address, seen = server
     client.main([f"--server={address}", "--model=xlmr", "--text=Hi"])

@@ -4,6 +4,8 @@ raw strings (tokenisation in the graph).
   xlm-export --workdir=/tmp/run --export_dir=/models/xlm           # next version
   xlm-export --preset=presets/xlmr_base --export_dir=/models/xlmr --version=3 \\
       --max_sequence_length=256 --signatures=embed,tokenize
+  xlm-export --preset=runs/mt/preset --export_dir=/models/mt --num_beams=4 \\
+      --length_penalty=1.0 --max_decode_length=128                 # translate
 
 Writes export_dir/<version>/ (saved_model.pb, variables/, assets/,
 assets.extra/tf_serving_warmup_requests, signatures.json) and prints its path; see export/README.md for serving it.
@@ -28,8 +30,17 @@ _LENGTH = flags.DEFINE_integer(
 _SIGNATURES = flags.DEFINE_list(
     "signatures", None,
     "Signatures besides serving_default (= embed), from embed, tokenize, encode, "
-    "fill_mask, classify, classify_pair, tag; default: all the model supports.")
+    "fill_mask, classify, classify_pair, tag, translate; default: all the model supports "
+    "(a translation model: translate, also as serving_default).")
 _TOP_K = flags.DEFINE_integer("top_k", 5, "Predictions per <mask> in fill_mask.", lower_bound=1)
+_DECODE_LENGTH = flags.DEFINE_integer(
+    "max_decode_length", None,
+    "translate: longest translation in tokens, specials included; default: the preset "
+    "preprocessor's decoder_sequence_length.", lower_bound=2)
+_BEAMS = flags.DEFINE_integer(
+    "num_beams", 1, "translate: beams of the beam search (1: greedy).", lower_bound=1)
+_LENGTH_PENALTY = flags.DEFINE_float(
+    "length_penalty", 1.0, "translate: beam ranking sum log p / length ** length_penalty.")
 _WARMUP = flags.DEFINE_bool(
     "warmup", True, "Write TF Serving warm-up requests to assets.extra/.")
 flags.mark_flag_as_required("export_dir")
@@ -50,6 +61,9 @@ def main(argv):
         signatures=_SIGNATURES.value,
         top_k=_TOP_K.value,
         warmup=_WARMUP.value,
+        max_decode_length=_DECODE_LENGTH.value,
+        num_beams=_BEAMS.value,
+        length_penalty=_LENGTH_PENALTY.value,
     )
     print(f"Wrote {path}")
 

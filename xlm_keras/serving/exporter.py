@@ -18,15 +18,19 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 from xlm_keras.models.load_model import load_model
+from xlm_keras.models.xlm_backbone import family
+from xlm_keras.text.packing import sentence_frame
 from xlm_keras.paths import cannot_write
 from xlm_keras.serving.op_audit import audit_ops
 from xlm_keras.serving.op_audit import prefetch_core_ops
 from xlm_keras.serving.op_audit import saved_model_ops
 from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
+from xlm_keras.serving.serving_module import ENCODER_DECODER_TASKS
 from xlm_keras.serving.serving_module import SIGNATURES
 from xlm_keras.serving.serving_module import TASK_SIGNATURES
 from xlm_keras.serving.serving_module import supported_signatures
 from xlm_keras.serving.serving_module import ServingModule
+from xlm_keras.serving.translation_module import TranslationModule
 from xlm_keras.serving.warmup import warmup_requests
 from xlm_keras.serving.warmup import write_warmup_requests
 from xlm_keras.models import XLMTokenizer
@@ -42,6 +46,9 @@ def export(
     signatures=None,
     top_k=5,
     warmup=True,
+    max_decode_length=None,
+    num_beams=1,
+    length_penalty=1.0,
 ):
     """Export a preset's model with in-graph tokenisation.
 
@@ -59,6 +66,12 @@ def export(
         top_k: int. Predictions per `<mask>` in `fill_mask`.
         warmup: bool. Write TF Serving warm-up requests (one per signature)
             to `assets.extra/tf_serving_warmup_requests`.
+        max_decode_length, num_beams, length_penalty: `translate` only (an
+            `XLMSeq2SeqLM`, which serves only `translate`): the longest
+            translation in tokens, specials included (default the preset
+            preprocessor's `decoder_sequence_length`, else the backbone's
+            `max_sequence_length`), beams (1: greedy) and the beam length
+            penalty.
 
     Returns: str, the path of the new version directory.
 
@@ -75,11 +88,18 @@ def export(
     version = _check_version(export_base, version)
     prefetch_core_ops()  # A subprocess; it runs while the model is traced.
     model = load_model(preset_dir)
-    tokenizer = XLMTokenizer.from_preset(preset_dir)
+    tokenizer = _tokenizer(model, preset_dir)
     backbone = getattr(model, "backbone", model)
     max_sequence_length = _check_length(max_sequence_length, backbone)
     signatures = _check_signatures(signatures, model)
-    module = ServingModule(model, tokenizer, max_sequence_length, top_k)
+    if "translate" in signatures:
+        max_decode_length = _check_length(max_decode_length, backbone, "max_decode_length",
+                                          _decoder_length(model))
+        _check_beams(num_beams, length_penalty)
+        module = TranslationModule(model, tokenizer, max_sequence_length, max_decode_length,
+                                   num_beams, length_penalty)
+    else:
+        module = ServingModule(model, tokenizer, max_sequence_length, top_k)
     module.tokenizer_assets = _tokenizer_assets(preset_dir)
 
     final_dir = os.path.join(export_base, str(version))
@@ -92,7 +112,7 @@ def export(
         if warmup:
             write_warmup_requests(temp_dir, warmup_requests(
                 table, tokenizer.languages, module.has_language_input,
-                module.start_id, module.end_id))
+                *sentence_frame(family(model), tokenizer)))
         description = {
             "model": _serving_facts(module, model, tokenizer, signatures),
             "signatures": table,
@@ -110,6 +130,15 @@ def export(
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
     return final_dir
+
+
+def _tokenizer(model, preset_dir):
+    """The preset's tokenizer: its translation model's (`XLMTokenizer.from_preset`
+    resolves tokenizers by backbone class, and knows only `XLMBackbone`)."""
+    preprocessor = getattr(model, "preprocessor", None)
+    if type(model).__name__ in ENCODER_DECODER_TASKS and preprocessor is not None:
+        return preprocessor.tokenizer
+    return XLMTokenizer.from_preset(preset_dir)
 
 
 def remove_dead_temp_dirs(export_base):
@@ -137,7 +166,7 @@ def _alive(pid):
 def _serving_facts(module, model, tokenizer, signatures):
     """What a client needs besides the tensors, for `signatures.json`."""
     backbone = getattr(model, "backbone", model)
-    return {
+    facts = {
         "task": type(model).__name__,
         "max_sequence_length": module.max_sequence_length,
         "hidden_dim": backbone.hidden_dim,
@@ -145,11 +174,15 @@ def _serving_facts(module, model, tokenizer, signatures):
         "id_convention": tokenizer.id_convention,
         "languages": list(tokenizer.languages),
         "has_language_input": module.has_language_input,
-        "frame": [module.start_id, module.end_id],
+        "frame": list(sentence_frame(family(model), tokenizer)),
         "top_k": module.top_k if "fill_mask" in signatures else None,
         "label_names": list(getattr(model, "label_names", [])),
         "mask_position_padding": MASK_POSITION_PADDING,
     }
+    if "translate" in signatures:
+        facts.update(max_decode_length=module.max_decode_length, num_beams=module.num_beams,
+                     length_penalty=module.length_penalty)
+    return facts
 
 
 def _tokenizer_assets(preset_dir):
@@ -219,20 +252,33 @@ def _exists_message(final_dir):
     )
 
 
-def _check_length(max_sequence_length, backbone):
-    if max_sequence_length is None:
-        return backbone.max_sequence_length
+def _check_length(length, backbone, name="max_sequence_length", default=None):
+    if length is None:
+        return default or backbone.max_sequence_length
     if (
-        isinstance(max_sequence_length, bool)
-        or not isinstance(max_sequence_length, int)
-        or not 2 <= max_sequence_length <= backbone.max_sequence_length
+        isinstance(length, bool)
+        or not isinstance(length, int)
+        or not 2 <= length <= backbone.max_sequence_length
     ):
         raise ValueError(
-            "`max_sequence_length` must be an int in [2, "
+            f"`{name}` must be an int in [2, "
             f"{backbone.max_sequence_length}] (2 specials; the model's position "
-            f"table); got {max_sequence_length!r}."
+            f"table); got {length!r}."
         )
-    return max_sequence_length
+    return length
+
+
+def _decoder_length(model):
+    """The preset preprocessor's `decoder_sequence_length` (what `generate`
+    decodes to by default), or None."""
+    return getattr(model.preprocessor, "decoder_sequence_length", None)
+
+
+def _check_beams(num_beams, length_penalty):
+    if isinstance(num_beams, bool) or not isinstance(num_beams, int) or num_beams < 1:
+        raise ValueError(f"`num_beams` must be an int >= 1 (1: greedy); got {num_beams!r}.")
+    if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)):
+        raise ValueError(f"`length_penalty` must be a float; got {length_penalty!r}.")
 
 
 def _check_signatures(signatures, model):
@@ -246,7 +292,13 @@ def _check_signatures(signatures, model):
     for name in signatures:
         if name not in available:
             raise ValueError(
-                f"`{name}` needs an {TASK_SIGNATURES[name]}; this preset's model is "
+                f"`{name}` needs {_needs(name)}; this preset's model is "
                 f"{type(model).__name__}. Export the other signatures: {available}."
             )
     return [name for name in SIGNATURES if name in signatures]
+
+
+def _needs(signature):
+    """What kind of model serves `signature`, for an error message."""
+    task = TASK_SIGNATURES.get(signature)
+    return f"an {task}" if task else "an encoder-only model (XLMBackbone or its tasks)"

@@ -30,10 +30,14 @@ from xlm_keras.inference.length_slices import map_length_slices
 from xlm_keras.text.packing import model_inputs
 from xlm_keras.text.packing import sentence_frame
 
-SIGNATURES = ("embed", "tokenize", "encode", "fill_mask", "classify", "classify_pair", "tag")
-# Signature -> the task class it needs (the others work for every model).
+SIGNATURES = ("embed", "tokenize", "encode", "fill_mask", "classify", "classify_pair", "tag",
+              "translate")
+# Signature -> the task class it needs (the others work for every encoder-only model).
 TASK_SIGNATURES = {"fill_mask": "XLMMaskedLM", "classify": "XLMTextClassifier",
-                   "classify_pair": "XLMTextClassifier", "tag": "XLMTokenClassifier"}
+                   "classify_pair": "XLMTextClassifier", "tag": "XLMTokenClassifier",
+                   "translate": "XLMSeq2SeqLM"}
+# Tasks whose backbone also takes target ids: they serve their own signatures only.
+ENCODER_DECODER_TASKS = ("XLMSeq2SeqLM",)
 TEXT = tf.TensorSpec([None], tf.string, name="text")
 TEXT_PAIR = tf.TensorSpec([None], tf.string, name="text_pair")
 LANGUAGE = tf.TensorSpec([None], tf.string, name="language")
@@ -42,6 +46,8 @@ LANGUAGE = tf.TensorSpec([None], tf.string, name="language")
 def supported_signatures(model):
     """The names in `SIGNATURES` that `model` can serve."""
     task = type(model).__name__
+    if task in ENCODER_DECODER_TASKS:
+        return [name for name in SIGNATURES if TASK_SIGNATURES.get(name) == task]
     return [name for name in SIGNATURES if TASK_SIGNATURES.get(name, task) == task]
 
 

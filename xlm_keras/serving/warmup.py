@@ -29,7 +29,8 @@ def warmup_requests(signatures, languages, has_language_input, start_id, end_id)
     Args:
         signatures: exported signature keys (`serving_default` included).
         languages: the tokenizer's language codes.
-        has_language_input: whether string signatures take `language`.
+        has_language_input: whether string signatures take `language`
+            (`translate`: `source_language` and `target_language`).
         start_id, end_id: the frame ids, for the `encode` request.
 
     Returns: list of (signature key, dict input name -> numpy array).
@@ -42,7 +43,13 @@ def warmup_requests(signatures, languages, has_language_input, start_id, end_id)
         ids["language_ids"] = [[0, 0]]
     ids = {name: tf.constant(value, tf.int32).numpy() for name, value in ids.items()}
     pairs = {**strings, "text_pair": strings["text"][::-1]}
-    inputs = {"encode": ids, "classify_pair": pairs}
+    sources = {"text": strings["text"]}
+    if has_language_input:
+        sources["source_language"] = strings["language"]
+        sources["target_language"] = tf.constant([languages[-1]] * len(WARMUP_TEXTS)).numpy()
+    inputs = {"encode": ids, "classify_pair": pairs, "translate": sources}
+    if "translate" in signatures:  # An encoder-decoder; its default is translate.
+        inputs["serving_default"] = sources
     return [(key, inputs.get(key, strings)) for key in sorted(signatures)]
 
 

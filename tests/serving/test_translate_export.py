@@ -1,0 +1,132 @@
+"""`XLMSeq2SeqLM` exported with `translate`: raw sources in, translations
+and scores out, in a process without keras, keras_hub, xlm_keras or
+tensorflow_text; the same strings as `generate()` (greedy and beam search),
+hostile input never crashes the signature."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from xlm_keras import XLMBeamSampler
+from xlm_keras import XLMSeq2SeqBackbone
+from xlm_keras import XLMSeq2SeqLM
+from xlm_keras import XLMSeq2SeqLMPreprocessor
+from xlm_keras.models import XLMTokenizer
+from xlm_keras.serving import export
+from xlm_keras.serving import sentencepiece_library
+from xlm_keras.serving.exporter import SIGNATURES_FILE
+from xlm_keras.serving.exporter import _check_signatures
+from tests.serving.test_exporter import TEXT_LANGUAGES
+from tests.serving.test_exporter import TEXTS
+
+CHILD = os.path.join(os.path.dirname(__file__), "translate_child.py")
+SOURCE_LENGTH, DECODE_LENGTH = 16, 8
+TARGET_LANGUAGES = ["en", "fr", "de", "de", "fr", "en"]
+# name -> (language embeddings, XLM-R positions, num_beams): XLM beam search,
+# XLM-R (plain sources) greedy.
+MODELS = {"xlm_beam": (True, False, 3), "xlm_r_greedy": (False, True, 1)}
+
+
+def _model(tokenizer, languages, roberta):
+    backbone = XLMSeq2SeqBackbone(
+        vocabulary_size=tokenizer.vocabulary_size(), num_layers=2, num_heads=2, hidden_dim=32,
+        intermediate_dim=64, max_sequence_length=32, dropout=0.0,
+        num_languages=len(tokenizer.languages) if languages else 1,
+        position_offset=2 if roberta else 0)
+    preprocessor = XLMSeq2SeqLMPreprocessor(tokenizer, encoder_sequence_length=SOURCE_LENGTH,
+                                            decoder_sequence_length=DECODE_LENGTH)
+    model = XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
+    # Initial weights (std 0.02) translate every source alike; larger ones
+    # make each translation depend on its source.
+    model.set_weights([w * 25 if w.ndim > 1 else w for w in model.get_weights()])
+    return model
+
+
+@pytest.fixture(scope="module")
+def exported(tokenizer_dir, tmp_path_factory):
+    keras.utils.set_random_seed(0)  # Before any tokenizer (tensorflow/text#570).
+    root = tmp_path_factory.mktemp("translate")
+    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
+    result = {"paths": {}, "reference": {}}
+    specs = {}
+    for name, (languages, roberta, beams) in MODELS.items():
+        model = _model(tokenizer, languages, roberta)
+        preset = root / f"{name}_preset"
+        model.save_to_preset(str(preset))
+        request = {"source": TEXTS}
+        if languages:
+            request.update(source_language=TEXT_LANGUAGES, target_language=TARGET_LANGUAGES)
+        model.compile(sampler=XLMBeamSampler(num_beams=beams) if beams > 1 else "greedy")
+        result["reference"][name] = list(model.generate(request, max_length=DECODE_LENGTH))
+        result["paths"][name] = export(str(preset), str(root / name), num_beams=beams,
+                                       max_sequence_length=SOURCE_LENGTH)
+        specs[name] = {"path": result["paths"][name], "texts": TEXTS,
+                       "source_languages": TEXT_LANGUAGES if languages else None,
+                       "target_languages": TARGET_LANGUAGES if languages else None,
+                       "known_languages": tokenizer.languages}
+    spec = {"library": sentencepiece_library(), "out": str(root / "summary.json"),
+            "models": specs}
+    (root / "spec.json").write_text(json.dumps(spec))
+    child = subprocess.run([sys.executable, CHILD, str(root / "spec.json")],
+                           capture_output=True, text=True, timeout=300)
+    assert child.returncode == 0, child.stderr[-3000:]
+    result["summary"] = json.loads((root / "summary.json").read_text())
+    return result
+
+
+def test_loads_without_keras_or_tensorflow_text(exported):
+    assert exported["summary"]["modules"] == []
+    for name in MODELS:
+        assert exported["summary"][name]["signatures"] == ["serving_default", "translate"]
+        assert exported["summary"][name]["warmup"] == ["serving_default", "translate"]
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_translations_match_generate(exported, name):
+    translations = exported["summary"][name]["translations"]
+    assert translations == exported["reference"][name]
+    assert len(set(translations)) > 1  # The weights tell sources apart.
+    scores = np.array(exported["summary"][name]["scores"])
+    assert scores.shape == (len(TEXTS),) and (scores < 0).all()
+
+
+def test_signatures_json(exported):
+    with open(os.path.join(exported["paths"]["xlm_beam"], SIGNATURES_FILE)) as f:
+        description = json.load(f)
+    translate = description["signatures"]["translate"]
+    assert sorted(translate["inputs"]) == ["source_language", "target_language", "text"]
+    assert {name: (tensor["dtype"], tensor["shape"])
+            for name, tensor in translate["outputs"].items()} == {
+        "score": ("float32", [-1]), "translation": ("string", [-1])}
+    assert description["model"]["num_beams"] == 3
+    assert description["model"]["max_decode_length"] == DECODE_LENGTH
+    assert description["ops"]["sentencepiece"] == [
+        "SentencepieceDetokenizeOp", "SentencepieceOp", "SentencepieceTokenizeOp"]
+    with open(os.path.join(exported["paths"]["xlm_r_greedy"], SIGNATURES_FILE)) as f:
+        assert sorted(json.load(f)["signatures"]["translate"]["inputs"]) == ["text"]
+
+
+def test_unknown_language_fails_with_the_known_codes(exported):
+    message = exported["summary"]["xlm_beam"]["unknown_language"]
+    assert message is not None and "known codes: de, en, fr" in message and "xx" in message
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_hostile_inputs(exported, name):
+    report = exported["summary"][name]["hostile"]
+    assert report["inputs"] >= 500
+    assert report["crashes"] == []
+    assert report["bad_outputs"] == []
+    assert report["expected_errors"] == (20 if name == "xlm_beam" else 0)
+
+
+def test_translation_models_serve_translate_only(tokenizer_dir):
+    model = _model(XLMTokenizer.from_preset(tokenizer_dir), False, True)
+    assert _check_signatures(None, model) == ["translate"]
+    with pytest.raises(ValueError, match="`embed` needs an encoder-only model"):
+        _check_signatures(["embed"], model)

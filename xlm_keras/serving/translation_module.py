@@ -1,0 +1,110 @@
+"""`TranslationModule`: an `XLMSeq2SeqLM` and its tokenizer as a
+`tf.Module` whose `translate` function takes raw strings.
+
+The whole of `XLMSeq2SeqLM.generate` runs in the graph: the task's
+`generate_preprocess` (tf-text's SentencePiece op, then
+`xlm_keras.text.packing`), the encoder, the key/value-cached decoding loop
+(`generate_step`, a `tf.while_loop` driven by `XLMBeamSampler`) and
+`generate_postprocess` (SentencePiece detokenisation). Sources are packed
+to `max_sequence_length` as `generate` packs them and cut to the request's
+longest row (at least 2 tokens; the padding is masked, so the answer does
+not change). Decoding is greedy (`num_beams=1`) or beam search, fixed at
+export.
+"""
+
+import types
+
+import tensorflow as tf
+
+from xlm_keras.models.xlm_backbone import takes_language_ids
+from xlm_keras.models.xlm_beam_sampler import XLMBeamSampler
+from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
+from xlm_keras.serving.serving_module import TEXT
+from xlm_keras.serving.serving_module import _function
+
+SOURCE_LANGUAGE = tf.TensorSpec([None], tf.string, name="source_language")
+TARGET_LANGUAGE = tf.TensorSpec([None], tf.string, name="target_language")
+
+
+class TranslationModule(tf.Module):
+    """The `translate` signature of one exported `XLMSeq2SeqLM`.
+
+    Args:
+        model: `XLMSeq2SeqLM`.
+        tokenizer: the preset's `XLMTokenizer` (built after any
+            `keras.utils.set_random_seed`, tensorflow/text#570).
+        max_sequence_length: int in [2, backbone.max_sequence_length].
+            Longest packed source, specials included.
+        max_decode_length: int in [2, backbone.max_sequence_length]. Longest
+            translation in tokens, start and end tokens included (the
+            `max_length` of `generate`).
+        num_beams: int >= 1; 1 is greedy decoding.
+        length_penalty: float. Beam ranking `sum log p / length **
+            length_penalty` (`XLMBeamSampler`).
+
+    Attributes: `translate`, a `tf.function` of `text` [B] (+
+    `source_language`, `target_language` [B] when the model takes language
+    ids) -> `translation` tf.string [B] and `score` float32 [B] (the
+    normalised log-probability of the translation).
+    """
+
+    def __init__(self, model, tokenizer, max_sequence_length, max_decode_length,
+                 num_beams=1, length_penalty=1.0):
+        super().__init__(name="xlm_translation")
+        preprocessor = XLMSeq2SeqLMPreprocessor(
+            tokenizer, encoder_sequence_length=max_sequence_length,
+            decoder_sequence_length=max_decode_length)
+        preprocessor.configure_for(model)
+        sampler = XLMBeamSampler(num_beams=num_beams, length_penalty=length_penalty,
+                                 pad_token_id=tokenizer.pad_token_id)
+        # A namespace, not attributes: the Keras objects are not saved as
+        # trackable children, only the state below.
+        self._keras = types.SimpleNamespace(model=model, preprocessor=preprocessor,
+                                            sampler=sampler)
+        self.max_sequence_length = max_sequence_length
+        self.max_decode_length = max_decode_length
+        self.num_beams = num_beams
+        self.length_penalty = length_penalty
+        self.has_language_input = takes_language_ids(model)
+        self.stop_token_ids = [tokenizer.end_token_id]
+
+        # === Tracked state (what the functions capture is saved) ===
+        self.model_weights = list(model.weights)
+        self.tokenizer_resources = tokenizer.tf_resources()
+
+        # === Functions ===
+        if self.has_language_input:
+            self.translate = _function(self._translate, [TEXT, SOURCE_LANGUAGE, TARGET_LANGUAGE])
+        else:
+            self.translate = _function(lambda text: self._translate(text), [TEXT])
+
+    def signature_functions(self, names=("translate",)):
+        """dict signature key -> concrete function, `serving_default`
+        (translate) included, for `tf.saved_model.save(..., signatures=)`."""
+        function = self.translate.get_concrete_function()
+        return {"serving_default": function, **{name: function for name in names}}
+
+    def _translate(self, text, source_language=None, target_language=None):
+        """`text` [B] (+ language codes [B]) -> `translation` tf.string [B]
+        and `score` float32 [B]."""
+        preprocessor, model = self._keras.preprocessor, self._keras.model
+        request = {"source": text}
+        if self.has_language_input:
+            request.update(source_language=source_language, target_language=target_language)
+        inputs = self._trim_source(preprocessor.generate_preprocess(request))
+        # `generate_step` decodes with `model.sampler`: ours while tracing.
+        compiled_sampler, model.sampler = getattr(model, "sampler", None), self._keras.sampler
+        try:
+            outputs = model.generate_step(inputs, stop_token_ids=self.stop_token_ids)
+        finally:
+            model.sampler = compiled_sampler
+        return {"translation": preprocessor.generate_postprocess(outputs),
+                "score": outputs["score"]}
+
+    @staticmethod
+    def _trim_source(inputs):
+        """`encoder_*` cut to the request's longest source (at least 2)."""
+        lengths = tf.reduce_sum(inputs["encoder_padding_mask"], axis=1)
+        length = tf.reduce_max(tf.concat([[2], lengths], axis=0))
+        return {name: value[:, :length] if name.startswith("encoder_") else value
+                for name, value in inputs.items()}
