@@ -19,6 +19,7 @@ from xlm_keras.models.xlm_seq2seq_backbone import complete_seq2seq_inputs
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
 from xlm_keras.models.xlm_task import resolve_head
 from xlm_keras.models.xlm_task import normalize_generate_dict
+from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 
 # Saved tasks whose LM head can initialise the translation output head.
 PRETRAINED_HEADS = {cls.__name__: cls for cls in (XLMMaskedLM, XLMCausalLM)}
@@ -267,8 +268,9 @@ class XLMSeq2SeqLM(Seq2SeqLM):
             preprocessor = None
             if not presets.is_builtin(preset) and check_file_exists(
                     preset, TOKENIZER_CONFIG_FILE):
-                preprocessor = XLMSeq2SeqLMPreprocessor.from_preset(
-                    preset, encoder_sequence_length=encoder_sequence_length,
+                preprocessor = XLMSeq2SeqLMPreprocessor(
+                    XLMTokenizer.from_preset(preset),
+                    encoder_sequence_length=encoder_sequence_length,
                     decoder_sequence_length=decoder_sequence_length)
         model = cls(backbone, preprocessor=preprocessor, **kwargs)
         copy_pretrained_weights(pretrained, model)

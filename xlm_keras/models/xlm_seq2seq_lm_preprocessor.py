@@ -7,6 +7,7 @@ from keras_hub.models import Seq2SeqLMPreprocessor
 from keras_hub.src.utils.tensor_utils import preprocessing_function
 
 from xlm_keras.models.xlm_preprocessor import XLMPreprocessor
+from xlm_keras.models.xlm_seq2seq_backbone import XLMSeq2SeqBackbone
 from xlm_keras.text.noise import add_noise
 from xlm_keras.text.noise import word_start_table
 from xlm_keras.text.packing import pack_single
@@ -48,6 +49,8 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
     >>> x, labels, weights = preprocessor({"source": ["Hello"], "target": ["Bonjour"],
     ...     "source_language": "en", "target_language": "fr"})
     """
+
+    backbone_cls = XLMSeq2SeqBackbone
 
     # Plain attributes: keras-hub's properties resize packers this class has
     # not (packing goes through `XLMPreprocessor.pack`, which is told the length).

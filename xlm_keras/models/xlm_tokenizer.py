@@ -7,7 +7,6 @@ import keras
 import tensorflow as tf
 from keras_hub.src.tokenizers.sentence_piece_tokenizer import VOCAB_FILENAME
 from keras_hub.src.utils.preset_utils import ASSET_DIR
-from keras_hub.src.utils.preset_utils import CONFIG_FILE
 from keras_hub.src.utils.preset_utils import TOKENIZER_CONFIG_FILE
 from keras_hub.src.utils.preset_utils import KerasPresetLoader
 from keras_hub.src.utils.preset_utils import check_file_exists
@@ -300,10 +299,10 @@ class XLMTokenizer(SentencePieceTokenizer):
 
     @classmethod
     def from_preset(cls, preset, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
-        """Load from a model preset, or a tokenizer-only one (no `config.json`)
-        as written by `save_to_preset` and `train_tokenizer`."""
-        if check_file_exists(preset, CONFIG_FILE):
-            return super().from_preset(preset, config_file=config_file, **kwargs)
+        """Load from a model preset (an encoder's or a translation model's),
+        or a tokenizer-only one (no `config.json`) as written by
+        `save_to_preset` and `train_tokenizer`. keras-hub would look the
+        class up by the preset's backbone; every XLM backbone has this one."""
         return KerasPresetLoader(preset, None).load_tokenizer(cls, config_file, **kwargs)
 
     def get_config(self):

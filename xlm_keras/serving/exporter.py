@@ -25,7 +25,6 @@ from xlm_keras.serving.op_audit import audit_ops
 from xlm_keras.serving.op_audit import prefetch_core_ops
 from xlm_keras.serving.op_audit import saved_model_ops
 from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
-from xlm_keras.serving.serving_module import ENCODER_DECODER_TASKS
 from xlm_keras.serving.serving_module import SIGNATURES
 from xlm_keras.serving.serving_module import TASK_SIGNATURES
 from xlm_keras.serving.serving_module import supported_signatures
@@ -88,7 +87,7 @@ def export(
     version = _check_version(export_base, version)
     prefetch_core_ops()  # A subprocess; it runs while the model is traced.
     model = load_model(preset_dir)
-    tokenizer = _tokenizer(model, preset_dir)
+    tokenizer = XLMTokenizer.from_preset(preset_dir)
     backbone = getattr(model, "backbone", model)
     max_sequence_length = _check_length(max_sequence_length, backbone)
     signatures = _check_signatures(signatures, model)
@@ -130,15 +129,6 @@ def export(
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
     return final_dir
-
-
-def _tokenizer(model, preset_dir):
-    """The preset's tokenizer: its translation model's (`XLMTokenizer.from_preset`
-    resolves tokenizers by backbone class, and knows only `XLMBackbone`)."""
-    preprocessor = getattr(model, "preprocessor", None)
-    if type(model).__name__ in ENCODER_DECODER_TASKS and preprocessor is not None:
-        return preprocessor.tokenizer
-    return XLMTokenizer.from_preset(preset_dir)
 
 
 def remove_dead_temp_dirs(export_base):

@@ -92,12 +92,8 @@ class TranslationModule(tf.Module):
         if self.has_language_input:
             request.update(source_language=source_language, target_language=target_language)
         inputs = self._trim_source(preprocessor.generate_preprocess(request))
-        # `generate_step` decodes with `model.sampler`: ours while tracing.
-        compiled_sampler, model.sampler = getattr(model, "sampler", None), self._keras.sampler
-        try:
-            outputs = model.generate_step(inputs, stop_token_ids=self.stop_token_ids)
-        finally:
-            model.sampler = compiled_sampler
+        outputs = model.generate_step(inputs, stop_token_ids=self.stop_token_ids,
+                                      sampler=self._keras.sampler)
         return {"translation": preprocessor.generate_postprocess(outputs),
                 "score": outputs["score"]}
 
