@@ -34,7 +34,11 @@ class TrainStep:
         num_languages: size of the per-language metric vectors.
         clip_norm: global gradient-norm clip (after summing replicas); 0: none.
         accumulation_steps: micro-batches per optimizer step.
-        jit_compile: compile the forward/backward pass with XLA.
+        jit_compile: compile with XLA: under `OneDeviceStrategy` the whole
+            step (every micro-batch's forward/backward, scaling, clipping,
+            the optimizer update, the metrics) as one program; under several
+            replicas the forward/backward pass (the replicas' all-reduce and
+            the optimizer's cross-replica update stay outside XLA).
     """
 
     def __init__(self, strategy, model, optimizer, num_languages, clip_norm=1.0,
@@ -48,7 +52,14 @@ class TrainStep:
         # Slot variables must exist before the first distributed step.
         with strategy.scope():
             optimizer.build(model.trainable_variables)
-        self._gradients = tf.function(self._local_gradients, jit_compile=jit_compile)
+        # One device: nothing crosses replicas, so XLA can fuse the optimizer
+        # update (many small element-wise ops per variable) with the backward
+        # pass instead of running them one by one.
+        whole_step = jit_compile and isinstance(strategy, tf.distribute.OneDeviceStrategy)
+        self._gradients = (self._local_gradients if whole_step else
+                           tf.function(self._local_gradients, jit_compile=jit_compile))
+        self._step = (tf.function(self._replica_step, jit_compile=True) if whole_step
+                      else self._replica_step)
         self.run = tf.function(self._run)
 
     def _loss_scale(self):
@@ -114,7 +125,7 @@ class TrainStep:
         }
         for _ in tf.range(num_steps):
             batches = [next(iterator) for _ in range(self.accumulation_steps)]
-            per_replica = self.strategy.run(self._replica_step, args=(batches,))
+            per_replica = self.strategy.run(self._step, args=(batches,))
             totals = {
                 key: totals[key] + self.strategy.reduce(
                     tf.distribute.ReduceOp.SUM, per_replica[key], axis=None)
