@@ -15,6 +15,8 @@ LayerNorm eps 1e-5, dropout 0.1) with AdamW (learning rate 1e-4, weight decay
                  (OneDeviceStrategy, `create_optimizer`, clip norm 1.0);
                  logits only at the 20 `mask_positions`.
   ours_xla       the same, `TrainStep(jit_compile=True)` (the configs' default).
+  ours_xla_bf16  `ours_xla` under the `mixed_bfloat16` policy (not run unless
+                 named in `--implementation`).
   keras_hub      `keras_hub.models.XLMRobertaMaskedLM`, compiled with AdamW and
                  keras-hub's default loss and metric, `jit_compile=False`,
                  `train_on_batch` (what `fit` runs per step); logits at the 20
@@ -79,7 +81,8 @@ from xlm_keras.models import presets  # noqa: E402
 from xlm_keras.training.optimizer import create_optimizer  # noqa: E402
 from xlm_keras.training.train_step import TrainStep  # noqa: E402
 
-IMPLEMENTATIONS = ("ours", "ours_xla", "keras_hub", "keras_hub_xla", "hf")
+IMPLEMENTATIONS = ("ours", "ours_xla", "ours_xla_bf16", "keras_hub", "keras_hub_xla", "hf")
+DEFAULT_IMPLEMENTATIONS = ("ours", "ours_xla", "keras_hub", "keras_hub_xla", "hf")
 TASKS = ("mlm", "classify")
 PEAK_WORKER = "matmul"  # The worker that only measures the matmul peak.
 REPLY = "BENCH "  # Prefix of a worker's answers on stdout (libraries may print too).
@@ -103,10 +106,8 @@ _SEQUENCE_LENGTH = flags.DEFINE_integer("sequence_length", 128, "Tokens per sequ
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 16, "Sequences per step.")
 _MASK_RATE = flags.DEFINE_float("mask_rate", 0.15, "Share of each sequence that is a target.")
 _NUM_CLASSES = flags.DEFINE_integer("num_classes", 3, "Classes of --task=classify.")
-_MIXED_PRECISION = flags.DEFINE_enum(
-    "mixed_precision", "", ["", "mixed_bfloat16"], "Keras dtype policy of ours and keras-hub.")
 _IMPLEMENTATION = flags.DEFINE_list(
-    "implementation", list(IMPLEMENTATIONS), f"Which to run, of {IMPLEMENTATIONS}.")
+    "implementation", list(DEFAULT_IMPLEMENTATIONS), f"Which to run, of {IMPLEMENTATIONS}.")
 _WORKER = flags.DEFINE_string(
     "worker", None, "Internal: serve one implementation's steps on stdin/stdout.")
 flags.register_validator("implementation", lambda names: set(names) <= set(IMPLEMENTATIONS),
@@ -299,8 +300,8 @@ def hf_step(task, shape, batch, num_classes):
 
 def build_step(name, task, shape, batch, num_classes):
     """A function that runs one training step of implementation `name`."""
-    if name in ("ours", "ours_xla"):
-        return ours_step(task, shape, batch, num_classes, jit_compile=name == "ours_xla")
+    if name.startswith("ours"):
+        return ours_step(task, shape, batch, num_classes, jit_compile=name != "ours")
     if name in ("keras_hub", "keras_hub_xla"):
         return keras_hub_step(task, shape, batch, num_classes,
                               jit_compile=name == "keras_hub_xla")
@@ -311,6 +312,8 @@ def serve(name, task, shape, num_classes, warmup):
     """Worker: build `name` (or nothing for the matmul peak), run `warmup`
     steps, say `ready`; then answer each `step` line on stdin with the
     seconds of one step and each `peak` line with the matmul GFLOP/s."""
+    if name.endswith("_bf16"):
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
     if name != PEAK_WORKER:
         step = build_step(name, task, shape, make_batch(shape, num_classes), num_classes)
         for _ in range(warmup):
@@ -388,7 +391,7 @@ def rows_of(peak, timings, task, shape, num_classes):
     return rows
 
 
-def format_table(peak, rows, task, shape, threads, precision):
+def format_table(peak, rows, task, shape, threads):
     """A Markdown table of the rows, speeds relative to keras-hub's XLA setup
     and to Hugging Face (where they ran)."""
     speed = {row["implementation"]: row["tokens_per_second"] for row in rows}
@@ -397,8 +400,8 @@ def format_table(peak, rows, task, shape, threads, precision):
     lines = [
         f"{task_line}: {shape.num_layers} layers x {shape.hidden_dim} ({shape.num_heads} "
         f"heads, intermediate {shape.intermediate_dim}), vocabulary {shape.vocabulary_size}, "
-        f"batch {shape.batch_size} x {shape.sequence_length}, {threads} threads, "
-        f"{precision or 'float32'}; float32 matmul peak {peak:.1f} GFLOP/s",
+        f"batch {shape.batch_size} x {shape.sequence_length}, {threads} threads; "
+        f"float32 matmul peak {peak:.1f} GFLOP/s",
         "| implementation | tokens/s | median s/step | vs keras_hub_xla | vs hf "
         "| head at | model GFLOP/s | MFU |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -417,8 +420,6 @@ def format_table(peak, rows, task, shape, threads, precision):
 def main(argv):
     del argv
     threads = set_threads(_THREADS.value)
-    if _MIXED_PRECISION.value:
-        keras.mixed_precision.set_global_policy(_MIXED_PRECISION.value)
     shape = make_shape(_NUM_LAYERS.value, _HIDDEN_DIM.value, _NUM_HEADS.value,
                        _INTERMEDIATE_DIM.value, _SEQUENCE_LENGTH.value, _BATCH_SIZE.value,
                        _VOCABULARY_SIZE.value, _MASK_RATE.value)
@@ -428,11 +429,10 @@ def main(argv):
     # The workers get this run's flags (all but the implementation list).
     argv = [flags.FLAGS[name].serialize() for name in (
         "task", "warmup", "vocabulary_size", "threads", "num_layers", "hidden_dim", "num_heads",
-        "intermediate_dim", "sequence_length", "batch_size", "mask_rate", "num_classes",
-        "mixed_precision")]
+        "intermediate_dim", "sequence_length", "batch_size", "mask_rate", "num_classes")]
     peak, timings = run(_IMPLEMENTATION.value, _STEPS.value, argv)
     rows = rows_of(peak, timings, _TASK.value, shape, _NUM_CLASSES.value)
-    print(format_table(peak, rows, _TASK.value, shape, threads, _MIXED_PRECISION.value))
+    print(format_table(peak, rows, _TASK.value, shape, threads))
 
 
 if __name__ == "__main__":
