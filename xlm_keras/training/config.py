@@ -40,8 +40,9 @@ def train_config(num_steps, keep_checkpoints):
     # on CPUs without bfloat16 matmuls, see README "Training speed").
     c.mixed_precision = ""
     # XLA: one device compiles the whole step, several replicas the
-    # forward/backward pass; faster on CPU (README "Training speed") and on
-    # accelerators. --config.train.jit_compile=False turns it off.
+    # forward/backward pass (README "Training speed"); tiny models in short
+    # runs spend more on compiling than they save:
+    # --config.train.jit_compile=False turns it off.
     c.jit_compile = True
     return c
 
