@@ -1,6 +1,6 @@
 """Pretraining recipe for the zero-shot transfer demo (README, "Zero-shot
 transfer"): MLM + TLM (one MLM step to two TLM steps) on the full cached
-LibreOffice corpus, 4 layers x 128, no language embeddings (as XLM-R), XLA.
+LibreOffice corpus, 4 layers x 128, no language embeddings (as XLM-R).
 About 38 minutes on 2 CPU cores (the README run); then fine-tune with
 configs/finetune_help_topic.py.
 
@@ -24,5 +24,4 @@ def get_config():
     config.optimizer.warmup_steps = 200
     config.train.num_steps = 3600
     config.train.checkpoint_every = 200
-    config.train.jit_compile = True
     return config

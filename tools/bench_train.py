@@ -1,52 +1,69 @@
-"""MLM training throughput and MFU: ours against Hugging Face and keras-hub.
+"""Training-step throughput and MFU: ours against keras-hub and Hugging Face.
 
-  python tools/bench_train.py                       # 6 x 512 x 8 heads, seq 128, batch 16
-  python tools/bench_train.py --steps=5 --warmup=2 --vocabulary_size=32000 --threads=2
+  python tools/bench_train.py                    # MLM pretraining step, 6 x 512 x 8 heads
+  python tools/bench_train.py --task=classify    # fine-tuning step, 3 classes
+  python tools/bench_train.py --steps=8 --warmup=2 --threads=2
 
 Every implementation trains the same shape (XLM-R layout: post-LN, GELU,
-LayerNorm eps 1e-5, dropout 0.1, LM head dense -> GELU -> LayerNorm -> tied
-projection + bias) on the same fixed batch: all tokens real, 15 % of each
-sequence (`ceil(0.15 * 128) = 20` positions) are targets.
+LayerNorm eps 1e-5, dropout 0.1) with AdamW (learning rate 1e-4, weight decay
+0.01) on the same fixed batch, all tokens real.
 
-  ours       `xlm_keras.XLMMaskedLM` over `XLMBackbone`, trained by `TrainStep`
-             (OneDeviceStrategy, AdamW from `create_optimizer`, clip norm 1.0);
-             logits only at the 20 `mask_positions`.
-  ours XLA   the same, `TrainStep(jit_compile=True)`.
-  keras-hub  `keras_hub.models.XLMRobertaMaskedLM` over `XLMRobertaBackbone`,
-             compiled with AdamW and keras-hub's default loss and metric
-             (`jit_compile="auto"`, which is off on CPU), `train_on_batch`;
-             logits at the 20 mask positions.
-  HF         transformers `XLMRobertaForMaskedLM` (PyTorch eager, default
-             attention), `torch.optim.AdamW`; labels -100 off target, so the
-             logits cover the full vocabulary at all 128 positions.
+`--task=mlm`: LM head dense -> GELU -> LayerNorm -> tied projection + bias;
+15 % of each sequence (`ceil(0.15 * 128) = 20` positions) are targets.
 
-Throughput: tokens (batch x sequence) per second of the median step. Each
-implementation first runs `--warmup` untimed steps (tracing, compilation,
-optimizer state, first-touch memory); then `--steps` rounds each time one
-step of every implementation in turn, after a short pause that lets the
-previous one's worker threads go idle, so load from other processes falls on
-all of them alike.
+  ours           `XLMMaskedLM` over `XLMBackbone`, trained by `TrainStep`
+                 (OneDeviceStrategy, `create_optimizer`, clip norm 1.0);
+                 logits only at the 20 `mask_positions`.
+  ours_xla       the same, `TrainStep(jit_compile=True)` (the configs' default).
+  ours_xla_bf16  `ours_xla` under the `mixed_bfloat16` policy (not run unless
+                 named in `--implementation`).
+  keras_hub      `keras_hub.models.XLMRobertaMaskedLM`, compiled with AdamW and
+                 keras-hub's default loss and metric, `jit_compile=False`,
+                 `train_on_batch` (what `fit` runs per step); logits at the 20
+                 mask positions.
+  keras_hub_xla  the same, `jit_compile=True` (keras-hub's fastest setup).
+  hf             transformers `XLMRobertaForMaskedLM` (PyTorch eager, default
+                 attention), `torch.optim.AdamW`; labels -100 off target, so the
+                 logits cover the full vocabulary at all 128 positions.
+
+`--task=classify`: sentence classification from the first token (dense tanh
+-> dense, `--num_classes`), one label per sequence: ours `XLMTextClassifier`
+by `TrainStep`, keras-hub `XLMRobertaTextClassifier` by `train_on_batch`,
+Hugging Face `XLMRobertaForSequenceClassification`.
+
+Each implementation runs in its own process (its own runtime, thread pools
+and allocator). The workers build their model and run `--warmup` untimed
+steps (tracing, compilation, optimizer state, first-touch memory); then
+`--steps` rounds each time one step of every worker in turn, after a short
+pause that lets the previous one's threads go idle, so load from other
+processes falls on all of them alike. Throughput: tokens (batch x sequence)
+per second of the median step.
 
 MFU = model FLOP/s / peak, the peak being the best float32 `tf.matmul` of
-2048 x 2048 matrices, measured once per round in the same run. Model FLOPs per token of a
-training step (forward + backward = 3 x forward):
+2048 x 2048 matrices, measured once per round in its own worker process
+with the same threads. Model FLOPs per token of a training step (forward +
+backward = 3 x forward):
 
-  6 N  +  12 L T d  +  6 (d^2 + d V) P / T
+  6 N  +  12 L T d  +  6 (d^2 + d O) P / T
 
   N         non-embedding parameters of the encoder (attention, feed-forward,
             LayerNorms), each used in one multiply-add per token;
   12 L T d  attention scores and their weighted sum (Q K^T and A V, 2 T d
             multiply-adds per token and layer forward; PaLM, appendix B);
-  P         positions per sequence where the LM head runs (its d x d dense and
-            d x V tied projection): 20 for ours and keras-hub, T = 128 for HF.
+  P, O      positions per sequence where the head runs and its outputs: the
+            LM head's d x d dense and d x V tied projection at P = 20 (ours,
+            keras-hub) or 128 (HF); the classifier's d x d dense and d x C
+            output at P = 1.
 Embedding lookups, softmax, LayerNorms' arithmetic and the optimizer are not
-counted. L layers, d hidden width, T sequence length, V vocabulary.
+counted. L layers, d hidden width, T sequence length, V vocabulary, C classes.
 """
 
 import collections
 import math
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -56,23 +73,28 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
-from absl import logging  # noqa: E402
 
 from xlm_keras.models import XLMBackbone  # noqa: E402
 from xlm_keras.models import XLMMaskedLM  # noqa: E402
+from xlm_keras.models import XLMTextClassifier  # noqa: E402
 from xlm_keras.models import presets  # noqa: E402
 from xlm_keras.training.optimizer import create_optimizer  # noqa: E402
 from xlm_keras.training.train_step import TrainStep  # noqa: E402
 
-IMPLEMENTATIONS = ("ours", "ours_xla", "keras_hub", "hf")
+IMPLEMENTATIONS = ("ours", "ours_xla", "ours_xla_bf16", "keras_hub", "keras_hub_xla", "hf")
+DEFAULT_IMPLEMENTATIONS = ("ours", "ours_xla", "keras_hub", "keras_hub_xla", "hf")
+TASKS = ("mlm", "classify")
+PEAK_WORKER = "matmul"  # The worker that only measures the matmul peak.
+REPLY = "BENCH "  # Prefix of a worker's answers on stdout (libraries may print too).
 LEARNING_RATE = 1e-4
 WEIGHT_DECAY = 0.01
 MATMUL_SIZE = 2048
 SETTLE_SECONDS = 0.2  # Pause before each timed step (OpenMP / Eigen workers spin a while).
 FIRST_WORD_ID = 5  # Ids 0-4 are <s>, <pad>, </s>, <unk>, <mask> in every tokenizer here.
 
-_STEPS = flags.DEFINE_integer("steps", 3, "Timed rounds (one step of each implementation).")
-_WARMUP = flags.DEFINE_integer("warmup", 1, "Untimed steps first (tracing, compilation).")
+_TASK = flags.DEFINE_enum("task", "mlm", TASKS, "MLM pretraining or classification fine-tuning.")
+_STEPS = flags.DEFINE_integer("steps", 5, "Timed rounds (one step of each implementation).")
+_WARMUP = flags.DEFINE_integer("warmup", 2, "Untimed steps first (tracing, compilation).")
 _VOCABULARY_SIZE = flags.DEFINE_integer("vocabulary_size", 32000, "Token table rows.")
 _THREADS = flags.DEFINE_integer(
     "threads", 0, "Intra-op threads of TensorFlow and PyTorch alike; 0: all cores.")
@@ -83,8 +105,11 @@ _INTERMEDIATE_DIM = flags.DEFINE_integer("intermediate_dim", 2048, "Feed-forward
 _SEQUENCE_LENGTH = flags.DEFINE_integer("sequence_length", 128, "Tokens per sequence.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 16, "Sequences per step.")
 _MASK_RATE = flags.DEFINE_float("mask_rate", 0.15, "Share of each sequence that is a target.")
+_NUM_CLASSES = flags.DEFINE_integer("num_classes", 3, "Classes of --task=classify.")
 _IMPLEMENTATION = flags.DEFINE_list(
-    "implementation", list(IMPLEMENTATIONS), f"Which to run, of {IMPLEMENTATIONS}.")
+    "implementation", list(DEFAULT_IMPLEMENTATIONS), f"Which to run, of {IMPLEMENTATIONS}.")
+_WORKER = flags.DEFINE_string(
+    "worker", None, "Internal: serve one implementation's steps on stdin/stdout.")
 flags.register_validator("implementation", lambda names: set(names) <= set(IMPLEMENTATIONS),
                          f"--implementation takes a comma list of {IMPLEMENTATIONS}.")
 
@@ -103,30 +128,24 @@ def make_shape(num_layers, hidden_dim, num_heads, intermediate_dim, sequence_len
 
 
 def set_threads(threads):
-    """The same intra-op thread count for TensorFlow and PyTorch; returns it.
-
-    TensorFlow takes it only before its runtime starts; later (in a process
-    that already ran TensorFlow) the current setting is kept and reported.
-    """
+    """The same intra-op thread count for TensorFlow and PyTorch (call before
+    TensorFlow's runtime starts); returns it."""
     import torch
 
     threads = threads or os.cpu_count()
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-    except RuntimeError:
-        logging.warning("TensorFlow already started; its intra-op threads stay at %d.",
-                        tf.config.threading.get_intra_op_parallelism_threads())
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
     torch.set_num_threads(threads)
     return threads
 
 
-def make_batch(shape, seed=0):
-    """One MLM batch as numpy arrays, the same for every implementation.
+def make_batch(shape, num_classes, seed=0):
+    """One batch as numpy arrays, the same for every implementation.
 
-    Returns: dict with token_ids int32 [batch, seq] (targets replaced by the
-    last id, standing for `<mask>`), padding_mask int32 [batch, seq] (all 1),
-    mask_positions int32 [batch, targets] (ascending, never the first or
-    last position), labels int32 [batch, targets] (the original ids).
+    Returns: dict with token_ids int32 [batch, seq] (MLM targets replaced by
+    the last id, standing for `<mask>`), padding_mask int32 [batch, seq] (all
+    1), mask_positions int32 [batch, targets] (ascending, never the first or
+    last position), labels int32 [batch, targets] (the original ids) and
+    classes int32 [batch] (in [0, num_classes)).
     """
     rng = np.random.default_rng(seed)
     batch, length = shape.batch_size, shape.sequence_length
@@ -138,7 +157,8 @@ def make_batch(shape, seed=0):
     token_ids = original.copy()
     np.put_along_axis(token_ids, positions, shape.vocabulary_size - 1, axis=1)
     return {"token_ids": token_ids, "padding_mask": np.ones_like(token_ids),
-            "mask_positions": positions, "labels": labels}
+            "mask_positions": positions, "labels": labels,
+            "classes": rng.integers(0, num_classes, batch).astype(np.int32)}
 
 
 def non_embedding_params(shape):
@@ -151,12 +171,21 @@ def non_embedding_params(shape):
     return shape.num_layers * (attention + feed_forward + layer_norms)
 
 
-def flops_per_token(shape, head_positions):
+def flops_per_token(shape, head_positions, head_outputs=None):
     """Model FLOPs per token of one training step (see the module docstring);
-    `head_positions`: positions per sequence where the LM head runs."""
+    `head_positions`: positions per sequence where the head runs;
+    `head_outputs`: its output width (default: the vocabulary, the LM head)."""
     d, length = shape.hidden_dim, shape.sequence_length
-    head = 6 * (d * d + d * shape.vocabulary_size) * head_positions / length
+    outputs = shape.vocabulary_size if head_outputs is None else head_outputs
+    head = 6 * (d * d + d * outputs) * head_positions / length
     return 6 * non_embedding_params(shape) + 12 * shape.num_layers * length * d + head
+
+
+def head_of(name, task, shape, num_classes):
+    """`(positions, outputs)` of implementation `name`'s head (FLOP count)."""
+    if task == "classify":
+        return 1, num_classes
+    return (shape.sequence_length if name == "hf" else shape.num_targets), shape.vocabulary_size
 
 
 def matmul_peak_gflops(size=MATMUL_SIZE, repeats=3):
@@ -172,33 +201,35 @@ def matmul_peak_gflops(size=MATMUL_SIZE, repeats=3):
     return 2 * size ** 3 / best / 1e9
 
 
-def timed_seconds(step):
-    """Wall time of one call of `step()`, after `SETTLE_SECONDS` of rest."""
-    time.sleep(SETTLE_SECONDS)
-    start = time.perf_counter()
-    step()
-    return time.perf_counter() - start
-
-
-def ours_step(shape, batch, jit_compile=False):
-    """One training step of our `XLMMaskedLM` through `TrainStep`."""
-    keras.utils.set_random_seed(0)
-    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
-    config = dict(
+def backbone_config(shape):
+    """Our `XLMBackbone` arguments for `shape` (XLM-R layout)."""
+    return dict(
         presets.backbone_config("xlm_roberta_base", load_weights=False),
         vocabulary_size=shape.vocabulary_size, num_layers=shape.num_layers,
         hidden_dim=shape.hidden_dim, num_heads=shape.num_heads,
         intermediate_dim=shape.intermediate_dim, max_sequence_length=shape.sequence_length)
+
+
+def ours_step(task, shape, batch, num_classes, jit_compile):
+    """One training step of our task through `TrainStep`."""
+    keras.utils.set_random_seed(0)
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     with strategy.scope():
-        model = XLMMaskedLM(XLMBackbone(**config), compile=False)
+        backbone = XLMBackbone(**backbone_config(shape))
+        if task == "mlm":
+            model = XLMMaskedLM(backbone, compile=False)
+        else:
+            model = XLMTextClassifier(backbone, num_classes)
         optimizer = create_optimizer(LEARNING_RATE, warmup_steps=1, total_steps=10**6,
                                      weight_decay=WEIGHT_DECAY)
         step_fn = TrainStep(strategy, model, optimizer, num_languages=1,
                             jit_compile=jit_compile)
+    names = ("token_ids", "padding_mask") + (("mask_positions",) if task == "mlm" else ())
+    labels = batch["labels"] if task == "mlm" else batch["classes"]
     element = {
-        "x": {name: batch[name] for name in ("token_ids", "padding_mask", "mask_positions")},
-        "labels": batch["labels"],
-        "sample_weight": np.ones(batch["labels"].shape, np.float32),
+        "x": {name: batch[name] for name in names},
+        "labels": labels,
+        "sample_weight": np.ones(labels.shape, np.float32),
         "language": np.zeros([shape.batch_size], np.int32),
     }
     cached = tf.data.Dataset.from_tensors(element).repeat()
@@ -207,8 +238,9 @@ def ours_step(shape, batch, jit_compile=False):
     return lambda: step_fn.run(iterator, one)["tokens"].numpy()
 
 
-def keras_hub_step(shape, batch):
-    """One `train_on_batch` of keras-hub's compiled `XLMRobertaMaskedLM`."""
+def keras_hub_step(task, shape, batch, num_classes, jit_compile):
+    """One `train_on_batch` of keras-hub's compiled task (its default loss
+    and metrics)."""
     import keras_hub
 
     keras.utils.set_random_seed(0)
@@ -216,16 +248,24 @@ def keras_hub_step(shape, batch):
         vocabulary_size=shape.vocabulary_size, num_layers=shape.num_layers,
         num_heads=shape.num_heads, hidden_dim=shape.hidden_dim,
         intermediate_dim=shape.intermediate_dim, max_sequence_length=shape.sequence_length)
-    model = keras_hub.models.XLMRobertaMaskedLM(backbone, preprocessor=None)
-    model.compile(optimizer=keras.optimizers.AdamW(LEARNING_RATE, weight_decay=WEIGHT_DECAY))
-    x = {name: tf.constant(batch[name]) for name in ("token_ids", "padding_mask", "mask_positions")}
-    y = tf.constant(batch["labels"])
+    names = ("token_ids", "padding_mask")
+    if task == "mlm":
+        model = keras_hub.models.XLMRobertaMaskedLM(backbone, preprocessor=None)
+        names += ("mask_positions",)
+        y = tf.constant(batch["labels"])
+    else:
+        model = keras_hub.models.XLMRobertaTextClassifier(
+            backbone, num_classes, preprocessor=None)
+        y = tf.constant(batch["classes"])
+    model.compile(optimizer=keras.optimizers.AdamW(LEARNING_RATE, weight_decay=WEIGHT_DECAY),
+                  jit_compile=jit_compile)
+    x = {name: tf.constant(batch[name]) for name in names}
     weights = tf.ones(y.shape)
     return lambda: model.train_on_batch(x, y, sample_weight=weights)
 
 
-def hf_step(shape, batch):
-    """One training step of Hugging Face's `XLMRobertaForMaskedLM` (PyTorch)."""
+def hf_step(task, shape, batch, num_classes):
+    """One training step of Hugging Face's XLM-R task (PyTorch eager)."""
     import torch
     import transformers
 
@@ -235,12 +275,17 @@ def hf_step(shape, batch):
         num_hidden_layers=shape.num_layers, num_attention_heads=shape.num_heads,
         intermediate_size=shape.intermediate_dim,
         max_position_embeddings=shape.sequence_length + 2, type_vocab_size=1,
-        layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2)
-    model = transformers.XLMRobertaForMaskedLM(config).train()
+        layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+        num_labels=num_classes)
+    if task == "mlm":
+        model = transformers.XLMRobertaForMaskedLM(config).train()
+        labels = np.full(batch["token_ids"].shape, -100, np.int64)
+        np.put_along_axis(labels, batch["mask_positions"], batch["labels"], axis=1)
+    else:
+        model = transformers.XLMRobertaForSequenceClassification(config).train()
+        labels = batch["classes"].astype(np.int64)
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE,
                                   weight_decay=WEIGHT_DECAY)
-    labels = np.full(batch["token_ids"].shape, -100, np.int64)
-    np.put_along_axis(labels, batch["mask_positions"], batch["labels"], axis=1)
     inputs = {"input_ids": torch.from_numpy(batch["token_ids"].astype(np.int64)),
               "attention_mask": torch.from_numpy(batch["padding_mask"].astype(np.int64)),
               "labels": torch.from_numpy(labels)}
@@ -253,59 +298,122 @@ def hf_step(shape, batch):
     return step
 
 
-def build_step(name, shape, batch):
-    """`(step, head_positions)` of implementation `name`."""
-    if name == "ours":
-        return ours_step(shape, batch), shape.num_targets
-    if name == "ours_xla":
-        return ours_step(shape, batch, jit_compile=True), shape.num_targets
-    if name == "keras_hub":
-        return keras_hub_step(shape, batch), shape.num_targets
-    return hf_step(shape, batch), shape.sequence_length
+def build_step(name, task, shape, batch, num_classes):
+    """A function that runs one training step of implementation `name`."""
+    if name.startswith("ours"):
+        return ours_step(task, shape, batch, num_classes, jit_compile=name != "ours")
+    if name in ("keras_hub", "keras_hub_xla"):
+        return keras_hub_step(task, shape, batch, num_classes,
+                              jit_compile=name == "keras_hub_xla")
+    return hf_step(task, shape, batch, num_classes)
 
 
-def run(shape, implementations, warmup, steps):
-    """The matmul peak (GFLOP/s, best of all rounds) and one row per
-    implementation, from the median of its `steps` interleaved timings."""
-    batch = make_batch(shape)
-    built = {}
-    for name in sorted(implementations, key=IMPLEMENTATIONS.index):
-        built[name] = build_step(name, shape, batch)
+def serve(name, task, shape, num_classes, warmup):
+    """Worker: build `name` (or nothing for the matmul peak), run `warmup`
+    steps, say `ready`; then answer each `step` line on stdin with the
+    seconds of one step and each `peak` line with the matmul GFLOP/s."""
+    if name.endswith("_bf16"):
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    if name != PEAK_WORKER:
+        step = build_step(name, task, shape, make_batch(shape, num_classes), num_classes)
         for _ in range(warmup):
-            built[name][0]()
-    peak, timings = 0.0, {name: [] for name in built}
-    for _ in range(steps):
-        peak = max(peak, matmul_peak_gflops())
-        for name, (step, _) in built.items():
-            timings[name].append(timed_seconds(step))
+            step()
+    print(REPLY + "ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() == "peak":
+            print(f"{REPLY}{matmul_peak_gflops()}", flush=True)
+        else:
+            start = time.perf_counter()
+            step()
+            print(f"{REPLY}{time.perf_counter() - start}", flush=True)
+
+
+class Worker:
+    """This script serving one implementation in a child process."""
+
+    def __init__(self, name, argv):
+        self.name = name
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), f"--worker={name}", *argv],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask(self, request=None):
+        """Send `request` (if any); returns the next reply."""
+        if request:
+            self.process.stdin.write(request + "\n")
+            self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith(REPLY):
+                return line[len(REPLY):].strip()
+        raise RuntimeError(f"Worker {self.name} exited with {self.process.wait()}; its "
+                           "error is on stderr above.")
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def run(implementations, steps, argv):
+    """Start a worker per implementation (and one for the peak), wait until
+    all are warm, then time `steps` interleaved rounds.
+
+    Returns: the peak GFLOP/s (best over rounds) and dict name -> list of
+    step seconds.
+    """
+    names = sorted(implementations, key=IMPLEMENTATIONS.index)
+    workers = [Worker(name, argv) for name in [PEAK_WORKER] + names]
+    try:
+        for worker in workers:
+            worker.ask()
+        peak, timings = 0.0, {name: [] for name in names}
+        for _ in range(steps):
+            peak = max(peak, float(workers[0].ask("peak")))
+            for worker in workers[1:]:
+                time.sleep(SETTLE_SECONDS)
+                timings[worker.name].append(float(worker.ask("step")))
+    finally:
+        for worker in workers:
+            worker.close()
+    return peak, timings
+
+
+def rows_of(peak, timings, task, shape, num_classes):
+    """One row per implementation from the median of its timings."""
     tokens = shape.batch_size * shape.sequence_length
     rows = []
-    for name, (_, positions) in built.items():
-        seconds = statistics.median(timings[name])
-        model_flops = flops_per_token(shape, positions) * tokens / seconds
+    for name, seconds in timings.items():
+        seconds = statistics.median(seconds)
+        positions, outputs = head_of(name, task, shape, num_classes)
+        model_flops = flops_per_token(shape, positions, outputs) * tokens / seconds
         rows.append({"implementation": name, "tokens_per_second": tokens / seconds,
                      "seconds_per_step": seconds, "head_positions": positions,
                      "gflops": model_flops / 1e9, "mfu": model_flops / 1e9 / peak})
-    return peak, rows
+    return rows
 
 
-def format_table(peak, rows, shape, threads):
-    """A Markdown table of `run`'s rows, speeds relative to `ours`."""
-    reference = {row["implementation"]: row["tokens_per_second"] for row in rows}.get("ours")
+def format_table(peak, rows, task, shape, threads):
+    """A Markdown table of the rows, speeds relative to keras-hub's XLA setup
+    and to Hugging Face (where they ran)."""
+    speed = {row["implementation"]: row["tokens_per_second"] for row in rows}
+    task_line = (f"MLM, {shape.num_targets} targets per sequence" if task == "mlm"
+                 else "classification")
     lines = [
-        f"{shape.num_layers} layers x {shape.hidden_dim} ({shape.num_heads} heads, "
-        f"intermediate {shape.intermediate_dim}), vocabulary {shape.vocabulary_size}, "
-        f"batch {shape.batch_size} x {shape.sequence_length}, {shape.num_targets} targets "
-        f"per sequence, {threads} threads; float32 matmul peak {peak:.1f} GFLOP/s",
-        "| implementation | tokens/s | median s/step | vs ours | LM head at | model GFLOP/s | MFU |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"{task_line}: {shape.num_layers} layers x {shape.hidden_dim} ({shape.num_heads} "
+        f"heads, intermediate {shape.intermediate_dim}), vocabulary {shape.vocabulary_size}, "
+        f"batch {shape.batch_size} x {shape.sequence_length}, {threads} threads; "
+        f"float32 matmul peak {peak:.1f} GFLOP/s",
+        "| implementation | tokens/s | median s/step | vs keras_hub_xla | vs hf "
+        "| head at | model GFLOP/s | MFU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
-        ratio = f"{row['tokens_per_second'] / reference:.2f}x" if reference else "-"
+        ratios = [f"{row['tokens_per_second'] / speed[other]:.2f}x" if other in speed else "-"
+                  for other in ("keras_hub_xla", "hf")]
         lines.append(
             f"| {row['implementation']} | {row['tokens_per_second']:,.0f} | "
-            f"{row['seconds_per_step']:.3f} | {ratio} | {row['head_positions']} positions | "
-            f"{row['gflops']:.1f} | {100 * row['mfu']:.1f} % |")
+            f"{row['seconds_per_step']:.3f} | {' | '.join(ratios)} | "
+            f"{row['head_positions']} positions | {row['gflops']:.1f} | "
+            f"{100 * row['mfu']:.1f} % |")
     return "\n".join(lines)
 
 
@@ -315,8 +423,16 @@ def main(argv):
     shape = make_shape(_NUM_LAYERS.value, _HIDDEN_DIM.value, _NUM_HEADS.value,
                        _INTERMEDIATE_DIM.value, _SEQUENCE_LENGTH.value, _BATCH_SIZE.value,
                        _VOCABULARY_SIZE.value, _MASK_RATE.value)
-    peak, rows = run(shape, _IMPLEMENTATION.value, _WARMUP.value, _STEPS.value)
-    print(format_table(peak, rows, shape, threads))
+    if _WORKER.value:
+        serve(_WORKER.value, _TASK.value, shape, _NUM_CLASSES.value, _WARMUP.value)
+        return
+    # The workers get this run's flags (all but the implementation list).
+    argv = [flags.FLAGS[name].serialize() for name in (
+        "task", "warmup", "vocabulary_size", "threads", "num_layers", "hidden_dim", "num_heads",
+        "intermediate_dim", "sequence_length", "batch_size", "mask_rate", "num_classes")]
+    peak, timings = run(_IMPLEMENTATION.value, _STEPS.value, argv)
+    rows = rows_of(peak, timings, _TASK.value, shape, _NUM_CLASSES.value)
+    print(format_table(peak, rows, _TASK.value, shape, threads))
 
 
 if __name__ == "__main__":

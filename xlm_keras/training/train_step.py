@@ -37,6 +37,24 @@ def target_losses(labels, logits, label_smoothing=0.0):
     return (1.0 - label_smoothing) * losses + label_smoothing * uniform
 
 
+def _squared_norm(gradient):
+    """Sum of squares of a gradient's dense value. `IndexedSlices` repeat an
+    index once per lookup (and once per replica after an all-reduce): their
+    rows are summed per index first, as the dense gradient would be."""
+    if isinstance(gradient, tf.IndexedSlices):
+        indices, position = tf.unique(gradient.indices)
+        gradient = tf.math.unsorted_segment_sum(gradient.values, position, tf.size(indices))
+    return tf.reduce_sum(tf.square(gradient))
+
+
+def _scale(gradient, factor):
+    """`gradient * factor`, an `IndexedSlices` staying sparse."""
+    if isinstance(gradient, tf.IndexedSlices):
+        return tf.IndexedSlices(gradient.values * factor, gradient.indices,
+                                gradient.dense_shape)
+    return gradient * factor
+
+
 class TrainStep:
     """Builds the compiled multi-step training function.
 
@@ -48,7 +66,11 @@ class TrainStep:
         num_languages: size of the per-language metric vectors.
         clip_norm: global gradient-norm clip (after summing replicas); 0: none.
         accumulation_steps: micro-batches per optimizer step.
-        jit_compile: compile the forward/backward pass with XLA.
+        jit_compile: compile with XLA: under `OneDeviceStrategy` the whole
+            step (every micro-batch's forward/backward, scaling, clipping,
+            the optimizer update, the metrics) as one program; under several
+            replicas the forward/backward pass (the replicas' all-reduce and
+            the optimizer's cross-replica update stay outside XLA).
         label_smoothing: float in [0, 1); 0 is plain cross-entropy.
     """
 
@@ -64,7 +86,22 @@ class TrainStep:
         # Slot variables must exist before the first distributed step.
         with strategy.scope():
             optimizer.build(model.trainable_variables)
-        self._gradients = tf.function(self._local_gradients, jit_compile=jit_compile)
+        # One device: nothing crosses replicas, so XLA can fuse the optimizer
+        # update (many small element-wise ops per variable) with the backward
+        # pass instead of running them one by one.
+        whole_step = jit_compile and isinstance(strategy, tf.distribute.OneDeviceStrategy)
+        self._gradients = (self._local_gradients if whole_step else
+                           tf.function(self._local_gradients, jit_compile=jit_compile))
+        self._step = (tf.function(self._replica_step, jit_compile=True) if whole_step
+                      else self._replica_step)
+        # Embedding lookups give `IndexedSlices` (rows of the looked-up ids).
+        # Micro-batches need dense gradients to be summed, and XLA densifies
+        # inside its program anyway (its scatter fuses; `tf.unique` does not
+        # compile); otherwise they stay sparse through the all-reduce, the
+        # clip and the scaling (replicas exchange rows, not tables) and are
+        # densified once, for the optimizer: Keras' Adam given
+        # `IndexedSlices` would update its moments only at those rows.
+        self._dense_gradients = accumulation_steps > 1 or whole_step
         self.run = tf.function(self._run)
 
     def _loss_scale(self):
@@ -82,9 +119,8 @@ class TrainStep:
             loss_sum = tf.reduce_sum(losses * weights)
             scaled = loss_sum * self._loss_scale()
         grads = tape.gradient(scaled, self.model.trainable_variables)
-        # Embedding lookups give `IndexedSlices`, which cannot be summed over
-        # micro-batches nor scaled: make every gradient a dense tensor.
-        grads = [tf.convert_to_tensor(g) for g in grads]
+        if self._dense_gradients:
+            grads = [tf.convert_to_tensor(g) for g in grads]
         correct = tf.cast(tf.argmax(logits, -1, output_type=tf.int32) == labels, tf.float32)
         language = batch["language"]
         metrics = {
@@ -111,14 +147,17 @@ class TrainStep:
         grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
         total_weight = context.all_reduce(
             tf.distribute.ReduceOp.SUM, tf.reduce_sum(metrics["targets"]))
-        scale = self._loss_scale()
-        grads = [g / (tf.maximum(total_weight, 1.0) * scale) for g in grads]
+        # The mean gradient is grads / (targets * loss scale). The optimizer
+        # removes the loss scale itself and sums over replicas again, so each
+        # replica hands it grads * clip / (targets * replicas): one multiply
+        # per gradient for the mean, the clip and the replica share.
+        total_weight = tf.maximum(total_weight, 1.0)
+        factor = 1.0 / (total_weight * float(self.strategy.num_replicas_in_sync))
         if self.clip_norm:
-            grads, _ = tf.clip_by_global_norm(grads, self.clip_norm)
-        # The optimizer sums gradients over replicas again: hand each replica
-        # its share (and re-apply the loss scale the optimizer removes).
-        replicas = float(self.strategy.num_replicas_in_sync)
-        self.optimizer.apply([g * scale / replicas for g in grads],
+            norm = tf.sqrt(tf.add_n([_squared_norm(g) for g in grads])) / (
+                total_weight * self._loss_scale())
+            factor *= tf.minimum(1.0, self.clip_norm / norm)
+        self.optimizer.apply([tf.convert_to_tensor(_scale(g, factor)) for g in grads],
                              self.model.trainable_variables)
         return metrics
 
@@ -132,7 +171,7 @@ class TrainStep:
         }
         for _ in tf.range(num_steps):
             batches = [next(iterator) for _ in range(self.accumulation_steps)]
-            per_replica = self.strategy.run(self._replica_step, args=(batches,))
+            per_replica = self.strategy.run(self._step, args=(batches,))
             totals = {
                 key: totals[key] + self.strategy.reduce(
                     tf.distribute.ReduceOp.SUM, per_replica[key], axis=None)
