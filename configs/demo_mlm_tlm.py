@@ -16,4 +16,5 @@ def get_config():
     config.optimizer.warmup_steps = 100
     config.train.num_steps = 600
     config.train.checkpoint_every = 200
+    config.train.jit_compile = True  # XLA: faster than without at this size.
     return config

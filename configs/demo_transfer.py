@@ -24,4 +24,5 @@ def get_config():
     config.optimizer.warmup_steps = 200
     config.train.num_steps = 3600
     config.train.checkpoint_every = 200
+    config.train.jit_compile = True  # XLA: faster than without at this size.
     return config

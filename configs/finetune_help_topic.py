@@ -29,4 +29,5 @@ def get_config():
     config.train.eval_every = 30
     config.train.checkpoint_every = 30
     config.train.patience = 4
+    config.train.jit_compile = True  # XLA: faster than without at this size.
     return config

@@ -22,4 +22,5 @@ def get_config():
     config.train.num_steps = 6000
     config.train.eval_every = 500
     config.train.checkpoint_every = 500
+    config.train.jit_compile = True  # XLA: faster than without at this size.
     return config

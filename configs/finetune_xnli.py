@@ -24,4 +24,5 @@ def get_config():
     config.train.eval_every = 2000
     config.train.checkpoint_every = 2000
     config.train.patience = 5
+    config.train.jit_compile = True  # XLA: faster than without at this size.
     return config

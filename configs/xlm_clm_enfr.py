@@ -19,4 +19,5 @@ def get_config():
     config.train.num_steps = 200_000
     config.train.steps_per_execution = 100
     config.train.checkpoint_every = 5000
+    config.train.jit_compile = True  # XLA: faster than without at this size.
     return config

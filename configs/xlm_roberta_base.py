@@ -20,4 +20,5 @@ def get_config():
     config.train.steps_per_execution = 100
     config.train.checkpoint_every = 10000
     config.train.mixed_precision = "mixed_bfloat16"
+    config.train.jit_compile = True  # XLA: faster than without at this size.
     return config

@@ -91,7 +91,8 @@ def test_not_a_fairseq_or_xlm_checkpoint(tmp_path):
     torch.save({"weights": torch.zeros(2)}, tmp_path / "model.pt")
     with pytest.raises(ValueError, match="not a fairseq checkpoint"):
         convert_checkpoint("fairseq", str(tmp_path), str(tmp_path / "out"))
-    with pytest.raises(ValueError, match="missing \\['model', 'params', 'dico_word2id'\\]"):
+    with pytest.raises(ValueError, match="not a facebookresearch/XLM checkpoint.*'model' \\(or "
+                                         "'encoder' and 'decoder'\\); found keys \\['weights'\\]"):
         convert_checkpoint("xlm", str(tmp_path / "model.pt"), str(tmp_path / "out"))
     with pytest.raises(FileNotFoundError, match="model.pt"):
         convert_checkpoint("fairseq", str(tmp_path / "nowhere"), str(tmp_path / "out"))

@@ -12,6 +12,7 @@ import pytest
 
 from xlm_keras.pretraining import config as config_lib
 from xlm_keras.finetuning import config as finetune_config
+from xlm_keras.translation import config as translation_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "configs", "*.py"))
@@ -21,7 +22,9 @@ CONFIGS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_config_is_valid(name):
     config = importlib.import_module(f"configs.{name}").get_config()
-    if "task" in config:  # Fine-tuning: the user names the pretrained preset.
+    if "translation" in config:
+        translation_config.validate_mt(config, "one_device")
+    elif "task" in config:  # Fine-tuning: the user names the pretrained preset.
         config.model.preset = "xlm_mlm_tlm_xnli15_1024"  # 512 positions, as published.
         finetune_config.validate_finetune(config)
     else:

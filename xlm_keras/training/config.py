@@ -40,10 +40,10 @@ def train_config(num_steps, keep_checkpoints):
     # on CPUs without bfloat16 matmuls, see README "Training speed").
     c.mixed_precision = ""
     # XLA: one device compiles the whole step, several replicas the
-    # forward/backward pass (README "Training speed"); tiny models in short
-    # runs spend more on compiling than they save:
-    # --config.train.jit_compile=False turns it off.
-    c.jit_compile = True
+    # forward/backward pass (README "Training speed"). Off here, for the tiny
+    # default model, whose short runs spend more on compiling than they
+    # save; every recipe in configs/ turns it on (--config.train.jit_compile).
+    c.jit_compile = False
     return c
 
 
