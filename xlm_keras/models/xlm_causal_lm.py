@@ -8,6 +8,7 @@ from keras_hub.src.utils.tensor_utils import any_equal
 from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.models.xlm_causal_lm_preprocessor import XLMCausalLMPreprocessor
 from xlm_keras.models.xlm_task import XLMTask
+from xlm_keras.models.xlm_task import generation_compile_defaults
 from xlm_keras.models.xlm_task import normalize_generate_dict
 
 
@@ -69,12 +70,8 @@ class XLMCausalLM(XLMTask, CausalLM):
         """`keras.Model.compile` with defaults: Adam, cross-entropy on logits,
         weighted accuracy (pass `sample_weight` to skip padding), and the
         keras-hub `sampler` that `generate` uses."""
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(1e-4)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if weighted_metrics == "auto":
-            weighted_metrics = [keras.metrics.SparseCategoricalAccuracy()]
+        optimizer, loss, weighted_metrics = generation_compile_defaults(
+            optimizer, loss, weighted_metrics)
         super().compile(optimizer=optimizer, loss=loss,
                         weighted_metrics=weighted_metrics, sampler=sampler, **kwargs)
 

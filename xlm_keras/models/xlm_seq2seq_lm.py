@@ -18,6 +18,7 @@ from xlm_keras.models.xlm_seq2seq_backbone import XLMSeq2SeqBackbone
 from xlm_keras.models.xlm_seq2seq_backbone import complete_seq2seq_inputs
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
 from xlm_keras.models.xlm_task import resolve_head
+from xlm_keras.models.xlm_task import generation_compile_defaults
 from xlm_keras.models.xlm_task import normalize_generate_dict
 from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 
@@ -94,12 +95,8 @@ class XLMSeq2SeqLM(Seq2SeqLM):
                 sampler="greedy", **kwargs):
         """`keras.Model.compile` with defaults: Adam, cross-entropy on logits,
         weighted accuracy, and the `sampler` that `generate` uses."""
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(1e-4)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if weighted_metrics == "auto":
-            weighted_metrics = [keras.metrics.SparseCategoricalAccuracy()]
+        optimizer, loss, weighted_metrics = generation_compile_defaults(
+            optimizer, loss, weighted_metrics)
         super().compile(optimizer=optimizer, loss=loss,
                         weighted_metrics=weighted_metrics, sampler=sampler, **kwargs)
 

@@ -80,6 +80,19 @@ def output_layers(backbone, num_classes, dropout):
                                dtype=dtype, name="logits"))
 
 
+def generation_compile_defaults(optimizer, loss, weighted_metrics):
+    """Resolve `"auto"` in a generative task's `compile` arguments: Adam
+    (1e-4), cross-entropy on logits, weighted accuracy (pass `sample_weight`
+    to skip padding)."""
+    if optimizer == "auto":
+        optimizer = keras.optimizers.Adam(1e-4)
+    if loss == "auto":
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if weighted_metrics == "auto":
+        weighted_metrics = [keras.metrics.SparseCategoricalAccuracy()]
+    return optimizer, loss, weighted_metrics
+
+
 def fine_tuning_compile_defaults(optimizer, loss, metrics):
     """Resolve `"auto"` in a fine-tuning task's `compile` arguments: AdamW
     (learning rate 2e-5, weight decay 0.01 except on biases and LayerNorm),
