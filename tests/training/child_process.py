@@ -18,6 +18,9 @@ TensorFlow in the pytest process. Two commands:
   [--logical_cpus=N] finetune --strategy=S --workdir=DIR --out=DIR --config=JSON
       `finetune.run` with `base_finetune_config()` updated likewise; writes
       DIR/result.json (replicas and the zero-shot report).
+  [--logical_cpus=N] translate --strategy=S --workdir=DIR --out=DIR --config=JSON
+      `translation.run` with `base_mt_config()` updated likewise; writes
+      DIR/result.json (replicas and the translation report).
 """
 
 import argparse
@@ -42,6 +45,8 @@ from xlm_keras.finetuning import run as finetune_lib  # noqa: E402
 from xlm_keras.finetuning import config as finetune_config  # noqa: E402
 from xlm_keras.pretraining import run as pretrain_lib  # noqa: E402
 from xlm_keras.training.train_step import TrainStep  # noqa: E402
+from xlm_keras.translation import config as translation_config  # noqa: E402
+from xlm_keras.translation import run as translation_lib  # noqa: E402
 
 BATCH_SIZE = 8  # Global batch of the step-parity check.
 SEQUENCE_LENGTH = 16
@@ -223,23 +228,38 @@ def pretrain(strategy_name, workdir, out, overrides):
         json.dump(result, f, ensure_ascii=False)
 
 
-def finetune(strategy_name, workdir, out, overrides):
-    """`finetune.run` on the overridden fine-tuning config."""
+def _run_recording_replicas(module, config, validate, strategy_name, workdir, out):
+    """`module.run(config, ...)` after `validate`; writes out/result.json
+    with the replicas of the strategy it created and the run's report."""
     strategies = []
-    create = finetune_lib.create_strategy
+    create = module.create_strategy
 
     def create_and_record(*args):
         strategies.append(create(*args))
         return strategies[-1]
 
-    finetune_lib.create_strategy = create_and_record
-    config = finetune_config.base_finetune_config()
-    config.update_from_flattened_dict(overrides)
-    finetune_config.validate_finetune(config, strategy_name)
-    report = finetune_lib.run(config, workdir, strategy_name)
+    module.create_strategy = create_and_record
+    validate(config, strategy_name)
+    report = module.run(config, workdir, strategy_name)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "result.json"), "w") as f:
         json.dump({"replicas": strategies[0].num_replicas_in_sync, "report": report}, f)
+
+
+def finetune(strategy_name, workdir, out, overrides):
+    """`finetune.run` on the overridden fine-tuning config."""
+    config = finetune_config.base_finetune_config()
+    config.update_from_flattened_dict(overrides)
+    _run_recording_replicas(finetune_lib, config, finetune_config.validate_finetune,
+                            strategy_name, workdir, out)
+
+
+def translate(strategy_name, workdir, out, overrides):
+    """`translation.run` on the overridden translation config."""
+    config = translation_config.base_mt_config()
+    config.update_from_flattened_dict(overrides)
+    _run_recording_replicas(translation_lib, config, translation_config.validate_mt,
+                            strategy_name, workdir, out)
 
 
 def main(argv):
@@ -247,7 +267,7 @@ def main(argv):
     parser.add_argument("--logical_cpus", type=int, default=1)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("step_parity")
-    for name in ("pretrain", "finetune"):
+    for name in ("pretrain", "finetune", "translate"):
         run = commands.add_parser(name)
         run.add_argument("--strategy", required=True)
         run.add_argument("--workdir", required=True)
@@ -259,7 +279,8 @@ def main(argv):
     if args.command == "step_parity":
         print(json.dumps(step_parity()))
     else:
-        run_command = pretrain if args.command == "pretrain" else finetune
+        run_command = {"pretrain": pretrain, "finetune": finetune,
+                       "translate": translate}[args.command]
         run_command(args.strategy, args.workdir, args.out, json.loads(args.config))
 
 

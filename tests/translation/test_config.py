@@ -6,6 +6,7 @@ import json
 import pytest
 
 from xlm_keras.translation.config import base_mt_config
+from xlm_keras.translation.config import objective_weights
 from xlm_keras.translation.config import parse_directions
 from xlm_keras.translation.config import validate_mt
 
@@ -19,9 +20,13 @@ def _error(config):
 def test_defaults_and_the_shipped_configs_are_valid():
     from configs import mt_ende
     from configs import mt_enfr
+    from configs import unmt_ende
+    from configs import unmt_enfr
 
-    for config in (base_mt_config(), mt_enfr.get_config(), mt_ende.get_config()):
+    for config in (base_mt_config(), mt_enfr.get_config(), mt_ende.get_config(),
+                   unmt_enfr.get_config(), unmt_ende.get_config()):
         validate_mt(config, "one_device")
+    assert objective_weights(unmt_ende.get_config()) == {"ae": 1.0, "bt": 1.0}
     assert parse_directions(mt_ende.get_config().translation.directions) == [
         ("en", "de"), ("de", "en")]
 
@@ -41,6 +46,10 @@ def test_both_directions_without_language_embeddings_are_rejected(tmp_path):
         assert "translation.directions='en-fr'" in message
         config.translation.directions = "en-fr"  # One direction is fine.
         validate_mt(config, "one_device")
+        config.objectives.bt.weight = 1.0  # But not back-translation.
+        message = _error(config)
+        assert "objectives.bt.weight" in message and "objectives.bt.weight=0" in message
+        config.objectives.bt.weight = 0.0
         config.translation.directions = "en-fr,en-de"  # en has two targets.
         assert "several targets" in _error(config)
 
@@ -67,3 +76,17 @@ def test_languages_missing_from_the_tokenizer(tokenizer_dir):
     config.data.tokenizer = tokenizer_dir
     config.translation.directions = "en-ja,ja-en"
     assert "['ja'] are not in the tokenizer" in _error(config)
+
+
+def test_bad_objectives_and_noise_name_their_keys():
+    config = base_mt_config()
+    config.objectives.mt.weight = 0.0
+    config.data.monolingual = "web"
+    config.translation.word_dropout = 1.0
+    config.translation.word_shuffle = -1.0
+    message = _error(config)
+    for key in ("objectives: give at least one of mt, ae, bt", "data.monolingual",
+                "translation.word_dropout", "translation.word_shuffle"):
+        assert key in message
+    config.objectives.ae.weight = -1.0
+    assert "objectives.ae.weight: must be >= 0" in _error(config)

@@ -72,10 +72,15 @@ class TrainStep:
             replicas the forward/backward pass (the replicas' all-reduce and
             the optimizer's cross-replica update stay outside XLA).
         label_smoothing: float in [0, 1); 0 is plain cross-entropy.
+        batch_transforms: optional dict objective -> `fn(batch) -> batch`,
+            run on each replica's micro-batch inside the step, before the
+            forward pass, when `run` is called with that objective (e.g.
+            online back-translation, which needs the current weights).
     """
 
     def __init__(self, strategy, model, optimizer, num_languages, clip_norm=1.0,
-                 accumulation_steps=1, jit_compile=False, label_smoothing=0.0):
+                 accumulation_steps=1, jit_compile=False, label_smoothing=0.0,
+                 batch_transforms=None):
         self.strategy = strategy
         self.model = model
         self.optimizer = optimizer
@@ -83,6 +88,7 @@ class TrainStep:
         self.clip_norm = clip_norm
         self.accumulation_steps = accumulation_steps
         self.label_smoothing = label_smoothing
+        self.batch_transforms = batch_transforms or {}
         # Slot variables must exist before the first distributed step.
         with strategy.scope():
             optimizer.build(model.trainable_variables)
@@ -109,8 +115,10 @@ class TrainStep:
             return tf.cast(self.optimizer.dynamic_scale, tf.float32)
         return tf.constant(1.0)
 
-    def _local_gradients(self, batch):
+    def _local_gradients(self, batch, objective=None):
         """Gradients of this replica's summed target loss, and metric sums."""
+        if objective in self.batch_transforms:
+            batch = self.batch_transforms[objective](batch)
         labels = batch["labels"]
         weights = tf.cast(batch["sample_weight"], tf.float32)
         with tf.GradientTape() as tape:
@@ -137,10 +145,10 @@ class TrainStep:
         }
         return grads, metrics
 
-    def _replica_step(self, batches):
-        grads, metrics = self._gradients(batches[0])
+    def _replica_step(self, batches, objective=None):
+        grads, metrics = self._gradients(batches[0], objective)
         for batch in batches[1:]:
-            more_grads, more = self._gradients(batch)
+            more_grads, more = self._gradients(batch, objective)
             grads = [g + h for g, h in zip(grads, more_grads)]
             metrics = {k: metrics[k] + more[k] for k in metrics}
         context = tf.distribute.get_replica_context()
@@ -161,8 +169,9 @@ class TrainStep:
                              self.model.trainable_variables)
         return metrics
 
-    def _run(self, iterator, num_steps):
-        """Run `num_steps` optimizer steps; returns metric sums over them."""
+    def _run(self, iterator, num_steps, objective=None):
+        """Run `num_steps` optimizer steps of `objective` (a Python string,
+        which picks its batch transform); returns metric sums over them."""
         totals = {
             "loss_sum": tf.zeros([self.num_languages]),
             "correct": tf.zeros([self.num_languages]),
@@ -171,7 +180,7 @@ class TrainStep:
         }
         for _ in tf.range(num_steps):
             batches = [next(iterator) for _ in range(self.accumulation_steps)]
-            per_replica = self.strategy.run(self._step, args=(batches,))
+            per_replica = self.strategy.run(self._step, args=(batches, objective))
             totals = {
                 key: totals[key] + self.strategy.reduce(
                     tf.distribute.ReduceOp.SUM, per_replica[key], axis=None)

@@ -41,7 +41,8 @@ def objective_schedule(weights, num_chunks):
 
 
 def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save_fn=None,
-          evaluator=None, learning_rate_multipliers_fn=None, label_smoothing=0.0):
+          evaluator=None, learning_rate_multipliers_fn=None, label_smoothing=0.0,
+          batch_transforms_fn=None):
     """Train until `config.train.num_steps`, resuming from the last checkpoint.
 
     Args:
@@ -64,6 +65,8 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
         learning_rate_multipliers_fn: optional `fn(model)` -> dict variable
             path -> learning-rate factor (see `ScaledAdamW`).
         label_smoothing: of the targets' cross-entropy (see `TrainStep`).
+        batch_transforms_fn: optional `fn(model)` -> dict objective ->
+            batch transform run inside the step (see `TrainStep`).
 
     Returns: the trained model (the last one, not the best).
     """
@@ -83,7 +86,8 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         step_fn = TrainStep(
             strategy, model, optimizer, len(language_names), opt_config.clip_norm,
-            opt_config.accumulation_steps, train_config.jit_compile, label_smoothing)
+            opt_config.accumulation_steps, train_config.jit_compile, label_smoothing,
+            batch_transforms_fn(model) if batch_transforms_fn else None)
         # Dropout's random state is not part of a Keras model's checkpoint
         # graph; save it too, so a resumed run draws the same masks.
         rng_states = [v.value for v in model.non_trainable_variables
@@ -121,7 +125,7 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
         name = schedule[step // chunk]
         num = min(chunk, total_steps - step)
         start = time.perf_counter()
-        totals = {k: v.numpy() for k, v in step_fn.run(iterators[name], tf.constant(num)).items()}
+        totals = {k: v.numpy() for k, v in step_fn.run(iterators[name], tf.constant(num), name).items()}
         seconds = time.perf_counter() - start
         step += num
         scalars = _scalars(name, totals, language_names, seconds)

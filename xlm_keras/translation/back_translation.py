@@ -53,3 +53,27 @@ def back_translate(model, x, language_ids, max_length, end_token_id, pad_token_i
     if with_languages:
         translated["encoder_language_ids"] = generation_inputs["decoder_language_ids"] * mask
     return translated
+
+
+def back_translation_transform(model, max_length):
+    """The `bt` objective's batch transform for `TrainStep`: a batch of
+    `pipelines.bt_dataset` -> the same batch with its source side replaced
+    by the model's greedy translation into `translate_to` (which it drops).
+
+    It runs inside the compiled training step, on each replica's own batch,
+    rather than on the input side: generation needs the current weights
+    (online back-translation), which the `tf.data` graph cannot read while
+    the step updates them, and in the step it is one program with the
+    update (XLA on one device) that checkpoints and resume see as any other
+    step.
+    """
+    tokenizer = model.preprocessor.tokenizer
+
+    def transform(batch):
+        batch = dict(batch)
+        translate_to = batch.pop("translate_to")
+        batch["x"] = back_translate(model, batch["x"], translate_to, max_length,
+                                    tokenizer.end_token_id, tokenizer.pad_token_id)
+        return batch
+
+    return transform

@@ -1,6 +1,6 @@
-"""The translation config (`configs/mt_*.py`): defaults, and the check that
-runs before compute. `xlm-train` trains translation when a config has a
-`translation` section."""
+"""The translation config (`configs/mt_*.py`, `configs/unmt_*.py`):
+defaults, and the check that runs before compute. `xlm-train` trains
+translation when a config has a `translation` section."""
 
 import json
 import os
@@ -18,6 +18,8 @@ from xlm_keras.training.config import train_config
 from xlm_keras.training.strategy import STRATEGIES
 
 METRICS = ("bleu", "chrf")
+OBJECTIVES = ("mt", "ae", "bt")
+MONOLINGUAL = ("halves", "mono")
 
 
 def base_mt_config():
@@ -37,7 +39,14 @@ def base_mt_config():
     c.data.source_length = 64  # Source tokens per example, specials included.
     c.data.target_length = 64  # Target tokens per example (and longest translation), specials included.
     c.data.batch_size = 16  # Pairs per replica per micro-batch.
-    c.data.seed = 0  # Seed of data order.
+    c.data.seed = 0  # Seed of data order (and of the denoising noise).
+    c.data.monolingual = "halves"  # ae/bt text: halves = each language's side of disjoint halves of the parallel train files; mono = mono/<lang>.train.txt.
+
+    # XLM's mt_steps / ae_steps / bt_steps, mixed by weight (steps_per_execution chunks).
+    c.objectives = ml_collections.ConfigDict()
+    c.objectives.mt = ml_collections.ConfigDict({"weight": 1.0})  # Supervised: parallel pairs of every direction.
+    c.objectives.ae = ml_collections.ConfigDict({"weight": 0.0})  # Denoising auto-encoding of each language's monolingual text.
+    c.objectives.bt = ml_collections.ConfigDict({"weight": 0.0})  # Online back-translation: direction s-t learns from t text translated t -> s by the model.
 
     c.translation = ml_collections.ConfigDict()
     c.translation.directions = "en-fr,fr-en"  # Comma-separated source-target directions, trained together.
@@ -47,6 +56,9 @@ def base_mt_config():
     c.translation.eval_split = "test"  # Split of the final BLEU/chrF report; "" = no report.
     c.translation.num_beams = 4  # Beam size of the final report (greedy is reported too).
     c.translation.length_penalty = 1.0  # Beam score = log-prob / length ** length_penalty.
+    c.translation.word_shuffle = 3.0  # ae noise: no word moves this many positions or more (0 = none).
+    c.translation.word_dropout = 0.1  # ae noise: probability of dropping a word.
+    c.translation.word_blank = 0.1  # ae noise: probability of replacing a word by <mask>.
 
     c.optimizer = optimizer_config(learning_rate=5e-4, warmup_steps=100, beta_2=0.98, epsilon=1e-6)
     c.train = train_config(num_steps=1000, keep_checkpoints=2)
@@ -130,12 +142,35 @@ def validate_mt(config, strategy_name="auto", workdir=None):
     check(translation.num_beams >= 1, "translation.num_beams", "must be >= 1")
     check(translation.length_penalty >= 0, "translation.length_penalty", "must be >= 0")
     check(config.train.patience >= 0, "train.patience", "must be >= 0")
+    _check_objectives(config, check)
     if backbone is not None:
         _check_languages(config, backbone, directions, check)
     check_optimization(config, check)
     if workdir is not None:
         check_workdir(workdir, check)
     raise_errors()
+
+
+def objective_weights(config):
+    """{objective: weight} of the objectives that train (weight > 0)."""
+    return {name: config.objectives[name].weight for name in OBJECTIVES
+            if config.objectives[name].weight > 0}
+
+
+def _check_objectives(config, check):
+    unknown = sorted(set(config.objectives) - set(OBJECTIVES))
+    check(not unknown, "objectives", f"unknown {unknown}; choose among {OBJECTIVES}")
+    for name in OBJECTIVES:
+        check(config.objectives[name].weight >= 0, f"objectives.{name}.weight", "must be >= 0")
+    check(any(config.objectives[name].weight > 0 for name in OBJECTIVES), "objectives",
+          "give at least one of mt, ae, bt a weight > 0 (mt: supervised; ae + bt: "
+          "unsupervised, XLM's recipe)")
+    check(config.data.monolingual in MONOLINGUAL, "data.monolingual",
+          f"choose one of {MONOLINGUAL}")
+    translation = config.translation
+    check(translation.word_shuffle >= 0, "translation.word_shuffle", "must be >= 0")
+    for key in ("word_dropout", "word_blank"):
+        check(0 <= translation[key] < 1, f"translation.{key}", "must be in [0, 1)")
 
 
 def _check_languages(config, backbone, directions, check):
@@ -155,6 +190,11 @@ def _check_languages(config, backbone, directions, check):
               "train one direction per run (e.g. translation.directions='en-fr'), or use a "
               "model with language embeddings (an XLM preset, or "
               "model.use_language_embedding=True for a built-in shape)")
+        check(config.objectives.bt.weight == 0, "objectives.bt.weight",
+              f"back-translation translates each direction's target text back into its "
+              f"source language, but {config.model.init_from} has no language embeddings "
+              "(XLM-R family), so its decoder writes only one language; use a model with "
+              "language embeddings, or set objectives.bt.weight=0")
     tokenizer_dir = os.path.expanduser(config.data.tokenizer) or (
         None if presets.is_builtin(config.model.init_from) else config.model.init_from)
     if tokenizer_dir is None:

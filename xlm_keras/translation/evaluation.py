@@ -89,7 +89,9 @@ def translation_report(model, pairs, split, max_length, num_beams=4, length_pena
 
     Returns: JSON-ready dict: split, decodings (names), signatures
     {"bleu", "chrf"}, directions {"en-fr": {"pairs", "greedy": {"bleu",
-    "chrf"}, "beam4": {...}}}, average {decoding: {"bleu", "chrf"}}.
+    "chrf"}, "beam4": {...}, "copy": {...}}}, average {decoding or "copy":
+    {"bleu", "chrf"}}. "copy" scores the sources as translations (the
+    baseline an untrained or collapsed model scores).
     """
     decodings = sorted({1, num_beams})
     directions, signatures = {}, {}
@@ -98,18 +100,19 @@ def translation_report(model, pairs, split, max_length, num_beams=4, length_pena
         for beams in decodings:
             row[decoding_name(beams)], signatures = direction_scores(
                 model, sources, references, direction, max_length, beams, length_penalty)
+        row["copy"], _ = corpus_scores(list(sources), references)
         directions["-".join(direction)] = row
     names = [decoding_name(beams) for beams in decodings]
     average = {name: {metric: sum(r[name][metric] for r in directions.values()) / len(directions)
-                      for metric in ("bleu", "chrf")} for name in names}
+                      for metric in ("bleu", "chrf")} for name in names + ["copy"]}
     return {"split": split, "decodings": names, "length_penalty": length_penalty,
             "signatures": signatures, "directions": directions, "average": average}
 
 
 def format_report(report):
-    """A Markdown table: one row per direction, BLEU and chrF per decoding,
-    then the sacrebleu signatures."""
-    names = report["decodings"]
+    """A Markdown table: one row per direction, BLEU and chrF per decoding
+    and of the copy baseline, then the sacrebleu signatures."""
+    names = report["decodings"] + ["copy"]
     header = " | ".join(f"BLEU {name} | chrF {name}" for name in names)
     lines = [f"| direction | pairs | {header} |", "|---|---:" + "|---:" * 2 * len(names) + "|"]
     for direction, row in sorted(report["directions"].items()):
@@ -134,7 +137,7 @@ def write_report(report, json_path, writer=None, step=0):
     with writer.as_default(step=step):
         tf.summary.text(f"translation/{report['split']}", format_report(report))
         for direction, row in report["directions"].items():
-            for name in report["decodings"]:
+            for name in report["decodings"] + ["copy"]:
                 for metric in ("bleu", "chrf"):
                     tf.summary.scalar(f"translation/{metric}_{name}/{direction}",
                                       row[name][metric])

@@ -6,13 +6,22 @@ or, swapped, `parallel/<target>-<source>.<split>.tsv`, so one file trains
 both directions. The first `hold_out` pairs of each train file are kept for
 validation and never trained on.
 
+The unsupervised objectives read monolingual text: with
+`data.monolingual="halves"` a language's sentences are its side of the
+even-numbered pairs (past the held-out ones) of a `<l1>-<l2>` file when it
+is `l1`, of the odd-numbered ones when it is `l2`, so no sentence read has
+its translation read too; with `"mono"` they are `mono/<lang>.train.txt`.
+
 A training batch is a dict (the trainer's contract):
     x: `XLMSeq2SeqLMPreprocessor` outputs (encoder_* [batch, source_length],
         decoder_* [batch, target_length]; language ids when the model takes
         them, source language on the encoder side, target on the decoder);
     labels: int32 [batch, target_length], the next target ids;
     sample_weight: float32 [batch, target_length], 1 on real targets;
-    language: int32 [batch], the index of the row's direction.
+    language: int32 [batch], the row's index in `TranslationSpec.metric_names`
+        (its direction; its language for `ae`);
+    translate_to: int32 [batch], `bt` only: the language id that the
+        training step translates the (target-language) text into first.
 """
 
 import tensorflow as tf
@@ -23,6 +32,7 @@ from xlm_keras.pretraining.readers import read_tsv_pairs
 from xlm_keras.pretraining.sampling import sample_languages
 from xlm_keras.pretraining.streams import _chunks
 from xlm_keras.pretraining.streams import shard_of
+from xlm_keras.pretraining.streams import text_dataset
 
 AUTOTUNE = tf.data.AUTOTUNE
 SHUFFLE_BUFFER = 10_000
@@ -42,20 +52,39 @@ class TranslationSpec:
             `language` is the index of its direction here.
         batch_size: pairs per replica per micro-batch.
         hold_out: first pairs of each train file kept for validation.
-        seed: data order seed.
+        seed: data order (and noise) seed.
+        monolingual: "halves" or "mono", where `ae`/`bt` text comes from.
+        noise: `XLMSeq2SeqLMPreprocessor.denoising` keyword arguments.
     """
 
-    def __init__(self, preprocessor, directions, batch_size, hold_out=0, seed=0):
+    def __init__(self, preprocessor, directions, batch_size, hold_out=0, seed=0,
+                 monolingual="halves", noise=None):
         self.preprocessor = preprocessor
         self.directions = [tuple(d) for d in directions]
         self.batch_size = batch_size
         self.hold_out = hold_out
         self.seed = seed
+        self.monolingual = monolingual
+        self.noise = noise or {}
         self.stats = CorpusStats()
 
     @property
     def direction_names(self):
         return [direction_name(d) for d in self.directions]
+
+    @property
+    def languages(self):
+        return sorted({code for direction in self.directions for code in direction})
+
+    @property
+    def metric_names(self):
+        """Per-row metric names: the directions, then the languages (`ae`)."""
+        return self.direction_names + self.languages
+
+    def partners(self, language):
+        """The languages paired with `language` in the directions."""
+        return sorted({b for a, b in self.directions if a == language} |
+                      {a for a, b in self.directions if b == language})
 
 
 def direction_files(corpus_dir, split, direction):
@@ -136,3 +165,98 @@ def mt_dataset(spec, corpus_dir, input_context=None, skip=0, split="train"):
     return mixed.batch(spec.batch_size, drop_remainder=True).map(
         pack, num_parallel_calls=AUTOTUNE).skip(skip).prefetch(AUTOTUNE)
 
+
+
+def monolingual_sentences(corpus_dir, split, language, partners, stats, hold_out=0):
+    """Yield `language`'s half of the parallel `split` files it shares with
+    `partners`: its side of the even-numbered pairs past the first
+    `hold_out` of `<language>-<partner>` files, of the odd-numbered ones of
+    `<partner>-<language>` files."""
+    for partner in partners:
+        _, swapped = direction_files(corpus_dir, split, (language, partner))
+        pairs = read_direction(corpus_dir, split, (language, partner), stats, skip=hold_out)
+        for number, (text, _) in enumerate(pairs):
+            if number % 2 == int(swapped):
+                yield text
+
+
+def monolingual_dataset(spec, corpus_dir, language, shard, split="train"):
+    """tf.string sentences of `language` (see `monolingual_sentences`, or
+    `mono/<language>.<split>.txt` when `spec.monolingual == "mono"`), read
+    once, then shuffled from memory (`sample_languages` repeats it)."""
+    if spec.monolingual == "mono":
+        text = text_dataset(corpus.monolingual_files(corpus_dir, split).get(language, []),
+                            spec.stats, shard)
+    else:
+        def generate():
+            sentences = monolingual_sentences(corpus_dir, split, language,
+                                              spec.partners(language), spec.stats, spec.hold_out)
+            kept = (text for number, text in enumerate(sentences)
+                    if shard is None or number % shard[1] == shard[0])
+            for chunk in _chunks(kept):
+                yield list(chunk)
+
+        text = tf.data.Dataset.from_generator(
+            generate, output_signature=tf.TensorSpec((None,), tf.string)).unbatch()
+    seed = spec.seed + 1000 + spec.languages.index(language)
+    return text.cache().shuffle(SHUFFLE_BUFFER, seed=seed)
+
+
+def ae_dataset(spec, corpus_dir, input_context=None, skip=0):
+    """Denoising auto-encoding batches (XLM's `ae` steps), forever: each
+    language's monolingual sentences (languages drawn with equal
+    probability) as targets, their noised copies as sources
+    (`XLMSeq2SeqLMPreprocessor.denoising`; batch `n` of pipeline `i` is
+    noised with the seed `[data seed + i, n]`)."""
+    shard = shard_of(input_context)
+    offset = len(spec.directions)
+    per_language = {
+        language: monolingual_dataset(spec, corpus_dir, language, shard).map(
+            lambda text, language=language: {
+                "text": text, "code": language,
+                "language": tf.constant(offset + spec.languages.index(language), tf.int32)})
+        for language in spec.languages}
+    mixed = sample_languages(per_language, {code: 1 / len(per_language) for code in per_language},
+                             seed=spec.seed)
+    pipeline = shard[0] if shard else 0
+    preprocessor = spec.preprocessor
+
+    def pack(number, batch):
+        seed = tf.stack([tf.constant(spec.seed + pipeline, tf.int32), tf.cast(number, tf.int32)])
+        x, labels, weights = preprocessor.denoising(batch["text"], batch["code"], seed,
+                                                    **spec.noise)
+        return {"x": x, "labels": labels, "sample_weight": weights,
+                "language": batch["language"]}
+
+    return mixed.batch(spec.batch_size, drop_remainder=True).enumerate().skip(skip).map(
+        pack, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+
+
+def bt_dataset(spec, corpus_dir, input_context=None, skip=0):
+    """Back-translation batches (XLM's `bt` steps), forever: for direction
+    `s-t` (drawn with equal probability) a monolingual `t` sentence on both
+    sides, and `translate_to` = the id of `s`; the training step replaces
+    the source side by the model's `t -> s` translation
+    (`back_translation.back_translation_transform`), so `s-t` learns from
+    a synthetic source."""
+    shard = shard_of(input_context)
+    tokenizer = spec.preprocessor.tokenizer
+    per_direction = {}
+    for index, (source, target) in enumerate(spec.directions):
+        per_direction[index] = monolingual_dataset(spec, corpus_dir, target, shard).map(
+            lambda text, index=index, source=source, target=target: {
+                "source": text, "target": text, "source_language": target,
+                "target_language": target, "language": tf.constant(index, tf.int32),
+                "translate_to": tf.constant(tokenizer.language_id(source), tf.int32)})
+    mixed = sample_languages(per_direction, {i: 1 / len(per_direction) for i in per_direction},
+                             seed=spec.seed)
+    preprocessor = spec.preprocessor
+
+    def pack(batch):
+        language, translate_to = batch.pop("language"), batch.pop("translate_to")
+        x, labels, weights = preprocessor(batch)
+        return {"x": x, "labels": labels, "sample_weight": weights, "language": language,
+                "translate_to": translate_to}
+
+    return mixed.batch(spec.batch_size, drop_remainder=True).skip(skip).map(
+        pack, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)

@@ -1,6 +1,8 @@
-"""Train an `XLMSeq2SeqLM` on parallel pairs (every configured direction in
-one run), keep the best model by validation BLEU (or chrF), then report
-BLEU and chrF on the evaluation split."""
+"""Train an `XLMSeq2SeqLM` (every configured direction in one run) on
+parallel pairs (`mt`), and/or XLM's unsupervised objectives on monolingual
+text (`ae` denoising, `bt` online back-translation), keep the best model by
+validation BLEU (or chrF), then report BLEU and chrF on the evaluation
+split, with the copy baseline (output = source)."""
 
 import os
 
@@ -22,6 +24,8 @@ from xlm_keras.training.strategy import create_strategy
 from xlm_keras.training.trainer import train
 from xlm_keras.translation import evaluation
 from xlm_keras.translation import pipelines
+from xlm_keras.translation.back_translation import back_translation_transform
+from xlm_keras.translation.config import objective_weights
 from xlm_keras.translation.config import parse_directions
 
 REPORT_FILE = "translation.json"
@@ -83,8 +87,11 @@ def run(config, workdir, strategy_name="auto", tpu=None):
                                     config.data.tokenizer or config.model.init_from)
         if problem:
             raise ValueError(f"translation.directions: {problem}.")
+    translation = config.translation
+    noise = {"shuffle_distance": translation.word_shuffle, "dropout": translation.word_dropout,
+             "blank": translation.word_blank}
     spec = pipelines.TranslationSpec(model.preprocessor, directions, config.data.batch_size,
-                                     hold_out, config.data.seed)
+                                     hold_out, config.data.seed, config.data.monolingual, noise)
     max_length = config.data.target_length
 
     def evaluator(trained):
@@ -98,13 +105,18 @@ def run(config, workdir, strategy_name="auto", tpu=None):
                  / len(directions) for metric in ("bleu", "chrf")}
         return means[config.translation.validation_metric], {**scores, **means}
 
-    logging.info("Translation directions %s; %d validation pairs each", spec.direction_names,
-                 hold_out)
+    datasets = {"mt": pipelines.mt_dataset, "ae": pipelines.ae_dataset,
+                "bt": pipelines.bt_dataset}
+    weights = objective_weights(config)
+    logging.info("Translation directions %s; objectives %s; %d validation pairs each",
+                 spec.direction_names, weights, hold_out)
     train(config, workdir, strategy, lambda: model,
-          {"mt": lambda context, skip: pipelines.mt_dataset(spec, corpus_dir, context, skip)},
-          spec.direction_names, evaluator=evaluator,
-          label_smoothing=config.translation.label_smoothing)
-    logging.info("Parallel lines read:\n%s", spec.stats.report())
+          {name: lambda context, skip, make=datasets[name]: make(spec, corpus_dir, context, skip)
+           for name in weights},
+          spec.metric_names, evaluator=evaluator, label_smoothing=translation.label_smoothing,
+          batch_transforms_fn=lambda trained: {
+              "bt": back_translation_transform(trained, max_length)})
+    logging.info("Lines read:\n%s", spec.stats.report())
     if not chief or not split:
         return None
     best = load_model(os.path.join(workdir, "preset"))

@@ -1,0 +1,95 @@
+"""`xlm-train` on an unsupervised translation config (XLM's `ae` + `bt`
+steps): trains under `MirroredStrategy` on 2 replicas with per-direction
+metrics and BLEU, and a run killed with SIGKILL resumes to the weights of
+a run that was never interrupted."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from tests.training.test_strategies import run_child
+
+
+def _overrides(tokenizer_dir, corpus_dir, num_steps):
+    return {
+        "model.init_from": "xlm_tiny", "model.num_decoder_layers": 1,
+        "data.tokenizer": tokenizer_dir, "data.corpus_dir": corpus_dir,
+        "data.source_length": 16, "data.target_length": 12, "data.batch_size": 4,
+        "objectives.mt.weight": 0.0, "objectives.ae.weight": 1.0, "objectives.bt.weight": 1.0,
+        "translation.validation_pairs": 2, "translation.num_beams": 1,
+        "optimizer.warmup_steps": 2, "train.num_steps": num_steps,
+        "train.steps_per_execution": 1, "train.eval_every": 2, "train.checkpoint_every": 2,
+        "train.jit_compile": False,
+    }
+
+
+def _scalars(workdir):
+    tags = set()
+    for name in os.listdir(os.path.join(workdir, "tensorboard")):
+        for event in tf.compat.v1.train.summary_iterator(
+                os.path.join(workdir, "tensorboard", name)):
+            tags |= {value.tag for value in event.summary.value}
+    return tags
+
+
+def test_unsupervised_training_on_two_replicas(tmp_path, tokenizer_dir, corpus_dir):
+    config = _overrides(tokenizer_dir, corpus_dir, 4)
+    run_child("--logical_cpus=2", "translate", "--strategy=mirrored",
+              f"--workdir={tmp_path / 'run'}", f"--out={tmp_path / 'out'}",
+              f"--config={json.dumps(config)}", timeout=300)
+
+    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert result["replicas"] == 2
+    report = result["report"]
+    assert sorted(report["directions"]) == ["en-fr", "fr-en"]
+    assert report["decodings"] == ["greedy"]
+    assert 0 < report["directions"]["en-fr"]["copy"]["chrf"] < 100
+    tags = _scalars(str(tmp_path / "run"))
+    for tag in ("ae/loss", "ae/accuracy/en", "ae/accuracy/fr", "bt/loss",
+                "bt/accuracy/en-fr", "bt/accuracy/fr-en", "validation/bleu/en-fr",
+                "validation/bleu/fr-en", "translation/bleu_copy/en-fr"):
+        assert tag in tags, tag
+
+
+def _command(workdir, tokenizer_dir, corpus_dir):
+    overrides = _overrides(tokenizer_dir, corpus_dir, 10)
+    overrides["translation.eval_split"] = ""
+    return [sys.executable, "-m", "xlm_keras.cli.train", "--config=configs/unmt_enfr.py",
+            f"--workdir={workdir}"] + [f"--config.{k}={v}" for k, v in overrides.items()]
+
+
+def _checkpoint(workdir):
+    path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    assert path.endswith("-10"), path
+    return {name: tf.train.load_variable(path, name)
+            for name, _ in tf.train.list_variables(path) if "OBJECT_GRAPH" not in name}
+
+
+def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path, tokenizer_dir, corpus_dir):
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    subprocess.run(_command(reference, tokenizer_dir, corpus_dir), check=True, timeout=600,
+                   capture_output=True)
+    process = subprocess.Popen(_command(interrupted, tokenizer_dir, corpus_dir),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = interrupted / "checkpoints" / "ckpt-4.index"
+    deadline = time.time() + 300
+    while not checkpoint.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert checkpoint.exists(), "the run never wrote its checkpoint of step 4"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (interrupted / "checkpoints" / "ckpt-10.index").exists(), "killed too late"
+    resumed = subprocess.run(_command(interrupted, tokenizer_dir, corpus_dir), check=True,
+                             timeout=600, capture_output=True, text=True)
+    assert "Resumed from" in resumed.stderr
+
+    expected, actual = _checkpoint(reference), _checkpoint(interrupted)
+    assert expected.keys() == actual.keys() and len(expected) > 50
+    for name in expected:
+        np.testing.assert_array_equal(actual[name], expected[name], err_msg=name)
