@@ -33,21 +33,25 @@ def _weights(preset_dir):
     return dict(arrays)
 
 
+def kill_after_checkpoint(command, checkpoint):
+    """Start `command`, SIGKILL it as soon as the file `checkpoint` exists."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not checkpoint.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert checkpoint.exists(), f"the run never wrote {checkpoint}"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
 def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path, tokenizer_dir):
     reference = tmp_path / "reference"
     subprocess.run(_command(reference, tokenizer_dir), check=True, timeout=600,
                    capture_output=True)
 
     interrupted = tmp_path / "interrupted"
-    process = subprocess.Popen(_command(interrupted, tokenizer_dir),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    checkpoint = interrupted / "checkpoints" / "ckpt-10.index"
-    deadline = time.time() + 300
-    while not checkpoint.exists() and time.time() < deadline and process.poll() is None:
-        time.sleep(0.05)
-    assert checkpoint.exists(), "the run never wrote its first checkpoint"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_after_checkpoint(_command(interrupted, tokenizer_dir),
+                          interrupted / "checkpoints" / "ckpt-10.index")
     assert not (interrupted / "preset").exists(), "killed before the end"
     resumed = subprocess.run(_command(interrupted, tokenizer_dir), check=True,
                              timeout=600, capture_output=True, text=True)

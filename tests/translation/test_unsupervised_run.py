@@ -5,14 +5,13 @@ a run that was never interrupted."""
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import tensorflow as tf
 
+from tests.training.test_resume import kill_after_checkpoint
 from tests.training.test_strategies import run_child
 
 
@@ -75,15 +74,8 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path, tokenizer_dir, 
     reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
     subprocess.run(_command(reference, tokenizer_dir, corpus_dir), check=True, timeout=600,
                    capture_output=True)
-    process = subprocess.Popen(_command(interrupted, tokenizer_dir, corpus_dir),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    checkpoint = interrupted / "checkpoints" / "ckpt-4.index"
-    deadline = time.time() + 300
-    while not checkpoint.exists() and time.time() < deadline and process.poll() is None:
-        time.sleep(0.05)
-    assert checkpoint.exists(), "the run never wrote its checkpoint of step 4"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_after_checkpoint(_command(interrupted, tokenizer_dir, corpus_dir),
+                          interrupted / "checkpoints" / "ckpt-4.index")
     assert not (interrupted / "checkpoints" / "ckpt-10.index").exists(), "killed too late"
     resumed = subprocess.run(_command(interrupted, tokenizer_dir, corpus_dir), check=True,
                              timeout=600, capture_output=True, text=True)
