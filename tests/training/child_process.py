@@ -5,7 +5,7 @@ its first op or device listing; imports are fine), and
 `MultiWorkerMirroredStrategy` must be created before any op runs, so
 `test_strategies.py` and `test_multi_worker.py` start this module with
 `sys.executable -m tests.training.child_process` instead of running
-TensorFlow in the pytest process. Two commands:
+TensorFlow in the pytest process. Commands:
 
   --logical_cpus=2 step_parity
       One `TrainStep` on a fixed MLM batch under several strategies and
@@ -18,9 +18,10 @@ TensorFlow in the pytest process. Two commands:
   [--logical_cpus=N] finetune --strategy=S --workdir=DIR --out=DIR --config=JSON
       `finetune.run` with `base_finetune_config()` updated likewise; writes
       DIR/result.json (replicas and the zero-shot report).
-  [--logical_cpus=N] translate --strategy=S --workdir=DIR --out=DIR --config=JSON
-      `translation.run` with `base_mt_config()` updated likewise; writes
-      DIR/result.json (replicas and the translation report).
+  --logical_cpus=2 bt_parity --tokenizer=DIR
+      One online back-translation `TrainStep` (the `bt` objective's batch
+      transform inside the step) on one device and on 2 replicas; prints one
+      JSON line (see `bt_parity`).
 """
 
 import argparse
@@ -45,8 +46,11 @@ from xlm_keras.finetuning import run as finetune_lib  # noqa: E402
 from xlm_keras.finetuning import config as finetune_config  # noqa: E402
 from xlm_keras.pretraining import run as pretrain_lib  # noqa: E402
 from xlm_keras.training.train_step import TrainStep  # noqa: E402
-from xlm_keras.translation import config as translation_config  # noqa: E402
-from xlm_keras.translation import run as translation_lib  # noqa: E402
+from xlm_keras.models import XLMSeq2SeqBackbone  # noqa: E402
+from xlm_keras.models import XLMSeq2SeqLM  # noqa: E402
+from xlm_keras.models import XLMSeq2SeqLMPreprocessor  # noqa: E402
+from xlm_keras.models import XLMTokenizer  # noqa: E402
+from xlm_keras.translation.back_translation import back_translation_transform  # noqa: E402
 
 BATCH_SIZE = 8  # Global batch of the step-parity check.
 SEQUENCE_LENGTH = 16
@@ -228,38 +232,79 @@ def pretrain(strategy_name, workdir, out, overrides):
         json.dump(result, f, ensure_ascii=False)
 
 
-def _run_recording_replicas(module, config, validate, strategy_name, workdir, out):
-    """`module.run(config, ...)` after `validate`; writes out/result.json
-    with the replicas of the strategy it created and the run's report."""
+def finetune(strategy_name, workdir, out, overrides):
+    """`finetune.run` on the overridden fine-tuning config."""
     strategies = []
-    create = module.create_strategy
+    create = finetune_lib.create_strategy
 
     def create_and_record(*args):
         strategies.append(create(*args))
         return strategies[-1]
 
-    module.create_strategy = create_and_record
-    validate(config, strategy_name)
-    report = module.run(config, workdir, strategy_name)
+    finetune_lib.create_strategy = create_and_record
+    config = finetune_config.base_finetune_config()
+    config.update_from_flattened_dict(overrides)
+    finetune_config.validate_finetune(config, strategy_name)
+    report = finetune_lib.run(config, workdir, strategy_name)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "result.json"), "w") as f:
         json.dump({"replicas": strategies[0].num_replicas_in_sync, "report": report}, f)
 
 
-def finetune(strategy_name, workdir, out, overrides):
-    """`finetune.run` on the overridden fine-tuning config."""
-    config = finetune_config.base_finetune_config()
-    config.update_from_flattened_dict(overrides)
-    _run_recording_replicas(finetune_lib, config, finetune_config.validate_finetune,
-                            strategy_name, workdir, out)
+def bt_parity(tokenizer_dir):
+    """One SGD step (learning rate 1, no clip, dropout 0) of the `bt`
+    objective: monolingual English rows are translated into French inside
+    the step, then trained on. Returns {"loss", "update", "replicas",
+    "mirrored": {"loss", "weights"}}: the one-device loss and weight change,
+    and the 2-replica step's loss and max abs weight difference to it."""
+    keras.utils.set_random_seed(0)
+    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
+    preprocessor = XLMSeq2SeqLMPreprocessor(tokenizer, encoder_sequence_length=12,
+                                            decoder_sequence_length=10, use_language_ids=True)
+    sentences = ["the file is open", "close the window now", "good morning", "a red house"]
+    x, labels, weights = preprocessor({"source": sentences, "target": sentences,
+                                       "source_language": "en", "target_language": "en"})
+    batch = {"x": x, "labels": labels, "sample_weight": weights,
+             "language": np.zeros([len(sentences)], np.int32),
+             "translate_to": np.full([len(sentences)], tokenizer.language_id("fr"), np.int32)}
 
+    def build_task():
+        backbone = XLMSeq2SeqBackbone(
+            vocabulary_size=tokenizer.vocabulary_size(), num_layers=1, num_heads=2,
+            hidden_dim=16, intermediate_dim=32, max_sequence_length=24,
+            num_languages=len(tokenizer.languages), dropout=0.0)
+        return XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
 
-def translate(strategy_name, workdir, out, overrides):
-    """`translation.run` on the overridden translation config."""
-    config = translation_config.base_mt_config()
-    config.update_from_flattened_dict(overrides)
-    _run_recording_replicas(translation_lib, config, translation_config.validate_mt,
-                            strategy_name, workdir, out)
+    initial = build_task().get_weights()
+
+    def one_step(strategy):
+        with strategy.scope():
+            model = build_task()
+            model.set_weights(initial)
+            step = TrainStep(strategy, model, keras.optimizers.SGD(LEARNING_RATE), 1,
+                             clip_norm=0.0,
+                             batch_transforms={"bt": back_translation_transform(model, 10)})
+
+        def dataset_fn(input_context):
+            per_replica = input_context.get_per_replica_batch_size(len(sentences))
+            return tf.data.Dataset.from_tensor_slices(batch).shard(
+                input_context.num_input_pipelines, input_context.input_pipeline_id
+            ).batch(per_replica)
+
+        iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
+        totals = step.run(iterator, tf.constant(1), "bt")
+        loss = float(tf.reduce_sum(totals["loss_sum"]) / tf.reduce_sum(totals["targets"]))
+        return loss, model.get_weights()
+
+    def max_diff(a, b):
+        return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b))
+
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    loss, weights = one_step(tf.distribute.OneDeviceStrategy("/cpu:0"))
+    mirrored_loss, mirrored_weights = one_step(mirrored)
+    return {"loss": loss, "update": max_diff(weights, initial),
+            "replicas": mirrored.num_replicas_in_sync,
+            "mirrored": {"loss": mirrored_loss, "weights": max_diff(mirrored_weights, weights)}}
 
 
 def main(argv):
@@ -267,7 +312,8 @@ def main(argv):
     parser.add_argument("--logical_cpus", type=int, default=1)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("step_parity")
-    for name in ("pretrain", "finetune", "translate"):
+    commands.add_parser("bt_parity").add_argument("--tokenizer", required=True)
+    for name in ("pretrain", "finetune"):
         run = commands.add_parser(name)
         run.add_argument("--strategy", required=True)
         run.add_argument("--workdir", required=True)
@@ -278,9 +324,10 @@ def main(argv):
         configure_logical_cpus(args.logical_cpus)
     if args.command == "step_parity":
         print(json.dumps(step_parity()))
+    elif args.command == "bt_parity":
+        print(json.dumps(bt_parity(args.tokenizer)))
     else:
-        run_command = {"pretrain": pretrain, "finetune": finetune,
-                       "translate": translate}[args.command]
+        run_command = pretrain if args.command == "pretrain" else finetune
         run_command(args.strategy, args.workdir, args.out, json.loads(args.config))
 
 

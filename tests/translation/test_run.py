@@ -12,6 +12,8 @@ import tensorflow as tf
 from tests.finetuning.test_run import pretrained  # noqa: F401 (fixture)
 from xlm_keras import XLMSeq2SeqLM
 from xlm_keras.translation import run as translation
+from xlm_keras.translation.evaluation import corpus_scores
+from xlm_keras.translation.pipelines import evaluation_pairs
 from xlm_keras.translation.config import base_mt_config
 from xlm_keras.translation.config import validate_mt
 
@@ -47,6 +49,9 @@ def test_train_resume_keep_best_and_report(pretrained, corpus_dir, tmp_path):
     assert sorted(report["directions"]) == ["en-fr", "fr-en"]
     assert report["decodings"] == ["greedy", "beam2"]
     assert report["directions"]["en-fr"]["pairs"] == 6
+    # The copy baseline scores the sources as translations.
+    sources, references = evaluation_pairs(corpus_dir, "test", ("en", "fr"))
+    assert report["directions"]["en-fr"]["copy"] == corpus_scores(sources, references)[0]
     assert report["signatures"]["bleu"].startswith("nrefs:1|")
     events = os.listdir(os.path.join(workdir, "tensorboard"))
     assert events

@@ -127,3 +127,13 @@ def test_mono_files_feed_the_languages(tokenizer_dir, tmp_path):
         ids = tf.ragged.boolean_mask(batch["labels"], batch["sample_weight"] > 0)
         texts |= {t.decode() for t in spec.preprocessor.tokenizer.detokenize(ids).numpy()}
     assert texts == {"one two", "three four", "un deux"}
+
+
+def test_input_pipelines_read_disjoint_shares_of_a_language(tokenizer_dir, corpus_dir):
+    spec = _spec(tokenizer_dir)
+    english = pipelines.monolingual_sentences(corpus_dir, "train", "en", ["fr"], CorpusStats(),
+                                              HOLD_OUT)
+    shares = [{t.decode() for t in pipelines.monolingual_dataset(
+        spec, corpus_dir, "en", (index, 2)).as_numpy_iterator()} for index in (0, 1)]
+    assert not shares[0] & shares[1]
+    assert shares[0] | shares[1] == set(english)
