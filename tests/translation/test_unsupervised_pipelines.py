@@ -4,6 +4,7 @@ are seeded and resume where they stopped, back-translation batches carry
 the language to translate into."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from xlm_keras.models import XLMSeq2SeqLMPreprocessor
@@ -127,6 +128,9 @@ def test_mono_files_feed_the_languages(tokenizer_dir, tmp_path):
         ids = tf.ragged.boolean_mask(batch["labels"], batch["sample_weight"] > 0)
         texts |= {t.decode() for t in spec.preprocessor.tokenizer.detokenize(ids).numpy()}
     assert texts == {"one two", "three four", "un deux"}
+    (tmp_path / "mono" / "fr.train.txt").unlink()
+    with pytest.raises(ValueError, match=r"no mono/fr.train.txt .* data.monolingual='halves'"):
+        pipelines.ae_dataset(spec, str(tmp_path))
 
 
 def test_input_pipelines_read_disjoint_shares_of_a_language(tokenizer_dir, corpus_dir):

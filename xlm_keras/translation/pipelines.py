@@ -185,8 +185,13 @@ def monolingual_dataset(spec, corpus_dir, language, shard, split="train"):
     `mono/<language>.<split>.txt` when `spec.monolingual == "mono"`), read
     once, then shuffled from memory (`sample_languages` repeats it)."""
     if spec.monolingual == "mono":
-        text = text_dataset(corpus.monolingual_files(corpus_dir, split).get(language, []),
-                            spec.stats, shard)
+        files = corpus.monolingual_files(corpus_dir, split)
+        if language not in files:
+            raise ValueError(
+                f"data.monolingual='mono': no mono/{language}.{split}.txt in {corpus_dir} "
+                f"(it has {sorted(files)}); add that file, or use data.monolingual='halves' "
+                "to read the parallel files' halves")
+        text = text_dataset(files[language], spec.stats, shard)
     else:
         def generate():
             sentences = monolingual_sentences(corpus_dir, split, language,
