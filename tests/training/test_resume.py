@@ -1,5 +1,7 @@
-"""A run killed with SIGKILL resumes from its last checkpoint and ends with
-the same weights as a run that was never interrupted."""
+"""A pretraining run killed with SIGKILL resumes from its last checkpoint
+and ends with the same weights as a run that was never interrupted (MLM
+here; `tests/translation/test_unsupervised_run.py` kills a run that mixes
+two objectives)."""
 
 import os
 import signal
@@ -19,7 +21,6 @@ def _command(workdir, tokenizer_dir):
         f"--config.data.tokenizer={tokenizer_dir}",
         f"--config.data.languages={','.join(LANGUAGES)}",
         "--config.data.sequence_length=32", "--config.data.batch_size=8",
-        "--config.objectives.tlm.weight=1.0",
         "--config.train.num_steps=30", "--config.train.steps_per_execution=5",
         "--config.train.checkpoint_every=10", "--config.optimizer.warmup_steps=5",
     ]
