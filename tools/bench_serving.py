@@ -28,7 +28,6 @@ table of medians over rounds and the ratios to Hugging Face.
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -71,7 +70,6 @@ SAMPLE_CORPUS = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "xlm_keras", "pretraining", "sample_corpus")
 
 
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 HF_DIR, PRESET_DIR, EXPORT_DIR, SENTENCES_TXT = "hf", "preset", "export", "sentences.txt"
 
 
@@ -84,23 +82,6 @@ def load(saved_model):
     text_dir = os.path.dirname(importlib.util.find_spec("tensorflow_text").origin)
     tf.load_op_library(os.path.join(text_dir, "python", "ops", "_sentencepiece_tokenizer.so"))
     return tf.saved_model.load(saved_model)
-
-
-def corpus_sentences(count, seed=0):
-    """`count` sentences cut from every language's test file of the bundled
-    corpus (split after . ! ? and their CJK forms), shuffled, cycled if
-    fewer."""
-    import random
-
-    pieces = []
-    mono = os.path.join(SAMPLE_CORPUS, "mono")
-    for name in sorted(os.listdir(mono)):
-        if name.endswith(".test.txt"):
-            with open(os.path.join(mono, name), encoding="utf-8") as f:
-                for line in f:
-                    pieces += [p.strip() for p in SENTENCE_END.split(line) if p.strip()]
-    random.Random(seed).shuffle(pieces)
-    return [pieces[i % len(pieces)] for i in range(count)]
 
 
 def sentences(language, count):
@@ -220,7 +201,7 @@ def prepare(workdir, sentence_count, max_sequence_length, num_layers, hidden_dim
     transformers.XLMRobertaModel(config, add_pooling_layer=False).save_pretrained(hf_dir)
     convert_checkpoint("hf", hf_dir, os.path.join(workdir, PRESET_DIR), overwrite=True)
     with open(os.path.join(workdir, SENTENCES_TXT), "w", encoding="utf-8") as f:
-        f.writelines(text + "\n" for text in corpus_sentences(sentence_count))
+        f.writelines(text + "\n" for text in corpus.sample_test_sentences(sentence_count))
     return export(os.path.join(workdir, PRESET_DIR), export_base,
                   max_sequence_length=max_sequence_length)
 

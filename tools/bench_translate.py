@@ -31,8 +31,6 @@ sentences/s and batch latency p50, and their ratios to Hugging Face.
 import importlib.util
 import json
 import os
-import random
-import re
 import subprocess
 import sys
 import time
@@ -61,29 +59,11 @@ _RUN = flags.DEFINE_string("run", None, "Internal: time one path (hf, generate, 
 _BEAM = flags.DEFINE_integer("beam", 1, "Internal: --run's beam count.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 32, "Internal: --run's batch size.")
 
-SAMPLE_CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                             "xlm_keras", "pretraining", "sample_corpus")
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 HF_DIR, PRESET_DIR, EXPORT_DIR, SENTENCES_TXT = "hf", "preset", "export", "sentences.txt"
 SPM_FILE = "sentencepiece.bpe.model"
 MASKED_BIAS = -1e4
 PATH_NAMES = {"hf": "Hugging Face generate (PyTorch)", "generate": "ours generate()",
               "saved_model": "ours SavedModel translate"}
-
-
-def corpus_sentences(count, seed=0):
-    """`count` sentences cut from every language's test file of the bundled
-    corpus, shuffled, cycled if fewer (as `bench_serving.py`, whose flags
-    this program cannot import)."""
-    pieces = []
-    mono = os.path.join(SAMPLE_CORPUS, "mono")
-    for name in sorted(os.listdir(mono)):
-        if name.endswith(".test.txt"):
-            with open(os.path.join(mono, name), encoding="utf-8") as f:
-                for line in f:
-                    pieces += [p.strip() for p in SENTENCE_END.split(line) if p.strip()]
-    random.Random(seed).shuffle(pieces)
-    return [pieces[i % len(pieces)] for i in range(count)]
 
 
 def prepare(workdir):
@@ -115,7 +95,7 @@ def prepare(workdir):
     _prepare_hf(workdir, unused)
     _prepare_ours(workdir, tokenizer, unused)
     with open(os.path.join(workdir, SENTENCES_TXT), "w", encoding="utf-8") as f:
-        f.writelines(text + "\n" for text in corpus_sentences(_SENTENCES.value))
+        f.writelines(text + "\n" for text in corpus.sample_test_sentences(_SENTENCES.value))
 
 
 def _prepare_hf(workdir, unused):

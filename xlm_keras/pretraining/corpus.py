@@ -8,11 +8,13 @@ Layout (what `tools/build_corpus.py` writes, and the bundled sample):
 
 import glob
 import os
+import random
 import re
 
 SAMPLE_CORPUS_DIR = os.path.join(os.path.dirname(__file__), "sample_corpus")
 _MONO = re.compile(r"(?P<lang>[^.]+)\.(?P<split>[^.]+)\.txt(?:\.gz)?")
 _PARALLEL = re.compile(r"(?P<src>[^.-]+)-(?P<tgt>[^.]+)\.(?P<split>[^.]+)\.tsv(?:\.gz)?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 
 
 def monolingual_files(corpus_dir, split):
@@ -43,3 +45,17 @@ def _require(files, corpus_dir, pattern):
             f"({SAMPLE_CORPUS_DIR})."
         )
     return files
+
+
+def sample_test_sentences(count, seed=0):
+    """`count` sentences cut from every language's `mono/<lang>.test.txt` of
+    the bundled sample (split after . ! ? and their CJK forms), shuffled,
+    cycled if fewer: the benchmarks' multilingual input."""
+    pieces = []
+    for paths in monolingual_files(SAMPLE_CORPUS_DIR, "test").values():
+        for path in paths:
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    pieces += [p.strip() for p in _SENTENCE_END.split(line) if p.strip()]
+    random.Random(seed).shuffle(pieces)
+    return [pieces[i % len(pieces)] for i in range(count)]
