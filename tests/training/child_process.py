@@ -150,27 +150,8 @@ def step_parity():
         for w, g in zip(initial, gradients)]
 
     def one_step(strategy, accumulation_steps):
-        with strategy.scope():
-            model = build_task()
-            model.set_weights(initial)
-            step = TrainStep(strategy, model, keras.optimizers.SGD(LEARNING_RATE),
-                             NUM_LANGUAGES, clip_norm=0.0,
-                             accumulation_steps=accumulation_steps)
-        micro_batch = BATCH_SIZE // accumulation_steps
-
-        def dataset_fn(input_context):
-            per_replica = input_context.get_per_replica_batch_size(micro_batch)
-            return tf.data.Dataset.from_tensor_slices(batch).shard(
-                input_context.num_input_pipelines, input_context.input_pipeline_id
-            ).batch(per_replica)
-
-        iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
-        totals = step.run(iterator, tf.constant(1))
-        loss = float(tf.reduce_sum(totals["loss_sum"]) / tf.reduce_sum(totals["targets"]))
-        return loss, model.get_weights()
-
-    def max_diff(a, b):
-        return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b))
+        return sgd_step(strategy, build_task, initial, batch, BATCH_SIZE, NUM_LANGUAGES,
+                        accumulation_steps)
 
     one_device = tf.distribute.OneDeviceStrategy("/cpu:0")
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
@@ -187,6 +168,39 @@ def step_parity():
         other_loss, other_weights = one_step(strategy, accumulation_steps)
         result[name] = {"loss": other_loss, "weights": max_diff(other_weights, weights)}
     return result
+
+
+def sgd_step(strategy, build_task, initial, batch, global_batch, num_languages,
+             accumulation_steps=1, batch_transforms_fn=None, objective=None):
+    """One `TrainStep` (SGD at `LEARNING_RATE`, no clip) of `build_task()`
+    from the weights `initial` on the global `batch` (dict of arrays,
+    `global_batch` rows) split over the replicas and `accumulation_steps`
+    micro-batches; `batch_transforms_fn(model)` gives the step's batch
+    transforms, `objective` picks one. Returns (loss, weights after)."""
+    with strategy.scope():
+        model = build_task()
+        model.set_weights(initial)
+        step = TrainStep(strategy, model, keras.optimizers.SGD(LEARNING_RATE), num_languages,
+                         clip_norm=0.0, accumulation_steps=accumulation_steps,
+                         batch_transforms=batch_transforms_fn(model) if batch_transforms_fn
+                         else None)
+    micro_batch = global_batch // accumulation_steps
+
+    def dataset_fn(input_context):
+        per_replica = input_context.get_per_replica_batch_size(micro_batch)
+        return tf.data.Dataset.from_tensor_slices(batch).shard(
+            input_context.num_input_pipelines, input_context.input_pipeline_id
+        ).batch(per_replica)
+
+    iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
+    totals = step.run(iterator, tf.constant(1), objective)
+    loss = float(tf.reduce_sum(totals["loss_sum"]) / tf.reduce_sum(totals["targets"]))
+    return loss, model.get_weights()
+
+
+def max_diff(a, b):
+    """Max abs difference between two lists of arrays."""
+    return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b))
 
 
 def record_reads():
@@ -278,26 +292,10 @@ def bt_parity(tokenizer_dir):
     initial = build_task().get_weights()
 
     def one_step(strategy):
-        with strategy.scope():
-            model = build_task()
-            model.set_weights(initial)
-            step = TrainStep(strategy, model, keras.optimizers.SGD(LEARNING_RATE), 1,
-                             clip_norm=0.0,
-                             batch_transforms={"bt": back_translation_transform(model, 10)})
-
-        def dataset_fn(input_context):
-            per_replica = input_context.get_per_replica_batch_size(len(sentences))
-            return tf.data.Dataset.from_tensor_slices(batch).shard(
-                input_context.num_input_pipelines, input_context.input_pipeline_id
-            ).batch(per_replica)
-
-        iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
-        totals = step.run(iterator, tf.constant(1), "bt")
-        loss = float(tf.reduce_sum(totals["loss_sum"]) / tf.reduce_sum(totals["targets"]))
-        return loss, model.get_weights()
-
-    def max_diff(a, b):
-        return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b))
+        return sgd_step(strategy, build_task, initial, batch, len(sentences), 1,
+                        batch_transforms_fn=lambda model: {
+                            "bt": back_translation_transform(model, 10)},
+                        objective="bt")
 
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     loss, weights = one_step(tf.distribute.OneDeviceStrategy("/cpu:0"))

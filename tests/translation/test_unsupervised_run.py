@@ -17,19 +17,6 @@ from tests.training.test_resume import kill_after_checkpoint
 from tests.training.test_strategies import run_child
 
 
-def _overrides(tokenizer_dir, corpus_dir, num_steps):
-    return {
-        "model.init_from": "xlm_tiny", "model.num_decoder_layers": 1,
-        "data.tokenizer": tokenizer_dir, "data.corpus_dir": corpus_dir,
-        "data.source_length": 16, "data.target_length": 12, "data.batch_size": 4,
-        "objectives.mt.weight": 0.0, "objectives.ae.weight": 1.0, "objectives.bt.weight": 1.0,
-        "translation.validation_pairs": 2, "translation.num_beams": 1,
-        "optimizer.warmup_steps": 2, "train.num_steps": num_steps,
-        "train.steps_per_execution": 1, "train.eval_every": 2, "train.checkpoint_every": 2,
-        "train.jit_compile": False,
-    }
-
-
 def _scalars(workdir):
     tags = set()
     for name in os.listdir(os.path.join(workdir, "tensorboard")):
@@ -50,8 +37,18 @@ def test_back_translation_step_on_two_replicas_equals_one_device(tokenizer_dir):
 
 
 def _command(workdir, tokenizer_dir, corpus_dir):
-    overrides = _overrides(tokenizer_dir, corpus_dir, 10)
-    overrides["translation.eval_split"] = ""
+    """`xlm-train` on the UNMT recipe, shrunk: 10 steps alternating `ae`
+    and `bt`, a checkpoint and a validation every 2."""
+    overrides = {
+        "model.init_from": "xlm_tiny", "model.num_decoder_layers": 1,
+        "data.tokenizer": tokenizer_dir, "data.corpus_dir": corpus_dir,
+        "data.source_length": 16, "data.target_length": 12, "data.batch_size": 4,
+        "objectives.mt.weight": 0.0, "objectives.ae.weight": 1.0, "objectives.bt.weight": 1.0,
+        "translation.validation_pairs": 2, "translation.num_beams": 1,
+        "translation.eval_split": "", "optimizer.warmup_steps": 2, "train.num_steps": 10,
+        "train.steps_per_execution": 1, "train.eval_every": 2, "train.checkpoint_every": 2,
+        "train.jit_compile": False,
+    }
     return [sys.executable, "-m", "xlm_keras.cli.train", "--config=configs/unmt_enfr.py",
             f"--workdir={workdir}"] + [f"--config.{k}={v}" for k, v in overrides.items()]
 

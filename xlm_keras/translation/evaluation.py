@@ -100,7 +100,7 @@ def translation_report(model, pairs, split, max_length, num_beams=4, length_pena
         for beams in decodings:
             row[decoding_name(beams)], signatures = direction_scores(
                 model, sources, references, direction, max_length, beams, length_penalty)
-        row["copy"], _ = corpus_scores(list(sources), references)
+        row["copy"], _ = corpus_scores(sources, references)
         directions["-".join(direction)] = row
     names = [decoding_name(beams) for beams in decodings]
     average = {name: {metric: sum(r[name][metric] for r in directions.values()) / len(directions)

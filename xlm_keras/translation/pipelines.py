@@ -26,6 +26,7 @@ A training batch is a dict (the trainer's contract):
 
 import tensorflow as tf
 
+from xlm_keras.models.xlm_seq2seq_lm_preprocessor import SEQ2SEQ_KEYS
 from xlm_keras.pretraining import corpus
 from xlm_keras.pretraining.readers import CorpusStats
 from xlm_keras.pretraining.readers import read_tsv_pairs
@@ -153,18 +154,29 @@ def mt_dataset(spec, corpus_dir, input_context=None, skip=0, split="train"):
             lambda s, t, index=index, source=source, target=target: {
                 "source": s, "target": t, "source_language": source,
                 "target_language": target, "language": tf.constant(index, tf.int32)})
-    mixed = sample_languages(per_direction, {i: 1 / len(per_direction) for i in per_direction},
+    return _equal_mix_batches(per_direction, spec).map(
+        _pack_pairs(spec.preprocessor), num_parallel_calls=AUTOTUNE).skip(skip).prefetch(AUTOTUNE)
+
+
+def _equal_mix_batches(datasets, spec):
+    """Batches of `spec.batch_size` drawn from `datasets` (a dict of
+    example datasets) with equal probability, forever."""
+    mixed = sample_languages(datasets, {key: 1 / len(datasets) for key in datasets},
                              seed=spec.seed)
-    preprocessor = spec.preprocessor
+    return mixed.batch(spec.batch_size, drop_remainder=True)
+
+
+def _pack_pairs(preprocessor):
+    """A batch of `{source, target, source_language, target_language, ...}`
+    -> a training batch; the other keys (`language`, `translate_to`) pass
+    through."""
 
     def pack(batch):
-        language = batch.pop("language")
+        extra = {key: batch.pop(key) for key in list(batch) if key not in SEQ2SEQ_KEYS}
         x, labels, weights = preprocessor(batch)
-        return {"x": x, "labels": labels, "sample_weight": weights, "language": language}
+        return {"x": x, "labels": labels, "sample_weight": weights, **extra}
 
-    return mixed.batch(spec.batch_size, drop_remainder=True).map(
-        pack, num_parallel_calls=AUTOTUNE).skip(skip).prefetch(AUTOTUNE)
-
+    return pack
 
 
 def monolingual_sentences(corpus_dir, split, language, partners, stats, hold_out=0):
@@ -221,8 +233,6 @@ def ae_dataset(spec, corpus_dir, input_context=None, skip=0):
                 "text": text, "code": language,
                 "language": tf.constant(offset + spec.languages.index(language), tf.int32)})
         for language in spec.languages}
-    mixed = sample_languages(per_language, {code: 1 / len(per_language) for code in per_language},
-                             seed=spec.seed)
     pipeline = shard[0] if shard else 0
     preprocessor = spec.preprocessor
 
@@ -233,7 +243,7 @@ def ae_dataset(spec, corpus_dir, input_context=None, skip=0):
         return {"x": x, "labels": labels, "sample_weight": weights,
                 "language": batch["language"]}
 
-    return mixed.batch(spec.batch_size, drop_remainder=True).enumerate().skip(skip).map(
+    return _equal_mix_batches(per_language, spec).enumerate().skip(skip).map(
         pack, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
 
 
@@ -253,15 +263,5 @@ def bt_dataset(spec, corpus_dir, input_context=None, skip=0):
                 "source": text, "target": text, "source_language": target,
                 "target_language": target, "language": tf.constant(index, tf.int32),
                 "translate_to": tf.constant(tokenizer.language_id(source), tf.int32)})
-    mixed = sample_languages(per_direction, {i: 1 / len(per_direction) for i in per_direction},
-                             seed=spec.seed)
-    preprocessor = spec.preprocessor
-
-    def pack(batch):
-        language, translate_to = batch.pop("language"), batch.pop("translate_to")
-        x, labels, weights = preprocessor(batch)
-        return {"x": x, "labels": labels, "sample_weight": weights, "language": language,
-                "translate_to": translate_to}
-
-    return mixed.batch(spec.batch_size, drop_remainder=True).skip(skip).map(
-        pack, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+    return _equal_mix_batches(per_direction, spec).skip(skip).map(
+        _pack_pairs(spec.preprocessor), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
