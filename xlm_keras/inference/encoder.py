@@ -16,7 +16,7 @@ raw text); training keeps the Keras layers (dropout, gradients).
 import tensorflow as tf
 
 # Keras' masked softmax adds this to masked keys; exp() of it is exactly 0.
-_MASKED = -1e9
+MASKED = -1e9
 
 
 def covers(backbone):
@@ -36,68 +36,107 @@ def hidden_states(backbone, inputs):
     """
     if not covers(backbone):
         return tf.cast(backbone(inputs, training=False), tf.float32)
-    token_ids = inputs["token_ids"]
-    batch, length = tf.shape(token_ids)[0], tf.shape(token_ids)[1]
-    x = backbone.embeddings(token_ids, position_ids=inputs.get("position_ids"),
+    rows, layout = token_states(backbone, inputs)
+    return layout.grid(rows)
+
+
+def token_states(backbone, inputs, drop_padding=False):
+    """The hidden states of `hidden_states` as rows: (float32 [N, H],
+    `TokenLayout`). For `covers(backbone)` backbones.
+
+    With `drop_padding` the rows are only the tokens (N = the number of
+    ones in `padding_mask`): every dense layer then skips the padding, and
+    only attention sees the [B, T] grid. Not for XLA (N is dynamic).
+    """
+    x = backbone.embeddings(inputs["token_ids"], position_ids=inputs.get("position_ids"),
                             language_ids=inputs.get("language_ids"))
+    layout = TokenLayout(inputs["padding_mask"], drop_padding)
+    # Rows: every dense layer is then one 2-D MatMul.
+    x = layout.rows(x)
     if backbone.embeddings_layer_norm is not None:
-        x = _layer_norm(x, backbone.embeddings_layer_norm)
-    # [B * T, H] rows: every dense layer is then one 2-D MatMul.
-    x = tf.reshape(x, [-1, backbone.hidden_dim])
+        x = layer_norm(x, backbone.embeddings_layer_norm)
     # [B, 1, 1, T]: added to every head's and query's scores.
-    key_mask = (1.0 - tf.cast(inputs["padding_mask"], tf.float32))[:, None, None, :] * _MASKED
+    key_mask = (1.0 - tf.cast(inputs["padding_mask"], tf.float32))[:, None, None, :] * MASKED
     for layer in backbone.transformer_layers:
-        x = _block(layer, x, key_mask, batch, length)
+        x = _block(layer, x, key_mask, layout)
     if backbone.final_layer_norm is not None:
-        x = _layer_norm(x, backbone.final_layer_norm)
-    return tf.reshape(x, [batch, length, backbone.hidden_dim])
+        x = layer_norm(x, backbone.final_layer_norm)
+    return x, layout
 
 
-def _block(layer, x, key_mask, batch, length):
-    """One `XLMTransformerLayer` (post-LN or pre-LN) on x [B * T, H]."""
+class TokenLayout:
+    """Where the rows [N, W] of a batch sit in its [B, T, W] grid: every
+    position (N = B * T, row-major), or only the tokens (`drop_padding`).
+
+    Args:
+        padding_mask: int/bool [B, T].
+        drop_padding: bool.
+    """
+
+    def __init__(self, padding_mask, drop_padding=False):
+        self.batch, self.length = tf.shape(padding_mask)[0], tf.shape(padding_mask)[1]
+        # [N, 1] int64 flat positions of the tokens, or None for all positions.
+        self.index = (tf.where(tf.reshape(tf.cast(padding_mask, tf.bool), [-1]))
+                      if drop_padding else None)
+
+    def rows(self, grid):
+        """[B, T, W] -> [N, W]."""
+        flat = tf.reshape(grid, [-1, grid.shape[-1]])
+        return flat if self.index is None else tf.gather_nd(flat, self.index)
+
+    def grid(self, rows):
+        """[N, W] -> [B, T, W], zeros at dropped padding."""
+        width = rows.shape[-1]
+        if self.index is not None:
+            rows = tf.scatter_nd(self.index, rows, [self.batch * self.length, width])
+        return tf.reshape(rows, [self.batch, self.length, width])
+
+
+def _block(layer, x, key_mask, layout):
+    """One `XLMTransformerLayer` (post-LN or pre-LN) on rows x [N, H]."""
     residual = x
     if layer.normalize_first:
-        x = _layer_norm(x, layer._self_attention_layer_norm)
-    x = _attention(layer._self_attention_layer, x, key_mask, batch, length) + residual
+        x = layer_norm(x, layer._self_attention_layer_norm)
+    x = _attention(layer._self_attention_layer, x, key_mask, layout) + residual
     if not layer.normalize_first:
-        x = _layer_norm(x, layer._self_attention_layer_norm)
+        x = layer_norm(x, layer._self_attention_layer_norm)
     residual = x
     if layer.normalize_first:
-        x = _layer_norm(x, layer._feedforward_layer_norm)
+        x = layer_norm(x, layer._feedforward_layer_norm)
     intermediate = layer._feedforward_intermediate_dense
-    x = intermediate.activation(_dense(x, intermediate.kernel, intermediate.bias))
+    x = intermediate.activation(dense(x, intermediate.kernel, intermediate.bias))
     output = layer._feedforward_output_dense
-    x = _dense(x, output.kernel, output.bias) + residual
+    x = dense(x, output.kernel, output.bias) + residual
     if not layer.normalize_first:
-        x = _layer_norm(x, layer._feedforward_layer_norm)
+        x = layer_norm(x, layer._feedforward_layer_norm)
     return x
 
 
-def _attention(attention, x, key_mask, batch, length):
-    """Keras `MultiHeadAttention` (self-attention, no dropout) on x [B * T, H]."""
+def _attention(attention, x, key_mask, layout):
+    """Keras `MultiHeadAttention` (self-attention, no dropout) on rows x [N, H]."""
     heads, head_dim = attention._num_heads, attention._key_dim
     width = heads * head_dim
 
-    def project(dense):  # EinsumDense [H, heads, head_dim] -> [B, heads, T, head_dim].
-        kernel = tf.reshape(dense.kernel, [-1, width])
-        heads_last = tf.reshape(_dense(x, kernel, tf.reshape(dense.bias, [width])),
-                                [batch, length, heads, head_dim])
+    def project(einsum_dense):  # EinsumDense [H, heads, head_dim] -> [B, heads, T, head_dim].
+        kernel = tf.reshape(einsum_dense.kernel, [-1, width])
+        grid = layout.grid(dense(x, kernel, tf.reshape(einsum_dense.bias, [width])))
+        heads_last = tf.reshape(grid, [layout.batch, layout.length, heads, head_dim])
         return tf.transpose(heads_last, [0, 2, 1, 3])
 
     # Keras scales the query before the product; the same order, the same round-off.
     query = project(attention._query_dense) * attention._inverse_sqrt_key_dim
     scores = tf.matmul(query, project(attention._key_dense), transpose_b=True) + key_mask
     mixed = tf.matmul(tf.nn.softmax(scores), project(attention._value_dense))
-    mixed = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [-1, width])
+    mixed = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [layout.batch, layout.length, width])
     output = attention._output_dense
-    return _dense(mixed, tf.reshape(output.kernel, [width, -1]), output.bias)
+    return dense(layout.rows(mixed), tf.reshape(output.kernel, [width, -1]), output.bias)
 
 
-def _dense(x, kernel, bias):
+def dense(x, kernel, bias):
     return tf.nn.bias_add(tf.matmul(x, kernel), bias)
 
 
-def _layer_norm(x, layer):
+def layer_norm(x, layer):
     """Keras' LayerNormalization over the last axis, in its operation order."""
     mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
     scale = tf.math.rsqrt(variance + layer.epsilon) * layer.gamma

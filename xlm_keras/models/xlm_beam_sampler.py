@@ -94,7 +94,8 @@ class XLMBeamSampler(Sampler):
                 return ops.take(x, source_beam, axis=0)
 
             prompt = ops.slice_update(gather(prompt), [0, index], token[:, None])
-            beam_state = tree.map_structure(gather, beam_state)
+            if beams > 1:  # One beam: every row stays in place.
+                beam_state = tree.map_structure(gather, beam_state)
             was_finished = gather(finished)
             was_given = gather(mask[:, index])
             lengths = gather(lengths) + ops.cast(

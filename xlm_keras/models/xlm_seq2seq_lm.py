@@ -3,10 +3,16 @@
 import keras
 from keras import ops
 from keras_hub.models import Seq2SeqLM
+from keras_hub.samplers import ContrastiveSampler
 from keras_hub.src.utils.preset_utils import TOKENIZER_CONFIG_FILE
 from keras_hub.src.utils.preset_utils import check_file_exists
 from keras_hub.src.utils.tensor_utils import any_equal
 
+from xlm_keras.inference.decoder import CachedDecoder
+from xlm_keras.inference.encoder import MASKED
+from xlm_keras.inference.encoder import TokenLayout
+from xlm_keras.inference.encoder import covers
+from xlm_keras.inference.encoder import token_states
 from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.layers import XLMRobertaLMHead
 from xlm_keras.models import presets
@@ -100,108 +106,75 @@ class XLMSeq2SeqLM(Seq2SeqLM):
         super().compile(optimizer=optimizer, loss=loss,
                         weighted_metrics=weighted_metrics, sampler=sampler, **kwargs)
 
-    def call_encoder(self, inputs):
-        """Encoder output float [batch, source_len, hidden] of `encoder_*` inputs."""
+    def call_encoder(self, inputs, drop_padding=False):
+        """The encoder output at inference as rows: (float [N, hidden],
+        `TokenLayout` of `encoder_padding_mask`); `drop_padding` leaves the
+        padding out of the rows (not for XLA)."""
+        encoder = self.backbone.encoder
         encoder_inputs = {"token_ids": inputs["encoder_token_ids"],
                           "padding_mask": inputs["encoder_padding_mask"]}
         if self.backbone.has_language_embedding:
             encoder_inputs["language_ids"] = inputs["encoder_language_ids"]
-        return self.backbone.encoder(encoder_inputs)
-
-    def call_decoder_with_cache(self, token_ids, encoder_output, encoder_padding_mask,
-                                self_cache, cache_update_index, cross_cache,
-                                cross_cache_update_index=None, language_ids=None):
-        """Logits of target `token_ids` int [batch, new] at positions
-        `cache_update_index ..`, inference only.
-
-        Args:
-            encoder_output: float [batch, source_len, hidden];
-                encoder_padding_mask: int/bool [batch, source_len].
-            self_cache: float [batch, num_decoder_layers, 2, max_length,
-                num_heads, head_dim], decoder keys and values.
-            cross_cache: float [batch, num_decoder_layers, 2, source_len,
-                num_heads, head_dim], keys and values of the encoder output:
-                computed when `cross_cache_update_index` is 0, read when None.
-            language_ids: int [batch, new] for models with language embeddings.
-
-        Returns: (logits [batch, new, vocab], hidden [batch, new, hidden],
-        self_cache, cross_cache).
-        """
-        backbone = self.backbone
-        positions = cache_update_index + ops.arange(ops.shape(token_ids)[1])
-        x = backbone.embed_decoder_tokens(token_ids, position_ids=positions[None, :],
-                                          language_ids=language_ids)
-        self_caches, cross_caches = [], []
-        for index, layer in enumerate(backbone.decoder_layers):
-            x, layer_self, layer_cross = layer(
-                x,
-                encoder_sequence=encoder_output,
-                encoder_padding_mask=encoder_padding_mask,
-                self_attention_cache=self_cache[:, index],
-                self_attention_cache_update_index=cache_update_index,
-                cross_attention_cache=cross_cache[:, index],
-                cross_attention_cache_update_index=cross_cache_update_index,
-            )
-            self_caches.append(layer_self)
-            cross_caches.append(layer_cross)
-        if backbone.decoder_final_layer_norm is not None:
-            x = backbone.decoder_final_layer_norm(x)
-        return (self.output_head(x), x, ops.stack(self_caches, axis=1),
-                ops.stack(cross_caches, axis=1))
+        if covers(encoder):
+            return token_states(encoder, encoder_inputs, drop_padding)
+        layout = TokenLayout(inputs["encoder_padding_mask"], drop_padding)
+        return layout.rows(encoder(encoder_inputs, training=False)), layout
 
     def _normalize_generate_inputs(self, inputs):
         if not isinstance(inputs, dict) or self.preprocessor is None:
             return super()._normalize_generate_inputs(inputs)
         return normalize_generate_dict(super()._normalize_generate_inputs, inputs, "source")
 
-    def generate_step(self, inputs, stop_token_ids=None, sampler=None):
+    def generate_step(self, inputs, stop_token_ids=None, sampler=None, drop_padding=None):
         """One batch of generation (keras-hub's contract): encoder inputs and
         a right-padded decoder prompt int [batch, max_length] (+ language
         ids) in; the same dict back with the decoder padding generated and
         `decoder_padding_mask` ending after each row's first stop token;
         with `XLMBeamSampler` also `score` float32 [batch]. `sampler`
-        overrides the compiled one (back-translation decodes greedily)."""
-        backbone = self.backbone
+        overrides the compiled one (back-translation decodes greedily).
+        `drop_padding` (default: when not `jit_compile`) runs the encoder on
+        the source tokens only; XLA needs it off."""
+        sampler = sampler or self.sampler
+        if drop_padding is None:
+            drop_padding = not self.jit_compile
+        if isinstance(sampler, ContrastiveSampler):
+            raise ValueError(
+                "XLMSeq2SeqLM does not support `ContrastiveSampler` (it needs the prompt's "
+                "hidden states, which cached translation does not compute). Use 'greedy', "
+                "`XLMBeamSampler` or a sampling sampler ('top_k', 'top_p', 'random').")
         token_ids, padding_mask = inputs["decoder_token_ids"], inputs["decoder_padding_mask"]
         language_ids = inputs.get("decoder_language_ids")
-        encoder_padding_mask = inputs["encoder_padding_mask"]
-        encoder_output = self.call_encoder(inputs)
+        decoder = CachedDecoder(self)
+        encoder_rows, encoder_layout = self.call_encoder(inputs, drop_padding)
+        # [batch, 1, 1, source_len]: added to every cross-attention score.
+        key_mask = (1.0 - ops.cast(inputs["encoder_padding_mask"], "float32")
+                    )[:, None, None, :] * MASKED
         batch_size, max_length = ops.shape(token_ids)[0], ops.shape(token_ids)[1]
-        head_dim = backbone.hidden_dim // backbone.num_heads
-        cache_shape = [batch_size, backbone.num_decoder_layers, 2, max_length,
-                       backbone.num_heads, head_dim]
-        self_cache = ops.zeros(cache_shape, dtype=self.compute_dtype)
-        cache_shape[3] = ops.shape(encoder_output)[1]
-        cross_cache = ops.zeros(cache_shape, dtype=self.compute_dtype)
-        _, hidden_states, self_cache, cross_cache = self.call_decoder_with_cache(
-            token_ids, encoder_output, encoder_padding_mask, self_cache, 0, cross_cache, 0,
-            language_ids=language_ids)
-        index = ops.min(ops.sum(ops.cast(padding_mask, "int32"), axis=-1))
         # Loop variables cannot be None: a model without languages carries zeros.
         row_language = (ops.zeros([batch_size, 1], "int32") if language_ids is None
                         else language_ids[:, :1])
         takes_language = language_ids is not None
 
         # The encoder tensors ride in the cache (read-only) so that samplers
-        # expand them with the rows (beams) and the loop body captures nothing.
-        shared = (encoder_output, encoder_padding_mask, cross_cache, row_language)
+        # expand them with the rows (beams).
+        shared = (key_mask, decoder.cross_cache(encoder_rows, encoder_layout), row_language)
 
         def next(prompt, cache, index):
-            self_cache, (encoder_output, encoder_padding_mask, cross_cache, row_language) = cache
+            self_cache, (key_mask, cross_cache, row_language) = cache
             position = index - 1
-            rows = ops.shape(prompt)[0]
-            logits, hidden, self_cache, _ = self.call_decoder_with_cache(
-                ops.slice(prompt, [0, position], [rows, 1]), encoder_output,
-                encoder_padding_mask, self_cache, position, cross_cache,
+            logits, hidden, self_cache = decoder.step(
+                ops.slice(prompt, [0, position], [ops.shape(prompt)[0], 1]), position,
+                self_cache, cross_cache, key_mask,
                 language_ids=row_language if takes_language else None)
-            return (ops.squeeze(logits, 1), ops.squeeze(hidden, 1),
-                    (self_cache, (encoder_output, encoder_padding_mask, cross_cache,
-                                  row_language)))
+            return logits, hidden, (self_cache, (key_mask, cross_cache, row_language))
 
-        result = (sampler or self.sampler)(
-            next=next, prompt=token_ids, cache=(self_cache, shared),
-            index=index, mask=padding_mask, stop_token_ids=stop_token_ids,
-            hidden_states=hidden_states, model=self)
+        # Generation starts after position 0 (the start token): given prompt
+        # tokens past it are fed through the cache one by one like generated
+        # ones, and the samplers keep them (`mask`).
+        result = sampler(
+            next=next, prompt=token_ids,
+            cache=(decoder.empty_self_cache(batch_size, max_length), shared),
+            index=1, mask=padding_mask, stop_token_ids=stop_token_ids, model=self)
         token_ids, scores = result if isinstance(result, tuple) else (result, None)
         if stop_token_ids is None:
             padding_mask = ops.ones_like(token_ids, dtype="bool")

@@ -93,7 +93,7 @@ class TranslationModule(tf.Module):
             request.update(source_language=source_language, target_language=target_language)
         inputs = self._trim_source(preprocessor.generate_preprocess(request))
         outputs = model.generate_step(inputs, stop_token_ids=self.stop_token_ids,
-                                      sampler=self._keras.sampler)
+                                      sampler=self._keras.sampler, drop_padding=True)
         return {"translation": preprocessor.generate_postprocess(outputs),
                 "score": outputs["score"]}
 

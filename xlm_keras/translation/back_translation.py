@@ -43,8 +43,9 @@ def back_translate(model, x, language_ids, max_length, end_token_id, pad_token_i
         generation_inputs["encoder_language_ids"] = x["encoder_language_ids"]
         generation_inputs["decoder_language_ids"] = tf.tile(
             tf.cast(language_ids, tf.int32)[:, tf.newaxis], [1, max_length])
+    # Static shapes: the training step may be XLA-compiled.
     generated = model.generate_step(generation_inputs, stop_token_ids=[end_token_id],
-                                    sampler=GreedySampler())
+                                    sampler=GreedySampler(), drop_padding=False)
     mask = tf.cast(generated["decoder_padding_mask"], tf.int32)
     translated = {name: value for name, value in x.items() if not name.startswith("encoder_")}
     translated["encoder_token_ids"] = tf.where(

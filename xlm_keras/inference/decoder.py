@@ -1,0 +1,211 @@
+"""`XLMSeq2SeqLM` decoding at inference: one target token per step over
+per-layer key/value caches, in few graph ops.
+
+The same weights and arithmetic as the Keras decoder blocks (keras-hub
+`TransformerDecoder`, post-LN or pre-LN) and output heads, written for the
+shapes of a decoding step:
+
+- the self-attention's query, key and value kernels are fused into one
+  [H, 3H] matrix (one 2-D `MatMul` per block and step);
+- each block keeps its own caches, keys stored transposed
+  ([rows, heads, head_dim, length]) and values as [rows, heads, length,
+  head_dim], so the two attention products need no transposes and no
+  cache is sliced out of or stacked back into a larger one;
+- the encoder's keys and values are projected once per request;
+- the vocabulary projection multiplies the token table [V, H] by the
+  hidden states' transpose, which reads the table in its stored layout
+  (`h @ E^T` with `transpose_b` is about 2x slower on CPU).
+
+Weights are read (fused, cast to the compute dtype) when a `CachedDecoder`
+is made, which `generate_step` does once per traced call, outside its loop.
+LayerNorms compute in float32.
+"""
+
+import tensorflow as tf
+from keras import ops
+
+from xlm_keras.inference.encoder import MASKED
+from xlm_keras.inference.encoder import dense
+from xlm_keras.inference.encoder import layer_norm
+from xlm_keras.layers import XLMPredictionHead
+
+
+class CachedDecoder:
+    """Cached decoding steps of one `XLMSeq2SeqLM`.
+
+    Args:
+        model: `XLMSeq2SeqLM`.
+
+    Caches (tuples with one entry per decoder block, batch axis first):
+        self cache: `(keys [rows, heads, head_dim, max_length],
+            values [rows, heads, max_length, head_dim])` per block.
+        cross cache: `(keys [rows, heads, head_dim, source_len],
+            values [rows, heads, source_len, head_dim])` per block.
+    """
+
+    def __init__(self, model):
+        backbone = model.backbone
+        self.backbone = backbone
+        self.dtype = model.compute_dtype
+        attention = backbone.decoder_layers[0]._self_attention_layer
+        self.num_heads, self.head_dim = attention._num_heads, attention._key_dim
+        self.width = self.num_heads * self.head_dim
+        self.blocks = [self._block_weights(layer) for layer in backbone.decoder_layers]
+        self.head = self._head_weights(model.output_head)
+
+    def cross_cache(self, encoder_rows, layout):
+        """Per block (keys, values) of the encoder output as rows float
+        [N, H] with their `TokenLayout` (`XLMSeq2SeqLM.call_encoder`)."""
+        x = tf.cast(encoder_rows, self.dtype)
+
+        def heads(projection):  # -> [rows, S, heads, head_dim]
+            return tf.reshape(layout.grid(dense(x, *projection)),
+                              [layout.batch, layout.length, self.num_heads, self.head_dim])
+
+        return tuple((tf.transpose(heads(block["cross_key"]), [0, 2, 3, 1]),
+                      tf.transpose(heads(block["cross_value"]), [0, 2, 1, 3]))
+                     for block in self.blocks)
+
+    def empty_self_cache(self, rows, max_length):
+        """Per block zero (keys, values) for `max_length` positions."""
+        keys = tf.zeros([rows, self.num_heads, self.head_dim, max_length], self.dtype)
+        values = tf.zeros([rows, self.num_heads, max_length, self.head_dim], self.dtype)
+        return tuple((keys, values) for _ in self.blocks)
+
+    def step(self, token_ids, position, self_cache, cross_cache, key_mask, language_ids=None):
+        """The next-token logits of `token_ids` int [rows, 1] at `position`.
+
+        Args:
+            position: int scalar; the self cache holds positions `< position`.
+            key_mask: float [rows, 1, 1, S], 0 at source tokens and `MASKED`
+                at padding.
+            language_ids: int [rows, 1] for models with language embeddings.
+
+        Returns: (logits [rows, vocab], hidden [rows, H], new self cache).
+        """
+        position = tf.cast(position, tf.int32)
+        x = self.backbone.embed_decoder_tokens(token_ids, position_ids=tf.reshape(position, [1, 1]),
+                                               language_ids=language_ids)
+        x = tf.cast(tf.reshape(x, [-1, self.backbone.hidden_dim]), self.dtype)
+        max_length = tf.shape(self_cache[0][1])[2]
+        # [max_length]: keys after `position` are not written yet.
+        causal_mask = tf.where(tf.range(max_length) <= position, 0.0, MASKED)
+        causal_mask = tf.cast(causal_mask, self.dtype)
+        key_mask = tf.cast(key_mask, self.dtype)
+        new_cache = []
+        for block, layer_self, layer_cross in zip(self.blocks, self_cache, cross_cache):
+            x, layer_self = self._block(block, x, position, layer_self, layer_cross,
+                                        causal_mask, key_mask)
+            new_cache.append(layer_self)
+        if self.backbone.decoder_final_layer_norm is not None:
+            x = self._layer_norm(x, self.backbone.decoder_final_layer_norm)
+        return self._logits(x), x, tuple(new_cache)
+
+    def _block(self, block, x, position, self_cache, cross_cache, causal_mask, key_mask):
+        """One decoder block on x [rows, H] -> (x, its new self cache)."""
+        first = block["normalize_first"]
+        residual = x
+        if first:
+            x = self._layer_norm(x, block["self_norm"])
+        query, key, value = tf.split(dense(x, *block["qkv"]), 3, axis=-1)
+        zero = tf.zeros([], tf.int32)
+        keys = ops.slice_update(self_cache[0], tf.stack([zero, zero, zero, position]),
+                                self._heads(key, [self.head_dim, 1]))
+        values = ops.slice_update(self_cache[1], tf.stack([zero, zero, position, zero]),
+                                  self._heads(value, [1, self.head_dim]))
+        x = self._attend(query, keys, values, causal_mask, block["self_output"]) + residual
+        if not first:
+            x = self._layer_norm(x, block["self_norm"])
+
+        residual = x
+        if first:
+            x = self._layer_norm(x, block["cross_norm"])
+        query = dense(x, *block["cross_query"])
+        x = self._attend(query, *cross_cache, key_mask, block["cross_output"]) + residual
+        if not first:
+            x = self._layer_norm(x, block["cross_norm"])
+
+        residual = x
+        if first:
+            x = self._layer_norm(x, block["ffn_norm"])
+        x = dense(block["activation"](dense(x, *block["ffn_in"])), *block["ffn_out"]) + residual
+        if not first:
+            x = self._layer_norm(x, block["ffn_norm"])
+        return x, (keys, values)
+
+    def _attend(self, query, keys, values, mask, output):
+        """Attention of query [rows, H] over transposed keys and values;
+        the output projection of the mixed heads, [rows, H]."""
+        # Keras scales the query before the product; the same order, the same round-off.
+        query = self._heads(query, [1, self.head_dim]) * self._inverse_sqrt_head_dim
+        weights = tf.nn.softmax(tf.matmul(query, keys) + mask)
+        mixed = tf.reshape(tf.matmul(weights, values), [-1, self.width])
+        return dense(mixed, *output)
+
+    def _heads(self, x, trailing):
+        """[rows, H] -> [rows, heads, *trailing] (one of `trailing` is 1)."""
+        return tf.reshape(x, [-1, self.num_heads, *trailing])
+
+    def _logits(self, x):
+        """Vocabulary logits [rows, vocab] of x [rows, H]."""
+        head = self.head
+        if head["dense"] is not None:
+            x = head["activation"](dense(x, *head["dense"]))
+            x = self._layer_norm(x, head["norm"])
+        # (E @ x^T)^T reads the [V, H] table in its stored layout.
+        logits = tf.transpose(tf.matmul(head["table"], x, transpose_b=True))
+        return logits + head["bias"]
+
+    def _layer_norm(self, x, layer):
+        return tf.cast(layer_norm(tf.cast(x, tf.float32), layer), self.dtype)
+
+    @property
+    def _inverse_sqrt_head_dim(self):
+        return tf.cast(1.0 / self.head_dim ** 0.5, self.dtype)
+
+    def _block_weights(self, layer):
+        """Cast, reshaped (and for the self-attention, fused) weights of one
+        `TransformerDecoder`, with its norms and activation."""
+        attention, cross = layer._self_attention_layer, layer._cross_attention_layer
+        projections = [self._projection(getattr(attention, name))
+                       for name in ("_query_dense", "_key_dense", "_value_dense")]
+        return {
+            "normalize_first": layer.normalize_first,
+            "qkv": (tf.concat([kernel for kernel, _ in projections], axis=1),
+                    tf.concat([bias for _, bias in projections], axis=0)),
+            "self_output": self._projection(attention._output_dense, output=True),
+            "self_norm": layer._self_attention_layer_norm,
+            "cross_query": self._projection(cross._query_dense),
+            "cross_key": self._projection(cross._key_dense),
+            "cross_value": self._projection(cross._value_dense),
+            "cross_output": self._projection(cross._output_dense, output=True),
+            "cross_norm": layer._cross_attention_layer_norm,
+            "ffn_in": self._kernel_and_bias(layer._feedforward_intermediate_dense),
+            "activation": layer._feedforward_intermediate_dense.activation,
+            "ffn_out": self._kernel_and_bias(layer._feedforward_output_dense),
+            "ffn_norm": layer._feedforward_layer_norm,
+        }
+
+    def _projection(self, einsum_dense, output=False):
+        """An attention `EinsumDense` as a 2-D (kernel, bias): [H, heads *
+        head_dim], or [heads * head_dim, H] for the output projection."""
+        kernel = einsum_dense.kernel
+        kernel = tf.reshape(kernel, [self.width, -1] if output else [-1, self.width])
+        bias = tf.reshape(einsum_dense.bias, [-1])
+        return tf.cast(kernel, self.dtype), tf.cast(bias, self.dtype)
+
+    def _kernel_and_bias(self, layer):
+        return tf.cast(layer.kernel, self.dtype), tf.cast(layer.bias, self.dtype)
+
+    def _head_weights(self, head):
+        """The output head: tied table [V, H], bias, and for XLM-R's head
+        its dense + activation + LayerNorm."""
+        weights = {"table": tf.cast(self.backbone.token_embedding.embeddings, self.dtype)}
+        if isinstance(head, XLMPredictionHead):
+            weights.update(dense=None, bias=tf.cast(head.bias, self.dtype))
+        else:
+            weights.update(dense=self._kernel_and_bias(head._intermediate_dense),
+                           activation=head._intermediate_dense.activation,
+                           norm=head._intermediate_layer_norm,
+                           bias=tf.cast(head._bias, self.dtype))
+        return weights
