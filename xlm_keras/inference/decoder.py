@@ -7,10 +7,8 @@ shapes of a decoding step:
 
 - the self-attention's query, key and value kernels are fused into one
   [H, 3H] matrix (one 2-D `MatMul` per block and step);
-- each block keeps its own caches, keys stored transposed
-  ([rows, heads, head_dim, length]) and values as [rows, heads, length,
-  head_dim], so the two attention products need no transposes and no
-  cache is sliced out of or stacked back into a larger one;
+- each block keeps its own caches ([rows, heads, length, head_dim]), so
+  no cache is sliced out of or stacked back into a larger one;
 - the encoder's keys and values are projected once per request;
 - the vocabulary projection multiplies the token table [V, H] by the
   hidden states' transpose, which reads the table in its stored layout
@@ -22,7 +20,6 @@ LayerNorms compute in float32.
 """
 
 import tensorflow as tf
-from keras import ops
 
 from xlm_keras.inference.encoder import MASKED
 from xlm_keras.inference.encoder import dense
@@ -37,10 +34,10 @@ class CachedDecoder:
         model: `XLMSeq2SeqLM`.
 
     Caches (tuples with one entry per decoder block, batch axis first):
-        self cache: `(keys [rows, heads, head_dim, max_length],
-            values [rows, heads, max_length, head_dim])` per block.
-        cross cache: `(keys [rows, heads, head_dim, source_len],
-            values [rows, heads, source_len, head_dim])` per block.
+        self cache: `(keys, values)` per block, each [rows, heads,
+            max_length, head_dim].
+        cross cache: `(keys, values)` per block, each [rows, heads,
+            source_len, head_dim].
     """
 
     def __init__(self, model):
@@ -62,15 +59,14 @@ class CachedDecoder:
             return tf.reshape(layout.grid(dense(x, *projection)),
                               [layout.batch, layout.length, self.num_heads, self.head_dim])
 
-        return tuple((tf.transpose(heads(block["cross_key"]), [0, 2, 3, 1]),
+        return tuple((tf.transpose(heads(block["cross_key"]), [0, 2, 1, 3]),
                       tf.transpose(heads(block["cross_value"]), [0, 2, 1, 3]))
                      for block in self.blocks)
 
     def empty_self_cache(self, rows, max_length):
         """Per block zero (keys, values) for `max_length` positions."""
-        keys = tf.zeros([rows, self.num_heads, self.head_dim, max_length], self.dtype)
-        values = tf.zeros([rows, self.num_heads, max_length, self.head_dim], self.dtype)
-        return tuple((keys, values) for _ in self.blocks)
+        zeros = tf.zeros([rows, self.num_heads, max_length, self.head_dim], self.dtype)
+        return tuple((zeros, zeros) for _ in self.blocks)
 
     def step(self, token_ids, position, self_cache, cross_cache, key_mask, language_ids=None):
         """The next-token logits of `token_ids` int [rows, 1] at `position`.
@@ -88,31 +84,31 @@ class CachedDecoder:
                                                language_ids=language_ids)
         x = tf.cast(tf.reshape(x, [-1, self.backbone.hidden_dim]), self.dtype)
         max_length = tf.shape(self_cache[0][1])[2]
+        # [max_length]: the cache slot this step writes (one select over the
+        # cache: cheaper on CPU than a dynamic-update-slice kernel launch).
+        at_position = tf.equal(tf.range(max_length), position)[:, None]
         # [max_length]: keys after `position` are not written yet.
         causal_mask = tf.where(tf.range(max_length) <= position, 0.0, MASKED)
         causal_mask = tf.cast(causal_mask, self.dtype)
         key_mask = tf.cast(key_mask, self.dtype)
         new_cache = []
         for block, layer_self, layer_cross in zip(self.blocks, self_cache, cross_cache):
-            x, layer_self = self._block(block, x, position, layer_self, layer_cross,
+            x, layer_self = self._block(block, x, at_position, layer_self, layer_cross,
                                         causal_mask, key_mask)
             new_cache.append(layer_self)
         if self.backbone.decoder_final_layer_norm is not None:
             x = self._layer_norm(x, self.backbone.decoder_final_layer_norm)
         return self._logits(x), x, tuple(new_cache)
 
-    def _block(self, block, x, position, self_cache, cross_cache, causal_mask, key_mask):
+    def _block(self, block, x, at_position, self_cache, cross_cache, causal_mask, key_mask):
         """One decoder block on x [rows, H] -> (x, its new self cache)."""
         first = block["normalize_first"]
         residual = x
         if first:
             x = self._layer_norm(x, block["self_norm"])
         query, key, value = tf.split(dense(x, *block["qkv"]), 3, axis=-1)
-        zero = tf.zeros([], tf.int32)
-        keys = ops.slice_update(self_cache[0], tf.stack([zero, zero, zero, position]),
-                                self._heads(key, [self.head_dim, 1]))
-        values = ops.slice_update(self_cache[1], tf.stack([zero, zero, position, zero]),
-                                  self._heads(value, [1, self.head_dim]))
+        keys = tf.where(at_position, self._heads(key), self_cache[0])
+        values = tf.where(at_position, self._heads(value), self_cache[1])
         x = self._attend(query, keys, values, causal_mask, block["self_output"]) + residual
         if not first:
             x = self._layer_norm(x, block["self_norm"])
@@ -134,17 +130,17 @@ class CachedDecoder:
         return x, (keys, values)
 
     def _attend(self, query, keys, values, mask, output):
-        """Attention of query [rows, H] over transposed keys and values;
-        the output projection of the mixed heads, [rows, H]."""
+        """Attention of query [rows, H] over keys and values [rows, heads,
+        length, head_dim]; the output projection of the mixed heads, [rows, H]."""
         # Keras scales the query before the product; the same order, the same round-off.
-        query = self._heads(query, [1, self.head_dim]) * self._inverse_sqrt_head_dim
-        weights = tf.nn.softmax(tf.matmul(query, keys) + mask)
+        query = self._heads(query) * self._inverse_sqrt_head_dim
+        weights = tf.nn.softmax(tf.matmul(query, keys, transpose_b=True) + mask)
         mixed = tf.reshape(tf.matmul(weights, values), [-1, self.width])
         return dense(mixed, *output)
 
-    def _heads(self, x, trailing):
-        """[rows, H] -> [rows, heads, *trailing] (one of `trailing` is 1)."""
-        return tf.reshape(x, [-1, self.num_heads, *trailing])
+    def _heads(self, x):
+        """[rows, H] -> [rows, heads, 1, head_dim]."""
+        return tf.reshape(x, [-1, self.num_heads, 1, self.head_dim])
 
     def _logits(self, x):
         """Vocabulary logits [rows, vocab] of x [rows, H]."""

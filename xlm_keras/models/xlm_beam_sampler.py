@@ -76,15 +76,24 @@ class XLMBeamSampler(Sampler):
             step = ops.log_softmax(ops.cast(self.compute_probabilities_logits(logits),
                                             "float32"), axis=-1)
             vocabulary_size = ops.shape(step)[-1]
-            # Finished rows may only add padding, given positions their token.
+            # Finished rows may only add padding, given positions their token,
+            # at no cost: one candidate each, not a pass over the vocabulary.
             forced_token = ops.where(finished, self.pad_token_id,
                                      ops.cast(prompt[:, index], "int32"))
             is_forced = ops.logical_or(finished, mask[:, index])
-            forced = ops.where(
-                ops.arange(vocabulary_size)[None, :] == forced_token[:, None], 0.0, -1e9)
-            step = ops.where(is_forced[:, None], forced, step)
-            scores = ops.reshape(log_probs[:, None] + step, [-1, beams * vocabulary_size])
-            top_scores, top_indices = ops.top_k(scores, k=beams)
+            free_scores = ops.where(is_forced, -1e9, log_probs)
+            scores = ops.reshape(free_scores[:, None] + step, [-1, beams * vocabulary_size])
+            free_top, free_indices = ops.top_k(scores, k=beams)
+            # Candidates [batch, 2 * beams], the forced first (they win ties).
+            forced_scores = ops.reshape(ops.where(is_forced, log_probs, -1e9), [-1, beams])
+            forced_indices = ops.reshape(
+                ops.arange(beams) * vocabulary_size + ops.reshape(forced_token, [-1, beams]),
+                [-1, beams])
+            candidate_scores = ops.concatenate([forced_scores, free_top], axis=1)
+            candidate_indices = ops.concatenate(
+                [forced_indices, ops.cast(free_indices, "int32")], axis=1)
+            top_scores, picked = ops.top_k(candidate_scores, k=beams)
+            top_indices = ops.take_along_axis(candidate_indices, picked, axis=1)
             source_beam = (ops.arange(batch_size)[:, None] * beams
                            + top_indices // vocabulary_size)
             source_beam = ops.reshape(source_beam, [-1])
