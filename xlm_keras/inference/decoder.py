@@ -23,6 +23,7 @@ LayerNorms compute in float32.
 import tensorflow as tf
 
 from xlm_keras.inference.encoder import MASKED
+from xlm_keras.inference.encoder import activation_of
 from xlm_keras.inference.encoder import dense
 from xlm_keras.inference.encoder import layer_norm
 from xlm_keras.layers import XLMPredictionHead
@@ -181,7 +182,7 @@ class CachedDecoder:
             "cross_output": self._projection(cross._output_dense, output=True),
             "cross_norm": layer._cross_attention_layer_norm,
             "ffn_in": self._kernel_and_bias(layer._feedforward_intermediate_dense),
-            "activation": layer._feedforward_intermediate_dense.activation,
+            "activation": activation_of(layer._feedforward_intermediate_dense),
             "ffn_out": self._kernel_and_bias(layer._feedforward_output_dense),
             "ffn_norm": layer._feedforward_layer_norm,
         }
@@ -205,7 +206,7 @@ class CachedDecoder:
             weights.update(dense=None, bias=tf.cast(head.bias, self.dtype))
         else:
             weights.update(dense=self._kernel_and_bias(head._intermediate_dense),
-                           activation=head._intermediate_dense.activation,
+                           activation=activation_of(head._intermediate_dense),
                            norm=head._intermediate_layer_norm,
                            bias=tf.cast(head._bias, self.dtype))
         return weights

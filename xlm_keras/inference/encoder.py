@@ -13,6 +13,7 @@ and by the Python inference paths (`encode_sentences`, task `predict` on
 raw text); training keeps the Keras layers (dropout, gradients).
 """
 
+import keras
 import tensorflow as tf
 
 # Keras' masked softmax adds this to masked keys; exp() of it is exactly 0.
@@ -104,7 +105,7 @@ def _block(layer, x, key_mask, layout):
     if layer.normalize_first:
         x = layer_norm(x, layer._feedforward_layer_norm)
     intermediate = layer._feedforward_intermediate_dense
-    x = intermediate.activation(dense(x, intermediate.kernel, intermediate.bias))
+    x = activation_of(intermediate)(dense(x, intermediate.kernel, intermediate.bias))
     output = layer._feedforward_output_dense
     x = dense(x, output.kernel, output.bias) + residual
     if not layer.normalize_first:
@@ -130,6 +131,19 @@ def _attention(attention, x, key_mask, layout):
     mixed = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [layout.batch, layout.length, width])
     output = attention._output_dense
     return dense(layout.rows(mixed), tf.reshape(output.kernel, [width, -1]), output.bias)
+
+
+def activation_of(layer):
+    """A Dense layer's activation; exact GELU in its erf form, which
+    TensorFlow's CPU graph optimiser fuses (about 2x faster than
+    `tf.nn.gelu`'s erfc form, equal to 1e-6)."""
+    if layer.activation is keras.activations.gelu:
+        return _gelu
+    return layer.activation
+
+
+def _gelu(x):
+    return 0.5 * x * (1.0 + tf.math.erf(x * 0.7071067811865476))
 
 
 def dense(x, kernel, bias):
