@@ -8,7 +8,8 @@ shapes of a decoding step:
 - the self-attention's query, key and value kernels are fused into one
   [H, 3H] matrix (one 2-D `MatMul` per block and step);
 - each block keeps its own caches ([rows, heads, length, head_dim]), so
-  no cache is sliced out of or stacked back into a larger one;
+  no cache is sliced out of or stacked back into a larger one; attention
+  multiplies them as 3-D [rows * heads, length, head_dim] batches;
 - the encoder's keys and values are projected once per request, for all
   blocks in one matmul;
 - the vocabulary projection multiplies the token table [V, H] by the
@@ -95,7 +96,11 @@ class CachedDecoder:
         # [max_length]: keys after `position` are not written yet.
         causal_mask = tf.where(tf.range(max_length) <= position, 0.0, MASKED)
         causal_mask = tf.cast(causal_mask, self.dtype)
-        key_mask = tf.cast(key_mask, self.dtype)
+        # [rows * heads, 1, S], as `_attend`'s scores.
+        source_length = tf.shape(key_mask)[-1]
+        key_mask = tf.broadcast_to(tf.cast(key_mask, self.dtype),
+                                   [tf.shape(x)[0], self.num_heads, 1, source_length])
+        key_mask = tf.reshape(key_mask, [-1, 1, source_length])
         new_cache = []
         for block, layer_self, layer_cross in zip(self.blocks, self_cache, cross_cache):
             x, layer_self = self._block(block, x, at_position, layer_self, layer_cross,
@@ -136,9 +141,14 @@ class CachedDecoder:
 
     def _attend(self, query, keys, values, mask, output):
         """Attention of query [rows, H] over keys and values [rows, heads,
-        length, head_dim]; the output projection of the mixed heads, [rows, H]."""
+        length, head_dim] with an additive `mask` broadcasting to [rows *
+        heads, 1, length]; the output projection of the mixed heads, [rows, H]."""
+        # 3-D products over rows * heads (4-D batch matmuls are slower on CPU).
+        length = tf.shape(keys)[2]
+        keys = tf.reshape(keys, [-1, length, self.head_dim])
+        values = tf.reshape(values, [-1, length, self.head_dim])
         # Keras scales the query before the product; the same order, the same round-off.
-        query = self._heads(query) * self._inverse_sqrt_head_dim
+        query = tf.reshape(query, [-1, 1, self.head_dim]) * self._inverse_sqrt_head_dim
         weights = tf.nn.softmax(tf.matmul(query, keys, transpose_b=True) + mask)
         mixed = tf.reshape(tf.matmul(weights, values), [-1, self.width])
         return dense(mixed, *output)
