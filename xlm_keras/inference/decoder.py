@@ -63,10 +63,10 @@ class CachedDecoder:
         [N, H] with their `TokenLayout` (`XLMSeq2SeqLM.call_encoder`): one
         matmul, one scatter and one transpose for all blocks."""
         projected = layout.grid(dense(tf.cast(encoder_rows, self.dtype), *self.cross_projection))
-        pieces = 2 * len(self.blocks)
-        projected = tf.reshape(projected, [layout.batch, layout.length, pieces, self.num_heads,
+        count = 2 * len(self.blocks)
+        projected = tf.reshape(projected, [layout.batch, layout.length, count, self.num_heads,
                                            self.head_dim])
-        pieces = tf.unstack(tf.transpose(projected, [2, 0, 3, 1, 4]), num=pieces)
+        pieces = tf.unstack(tf.transpose(projected, [2, 0, 3, 1, 4]), num=count)
         return tuple(zip(pieces[0::2], pieces[1::2]))
 
     def empty_self_cache(self, rows, max_length):
