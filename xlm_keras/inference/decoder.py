@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from xlm_keras.inference.encoder import MASKED
 from xlm_keras.inference.encoder import activation_of
+from xlm_keras.inference.encoder import attention_dense
 from xlm_keras.inference.encoder import dense
 from xlm_keras.inference.encoder import layer_norm
 from xlm_keras.layers import XLMPredictionHead
@@ -52,10 +53,11 @@ class CachedDecoder:
         self.width = self.num_heads * self.head_dim
         self.blocks = [self._block_weights(layer) for layer in backbone.decoder_layers]
         # [H, blocks * 2 * width]: every block's cross-attention key and value kernels.
-        self.cross_projection = tuple(
-            tf.concat([weights for block in self.blocks
-                       for weights in (block["cross_key"][i], block["cross_value"][i])], axis=-1)
-            for i in (0, 1))
+        keys_and_values = [self._projection(getattr(layer._cross_attention_layer, name))
+                           for layer in backbone.decoder_layers
+                           for name in ("_key_dense", "_value_dense")]
+        self.cross_projection = tuple(tf.concat(parts, axis=-1)
+                                      for parts in zip(*keys_and_values))
         self.head = self._head_weights(model.output_head)
 
     def cross_cache(self, encoder_rows, layout):
@@ -90,7 +92,7 @@ class CachedDecoder:
                                                language_ids=language_ids)
         x = tf.cast(tf.reshape(x, [-1, self.backbone.hidden_dim]), self.dtype)
         max_length = tf.shape(self_cache[0][1])[2]
-        # [max_length]: the cache slot this step writes (one select over the
+        # [max_length, 1]: the cache slot this step writes (one select over the
         # cache: cheaper on CPU than a dynamic-update-slice kernel launch).
         at_position = tf.equal(tf.range(max_length), position)[:, None]
         # [max_length]: keys after `position` are not written yet.
@@ -184,12 +186,10 @@ class CachedDecoder:
             "normalize_first": layer.normalize_first,
             "qkv": (tf.concat([kernel for kernel, _ in projections], axis=1),
                     tf.concat([bias for _, bias in projections], axis=0)),
-            "self_output": self._projection(attention._output_dense, output=True),
+            "self_output": self._projection(attention._output_dense),
             "self_norm": layer._self_attention_layer_norm,
             "cross_query": self._projection(cross._query_dense),
-            "cross_key": self._projection(cross._key_dense),
-            "cross_value": self._projection(cross._value_dense),
-            "cross_output": self._projection(cross._output_dense, output=True),
+            "cross_output": self._projection(cross._output_dense),
             "cross_norm": layer._cross_attention_layer_norm,
             "ffn_in": self._kernel_and_bias(layer._feedforward_intermediate_dense),
             "activation": activation_of(layer._feedforward_intermediate_dense),
@@ -197,13 +197,9 @@ class CachedDecoder:
             "ffn_norm": layer._feedforward_layer_norm,
         }
 
-    def _projection(self, einsum_dense, output=False):
-        """An attention `EinsumDense` as a 2-D (kernel, bias): [H, heads *
-        head_dim], or [heads * head_dim, H] for the output projection."""
-        kernel = einsum_dense.kernel
-        kernel = tf.reshape(kernel, [self.width, -1] if output else [-1, self.width])
-        bias = tf.reshape(einsum_dense.bias, [-1])
-        return tf.cast(kernel, self.dtype), tf.cast(bias, self.dtype)
+    def _projection(self, einsum_dense):
+        """An attention `EinsumDense` as a cast 2-D (kernel, bias)."""
+        return tuple(tf.cast(weight, self.dtype) for weight in attention_dense(einsum_dense))
 
     def _kernel_and_bias(self, layer):
         return tf.cast(layer.kernel, self.dtype), tf.cast(layer.bias, self.dtype)

@@ -56,8 +56,7 @@ def token_states(backbone, inputs, drop_padding=False):
     x = layout.rows(x)
     if backbone.embeddings_layer_norm is not None:
         x = layer_norm(x, backbone.embeddings_layer_norm)
-    # [B, 1, 1, T]: added to every head's and query's scores.
-    key_mask = (1.0 - tf.cast(inputs["padding_mask"], tf.float32))[:, None, None, :] * MASKED
+    key_mask = additive_key_mask(inputs["padding_mask"])
     for layer in backbone.transformer_layers:
         x = _block(layer, x, key_mask, layout)
     if backbone.final_layer_norm is not None:
@@ -119,8 +118,7 @@ def _attention(attention, x, key_mask, layout):
     width = heads * head_dim
 
     def project(einsum_dense):  # EinsumDense [H, heads, head_dim] -> [B, heads, T, head_dim].
-        kernel = tf.reshape(einsum_dense.kernel, [-1, width])
-        grid = layout.grid(dense(x, kernel, tf.reshape(einsum_dense.bias, [width])))
+        grid = layout.grid(dense(x, *attention_dense(einsum_dense)))
         heads_last = tf.reshape(grid, [layout.batch, layout.length, heads, head_dim])
         return tf.transpose(heads_last, [0, 2, 1, 3])
 
@@ -129,8 +127,20 @@ def _attention(attention, x, key_mask, layout):
     scores = tf.matmul(query, project(attention._key_dense), transpose_b=True) + key_mask
     mixed = tf.matmul(tf.nn.softmax(scores), project(attention._value_dense))
     mixed = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [layout.batch, layout.length, width])
-    output = attention._output_dense
-    return dense(layout.rows(mixed), tf.reshape(output.kernel, [width, -1]), output.bias)
+    return dense(layout.rows(mixed), *attention_dense(attention._output_dense))
+
+
+def additive_key_mask(padding_mask):
+    """float32 [B, 1, 1, T] of padding_mask [B, T]: 0 at tokens, `MASKED` at
+    padding; added to every head's and query's attention scores."""
+    return (1.0 - tf.cast(padding_mask, tf.float32))[:, None, None, :] * MASKED
+
+
+def attention_dense(einsum_dense):
+    """An attention `EinsumDense` (kernel [H, heads, head_dim] or [heads,
+    head_dim, H]) as a 2-D (kernel [in, out], bias [out])."""
+    bias = tf.reshape(einsum_dense.bias, [-1])
+    return tf.reshape(einsum_dense.kernel, [-1, bias.shape[0]]), bias
 
 
 def activation_of(layer):

@@ -9,8 +9,8 @@ from keras_hub.src.utils.preset_utils import check_file_exists
 from keras_hub.src.utils.tensor_utils import any_equal
 
 from xlm_keras.inference.decoder import CachedDecoder
-from xlm_keras.inference.encoder import MASKED
 from xlm_keras.inference.encoder import TokenLayout
+from xlm_keras.inference.encoder import additive_key_mask
 from xlm_keras.inference.encoder import covers
 from xlm_keras.inference.encoder import token_states
 from xlm_keras.layers import XLMPredictionHead
@@ -146,9 +146,7 @@ class XLMSeq2SeqLM(Seq2SeqLM):
         language_ids = inputs.get("decoder_language_ids")
         decoder = CachedDecoder(self)
         encoder_rows, encoder_layout = self.call_encoder(inputs, drop_padding)
-        # [batch, 1, 1, source_len]: added to every cross-attention score.
-        key_mask = (1.0 - ops.cast(inputs["encoder_padding_mask"], "float32")
-                    )[:, None, None, :] * MASKED
+        key_mask = additive_key_mask(inputs["encoder_padding_mask"])
         batch_size, max_length = ops.shape(token_ids)[0], ops.shape(token_ids)[1]
         # Loop variables cannot be None: a model without languages carries zeros.
         row_language = (ops.zeros([batch_size, 1], "int32") if language_ids is None
