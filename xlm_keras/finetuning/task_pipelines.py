@@ -77,6 +77,7 @@ def _slices(task_type, records):
 def _encode_fn(spec, task_type, language, language_index, has_pairs):
     preprocessor = spec.preprocessor
 
+    @tf.autograph.experimental.do_not_convert
     def encode(batch):
         size = tf.shape(batch["tokens" if task_type == "tagging" else "text"])[0]
         if task_type == "classification":

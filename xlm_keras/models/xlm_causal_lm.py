@@ -1,6 +1,7 @@
 """`XLMCausalLM`: XLM's causal language-modelling (CLM) task."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 from keras_hub.models import CausalLM
 from keras_hub.src.utils.tensor_utils import any_equal
@@ -108,6 +109,7 @@ class XLMCausalLM(XLMTask, CausalLM):
             return super()._normalize_generate_inputs(inputs)
         return normalize_generate_dict(super()._normalize_generate_inputs, inputs, "text")
 
+    @tf.autograph.experimental.do_not_convert  # Plain graph code: no AutoGraph pass.
     def generate_step(self, inputs, stop_token_ids=None):
         """One batch of generation (keras-hub's contract): `token_ids` and
         `padding_mask` (+ `language_ids`) int [batch, max_length], prompts

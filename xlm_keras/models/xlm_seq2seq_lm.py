@@ -1,6 +1,7 @@
 """`XLMSeq2SeqLM`: translation with an XLM encoder-decoder."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 from keras_hub.models import Seq2SeqLM
 from keras_hub.samplers import ContrastiveSampler
@@ -125,6 +126,7 @@ class XLMSeq2SeqLM(Seq2SeqLM):
             return super()._normalize_generate_inputs(inputs)
         return normalize_generate_dict(super()._normalize_generate_inputs, inputs, "source")
 
+    @tf.autograph.experimental.do_not_convert  # Plain graph code: no AutoGraph pass.
     def generate_step(self, inputs, stop_token_ids=None, sampler=None, drop_padding=None):
         """One batch of generation (keras-hub's contract): encoder inputs and
         a right-padded decoder prompt int [batch, max_length] (+ language

@@ -84,6 +84,7 @@ def _finish(spec, examples, masked, skip, evaluation=False):
     if masked:
         tokenizer = spec.tokenizer
 
+        @tf.autograph.experimental.do_not_convert
         def mask(index, batch):
             language = batch.pop("language")
             x, labels, weights = mask_tokens(
@@ -178,6 +179,7 @@ def tlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
     for (first, second), paths in files.items():
         ids = (spec.language_index(first), spec.language_index(second))
 
+        @tf.autograph.experimental.do_not_convert
         def pack(sources, targets, ids=ids):
             # XLM's frame in every family: TLM trains on `</s> a </s></s> b </s>`.
             packed = pack_text(tokenizer, sources, spec.sequence_length, "xlm",

@@ -96,10 +96,14 @@ class TrainStep:
         # update (many small element-wise ops per variable) with the backward
         # pass instead of running them one by one.
         whole_step = jit_compile and isinstance(strategy, tf.distribute.OneDeviceStrategy)
-        self._gradients = (self._local_gradients if whole_step else
-                           tf.function(self._local_gradients, jit_compile=jit_compile))
-        self._step = (tf.function(self._replica_step, jit_compile=True) if whole_step
-                      else self._replica_step)
+        # No AutoGraph: the step has no tensor-dependent Python control flow,
+        # and converting every Keras / keras-hub call it reaches took about a
+        # third of a small run's start-up.
+        self._gradients = (self._local_gradients if whole_step else tf.function(
+            self._local_gradients, jit_compile=jit_compile, autograph=False))
+        self._step = (tf.function(self._replica_step, jit_compile=True, autograph=False)
+                      if whole_step else
+                      tf.autograph.experimental.do_not_convert(self._replica_step))
         # Embedding lookups give `IndexedSlices` (rows of the looked-up ids).
         # Micro-batches need dense gradients to be summed, and XLA densifies
         # inside its program anyway (its scatter fuses; `tf.unique` does not
@@ -108,7 +112,7 @@ class TrainStep:
         # densified once, for the optimizer: Keras' Adam given
         # `IndexedSlices` would update its moments only at those rows.
         self._dense_gradients = accumulation_steps > 1 or whole_step
-        self.run = tf.function(self._run)
+        self.run = tf.function(self._run, autograph=False)
 
     def _loss_scale(self):
         if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
@@ -178,12 +182,16 @@ class TrainStep:
             "targets": tf.zeros([self.num_languages]),
             "tokens": tf.constant(0.0),
         }
-        for _ in tf.range(num_steps):
+
+        def one_step(done, totals):
             batches = [next(iterator) for _ in range(self.accumulation_steps)]
             per_replica = self.strategy.run(self._step, args=(batches, objective))
-            totals = {
+            return done + 1, {
                 key: totals[key] + self.strategy.reduce(
                     tf.distribute.ReduceOp.SUM, per_replica[key], axis=None)
                 for key in totals
             }
+
+        _, totals = tf.while_loop(lambda done, _: done < num_steps, one_step,
+                                  (tf.constant(0), totals))
         return totals

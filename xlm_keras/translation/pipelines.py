@@ -171,6 +171,7 @@ def _pack_pairs(preprocessor):
     -> a training batch; the other keys (`language`, `translate_to`) pass
     through."""
 
+    @tf.autograph.experimental.do_not_convert
     def pack(batch):
         extra = {key: batch.pop(key) for key in list(batch) if key not in SEQ2SEQ_KEYS}
         x, labels, weights = preprocessor(batch)
@@ -236,6 +237,7 @@ def ae_dataset(spec, corpus_dir, input_context=None, skip=0):
     pipeline = shard[0] if shard else 0
     preprocessor = spec.preprocessor
 
+    @tf.autograph.experimental.do_not_convert
     def pack(number, batch):
         seed = tf.stack([tf.constant(spec.seed + pipeline, tf.int32), tf.cast(number, tf.int32)])
         x, labels, weights = preprocessor.denoising(batch["text"], batch["code"], seed,
