@@ -58,7 +58,7 @@ def token_states(backbone, inputs, drop_padding=False):
         x = layer_norm(x, backbone.embeddings_layer_norm)
     key_mask = additive_key_mask(inputs["padding_mask"])
     for layer in backbone.transformer_layers:
-        x = _block(layer, x, key_mask, layout)
+        x = block(layer, x, key_mask, layout)
     if backbone.final_layer_norm is not None:
         x = layer_norm(x, backbone.final_layer_norm)
     return x, layout
@@ -92,12 +92,20 @@ class TokenLayout:
         return tf.reshape(rows, [self.batch, self.length, width])
 
 
-def _block(layer, x, key_mask, layout):
-    """One `XLMTransformerLayer` (post-LN or pre-LN) on rows x [N, H]."""
+def block(layer, x, key_mask, layout, dropout=None):
+    """One `XLMTransformerLayer` (post-LN or pre-LN) on rows x [N, H];
+    `key_mask` float32 [B, 1, 1 or T, T] is added to the attention scores.
+
+    `dropout`: None (inference), or `fn(x, dropout_layer) -> x` applied
+    where the Keras block applies its dropout layers (attention
+    probabilities, attention output, feed-forward output).
+    """
+    drop = dropout or (lambda x, _: x)
     residual = x
     if layer.normalize_first:
         x = layer_norm(x, layer._self_attention_layer_norm)
-    x = _attention(layer._self_attention_layer, x, key_mask, layout) + residual
+    x = _attention(layer._self_attention_layer, x, key_mask, layout, drop)
+    x = drop(x, layer._self_attention_dropout) + residual
     if not layer.normalize_first:
         x = layer_norm(x, layer._self_attention_layer_norm)
     residual = x
@@ -106,14 +114,15 @@ def _block(layer, x, key_mask, layout):
     intermediate = layer._feedforward_intermediate_dense
     x = activation_of(intermediate)(dense(x, intermediate.kernel, intermediate.bias))
     output = layer._feedforward_output_dense
-    x = dense(x, output.kernel, output.bias) + residual
+    x = drop(dense(x, output.kernel, output.bias), layer._feedforward_dropout) + residual
     if not layer.normalize_first:
         x = layer_norm(x, layer._feedforward_layer_norm)
     return x
 
 
-def _attention(attention, x, key_mask, layout):
-    """Keras `MultiHeadAttention` (self-attention, no dropout) on rows x [N, H]."""
+def _attention(attention, x, key_mask, layout, drop):
+    """Keras `MultiHeadAttention` (self-attention) on rows x [N, H]; `drop`
+    applies its dropout to the attention probabilities."""
     heads, head_dim = attention._num_heads, attention._key_dim
     width = heads * head_dim
 
@@ -125,7 +134,8 @@ def _attention(attention, x, key_mask, layout):
     # Keras scales the query before the product; the same order, the same round-off.
     query = project(attention._query_dense) * attention._inverse_sqrt_key_dim
     scores = tf.matmul(query, project(attention._key_dense), transpose_b=True) + key_mask
-    mixed = tf.matmul(tf.nn.softmax(scores), project(attention._value_dense))
+    probabilities = drop(tf.nn.softmax(scores), attention._dropout_layer)
+    mixed = tf.matmul(probabilities, project(attention._value_dense))
     mixed = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [layout.batch, layout.length, width])
     return dense(layout.rows(mixed), *attention_dense(attention._output_dense))
 

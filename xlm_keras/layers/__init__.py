@@ -1,5 +1,6 @@
 """Layers the XLM family needs beyond keras-hub's."""
 
+from xlm_keras.layers.dropout import XLMDropout
 from xlm_keras.layers.language_centering import LanguageCentering
 from xlm_keras.layers.xlm_embedding import XLMEmbedding
 from xlm_keras.layers.xlm_prediction_head import XLMPredictionHead

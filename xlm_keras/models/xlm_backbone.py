@@ -4,6 +4,7 @@ import keras
 from keras import ops
 from keras_hub.models import Backbone
 
+from xlm_keras.layers import XLMDropout
 from xlm_keras.layers import XLMEmbedding
 from xlm_keras.layers import XLMTransformerLayer
 from xlm_keras.models import presets
@@ -107,7 +108,7 @@ class XLMBackbone(Backbone):
                 dtype=dtype,
                 name="embeddings_layer_norm",
             )
-        self.embeddings_dropout = keras.layers.Dropout(
+        self.embeddings_dropout = XLMDropout(
             dropout, dtype=dtype, name="embeddings_dropout"
         )
         self.transformer_layers = [
