@@ -10,7 +10,8 @@ its time is in the matmuls): the Keras path spends much of a
 short sentence on per-op overhead (about 1,000 graph ops against 860 here:
 mask merging, casts, 3-D einsum reshapes). Used by the serving signatures
 and by the Python inference paths (`encode_sentences`, task `predict` on
-raw text); training keeps the Keras layers (dropout, gradients).
+raw text); `block` is also `XLMTransformerLayer`'s own forward pass, with
+dropout in training.
 """
 
 import keras
