@@ -1,17 +1,18 @@
 """An `XLMBackbone`'s hidden states at inference, in fewer graph ops.
 
-The same weights and the same arithmetic as the Keras layers (outputs equal
-to float round-off; bit-equal on CPU in the tests), written as one graph of
-2-D `MatMul` + `BiasAdd` (which TensorFlow's CPU graph optimiser fuses),
-one additive key mask per request and a plain LayerNorm. On 2 CPU cores a
-batch-1 sentence of the XLM-R 6 x 512 layout runs in about 0.92x the time
-of the Keras call (in-process, interleaved; batch 32 the same within noise,
-its time is in the matmuls): the Keras path spends much of a
-short sentence on per-op overhead (about 1,000 graph ops against 860 here:
-mask merging, casts, 3-D einsum reshapes). Used by the serving signatures
-and by the Python inference paths (`encode_sentences`, task `predict` on
-raw text); `block` is also `XLMTransformerLayer`'s own forward pass, with
-dropout in training.
+The same weights and the same arithmetic as keras-hub's layers (outputs
+equal to float round-off), written as one graph of 2-D `MatMul` +
+`BiasAdd` (which TensorFlow's CPU graph optimiser fuses), one additive key
+mask per request and a plain LayerNorm. Against keras-hub's block (what
+`XLMTransformerLayer` ran before it took `block` as its own forward pass)
+a batch-1 sentence of the XLM-R 6 x 512 layout ran in about 0.92x the time
+on 2 CPU cores (in-process, interleaved; batch 32 the same within noise,
+its time is in the matmuls): about 1,000 graph ops against 860 here (mask
+merging, casts, 3-D einsum reshapes). `block` is now also the Keras
+layer's forward pass (with dropout in training); `token_states` adds the
+option of dropping the padding from every dense layer. Used by the serving
+signatures and by the Python inference paths (`encode_sentences`, task
+`predict` on raw text).
 """
 
 import keras
@@ -97,16 +98,16 @@ def block(layer, x, key_mask, layout, dropout=None):
     """One `XLMTransformerLayer` (post-LN or pre-LN) on rows x [N, H];
     `key_mask` float32 [B, 1, 1 or T, T] is added to the attention scores.
 
-    `dropout`: None (inference), or `fn(x, dropout_layer) -> x` applied
+    `dropout`: None (inference), or `fn(dropout_layer, x) -> x` applied
     where the Keras block applies its dropout layers (attention
     probabilities, attention output, feed-forward output).
     """
-    drop = dropout or (lambda x, _: x)
+    drop = dropout or (lambda _, x: x)
     residual = x
     if layer.normalize_first:
         x = layer_norm(x, layer._self_attention_layer_norm)
     x = _attention(layer._self_attention_layer, x, key_mask, layout, drop)
-    x = drop(x, layer._self_attention_dropout) + residual
+    x = drop(layer._self_attention_dropout, x) + residual
     if not layer.normalize_first:
         x = layer_norm(x, layer._self_attention_layer_norm)
     residual = x
@@ -115,7 +116,7 @@ def block(layer, x, key_mask, layout, dropout=None):
     intermediate = layer._feedforward_intermediate_dense
     x = activation_of(intermediate)(dense(x, intermediate.kernel, intermediate.bias))
     output = layer._feedforward_output_dense
-    x = drop(dense(x, output.kernel, output.bias), layer._feedforward_dropout) + residual
+    x = drop(layer._feedforward_dropout, dense(x, output.kernel, output.bias)) + residual
     if not layer.normalize_first:
         x = layer_norm(x, layer._feedforward_layer_norm)
     return x
@@ -135,7 +136,7 @@ def _attention(attention, x, key_mask, layout, drop):
     # Keras scales the query before the product; the same order, the same round-off.
     query = project(attention._query_dense) * attention._inverse_sqrt_key_dim
     scores = tf.matmul(query, project(attention._key_dense), transpose_b=True) + key_mask
-    probabilities = drop(tf.nn.softmax(scores), attention._dropout_layer)
+    probabilities = drop(attention._dropout_layer, tf.nn.softmax(scores))
     mixed = tf.matmul(probabilities, project(attention._value_dense))
     mixed = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [layout.batch, layout.length, width])
     return dense(layout.rows(mixed), *attention_dense(attention._output_dense))

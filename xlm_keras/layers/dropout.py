@@ -4,7 +4,7 @@ Keras' dropout draws its mask with TensorFlow's stateless Philox generator.
 Under XLA on CPU that generator runs as its own loop (about a tenth of a
 pretraining step of the 6 x 512 benchmark shape: 19 masks per step). This
 mask is a few uint32 multiplies, shifts and xors of the element index, which
-XLA fuses into the select that applies it (the backward pass recomputes it).
+XLA fuses into the select that applies it.
 
 Per call, the layer's `SeedGenerator` seed [2] is mixed into two 32-bit keys;
 element `i` is kept when `mix(mix(i ^ key0) + key1) >= rate * 2**32`, `mix`
@@ -54,6 +54,14 @@ def hash_dropout(inputs, rate, seed):
                     tf.zeros_like(inputs))
 
 
+def dropout_with(layer, inputs):
+    """A training-time call of Keras Dropout `layer` (its rate, its seed
+    generator) with `hash_dropout`'s mask."""
+    if not layer.rate:
+        return inputs
+    return hash_dropout(inputs, layer.rate, layer.seed_generator.next())
+
+
 @keras.saving.register_keras_serializable(package="xlm_keras")
 class XLMDropout(keras.layers.Dropout):
     """`keras.layers.Dropout` (same arguments, seed and state) drawing its
@@ -65,6 +73,4 @@ class XLMDropout(keras.layers.Dropout):
         super().__init__(rate, seed=seed, **kwargs)
 
     def call(self, inputs, training=False):
-        if training and self.rate > 0:
-            return hash_dropout(inputs, self.rate, self.seed_generator.next())
-        return inputs
+        return dropout_with(self, inputs) if training else inputs

@@ -9,7 +9,7 @@ from xlm_keras.inference.encoder import MASKED
 from xlm_keras.inference.encoder import TokenLayout
 from xlm_keras.inference.encoder import additive_key_mask
 from xlm_keras.inference.encoder import block
-from xlm_keras.layers.dropout import hash_dropout
+from xlm_keras.layers.dropout import dropout_with
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
@@ -48,20 +48,19 @@ class XLMTransformerLayer(TransformerEncoder):
     def call(self, inputs, padding_mask=None, training=None):
         if padding_mask is None:
             padding_mask = tf.ones(tf.shape(inputs)[:2], tf.int32)
-        length = tf.shape(inputs)[1]
-        positions = tf.range(length)
-        visible = positions[:, None] >= positions[None, :]  # [query, key]
+        batch, length = tf.shape(inputs)[0], tf.shape(inputs)[1]
+        # [query, key]: whether the query may attend to the key (causal only).
+        visible = _causal_visibility(length) if self.causal else None
         if self.compute_dtype != "float32":
-            attention_mask = None
-            if self.causal:
-                attention_mask = tf.broadcast_to(visible, [tf.shape(inputs)[0], length, length])
+            attention_mask = (None if visible is None
+                              else tf.broadcast_to(visible, [batch, length, length]))
             return super().call(inputs, padding_mask=padding_mask,
                                 attention_mask=attention_mask, training=training)
         key_mask = additive_key_mask(padding_mask)
-        if self.causal:
+        if visible is not None:
             key_mask += tf.where(visible, 0.0, MASKED)[None, None]
         layout = TokenLayout(padding_mask)
-        dropout = _hash_dropout if training else None
+        dropout = dropout_with if training else None
         return layout.grid(block(self, layout.rows(inputs), key_mask, layout, dropout))
 
     def call_with_cache(self, inputs, cache, cache_update_index):
@@ -107,8 +106,7 @@ class XLMTransformerLayer(TransformerEncoder):
         return config
 
 
-def _hash_dropout(x, dropout_layer):
-    """keras-hub's dropout layer's rate and seed generator, `hash_dropout`'s mask."""
-    if not dropout_layer.rate:
-        return x
-    return hash_dropout(x, dropout_layer.rate, dropout_layer.seed_generator.next())
+def _causal_visibility(length):
+    """bool [length, length]: query position >= key position."""
+    positions = tf.range(length)
+    return positions[:, None] >= positions[None, :]
