@@ -44,7 +44,8 @@ MFU = model FLOP/s / peak, the peak being the best float32 `tf.matmul` of
 with the same threads. Model FLOPs per token of a training step (forward +
 backward = 3 x forward):
 
-  6 N  +  12 L T d  +  6 (d^2 + d O) P / T
+  6 N  +  12 L T d  +  6 (d^2 + d O) P / T,  less in the last block
+                                         (1 - Q / T) (6 (N_L - 2 d^2 - 2 d) + 12 T d)
 
   N         non-embedding parameters of the encoder (attention, feed-forward,
             LayerNorms), each used in one multiply-add per token;
@@ -54,6 +55,10 @@ backward = 3 x forward):
             LM head's d x d dense and d x V tied projection at P = 20 (ours,
             keras-hub) or 128 (HF); the classifier's d x d dense and d x C
             output at P = 1.
+  Q         positions per sequence where the last block computes its output
+            (`XLMBackbone.sequence_output_at`): Q = P = 20 for ours (MLM),
+            T elsewhere. Its key and value projections (2 d^2 + 2 d of its
+            N_L = N / L parameters) still run at every position.
 Embedding lookups, softmax, LayerNorms' arithmetic and the optimizer are not
 counted. L layers, d hidden width, T sequence length, V vocabulary, C classes.
 """
@@ -171,21 +176,30 @@ def non_embedding_params(shape):
     return shape.num_layers * (attention + feed_forward + layer_norms)
 
 
-def flops_per_token(shape, head_positions, head_outputs=None):
+def flops_per_token(shape, head_positions, head_outputs=None, last_block_positions=None):
     """Model FLOPs per token of one training step (see the module docstring);
     `head_positions`: positions per sequence where the head runs;
-    `head_outputs`: its output width (default: the vocabulary, the LM head)."""
+    `head_outputs`: its output width (default: the vocabulary, the LM head);
+    `last_block_positions`: where the last block computes its output
+    (default: every position)."""
     d, length = shape.hidden_dim, shape.sequence_length
     outputs = shape.vocabulary_size if head_outputs is None else head_outputs
     head = 6 * (d * d + d * outputs) * head_positions / length
-    return 6 * non_embedding_params(shape) + 12 * shape.num_layers * length * d + head
+    skipped = 1 - (length if last_block_positions is None else last_block_positions) / length
+    last_block_queries = non_embedding_params(shape) / shape.num_layers - 2 * (d * d + d)
+    return (6 * non_embedding_params(shape) + 12 * shape.num_layers * length * d + head
+            - skipped * (6 * last_block_queries + 12 * length * d))
 
 
 def head_of(name, task, shape, num_classes):
-    """`(positions, outputs)` of implementation `name`'s head (FLOP count)."""
+    """`(positions, outputs, last_block_positions)` of implementation
+    `name`'s head and last block (FLOP count)."""
+    length = shape.sequence_length
     if task == "classify":
-        return 1, num_classes
-    return (shape.sequence_length if name == "hf" else shape.num_targets), shape.vocabulary_size
+        return 1, num_classes, length
+    ours = name.startswith("ours")
+    return ((length if name == "hf" else shape.num_targets), shape.vocabulary_size,
+            shape.num_targets if ours else length)
 
 
 def matmul_peak_gflops(size=MATMUL_SIZE, repeats=3):
@@ -383,8 +397,8 @@ def rows_of(peak, timings, task, shape, num_classes):
     rows = []
     for name, seconds in timings.items():
         seconds = statistics.median(seconds)
-        positions, outputs = head_of(name, task, shape, num_classes)
-        model_flops = flops_per_token(shape, positions, outputs) * tokens / seconds
+        positions, outputs, last_block = head_of(name, task, shape, num_classes)
+        model_flops = flops_per_token(shape, positions, outputs, last_block) * tokens / seconds
         rows.append({"implementation": name, "tokens_per_second": tokens / seconds,
                      "seconds_per_step": seconds, "head_positions": positions,
                      "gflops": model_flops / 1e9, "mfu": model_flops / 1e9 / peak})

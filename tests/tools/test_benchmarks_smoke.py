@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from absl import flags
 
 from xlm_keras.models import XLMBackbone
@@ -62,6 +63,13 @@ def test_bench_train_flops_formula():
     assert bench_train.non_embedding_params(shape) == backbone.count_params() - embeddings
     full, masked = bench_train.flops_per_token(shape, 12), bench_train.flops_per_token(shape, 2)
     assert full - masked == 6 * (16**2 + 16 * 40) * (12 - 2) / 12
+    # Last block at 2 of 12 positions: 10 of 12 rows skip its query and
+    # output projections, feed-forward and two LayerNorms (weights and
+    # biases, 6 FLOPs each per row) and one query's attention products
+    # (2 x 12 keys x 16 multiply-adds, 6 FLOPs each).
+    row = (2 * (16 * 16 + 16)) + (2 * 16 * 48 + 48 + 16) + 2 * 2 * 16
+    assert bench_train.flops_per_token(shape, 2, None, 2) == pytest.approx(
+        masked - (10 / 12) * (6 * row + 6 * 2 * 12 * 16))
 
 
 def test_lexical_baseline_bags_match_sentencepiece(tokenizer_dir):

@@ -86,6 +86,11 @@ class TokenLayout:
         flat = tf.reshape(grid, [-1, grid.shape[-1]])
         return flat if self.index is None else tf.gather_nd(flat, self.index)
 
+    def select(self, rows, positions):
+        """[N, W] -> [B * P, W]: the rows at `positions` int [B, P]."""
+        picked = tf.gather(self.grid(rows), positions, batch_dims=1)
+        return tf.reshape(picked, [-1, rows.shape[-1]])
+
     def grid(self, rows):
         """[N, W] -> [B, T, W], zeros at dropped padding."""
         width = rows.shape[-1]
@@ -94,19 +99,24 @@ class TokenLayout:
         return tf.reshape(rows, [self.batch, self.length, width])
 
 
-def block(layer, x, key_mask, layout, dropout=None):
+def block(layer, x, key_mask, layout, dropout=None, query_positions=None):
     """One `XLMTransformerLayer` (post-LN or pre-LN) on rows x [N, H];
-    `key_mask` float32 [B, 1, 1 or T, T] is added to the attention scores.
+    `key_mask` float32 [B or 1, 1, 1 or Q, T] is added to the attention
+    scores (Q: T, or P with `query_positions`).
 
     `dropout`: None (inference), or `fn(dropout_layer, x) -> x` applied
     where the Keras block applies its dropout layers (attention
     probabilities, attention output, feed-forward output).
+    `query_positions`: None, or int [B, P]: the block's output only at those
+    positions, rows [B * P, H]: every position still serves as a key and a
+    value, but queries, the output projection and the feed-forward run on
+    P rows per sequence.
     """
     drop = dropout or (lambda _, x: x)
-    residual = x
+    residual = x if query_positions is None else layout.select(x, query_positions)
     if layer.normalize_first:
         x = layer_norm(x, layer._self_attention_layer_norm)
-    x = _attention(layer._self_attention_layer, x, key_mask, layout, drop)
+    x = _attention(layer._self_attention_layer, x, key_mask, layout, drop, query_positions)
     x = drop(layer._self_attention_dropout, x) + residual
     if not layer.normalize_first:
         x = layer_norm(x, layer._self_attention_layer_norm)
@@ -122,24 +132,32 @@ def block(layer, x, key_mask, layout, dropout=None):
     return x
 
 
-def _attention(attention, x, key_mask, layout, drop):
+def _attention(attention, x, key_mask, layout, drop, query_positions=None):
     """Keras `MultiHeadAttention` (self-attention) on rows x [N, H]; `drop`
-    applies its dropout to the attention probabilities."""
+    applies its dropout to the attention probabilities. With
+    `query_positions` [B, P] only those rows query; the output is then
+    [B * P, H]."""
     heads, head_dim = attention._num_heads, attention._key_dim
     width = heads * head_dim
 
-    def project(einsum_dense):  # EinsumDense [H, heads, head_dim] -> [B, heads, T, head_dim].
-        grid = layout.grid(dense(x, *attention_dense(einsum_dense)))
-        heads_last = tf.reshape(grid, [layout.batch, layout.length, heads, head_dim])
+    def project(einsum_dense, rows, rows_layout):
+        # EinsumDense [H, heads, head_dim] -> [B, heads, T, head_dim].
+        grid = rows_layout.grid(dense(rows, *attention_dense(einsum_dense)))
+        heads_last = tf.reshape(grid, [rows_layout.batch, rows_layout.length, heads, head_dim])
         return tf.transpose(heads_last, [0, 2, 1, 3])
 
+    query_rows, queries = x, layout
+    if query_positions is not None:
+        query_rows = layout.select(x, query_positions)
+        queries = TokenLayout(tf.ones_like(query_positions))
     # Keras scales the query before the product; the same order, the same round-off.
-    query = project(attention._query_dense) * attention._inverse_sqrt_key_dim
-    scores = tf.matmul(query, project(attention._key_dense), transpose_b=True) + key_mask
+    query = project(attention._query_dense, query_rows, queries) * attention._inverse_sqrt_key_dim
+    keys = project(attention._key_dense, x, layout)
+    scores = tf.matmul(query, keys, transpose_b=True) + key_mask
     probabilities = drop(attention._dropout_layer, tf.nn.softmax(scores))
-    mixed = tf.matmul(probabilities, project(attention._value_dense))
-    mixed = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [layout.batch, layout.length, width])
-    return dense(layout.rows(mixed), *attention_dense(attention._output_dense))
+    mixed = tf.matmul(probabilities, project(attention._value_dense, x, layout))
+    mixed = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [queries.batch, queries.length, width])
+    return dense(queries.rows(mixed), *attention_dense(attention._output_dense))
 
 
 def additive_key_mask(padding_mask):

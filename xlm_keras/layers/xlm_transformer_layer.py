@@ -27,8 +27,13 @@ class XLMTransformerLayer(TransformerEncoder):
     Call arguments:
         inputs: float [batch, seq, hidden].
         padding_mask: bool/int [batch, seq], 1 for real tokens.
+        query_positions: int [batch, P] or None: return the block's output
+            only at these positions. In float32 the queries, the output
+            projection and the feed-forward then run on those P rows alone
+            (every position stays a key and a value); mixed precision
+            computes every position and gathers.
 
-    Returns: float [batch, seq, hidden].
+    Returns: float [batch, seq, hidden], or [batch, P, hidden].
 
     In float32 the block runs as `inference.encoder.block` (2-D matmuls on
     the keras-hub sublayers' weights) with `hash_dropout` at keras-hub's
@@ -45,23 +50,30 @@ class XLMTransformerLayer(TransformerEncoder):
         super().__init__(**kwargs)
         self.causal = causal
 
-    def call(self, inputs, padding_mask=None, training=None):
+    def call(self, inputs, padding_mask=None, training=None, query_positions=None):
         if padding_mask is None:
             padding_mask = tf.ones(tf.shape(inputs)[:2], tf.int32)
-        batch, length = tf.shape(inputs)[0], tf.shape(inputs)[1]
-        # [query, key]: whether the query may attend to the key (causal only).
-        visible = _causal_visibility(length) if self.causal else None
+        length = tf.shape(inputs)[1]
         if self.compute_dtype != "float32":
-            attention_mask = (None if visible is None
-                              else tf.broadcast_to(visible, [batch, length, length]))
-            return super().call(inputs, padding_mask=padding_mask,
-                                attention_mask=attention_mask, training=training)
+            attention_mask = None
+            if self.causal:
+                visible = _causal_visibility(length)
+                attention_mask = tf.broadcast_to(visible, [tf.shape(inputs)[0], length, length])
+            outputs = super().call(inputs, padding_mask=padding_mask,
+                                   attention_mask=attention_mask, training=training)
+            if query_positions is None:
+                return outputs
+            return tf.gather(outputs, query_positions, batch_dims=1)
         key_mask = additive_key_mask(padding_mask)
-        if visible is not None:
-            key_mask += tf.where(visible, 0.0, MASKED)[None, None]
+        if self.causal:
+            visible = _causal_visibility(length, query_positions)
+            key_mask += tf.where(visible, 0.0, MASKED)[:, None]
         layout = TokenLayout(padding_mask)
         dropout = dropout_with if training else None
-        return layout.grid(block(self, layout.rows(inputs), key_mask, layout, dropout))
+        rows = block(self, layout.rows(inputs), key_mask, layout, dropout, query_positions)
+        if query_positions is None:
+            return layout.grid(rows)
+        return TokenLayout(tf.ones_like(query_positions)).grid(rows)
 
     def call_with_cache(self, inputs, cache, cache_update_index):
         """Causal attention of `inputs` at positions `cache_update_index ..`
@@ -106,7 +118,10 @@ class XLMTransformerLayer(TransformerEncoder):
         return config
 
 
-def _causal_visibility(length):
-    """bool [length, length]: query position >= key position."""
-    positions = tf.range(length)
-    return positions[:, None] >= positions[None, :]
+def _causal_visibility(length, query_positions=None):
+    """bool [1, length, length] (every position queries), or [batch, P,
+    length] for `query_positions` [batch, P]: query position >= key
+    position."""
+    keys = tf.range(length)
+    queries = keys[None] if query_positions is None else tf.cast(query_positions, tf.int32)
+    return queries[:, :, None] >= keys[None, None, :]

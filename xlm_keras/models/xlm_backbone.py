@@ -146,18 +146,7 @@ class XLMBackbone(Backbone):
             inputs["language_ids"] = keras.Input(
                 (None,), dtype="int32", name="language_ids"
             )
-        x = self.embeddings(
-            inputs["token_ids"],
-            position_ids=inputs["position_ids"],
-            language_ids=inputs.get("language_ids"),
-        )
-        if self.embeddings_layer_norm is not None:
-            x = self.embeddings_layer_norm(x)
-        x = self.embeddings_dropout(x)
-        for layer in self.transformer_layers:
-            x = layer(x, padding_mask=inputs["padding_mask"])
-        if self.final_layer_norm is not None:
-            x = self.final_layer_norm(x)
+        x = self._encode(inputs)
         super().__init__(inputs=inputs, outputs=x, dtype=dtype, **kwargs)
 
         # === Config ===
@@ -184,6 +173,40 @@ class XLMBackbone(Backbone):
 
     def __call__(self, inputs, *args, **kwargs):
         return super().__call__(complete_inputs(self, inputs), *args, **kwargs)
+
+    def sequence_output_at(self, inputs, positions, training=None):
+        """float [batch, P, hidden_dim]: the backbone's output at `positions`
+        int32 [batch, P], for a loss that reads only those rows (MLM / TLM
+        targets). The last block computes its queries, output projection
+        and feed-forward only there (`XLMTransformerLayer`'s
+        `query_positions`): the same numbers as gathering from
+        `backbone(inputs)`, with about (1 - P / seq) of a block's work less.
+
+        Args:
+            inputs: the backbone's inputs (dict, as `__call__` takes them).
+            positions: int32 [batch, P], each in `0 .. seq-1`.
+            training: bool; dropout as in `__call__`.
+        """
+        return self._encode(complete_inputs(self, inputs), training, positions)
+
+    def _encode(self, inputs, training=None, positions=None):
+        """The forward pass on complete inputs (see `complete_inputs`): the
+        functional graph's, and `sequence_output_at`'s with `positions`."""
+        x = self.embeddings(
+            inputs["token_ids"],
+            position_ids=inputs["position_ids"],
+            language_ids=inputs.get("language_ids"),
+        )
+        if self.embeddings_layer_norm is not None:
+            x = self.embeddings_layer_norm(x)
+        x = self.embeddings_dropout(x, training=training)
+        last = len(self.transformer_layers) - 1
+        for index, layer in enumerate(self.transformer_layers):
+            x = layer(x, padding_mask=inputs["padding_mask"], training=training,
+                      query_positions=positions if index == last else None)
+        if self.final_layer_norm is not None:
+            x = self.final_layer_norm(x)
+        return x
 
     def get_config(self):
         config = super().get_config()

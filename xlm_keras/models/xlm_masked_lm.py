@@ -2,11 +2,12 @@
 
 import keras
 import numpy as np
+from keras import ops
 import tensorflow as tf
-from keras_hub.layers import MaskedLMHead
 from keras_hub.models import MaskedLM
 
 from xlm_keras.layers import XLMPredictionHead
+from xlm_keras.layers import XLMRobertaLMHead
 from xlm_keras.models import presets
 from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
 from xlm_keras.models.xlm_masked_lm_preprocessor import XLMMaskedLMPreprocessor
@@ -19,7 +20,9 @@ class XLMMaskedLM(XLMTask, MaskedLM):
     """Masked language model (MLM, and TLM on concatenated pairs).
 
     Logits are computed only at `mask_positions`, so the vocabulary
-    projection costs `targets` rows rather than `seq` rows.
+    projection costs `targets` rows rather than `seq` rows; and so is the
+    last block's output (`XLMBackbone.sequence_output_at`): its queries,
+    output projection and feed-forward run on the targets alone.
 
     Args:
         backbone: `XLMBackbone`.
@@ -63,7 +66,7 @@ class XLMMaskedLM(XLMTask, MaskedLM):
                 name="mlm_head",
             )
         else:
-            self.masked_lm_head = MaskedLMHead(
+            self.masked_lm_head = XLMRobertaLMHead(
                 token_embedding=backbone.token_embedding,
                 intermediate_activation="gelu",
                 layer_norm_epsilon=backbone.layer_norm_epsilon,
@@ -89,6 +92,14 @@ class XLMMaskedLM(XLMTask, MaskedLM):
         # === Config ===
         self.lm_head = lm_head
         self.configure_preprocessor()
+
+    def call(self, inputs, training=None, mask=None):
+        """The functional graph's logits, with the backbone's output computed
+        only at `mask_positions` (the head then runs on every row it gets)."""
+        backbone_inputs = {k: v for k, v in inputs.items() if k != "mask_positions"}
+        positions = ops.cast(inputs["mask_positions"], "int32")
+        sequence_output = self.backbone.sequence_output_at(backbone_inputs, positions, training)
+        return self.masked_lm_head(sequence_output, training=training)
 
     def fill_mask(self, x, top_k=5, batch_size=32):
         """The `top_k` most likely tokens at every `<mask>` of raw text.
