@@ -56,8 +56,8 @@ backward = 3 x forward):
             keras-hub) or 128 (HF); the classifier's d x d dense and d x C
             output at P = 1.
   Q         positions per sequence where the last block computes its output
-            (`XLMBackbone.sequence_output_at`): Q = P = 20 for ours (MLM),
-            T elsewhere. Its key and value projections (2 d^2 + 2 d of its
+            (`XLMBackbone.sequence_output_at`): for ours Q = P (20 targets
+            in MLM, the first token in classification), for the others T. Its key and value projections (2 d^2 + 2 d of its
             N_L = N / L parameters) still run at every position.
 Embedding lookups, softmax, LayerNorms' arithmetic and the optimizer are not
 counted. L layers, d hidden width, T sequence length, V vocabulary, C classes.
@@ -195,9 +195,9 @@ def head_of(name, task, shape, num_classes):
     """`(positions, outputs, last_block_positions)` of implementation
     `name`'s head and last block (FLOP count)."""
     length = shape.sequence_length
-    if task == "classify":
-        return 1, num_classes, length
     ours = name.startswith("ours")
+    if task == "classify":
+        return 1, num_classes, 1 if ours else length
     return ((length if name == "hf" else shape.num_targets), shape.vocabulary_size,
             shape.num_targets if ours else length)
 

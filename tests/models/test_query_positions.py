@@ -1,7 +1,7 @@
 """The last block at the target positions only (`query_positions`,
-`XLMBackbone.sequence_output_at`, `XLMMaskedLM`) equals gathering those
-rows from keras-hub's `TransformerEncoder` / the full backbone, outputs
-and gradients."""
+`XLMBackbone.sequence_output_at`, `XLMMaskedLM`, `XLMTextClassifier`)
+equals gathering those rows from keras-hub's `TransformerEncoder` / the
+full backbone, outputs and gradients."""
 
 import keras
 import numpy as np
@@ -12,6 +12,7 @@ from keras_hub.layers import TransformerEncoder
 from xlm_keras.layers import XLMTransformerLayer
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMMaskedLM
+from xlm_keras.models import XLMTextClassifier
 
 PADDING_MASK = tf.constant([[1] * 7, [1] * 4 + [0] * 3, [1] * 2 + [0] * 5])
 # Repeated, unsorted, and a padding position (row 2): all are plain gathers.
@@ -95,6 +96,35 @@ def test_masked_lm_trains_as_head_on_full_backbone():
     full_out, full_grads = _loss_and_gradients(full, mlm.trainable_variables, embeddings)
     assert ours_out.shape == (3, 3, backbone.vocabulary_size)
     np.testing.assert_allclose(ours_out, full_out, atol=1e-5)
+    for mine, theirs in zip(ours_grads[1:], full_grads[1:]):
+        np.testing.assert_allclose(tf.convert_to_tensor(mine), tf.convert_to_tensor(theirs),
+                                   atol=1e-5)
+
+
+@pytest.mark.parametrize("preset", ["xlm_roberta_tiny", "xlm_tiny"])
+def test_text_classifier_first_token_equals_full_backbone(preset):
+    """`pooling="first"` runs the last block at position 0 only: logits and
+    gradients equal the head on the full backbone's first row."""
+    keras.utils.set_random_seed(2)
+    backbone = XLMBackbone.from_config(
+        {**XLMBackbone.from_preset(preset).get_config(), "dropout": 0.0})
+    classifier = XLMTextClassifier(backbone, num_classes=3, dropout=0.0)
+    ids = tf.constant(np.random.default_rng(2).integers(5, 100, (3, 7)).astype("int32"))
+    inputs = {"token_ids": ids, "padding_mask": PADDING_MASK}
+    if backbone.has_language_embedding:
+        inputs["language_ids"] = tf.ones_like(ids)
+
+    def ours():
+        return classifier(inputs, training=True)
+
+    def full():
+        return classifier._classify(backbone(inputs, training=True)[:, 0, :], inputs, True)
+
+    embeddings = tf.cast(backbone.token_embedding.embeddings, tf.float32)
+    variables = classifier.trainable_variables
+    ours_out, ours_grads = _loss_and_gradients(ours, variables, embeddings)
+    full_out, full_grads = _loss_and_gradients(full, variables, embeddings)
+    np.testing.assert_allclose(ours_out, full_out, atol=1e-6)
     for mine, theirs in zip(ours_grads[1:], full_grads[1:]):
         np.testing.assert_allclose(tf.convert_to_tensor(mine), tf.convert_to_tensor(theirs),
                                    atol=1e-5)

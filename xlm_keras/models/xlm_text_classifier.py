@@ -127,11 +127,7 @@ class XLMTextClassifier(LabelledTask, TextClassifier):
             )
         x = pool(backbone({k: inputs[k] for k in backbone.input}),
                  inputs["padding_mask"], pooling)
-        if self.centering is not None:
-            x = self.centering(x, inputs["language_ids"])
-        if self.pooled_dense is not None:
-            x = self.pooled_dense(self.pooled_dropout(x))
-        outputs = ops.cast(self.output_dense(self.output_dropout(x)), "float32")
+        outputs = self._classify(x, inputs)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         # === Config ===
@@ -142,6 +138,26 @@ class XLMTextClassifier(LabelledTask, TextClassifier):
         self.language_centering = bool(language_centering)
         self.dropout = dropout
         self.configure_preprocessor()
+
+    def call(self, inputs, training=None, mask=None):
+        """The functional graph's logits; with `pooling="first"` the
+        backbone's last block computes only the first position
+        (`XLMBackbone.sequence_output_at`)."""
+        if self.pooling != "first":
+            return super().call(inputs, training=training, mask=mask)
+        backbone_inputs = {k: inputs[k] for k in self.backbone.input if k in inputs}
+        first = ops.zeros_like(ops.cast(inputs["token_ids"][:, :1], "int32"))
+        hidden = self.backbone.sequence_output_at(backbone_inputs, first, training)
+        return self._classify(hidden[:, 0, :], inputs, training)
+
+    def _classify(self, pooled, inputs, training=None):
+        """float32 [batch, num_classes] logits of the pooled states [batch, hidden]."""
+        x = pooled
+        if self.centering is not None:
+            x = self.centering(x, inputs["language_ids"])
+        if self.pooled_dense is not None:
+            x = self.pooled_dense(self.pooled_dropout(x, training=training))
+        return ops.cast(self.output_dense(self.output_dropout(x, training=training)), "float32")
 
     def predict(self, x, batch_size=32, **kwargs):
         """Raw text (strings, `(text, text_pair)`, or a dict with `text`,
