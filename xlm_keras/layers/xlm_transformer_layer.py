@@ -38,9 +38,9 @@ class XLMTransformerLayer(TransformerEncoder):
     In float32 the block runs as `inference.encoder.block` (2-D matmuls on
     the keras-hub sublayers' weights) with `hash_dropout` at keras-hub's
     three dropout sites, seeded by those dropout layers' seed generators
-    (README "Training speed": the XLA pretraining step 1.05-1.10x keras-hub's,
-    whose block draws Keras' Philox masks). Other dtypes (mixed precision)
-    run keras-hub's block.
+    (the Keras Philox masks that keras-hub's block draws took about a tenth
+    of an XLA pretraining step on CPU; README "Training speed"). Other
+    dtypes (mixed precision) run keras-hub's block.
 
     `call_with_cache` runs new positions against cached keys and values
     (causal generation).
