@@ -179,8 +179,9 @@ class XLMBackbone(Backbone):
         int32 [batch, P], for a loss that reads only those rows (MLM / TLM
         targets). The last block computes its queries, output projection
         and feed-forward only there (`XLMTransformerLayer`'s
-        `query_positions`): the same numbers as gathering from
-        `backbone(inputs)`, with about (1 - P / seq) of a block's work less.
+        `query_positions`; keys and values still at every position): the
+        same numbers as gathering from `backbone(inputs)`, with most of a
+        block's work less when P is a small share of seq.
 
         Args:
             inputs: the backbone's inputs (dict, as `__call__` takes them).

@@ -2,8 +2,8 @@
 
 import keras
 import numpy as np
-from keras import ops
 import tensorflow as tf
+from keras import ops
 from keras_hub.models import MaskedLM
 
 from xlm_keras.layers import XLMPredictionHead
