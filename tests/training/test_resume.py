@@ -4,6 +4,7 @@ here; `tests/translation/test_unsupervised_run.py` kills a run that mixes
 two objectives)."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,14 +36,25 @@ def _weights(preset_dir):
 
 
 def kill_after_checkpoint(command, checkpoint):
-    """Start `command`, SIGKILL it as soon as the file `checkpoint` exists."""
+    """Start `command`, SIGKILL it as soon as `checkpoint` (its `.index`
+    file) exists and the directory's `checkpoint` state file names it: TF
+    records a checkpoint there last, so a run killed between the two
+    rightly resumes from the one before."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while not checkpoint.exists() and time.time() < deadline and process.poll() is None:
+    while (not _recorded(checkpoint) and time.time() < deadline
+           and process.poll() is None):
         time.sleep(0.05)
-    assert checkpoint.exists(), f"the run never wrote {checkpoint}"
+    assert _recorded(checkpoint), f"the run never wrote and recorded {checkpoint}"
     process.send_signal(signal.SIGKILL)
     process.wait()
+
+
+def _recorded(checkpoint):
+    state = checkpoint.parent / "checkpoint"
+    name = checkpoint.name.removesuffix(".index")
+    return (checkpoint.exists() and state.exists()
+            and re.search(f'[/"]{name}"', state.read_text()) is not None)
 
 
 def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path, tokenizer_dir):
