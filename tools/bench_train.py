@@ -57,8 +57,9 @@ backward = 3 x forward):
             output at P = 1.
   Q         positions per sequence where the last block computes its output
             (`XLMBackbone.sequence_output_at`): for ours Q = P (20 targets
-            in MLM, the first token in classification), for the others T. Its key and value projections (2 d^2 + 2 d of its
-            N_L = N / L parameters) still run at every position.
+            in MLM, the first token in classification), for the others T.
+            Its key and value projections (2 d^2 + 2 d of its N_L = N / L
+            parameters) still run at every position.
 Embedding lookups, softmax, LayerNorms' arithmetic and the optimizer are not
 counted. L layers, d hidden width, T sequence length, V vocabulary, C classes.
 """
@@ -185,9 +186,10 @@ def flops_per_token(shape, head_positions, head_outputs=None, last_block_positio
     d, length = shape.hidden_dim, shape.sequence_length
     outputs = shape.vocabulary_size if head_outputs is None else head_outputs
     head = 6 * (d * d + d * outputs) * head_positions / length
+    params = non_embedding_params(shape)
     skipped = 1 - (length if last_block_positions is None else last_block_positions) / length
-    last_block_queries = non_embedding_params(shape) / shape.num_layers - 2 * (d * d + d)
-    return (6 * non_embedding_params(shape) + 12 * shape.num_layers * length * d + head
+    last_block_queries = params / shape.num_layers - 2 * (d * d + d)
+    return (6 * params + 12 * shape.num_layers * length * d + head
             - skipped * (6 * last_block_queries + 12 * length * d))
 
 

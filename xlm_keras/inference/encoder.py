@@ -87,9 +87,17 @@ class TokenLayout:
         return flat if self.index is None else tf.gather_nd(flat, self.index)
 
     def select(self, rows, positions):
-        """[N, W] -> [B * P, W]: the rows at `positions` int [B, P]."""
+        """[N, W] -> [B * P, W]: the rows at `positions` int [B, P] (all
+        rows when `positions` is None)."""
+        if positions is None:
+            return rows
         picked = tf.gather(self.grid(rows), positions, batch_dims=1)
         return tf.reshape(picked, [-1, rows.shape[-1]])
+
+    def selected(self, positions):
+        """The layout of `select(rows, positions)`'s rows: every position of
+        a [B, P] grid (this layout when `positions` is None)."""
+        return self if positions is None else TokenLayout(tf.ones_like(positions))
 
     def grid(self, rows):
         """[N, W] -> [B, T, W], zeros at dropped padding."""
@@ -113,7 +121,7 @@ def block(layer, x, key_mask, layout, dropout=None, query_positions=None):
     P rows per sequence.
     """
     drop = dropout or (lambda _, x: x)
-    residual = x if query_positions is None else layout.select(x, query_positions)
+    residual = layout.select(x, query_positions)
     if layer.normalize_first:
         x = layer_norm(x, layer._self_attention_layer_norm)
     x = _attention(layer._self_attention_layer, x, key_mask, layout, drop, query_positions)
@@ -146,10 +154,8 @@ def _attention(attention, x, key_mask, layout, drop, query_positions=None):
         heads_last = tf.reshape(grid, [rows_layout.batch, rows_layout.length, heads, head_dim])
         return tf.transpose(heads_last, [0, 2, 1, 3])
 
-    query_rows, queries = x, layout
-    if query_positions is not None:
-        query_rows = layout.select(x, query_positions)
-        queries = TokenLayout(tf.ones_like(query_positions))
+    queries = layout.selected(query_positions)
+    query_rows = layout.select(x, query_positions)
     # Keras scales the query before the product; the same order, the same round-off.
     query = project(attention._query_dense, query_rows, queries) * attention._inverse_sqrt_key_dim
     keys = project(attention._key_dense, x, layout)

@@ -71,9 +71,7 @@ class XLMTransformerLayer(TransformerEncoder):
         layout = TokenLayout(padding_mask)
         dropout = dropout_with if training else None
         rows = block(self, layout.rows(inputs), key_mask, layout, dropout, query_positions)
-        if query_positions is None:
-            return layout.grid(rows)
-        return TokenLayout(tf.ones_like(query_positions)).grid(rows)
+        return layout.selected(query_positions).grid(rows)
 
     def call_with_cache(self, inputs, cache, cache_update_index):
         """Causal attention of `inputs` at positions `cache_update_index ..`
