@@ -24,8 +24,8 @@ LANGUAGES = ["de", "en", "fr"]
 def tokenizer_dir(tmp_path_factory):
     """A small tokenizer preset trained once on the bundled corpus (a path:
     tokenizer objects do not survive the per-test re-seeding, tf-text#570)."""
-    from xlm_keras.pretraining import corpus
-    from xlm_keras.text import train_tokenizer
+    from xlm_keras.data import corpus
+    from xlm_keras.models import train_tokenizer
 
     directory = tmp_path_factory.mktemp("tokenizer")
     files = corpus.monolingual_files(corpus.SAMPLE_CORPUS_DIR, "train")

@@ -6,7 +6,7 @@ import io
 import pytest
 import sentencepiece as spm
 
-from xlm_keras.text import train_tokenizer
+from xlm_keras.models import train_tokenizer
 
 # Five scripts: Latin (with diacritics), Cyrillic, Han, Arabic and Hebrew
 # (right to left), Devanagari; emoji sprinkled in.

@@ -29,7 +29,7 @@ from xlm_keras.models import XLMTextClassifierPreprocessor
 from xlm_keras.models import XLMTokenClassifierPreprocessor
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import presets
-from xlm_keras.pretraining import corpus
+from xlm_keras.data import corpus
 from xlm_keras.pretraining import pipelines
 from xlm_keras.serving import ServingModule
 

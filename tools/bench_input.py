@@ -28,11 +28,12 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
-from xlm_keras.pretraining import corpus  # noqa: E402
+from xlm_keras.data import corpus  # noqa: E402
 from xlm_keras.pretraining import pipelines  # noqa: E402
 from xlm_keras.pretraining import run as pretrain  # noqa: E402
 from xlm_keras.pretraining.config import base_config  # noqa: E402
 from xlm_keras.training.optimizer import create_optimizer  # noqa: E402
+from xlm_keras.training.tokenizer_setup import load_or_train_tokenizer  # noqa: E402
 from xlm_keras.training.train_step import TrainStep  # noqa: E402
 
 MIN_RATIO = 10.0
@@ -128,7 +129,7 @@ def run(objectives, config, seconds, workdir):
     is built frees its SentencePiece resource (tensorflow/text#570)."""
     keras.utils.set_random_seed(config.train.seed)
     languages = pretrain.corpus_languages(config, corpus.SAMPLE_CORPUS_DIR)
-    tokenizer = pretrain.load_or_train_tokenizer(
+    tokenizer = load_or_train_tokenizer(
         config, corpus.SAMPLE_CORPUS_DIR, languages, workdir, chief=True)
     return [measure(name, config, tokenizer, languages, seconds) for name in objectives]
 

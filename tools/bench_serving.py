@@ -67,7 +67,7 @@ _SPM_SIZE = flags.DEFINE_integer(
     "spm_size", 8000, "--compare_hf: SentencePiece pieces (at most).")
 
 SAMPLE_CORPUS = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "xlm_keras", "pretraining", "sample_corpus")
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "xlm_keras", "data", "sample_corpus")
 
 
 HF_DIR, PRESET_DIR, EXPORT_DIR, SENTENCES_TXT = "hf", "preset", "export", "sentences.txt"
@@ -178,7 +178,7 @@ def prepare(workdir, sentence_count, max_sequence_length, num_layers, hidden_dim
     import transformers
 
     from xlm_keras.convert import convert_checkpoint
-    from xlm_keras.pretraining import corpus
+    from xlm_keras.data import corpus
     from xlm_keras.serving import export
 
     os.makedirs(workdir, exist_ok=True)

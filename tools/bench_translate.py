@@ -75,7 +75,7 @@ def prepare(workdir):
 
     import sentencepiece as spm
 
-    from xlm_keras.pretraining import corpus
+    from xlm_keras.data import corpus
 
     os.makedirs(os.path.join(workdir, HF_DIR), exist_ok=True)
     files = corpus.monolingual_files(corpus.SAMPLE_CORPUS_DIR, "train")

@@ -1,7 +1,7 @@
 """Build a multi-way parallel corpus (English <-> N languages) from LibreOffice help.
 
   python tools/build_corpus.py                       # full corpus into ~/.cache/xlm_keras/corpus
-  python tools/build_corpus.py --sample_dir=xlm_keras/pretraining/sample_corpus
+  python tools/build_corpus.py --sample_dir=xlm_keras/data/sample_corpus
 
 Fetches `libreoffice-help-en-us` and `libreoffice-help-<lang>` with `apt-get download`
 (no install), reads the HTML help pages straight out of each .deb, and aligns the prose

@@ -31,6 +31,7 @@ from xlm_keras.models import XLMTokenClassifier  # noqa: E402
 from xlm_keras.models import XLMTokenClassifierPreprocessor  # noqa: E402
 from xlm_keras.models import XLMTokenizer  # noqa: E402
 from xlm_keras.models import load_model  # noqa: E402
+from xlm_keras.models import train_tokenizer  # noqa: E402
 from xlm_keras.models.presets import PRESETS  # noqa: E402
 
 __version__ = "0.1.0"

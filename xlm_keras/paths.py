@@ -1,6 +1,8 @@
-"""Whether a directory can be written, asked before any long work."""
+"""File-system helpers: whether a directory can be written (asked before any
+long work), and replacing a directory whole."""
 
 import os
+import shutil
 import tempfile
 
 
@@ -21,3 +23,22 @@ def cannot_write(directory):
     except OSError as error:
         return f"{existing} is not writable ({error.strerror})"
     return None
+
+
+def replace_directory(directory, write):
+    """`write(tmp)`, then swap tmp in for `directory` (never half written);
+    returns what `write` returns."""
+    directory = os.path.normpath(directory)
+    temp, old = directory + ".tmp", directory + ".old"
+    shutil.rmtree(temp, ignore_errors=True)
+    try:
+        result = write(temp)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    if os.path.exists(directory):
+        os.rename(directory, old)
+    os.rename(temp, directory)
+    shutil.rmtree(old, ignore_errors=True)
+    return result

@@ -175,7 +175,7 @@ def _write_jsonl(path, rows):
 def tagging_and_qa_dirs(tmp_path_factory):
     """Tasks on real sentences of the bundled corpus: tag capitalised words
     (B-CAP), and answer "which word follows <w>?" with a span."""
-    from xlm_keras.pretraining import corpus
+    from xlm_keras.data import corpus
 
     root = tmp_path_factory.mktemp("tasks")
     files = corpus.monolingual_files(corpus.SAMPLE_CORPUS_DIR, "test")

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK_DIR = ROOT / "xlm_keras" / "finetuning" / "sample_tasks" / "help_topic"
-CORPUS_DIR = ROOT / "xlm_keras" / "pretraining" / "sample_corpus"
+CORPUS_DIR = ROOT / "xlm_keras" / "data" / "sample_corpus"
 LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "nl", "pl", "cs", "ru", "el", "tr", "vi", "ja",
              "zh", "ko"]
 SPLITS = ("train", "validation", "test")

@@ -3,7 +3,7 @@
 import numpy as np
 
 from tests.conftest import LANGUAGES
-from xlm_keras.pretraining import corpus
+from xlm_keras.data import corpus
 from xlm_keras.pretraining import pipelines
 from xlm_keras.models import XLMTokenizer
 

@@ -18,7 +18,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from xlm_keras import XLMBackbone
 from xlm_keras import XLMMaskedLM
-from xlm_keras.pretraining import corpus
+from xlm_keras.data import corpus
 from xlm_keras.models import presets
 from xlm_keras.serving import OpAuditError
 from xlm_keras.serving import audit_ops
@@ -27,7 +27,7 @@ from xlm_keras.serving import next_version
 from xlm_keras.serving import saved_model_ops
 from xlm_keras.serving import sentencepiece_library
 from xlm_keras.serving.exporter import SIGNATURES_FILE
-from xlm_keras.serving.exporter import _check_signatures
+from xlm_keras.serving.exporter import check_signatures
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.text.packing import pack_single
 from xlm_keras.pretraining.evaluation import encode_sentences
@@ -297,11 +297,11 @@ def test_versions_are_never_overwritten(exported):
 
 def test_fill_mask_needs_a_masked_lm():
     backbone = XLMBackbone(**presets.backbone_config("xlm_roberta_tiny", False))
-    assert _check_signatures(None, backbone) == ["embed", "tokenize", "encode"]
+    assert check_signatures(None, backbone) == ["embed", "tokenize", "encode"]
     with pytest.raises(ValueError, match="`fill_mask` needs an XLMMaskedLM"):
-        _check_signatures(["fill_mask"], backbone)
+        check_signatures(["fill_mask"], backbone)
     with pytest.raises(ValueError, match="Unknown signatures"):
-        _check_signatures(["summarize"], backbone)
+        check_signatures(["summarize"], backbone)
 
 
 def test_op_audit_rejects_python_callbacks_and_other_custom_ops(tmp_path):

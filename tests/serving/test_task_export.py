@@ -23,7 +23,7 @@ from xlm_keras.finetuning.task_pipelines import preprocessor_for
 from xlm_keras.models import presets
 from xlm_keras.serving import export
 from xlm_keras.serving import sentencepiece_library
-from xlm_keras.serving.exporter import _check_signatures
+from xlm_keras.serving.exporter import check_signatures
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.finetuning.evaluation import predict_word_tags
 from tests.serving.test_exporter import CHILD
@@ -145,9 +145,9 @@ def test_hostile_inputs_never_crash_the_task_signatures(exported, name):
 def test_signatures_need_the_right_task():
     masked_lm = XLMMaskedLM.from_preset("xlm_tiny")
     with pytest.raises(ValueError, match="`classify` needs an XLMTextClassifier"):
-        _check_signatures(["classify"], masked_lm)
+        check_signatures(["classify"], masked_lm)
     with pytest.raises(ValueError, match="`tag` needs an XLMTokenClassifier"):
-        _check_signatures(["tag"], masked_lm)
+        check_signatures(["tag"], masked_lm)
 
 
 def test_signatures_json_lists_label_names(exported):

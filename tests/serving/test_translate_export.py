@@ -20,7 +20,7 @@ from xlm_keras.models import XLMTokenizer
 from xlm_keras.serving import export
 from xlm_keras.serving import sentencepiece_library
 from xlm_keras.serving.exporter import SIGNATURES_FILE
-from xlm_keras.serving.exporter import _check_signatures
+from xlm_keras.serving.exporter import check_signatures
 from tests.serving.test_exporter import TEXT_LANGUAGES
 from tests.serving.test_exporter import TEXTS
 
@@ -127,6 +127,6 @@ def test_hostile_inputs(exported, name):
 
 def test_translation_models_serve_translate_only(tokenizer_dir):
     model = _model(XLMTokenizer.from_preset(tokenizer_dir), False, True)
-    assert _check_signatures(None, model) == ["translate"]
+    assert check_signatures(None, model) == ["translate"]
     with pytest.raises(ValueError, match="`embed` needs an encoder-only model"):
-        _check_signatures(["embed"], model)
+        check_signatures(["embed"], model)

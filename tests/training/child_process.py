@@ -37,7 +37,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from xlm_keras.pretraining import readers  # noqa: E402
+from xlm_keras.data import readers  # noqa: E402
 from xlm_keras.models import XLMBackbone  # noqa: E402
 from xlm_keras.models import XLMMaskedLM  # noqa: E402
 from xlm_keras.models import presets  # noqa: E402

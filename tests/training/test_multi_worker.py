@@ -30,7 +30,7 @@ import pytest
 
 from tests.training import child_process
 from tests.training.conftest import LANGUAGES
-from xlm_keras.pretraining import corpus
+from xlm_keras.data import corpus
 from xlm_keras.models import XLMMaskedLM
 
 WORKERS = 2

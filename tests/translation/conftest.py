@@ -5,7 +5,7 @@ import os
 import pytest
 
 from tests.conftest import LANGUAGES  # noqa: F401
-from xlm_keras.pretraining import corpus
+from xlm_keras.data import corpus
 
 LINES = {"train": 24, "test": 6}
 

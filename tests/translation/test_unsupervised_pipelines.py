@@ -9,8 +9,8 @@ import tensorflow as tf
 
 from xlm_keras.models import XLMSeq2SeqLMPreprocessor
 from xlm_keras.models import XLMTokenizer
-from xlm_keras.pretraining.readers import CorpusStats
-from xlm_keras.pretraining.readers import read_tsv_pairs
+from xlm_keras.data.readers import CorpusStats
+from xlm_keras.data.readers import read_tsv_pairs
 from xlm_keras.translation import pipelines
 
 HOLD_OUT = 2

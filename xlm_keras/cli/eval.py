@@ -71,7 +71,7 @@ def main(argv):
     if bool(_PRESET.value) == bool(_WORKDIR.value):
         raise app.UsageError("Pass exactly one of --preset or --workdir.")
     preset = _PRESET.value or os.path.join(_WORKDIR.value, "preset")
-    from xlm_keras.pretraining import corpus
+    from xlm_keras.data import corpus
     from xlm_keras.models import load_model
     from xlm_keras.models import XLMSeq2SeqLM
     from xlm_keras.models import XLMTokenizer
@@ -129,7 +129,7 @@ def _translation(model):
     """BLEU and chrF per direction of a translation preset on `--split`."""
     import tensorflow as tf
 
-    from xlm_keras.pretraining import corpus
+    from xlm_keras.data import corpus
     from xlm_keras.translation import evaluation
     from xlm_keras.translation import pipelines
     from xlm_keras.translation.config import parse_directions

@@ -83,7 +83,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     corpora = corpora_from_flags(_INPUT.value, _INPUT_DIR.value)
-    from xlm_keras.text import train_tokenizer
+    from xlm_keras.models import train_tokenizer
 
     tokenizer = train_tokenizer(
         corpora,

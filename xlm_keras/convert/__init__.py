@@ -8,7 +8,7 @@ from xlm_keras.convert.hf import read_hf
 from xlm_keras.convert.to_keras import build_model
 from xlm_keras.convert.to_keras import write_preset
 from xlm_keras.convert.xlm_original import read_xlm
-from xlm_keras.training.trainer import replace_directory
+from xlm_keras.paths import replace_directory
 
 READERS = {"hf": read_hf, "fairseq": read_fairseq, "xlm": read_xlm}
 

@@ -21,7 +21,7 @@ from xlm_keras.models import load_model
 from xlm_keras.models import presets
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.strategy import create_strategy
-from xlm_keras.training.trainer import replace_directory
+from xlm_keras.paths import replace_directory
 from xlm_keras.training.trainer import train
 
 REPORT_FILE = "zero_shot.json"

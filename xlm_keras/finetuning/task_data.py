@@ -30,9 +30,9 @@ import json
 import os
 import re
 
-from xlm_keras.pretraining.readers import CorpusStats
-from xlm_keras.pretraining.readers import decoded_lines
-from xlm_keras.pretraining.readers import log_stats
+from xlm_keras.data.readers import CorpusStats
+from xlm_keras.data.readers import decoded_lines
+from xlm_keras.data.readers import log_stats
 
 SAMPLE_TASK_DIR = os.path.join(os.path.dirname(__file__), "sample_tasks", "help_topic")
 TASK_TYPES = ("classification", "tagging", "qa")

@@ -23,11 +23,11 @@ LayerNorms compute in float32.
 
 import tensorflow as tf
 
-from xlm_keras.inference.encoder import MASKED
-from xlm_keras.inference.encoder import activation_of
-from xlm_keras.inference.encoder import attention_dense
-from xlm_keras.inference.encoder import dense
-from xlm_keras.inference.encoder import layer_norm
+from xlm_keras.layers.encoder_block import MASKED
+from xlm_keras.layers.encoder_block import activation_of
+from xlm_keras.layers.encoder_block import attention_dense
+from xlm_keras.layers.encoder_block import dense
+from xlm_keras.layers.encoder_block import layer_norm
 from xlm_keras.layers import XLMPredictionHead
 
 

@@ -5,10 +5,10 @@ import tensorflow as tf
 from keras import ops
 from keras_hub.layers import TransformerEncoder
 
-from xlm_keras.inference.encoder import MASKED
-from xlm_keras.inference.encoder import TokenLayout
-from xlm_keras.inference.encoder import additive_key_mask
-from xlm_keras.inference.encoder import block
+from xlm_keras.layers.encoder_block import MASKED
+from xlm_keras.layers.encoder_block import TokenLayout
+from xlm_keras.layers.encoder_block import additive_key_mask
+from xlm_keras.layers.encoder_block import block
 from xlm_keras.layers.dropout import dropout_with
 
 
@@ -35,7 +35,7 @@ class XLMTransformerLayer(TransformerEncoder):
 
     Returns: float [batch, seq, hidden], or [batch, P, hidden].
 
-    In float32 the block runs as `inference.encoder.block` (2-D matmuls on
+    In float32 the block runs as `encoder_block.block` (2-D matmuls on
     the keras-hub sublayers' weights) with `hash_dropout` at keras-hub's
     three dropout sites, seeded by those dropout layers' seed generators
     (the Keras Philox masks that keras-hub's block draws took about a tenth

@@ -18,3 +18,4 @@ from xlm_keras.models.xlm_span_qa import XLMSpanQA
 from xlm_keras.models.xlm_text_classifier import XLMTextClassifier
 from xlm_keras.models.xlm_token_classifier import XLMTokenClassifier
 from xlm_keras.models.load_model import load_model
+from xlm_keras.models.tokenizer_training import train_tokenizer

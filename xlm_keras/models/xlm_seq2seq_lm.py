@@ -10,8 +10,8 @@ from keras_hub.src.utils.preset_utils import check_file_exists
 from keras_hub.src.utils.tensor_utils import any_equal
 
 from xlm_keras.inference.decoder import CachedDecoder
-from xlm_keras.inference.encoder import TokenLayout
-from xlm_keras.inference.encoder import additive_key_mask
+from xlm_keras.layers.encoder_block import TokenLayout
+from xlm_keras.layers.encoder_block import additive_key_mask
 from xlm_keras.inference.encoder import covers
 from xlm_keras.inference.encoder import token_states
 from xlm_keras.layers import XLMPredictionHead

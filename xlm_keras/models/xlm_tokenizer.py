@@ -16,13 +16,14 @@ from keras_hub.src.utils.tensor_utils import convert_to_ragged_batch
 from keras_hub.src.utils.tensor_utils import is_int_dtype
 from keras_hub.tokenizers import SentencePieceTokenizer
 
+from xlm_keras.data.sentencepiece_training import MASK_TOKEN
+from xlm_keras.data.sentencepiece_training import SPECIAL_TOKENS
 from xlm_keras.models.xlm_backbone import XLMBackbone
 
 LANGUAGES_FILE = "languages.json"
 ID_CONVENTIONS = ("native", "fairseq")
-# Model ids 0-3 in both conventions; `<mask>` is a piece (native) or last.
-SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>")
-MASK_TOKEN = "<mask>"
+# Model ids 0-3 in both conventions (SPECIAL_TOKENS); `<mask>` is a piece
+# (native) or last (fairseq).
 # SentencePiece's first pieces in an XLM-R / fairseq `sentencepiece.bpe.model`.
 FAIRSEQ_SENTENCEPIECE_HEAD = ("<unk>", "<s>", "</s>")
 
@@ -331,7 +332,7 @@ def _check_layout(pieces, id_convention):
         hint = (
             ' It looks like an XLM-R / fairseq model: pass id_convention="fairseq".'
             if looks_fairseq
-            else " Train one with xlm_keras.text.train_tokenizer."
+            else " Train one with xlm_keras.train_tokenizer."
         )
         raise ValueError(
             'id_convention="native" needs SentencePiece pieces '

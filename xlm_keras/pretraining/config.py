@@ -10,7 +10,9 @@ from xlm_keras.models.presets import backbone_config
 from xlm_keras.training.config import check_optimization
 from xlm_keras.training.config import check_workdir
 from xlm_keras.training.config import config_checker
+from xlm_keras.training.config import missing_languages
 from xlm_keras.training.config import optimizer_config
+from xlm_keras.training.config import split_languages
 from xlm_keras.training.config import tokenizer_languages
 from xlm_keras.training.config import train_config
 from xlm_keras.training.strategy import STRATEGIES
@@ -49,22 +51,6 @@ def base_config():
     c.optimizer = optimizer_config(learning_rate=1e-3, warmup_steps=50, beta_2=0.98, epsilon=1e-6)
     c.train = train_config(num_steps=600, keep_checkpoints=3)
     return c
-
-
-def split_languages(value):
-    """"en, fr" -> ["en", "fr"] (`data.languages`)."""
-    return [code.strip() for code in value.split(",") if code.strip()]
-
-
-def missing_languages(languages, tokenizer_languages, tokenizer_dir):
-    """What is wrong when a training language has no id in the tokenizer
-    (a message), else None."""
-    unknown = sorted(set(languages) - set(tokenizer_languages))
-    if not unknown:
-        return None
-    return (f"{unknown} are not in the tokenizer {tokenizer_dir}, which knows "
-            f"{list(tokenizer_languages)}; drop them, or use a tokenizer trained on them "
-            "(data.tokenizer='' trains one)")
 
 
 def validate(config, strategy_name="auto", workdir=None):

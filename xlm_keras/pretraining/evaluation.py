@@ -6,10 +6,10 @@ import tensorflow as tf
 
 from xlm_keras.inference.encoder import hidden_states
 from xlm_keras.inference.sliced_predict import sliced_predict
-from xlm_keras.pretraining import corpus
+from xlm_keras.data import corpus
 from xlm_keras.pretraining import pipelines
-from xlm_keras.pretraining.readers import CorpusStats
-from xlm_keras.pretraining.readers import read_tsv_pairs
+from xlm_keras.data.readers import CorpusStats
+from xlm_keras.data.readers import read_tsv_pairs
 from xlm_keras.models.xlm_text_classifier import pool
 from xlm_keras.models.xlm_backbone import family
 from xlm_keras.text.packing import model_inputs

@@ -11,14 +11,14 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from xlm_keras.pretraining import corpus
-from xlm_keras.pretraining.readers import CorpusStats
-from xlm_keras.pretraining.sampling import language_sampling_probabilities
-from xlm_keras.pretraining.sampling import sample_languages
-from xlm_keras.pretraining.streams import pair_dataset
-from xlm_keras.pretraining.streams import shard_of
-from xlm_keras.pretraining.streams import text_dataset
-from xlm_keras.pretraining.streams import token_windows
+from xlm_keras.data import corpus
+from xlm_keras.data.readers import CorpusStats
+from xlm_keras.data.sampling import language_sampling_probabilities
+from xlm_keras.data.sampling import sample_languages
+from xlm_keras.data.streams import pair_dataset
+from xlm_keras.data.streams import shard_of
+from xlm_keras.data.streams import text_dataset
+from xlm_keras.data.streams import token_windows
 from xlm_keras.text.masking import mask_tokens
 from xlm_keras.text.masking import target_sampling_weights
 from xlm_keras.text.packing import pack_text

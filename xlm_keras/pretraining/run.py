@@ -5,18 +5,17 @@ import os
 import keras
 from absl import logging
 
-from xlm_keras.pretraining import corpus
+from xlm_keras.data import corpus
 from xlm_keras.pretraining import pipelines
-from xlm_keras.pretraining.config import missing_languages
-from xlm_keras.pretraining.config import split_languages
+from xlm_keras.training.config import missing_languages
+from xlm_keras.training.config import split_languages
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
 from xlm_keras.models import presets
-from xlm_keras.models import XLMTokenizer
-from xlm_keras.text import train_tokenizer
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.strategy import create_strategy
+from xlm_keras.training.tokenizer_setup import load_or_train_tokenizer
 from xlm_keras.training.trainer import train
 
 PIPELINES = {"mlm": pipelines.mlm_dataset, "tlm": pipelines.tlm_dataset,
@@ -34,20 +33,6 @@ def corpus_languages(config, corpus_dir):
         raise ValueError(
             f"data.languages has {unknown}, which {corpus_dir} lacks; it has {available}.")
     return sorted(wanted)
-
-
-def load_or_train_tokenizer(config, corpus_dir, languages, workdir, chief):
-    """The configured tokenizer, the run's own, or one trained now."""
-    if config.data.tokenizer:
-        return XLMTokenizer.from_preset(config.data.tokenizer)
-    directory = os.path.join(workdir, "tokenizer" if chief else "scratch/tokenizer")
-    if os.path.exists(os.path.join(directory, "tokenizer.json")):
-        return XLMTokenizer.from_preset(directory)
-    files = corpus.monolingual_files(corpus_dir, "train")
-    return train_tokenizer(
-        {code: files[code] for code in languages}, directory,
-        vocabulary_size=config.data.vocabulary_size, languages=languages,
-        seed=config.data.seed)
 
 
 def build_task(config, tokenizer, num_languages):

@@ -90,7 +90,7 @@ def export(
     tokenizer = XLMTokenizer.from_preset(preset_dir)
     backbone = getattr(model, "backbone", model)
     max_sequence_length = _check_length(max_sequence_length, backbone)
-    signatures = _check_signatures(signatures, model)
+    signatures = check_signatures(signatures, model)
     if "translate" in signatures:
         max_decode_length = _check_length(max_decode_length, backbone, "max_decode_length",
                                           _decoder_length(model))
@@ -271,7 +271,7 @@ def _check_beams(num_beams, length_penalty):
         raise ValueError(f"`length_penalty` must be a float; got {length_penalty!r}.")
 
 
-def _check_signatures(signatures, model):
+def check_signatures(signatures, model):
     available = supported_signatures(model)
     if signatures is None:
         return available

@@ -56,7 +56,7 @@ def _request(text, language, **more):
     return {"text": text, **more, **({} if language is None else {"language": language})}
 
 
-def _function(fn, input_signature):
+def graph_function(fn, input_signature):
     """`tf.function` without AutoGraph: the code has no tensor-dependent
     Python control flow (nor do Keras layers), and converting it makes an
     export several times slower."""
@@ -114,7 +114,7 @@ class ServingModule(tf.Module):
         self.embed = self._strings_function(self._embed)
         self.tokenize = self._strings_function(self._tokenize)
         input_names = ["token_ids", "padding_mask"] + ["language_ids"] * self.has_language_input
-        self.encode = _function(
+        self.encode = graph_function(
             lambda *inputs: self._encode(**dict(zip(input_names, inputs))),
             [tf.TensorSpec([None, None], tf.int32, name=name) for name in input_names])
         supported = supported_signatures(model)
@@ -125,7 +125,7 @@ class ServingModule(tf.Module):
         if "classify" in supported:
             self.classify = self._strings_function(self._classify)
             specs = [TEXT, TEXT_PAIR] + [LANGUAGE] * self.has_language_input
-            self.classify_pair = _function(self._classify_pair, specs)
+            self.classify_pair = graph_function(self._classify_pair, specs)
         if "tag" in supported:
             self.tag = self._strings_function(self._tag)
 
@@ -141,8 +141,8 @@ class ServingModule(tf.Module):
         """`fn(text, language=None)` as a tf.function of `text` [B] and, for
         models with language embeddings, `language` [B]."""
         if self.has_language_input:
-            return _function(fn, [TEXT, LANGUAGE])
-        return _function(lambda text: fn(text), [TEXT])
+            return graph_function(fn, [TEXT, LANGUAGE])
+        return graph_function(lambda text: fn(text), [TEXT])
 
     def _tokenize(self, text, language=None):
         """`text` [B] (+ `language` [B]) -> int32 [B, T] token_ids,

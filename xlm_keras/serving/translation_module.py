@@ -20,7 +20,7 @@ from xlm_keras.models.xlm_backbone import takes_language_ids
 from xlm_keras.models.xlm_beam_sampler import XLMBeamSampler
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
 from xlm_keras.serving.serving_module import TEXT
-from xlm_keras.serving.serving_module import _function
+from xlm_keras.serving.serving_module import graph_function
 
 SOURCE_LANGUAGE = tf.TensorSpec([None], tf.string, name="source_language")
 TARGET_LANGUAGE = tf.TensorSpec([None], tf.string, name="target_language")
@@ -74,9 +74,9 @@ class TranslationModule(tf.Module):
 
         # === Functions ===
         if self.has_language_input:
-            self.translate = _function(self._translate, [TEXT, SOURCE_LANGUAGE, TARGET_LANGUAGE])
+            self.translate = graph_function(self._translate, [TEXT, SOURCE_LANGUAGE, TARGET_LANGUAGE])
         else:
-            self.translate = _function(lambda text: self._translate(text), [TEXT])
+            self.translate = graph_function(lambda text: self._translate(text), [TEXT])
 
     def signature_functions(self, names=("translate",)):
         """dict signature key -> concrete function, `serving_default`

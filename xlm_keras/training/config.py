@@ -105,3 +105,19 @@ def check_optimization(config, check):
               f"must be a positive multiple of train.steps_per_execution={train.steps_per_execution}")
     check(train.mixed_precision in MIXED_PRECISION, "train.mixed_precision",
           f"choose one of {MIXED_PRECISION}")
+
+
+def split_languages(value):
+    """"en, fr" -> ["en", "fr"] (`data.languages`)."""
+    return [code.strip() for code in value.split(",") if code.strip()]
+
+
+def missing_languages(languages, tokenizer_languages, tokenizer_dir):
+    """What is wrong when a training language has no id in the tokenizer
+    (a message), else None."""
+    unknown = sorted(set(languages) - set(tokenizer_languages))
+    if not unknown:
+        return None
+    return (f"{unknown} are not in the tokenizer {tokenizer_dir}, which knows "
+            f"{list(tokenizer_languages)}; drop them, or use a tokenizer trained on them "
+            "(data.tokenizer='' trains one)")

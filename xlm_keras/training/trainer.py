@@ -4,7 +4,6 @@ best model by an evaluator, and a preset at the end."""
 
 import math
 import os
-import shutil
 import time
 
 import keras
@@ -12,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from xlm_keras.paths import replace_directory
 from xlm_keras.training.checkpoints import CheckpointSaver
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.optimizer import create_optimizer
@@ -189,25 +189,6 @@ class BestModel:
         self.state.evaluations_since.assign_add(1)
         logging.info("Step %d: validation %.4f (best %.4f at step %d)", step, metric,
                      float(self.state.value.numpy()), int(self.state.step.numpy()))
-
-
-def replace_directory(directory, write):
-    """`write(tmp)`, then swap tmp in for `directory` (never half written);
-    returns what `write` returns."""
-    directory = os.path.normpath(directory)
-    temp, old = directory + ".tmp", directory + ".old"
-    shutil.rmtree(temp, ignore_errors=True)
-    try:
-        result = write(temp)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-    if os.path.exists(directory):
-        os.rename(directory, old)
-    os.rename(temp, directory)
-    shutil.rmtree(old, ignore_errors=True)
-    return result
 
 
 def _scalars(objective, totals, language_names, seconds):

@@ -8,7 +8,7 @@ import os
 import ml_collections
 
 from xlm_keras.models import presets
-from xlm_keras.pretraining.config import split_languages
+from xlm_keras.training.config import split_languages
 from xlm_keras.training.config import check_optimization
 from xlm_keras.training.config import check_workdir
 from xlm_keras.training.config import config_checker

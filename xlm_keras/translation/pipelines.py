@@ -27,13 +27,13 @@ A training batch is a dict (the trainer's contract):
 import tensorflow as tf
 
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import SEQ2SEQ_KEYS
-from xlm_keras.pretraining import corpus
-from xlm_keras.pretraining.readers import CorpusStats
-from xlm_keras.pretraining.readers import read_tsv_pairs
-from xlm_keras.pretraining.sampling import sample_languages
-from xlm_keras.pretraining.streams import _chunks
-from xlm_keras.pretraining.streams import shard_of
-from xlm_keras.pretraining.streams import text_dataset
+from xlm_keras.data import corpus
+from xlm_keras.data.readers import CorpusStats
+from xlm_keras.data.readers import read_tsv_pairs
+from xlm_keras.data.sampling import sample_languages
+from xlm_keras.data.streams import chunks
+from xlm_keras.data.streams import shard_of
+from xlm_keras.data.streams import text_dataset
 
 AUTOTUNE = tf.data.AUTOTUNE
 SHUFFLE_BUFFER = 10_000
@@ -141,7 +141,7 @@ def mt_dataset(spec, corpus_dir, input_context=None, skip=0, split="train"):
         source, target = direction
 
         def generate(direction=direction):
-            for chunk in _chunks(read_direction(corpus_dir, split, direction, spec.stats,
+            for chunk in chunks(read_direction(corpus_dir, split, direction, spec.stats,
                                                 skip=spec.hold_out, shard=shard)):
                 yield tuple(zip(*chunk))
 
@@ -211,7 +211,7 @@ def monolingual_dataset(spec, corpus_dir, language, shard, split="train"):
                                               spec.partners(language), spec.stats, spec.hold_out)
             kept = (text for number, text in enumerate(sentences)
                     if shard is None or number % shard[1] == shard[0])
-            for chunk in _chunks(kept):
+            for chunk in chunks(kept):
                 yield list(chunk)
 
         text = tf.data.Dataset.from_generator(

@@ -16,9 +16,9 @@ from xlm_keras.models import XLMSeq2SeqLMPreprocessor
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
-from xlm_keras.pretraining import corpus
-from xlm_keras.pretraining.config import missing_languages
-from xlm_keras.pretraining.run import load_or_train_tokenizer
+from xlm_keras.data import corpus
+from xlm_keras.training.config import missing_languages
+from xlm_keras.training.tokenizer_setup import load_or_train_tokenizer
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.strategy import create_strategy
 from xlm_keras.training.trainer import train

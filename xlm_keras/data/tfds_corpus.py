@@ -2,14 +2,14 @@
 
 import tensorflow_datasets as tfds
 
-from xlm_keras.pretraining import corpus
-from xlm_keras.pretraining import readers
+from xlm_keras.data import corpus
+from xlm_keras.data import readers
 
 TFDS_PREFIX = "tfds:"
 
 
 class XlmLocalCorpus(tfds.core.GeneratorBasedBuilder):
-    """A local corpus directory (see `xlm_keras.pretraining.corpus`) as a TFDS data
+    """A local corpus directory (see `xlm_keras.data.corpus`) as a TFDS data
     set, validated line by line while it is prepared.
 
     Configs: `monolingual` (`text`, `language`) and `parallel` (`source`,

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from xlm_keras.pretraining import CorpusStats
-from xlm_keras.pretraining import language_sampling_probabilities
-from xlm_keras.pretraining import pair_dataset
-from xlm_keras.pretraining import sample_languages
-from xlm_keras.pretraining import shard_of
-from xlm_keras.pretraining import text_dataset
-from xlm_keras.pretraining import token_windows
+from xlm_keras.data import CorpusStats
+from xlm_keras.data import language_sampling_probabilities
+from xlm_keras.data import pair_dataset
+from xlm_keras.data import sample_languages
+from xlm_keras.data import shard_of
+from xlm_keras.data import text_dataset
+from xlm_keras.data import token_windows
 
 
 def test_token_windows_is_xlm_stream():

@@ -3,8 +3,8 @@
 import pytest
 import tensorflow_datasets as tfds
 
-from xlm_keras.pretraining.tfds_corpus import XlmLocalCorpus
-from xlm_keras.pretraining.tfds_corpus import load_public
+from xlm_keras.data.tfds_corpus import XlmLocalCorpus
+from xlm_keras.data.tfds_corpus import load_public
 
 
 def _corpus(root):

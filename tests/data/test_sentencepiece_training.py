@@ -11,10 +11,10 @@ from absl import app
 from tests.sentencepiece_fixtures import LANGUAGES
 from tests.sentencepiece_fixtures import VOCABULARY_SIZE
 from xlm_keras.cli.tokenizer import corpora_from_flags
-from xlm_keras.pretraining import language_sampling_probabilities
+from xlm_keras.data import language_sampling_probabilities
 from xlm_keras.models import XLMTokenizer
-from xlm_keras.text import train_tokenizer
-from xlm_keras.text.train_tokenizer import sample_sentences
+from xlm_keras.models import train_tokenizer
+from xlm_keras.data.sentencepiece_training import sample_sentences
 
 SIZES = {"en": 600, "fr": 120, "sw": 12}
 

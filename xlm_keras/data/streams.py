@@ -3,7 +3,7 @@ fixed-length token streams for MLM/CLM."""
 
 import tensorflow as tf
 
-from xlm_keras.pretraining import readers
+from xlm_keras.data import readers
 
 # Items per Python -> TensorFlow hand-over in the generators below; one call
 # per line made `from_generator` the slowest stage of every pipeline (~15x).
@@ -32,7 +32,7 @@ def text_dataset(paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LI
     paths = [str(p) for p in paths]
 
     def generate():
-        return _chunks(
+        return chunks(
             line for path in paths
             for line in readers.read_text(path, stats, shard, max_line_chars))
 
@@ -57,7 +57,7 @@ def pair_dataset(paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LI
                 yield from readers.read_tsv_pairs(str(path), stats, shard, max_line_chars)
 
     def generate():
-        for chunk in _chunks(read()):
+        for chunk in chunks(read()):
             sources, targets = zip(*chunk)
             yield list(sources), list(targets)
 
@@ -66,7 +66,7 @@ def pair_dataset(paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LI
         generate, output_signature=(spec, spec)).unbatch()
 
 
-def _chunks(items):
+def chunks(items):
     """Lists of `GENERATOR_CHUNK` consecutive items (the last may be
     shorter). Items read before an error are delivered before it, as they
     would be one by one."""

@@ -8,18 +8,19 @@ import numpy as np
 import sentencepiece as spm
 from absl import logging
 
-from xlm_keras.pretraining.readers import CorpusStats
-from xlm_keras.pretraining.readers import read_text
-from xlm_keras.pretraining.sampling import language_sampling_probabilities
-from xlm_keras.models.xlm_tokenizer import MASK_TOKEN
-from xlm_keras.models.xlm_tokenizer import XLMTokenizer
+from xlm_keras.data.readers import CorpusStats
+from xlm_keras.data.readers import read_text
+from xlm_keras.data.sampling import language_sampling_probabilities
 
 MODEL_TYPES = ("unigram", "bpe")
+# The native layout's model ids 0-3 (as SentencePiece bos/pad/eos/unk) and
+# its one user-defined piece.
+SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>")
+MASK_TOKEN = "<mask>"
 
 
-def train_tokenizer(
+def train_sentencepiece(
     corpora,
-    output_dir,
     vocabulary_size,
     languages=None,
     model_type="unigram",
@@ -29,7 +30,7 @@ def train_tokenizer(
     max_sentences=1_000_000,
     seed=0,
 ):
-    """Train a SentencePiece tokenizer on a language-balanced sample.
+    """Train a SentencePiece model on a language-balanced sample.
 
     The sample draws language i at q_i ∝ p_i^sample_alpha (p_i: its share of
     the lines), see `sample_sentences`. The model has the native layout
@@ -38,7 +39,6 @@ def train_tokenizer(
     Args:
         corpora: dict language code -> list of text files (one sentence per
             line, `.gz` allowed).
-        output_dir: tokenizer preset directory to write.
         vocabulary_size: int. Pieces in the model, specials included.
         languages: language codes in language-id order, the keys of
             `corpora`; default sorted.
@@ -52,7 +52,8 @@ def train_tokenizer(
         max_sentences: int. Most sentences in the training sample.
         seed: int. Seed of the sample and of SentencePiece.
 
-    Returns: the trained `XLMTokenizer`, also saved to `output_dir`.
+    Returns: (the serialized SentencePiece model: bytes, the language codes
+    in id order: list of str).
     """
     languages = _check_arguments(
         corpora, vocabulary_size, languages, model_type, character_coverage,
@@ -80,9 +81,7 @@ def train_tokenizer(
         num_threads=os.cpu_count() or 1,
         minloglevel=1,
     )
-    tokenizer = XLMTokenizer(proto=model.getvalue(), languages=languages)
-    tokenizer.save_to_preset(output_dir)
-    return tokenizer
+    return model.getvalue(), languages
 
 
 def sample_sentences(corpora, sample_alpha=0.3, max_sentences=1_000_000, seed=0):

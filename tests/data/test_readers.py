@@ -4,8 +4,8 @@ import gzip
 
 import pytest
 
-from xlm_keras.pretraining import CorpusStats
-from xlm_keras.pretraining import readers
+from xlm_keras.data import CorpusStats
+from xlm_keras.data import readers
 
 GOOD = ["Hello world.", "Bonjour le monde.", "こんにちは世界。", "مرحبا بالعالم", "e\u0301te\u0301 🌍"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_DIR = ROOT / "xlm_keras" / "pretraining" / "sample_corpus"
+SAMPLE_DIR = ROOT / "xlm_keras" / "data" / "sample_corpus"
 LANGUAGES = ["de", "fr", "es", "it", "pt", "nl", "pl", "cs", "ru", "el", "tr", "vi", "ja", "zh", "ko"]
 SPLITS = ("train", "test")
 MAX_SAMPLE_BYTES = 5 * 2**20
