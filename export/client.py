@@ -30,8 +30,16 @@ class ServingError(Exception):
     """The server refused the request (e.g. an unknown language code)."""
 
 
-def rest_predict(server, model, signature, texts, languages=None, version=None, timeout=30.0,
-                 target_languages=None):
+def rest_predict(
+    server,
+    model,
+    signature,
+    texts,
+    languages=None,
+    version=None,
+    timeout=30.0,
+    target_languages=None,
+):
     """Call a text signature over REST.
 
     Args:
@@ -51,14 +59,19 @@ def rest_predict(server, model, signature, texts, languages=None, version=None, 
     Raises: `ServingError` with the server's message on HTTP errors.
     """
     inputs = {"text": [_json_text(text) for text in texts]}
-    inputs.update({name: list(codes) for name, codes in
-                   _language_inputs(signature, languages, target_languages).items()})
+    inputs.update(
+        {
+            name: list(codes)
+            for name, codes in _language_inputs(signature, languages, target_languages).items()
+        }
+    )
     url = f"http://{server}/v1/models/{model}"
     if version is not None:
         url += f"/versions/{version}"
     body = json.dumps({"signature_name": signature, "inputs": inputs}).encode("utf-8")
     request = urllib.request.Request(
-        url + ":predict", data=body, headers={"Content-Type": "application/json"})
+        url + ":predict", data=body, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.load(response)["outputs"]
@@ -71,8 +84,16 @@ def rest_predict(server, model, signature, texts, languages=None, version=None, 
         raise ServingError(f"HTTP {error.code}: {message}") from None
 
 
-def grpc_predict(server, model, signature, texts, languages=None, version=None, timeout=30.0,
-                 target_languages=None):
+def grpc_predict(
+    server,
+    model,
+    signature,
+    texts,
+    languages=None,
+    version=None,
+    timeout=30.0,
+    target_languages=None,
+):
     """Call a text signature over gRPC; same arguments as `rest_predict`.
 
     Returns: dict output name -> numpy array.
@@ -88,10 +109,12 @@ def grpc_predict(server, model, signature, texts, languages=None, version=None, 
     if version is not None:
         request.model_spec.version.value = version
     request.inputs["text"].CopyFrom(
-        tf.make_tensor_proto([_bytes(text) for text in texts], tf.string, [len(texts)]))
+        tf.make_tensor_proto([_bytes(text) for text in texts], tf.string, [len(texts)])
+    )
     for name, codes in _language_inputs(signature, languages, target_languages).items():
         request.inputs[name].CopyFrom(
-            tf.make_tensor_proto([_bytes(code) for code in codes], tf.string, [len(codes)]))
+            tf.make_tensor_proto([_bytes(code) for code in codes], tf.string, [len(codes)])
+        )
     with grpc.insecure_channel(server) as channel:
         stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
         try:
@@ -126,6 +149,7 @@ def _bytes(text):
 
 def _jsonable(outputs):
     """numpy arrays (gRPC) as lists, bytes as str."""
+
     def convert(value):
         if hasattr(value, "tolist"):
             value = value.tolist()
@@ -140,27 +164,47 @@ def _jsonable(outputs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--server", default="localhost:8501",
-                        help="host:port; TF Serving's REST port, or its gRPC port with --grpc.")
+    parser.add_argument(
+        "--server",
+        default="localhost:8501",
+        help="host:port; TF Serving's REST port, or its gRPC port with --grpc.",
+    )
     parser.add_argument("--model", required=True, help="Model name in models.config.")
     parser.add_argument("--signature", default="serving_default", choices=TEXT_SIGNATURES)
-    parser.add_argument("--text", action="append", required=True, help="A text; repeat for a batch.")
-    parser.add_argument("--language", action="append",
-                        help="Language code of each --text (XLM models with language embeddings; "
-                        "translate: the source language).")
-    parser.add_argument("--target_language", action="append",
-                        help="translate: target language code of each --text.")
+    parser.add_argument(
+        "--text", action="append", required=True, help="A text; repeat for a batch."
+    )
+    parser.add_argument(
+        "--language",
+        action="append",
+        help="Language code of each --text (XLM models with language embeddings; "
+        "translate: the source language).",
+    )
+    parser.add_argument(
+        "--target_language", action="append", help="translate: target language code of each --text."
+    )
     parser.add_argument("--version", type=int, help="Model version; default: the served one.")
     parser.add_argument("--grpc", action="store_true", help="Use gRPC instead of REST.")
     args = parser.parse_args(argv)
     if args.language is not None and len(args.language) != len(args.text):
-        parser.error(f"Give one --language per --text ({len(args.text)}); got {len(args.language)}.")
+        parser.error(
+            f"Give one --language per --text ({len(args.text)}); got {len(args.language)}."
+        )
     if args.target_language is not None and len(args.target_language) != len(args.text):
-        parser.error(f"Give one --target_language per --text ({len(args.text)}); got "
-                     f"{len(args.target_language)}.")
+        parser.error(
+            f"Give one --target_language per --text ({len(args.text)}); got "
+            f"{len(args.target_language)}."
+        )
     predict = grpc_predict if args.grpc else rest_predict
-    outputs = predict(args.server, args.model, args.signature, args.text, args.language,
-                      args.version, target_languages=args.target_language)
+    outputs = predict(
+        args.server,
+        args.model,
+        args.signature,
+        args.text,
+        args.language,
+        args.version,
+        target_languages=args.target_language,
+    )
     print(json.dumps(_jsonable(outputs), ensure_ascii=False, indent=1))
 
 

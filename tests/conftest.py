@@ -29,6 +29,32 @@ def tokenizer_dir(tmp_path_factory):
 
     directory = tmp_path_factory.mktemp("tokenizer")
     files = corpus.monolingual_files(corpus.SAMPLE_CORPUS_DIR, "train")
-    train_tokenizer({code: files[code] for code in LANGUAGES}, str(directory),
-                    vocabulary_size=600, languages=LANGUAGES)
+    train_tokenizer(
+        {code: files[code] for code in LANGUAGES},
+        str(directory),
+        vocabulary_size=600,
+        languages=LANGUAGES,
+    )
+    return str(directory)
+
+
+@pytest.fixture(scope="module")
+def pretrained(tokenizer_dir, tmp_path_factory):
+    """A tiny randomly initialised MLM preset with the de/en/fr tokenizer."""
+    from xlm_keras import XLMBackbone
+    from xlm_keras import XLMMaskedLM
+    from xlm_keras.models import XLMTokenizer
+    from xlm_keras.models import presets
+
+    directory = tmp_path_factory.mktemp("pretrained")
+    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
+    backbone = XLMBackbone(
+        **dict(
+            presets.backbone_config("xlm_tiny", False),
+            vocabulary_size=tokenizer.vocabulary_size(),
+            num_languages=len(tokenizer.languages),
+        )
+    )
+    XLMMaskedLM(backbone).save_to_preset(str(directory))
+    tokenizer.save_to_preset(str(directory))
     return str(directory)

@@ -179,9 +179,7 @@ def corpora(tmp_path_factory):
 def native_preset(corpora, tmp_path_factory):
     """A tokenizer preset directory written by `train_tokenizer`."""
     directory = tmp_path_factory.mktemp("native") / "tokenizer"
-    train_tokenizer(
-        corpora, str(directory), VOCABULARY_SIZE, character_coverage=1.0, seed=0
-    )
+    train_tokenizer(corpora, str(directory), VOCABULARY_SIZE, character_coverage=1.0, seed=0)
     return str(directory)
 
 

@@ -70,7 +70,8 @@ def test_no_private_name_crosses_modules():
     for path in sorted(p for root in roots for p in root.rglob("*.py")):
         for line, module, names in imports_of(path):
             private = [n for n in names if n.startswith("_") and not n.startswith("__")]
-            if private or any(part.startswith("_") and not part.startswith("__")
-                              for part in module.split(".")):
+            if private or any(
+                part.startswith("_") and not part.startswith("__") for part in module.split(".")
+            ):
                 crossing.append(f"{path.relative_to(PACKAGE.parent)}:{line} {module} {private}")
     assert not crossing, "\n".join(crossing)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from xlm_keras.data import corpus
 from xlm_keras.finetuning import qa_features as qa
 from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
 from xlm_keras.finetuning.task_data import open_task_data
@@ -29,7 +30,6 @@ from xlm_keras.models import XLMTextClassifierPreprocessor
 from xlm_keras.models import XLMTokenClassifierPreprocessor
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import presets
-from xlm_keras.data import corpus
 from xlm_keras.pretraining import pipelines
 from xlm_keras.serving import ServingModule
 
@@ -68,21 +68,28 @@ def _assert_same(before, prefix, tree):
 @pytest.mark.parametrize("use_language_ids", [True, False])
 @pytest.mark.parametrize("objective", ["mlm", "tlm", "clm"])
 def test_pretraining_batches_are_unchanged(before, objective, use_language_ids):
-    spec = pipelines.PipelineSpec(_tokenizer(), 32, 4, use_language_ids=use_language_ids,
-                                  seed=7)
+    spec = pipelines.PipelineSpec(_tokenizer(), 32, 4, use_language_ids=use_language_ids, seed=7)
     make = getattr(pipelines, f"{objective}_dataset")
-    batches = make(spec, corpus.SAMPLE_CORPUS_DIR, LANGUAGES, 0.5, split="test",
-                   evaluation=True).take(2)
+    batches = make(
+        spec, corpus.SAMPLE_CORPUS_DIR, LANGUAGES, 0.5, split="test", evaluation=True
+    ).take(2)
     for index, batch in enumerate(batches):
         _assert_same(before, f"{objective}_{int(use_language_ids)}_{index}", batch)
 
 
 def _task_records():
     task = open_task_data(SAMPLE_TASK_DIR, "classification", ())
-    pairs = [{"text": r["text"][:60], "text_pair": r["text"][60:], "label": r["label"]}
-             for r in task.records("test", "fr")[:8]]
-    tags = [{"tokens": r["text"].split()[:20], "tags": [j % 3 for j in range(len(r["text"].split()[:20]))]}
-            for r in task.records("test", "fr")[:8]]
+    pairs = [
+        {"text": r["text"][:60], "text_pair": r["text"][60:], "label": r["label"]}
+        for r in task.records("test", "fr")[:8]
+    ]
+    tags = [
+        {
+            "tokens": r["text"].split()[:20],
+            "tags": [j % 3 for j in range(len(r["text"].split()[:20]))],
+        }
+        for r in task.records("test", "fr")[:8]
+    ]
     tags.append({"tokens": ["", "x"], "tags": [1, 2]})
     return task, pairs, tags
 
@@ -108,21 +115,35 @@ def test_fine_tuning_batches_are_unchanged(before, frame, use_language_ids):
 def test_qa_windows_are_unchanged(before, frame, use_language_ids):
     with open(os.path.join(GOLDEN, "qa_records.json"), encoding="utf-8") as f:
         records = json.load(f)
-    preprocessor = XLMSpanQAPreprocessor(_tokenizer(), sequence_length=24, frame=frame,
-                                         use_language_ids=use_language_ids, doc_stride=5,
-                                         max_query_length=6)
+    preprocessor = XLMSpanQAPreprocessor(
+        _tokenizer(),
+        sequence_length=24,
+        frame=frame,
+        use_language_ids=use_language_ids,
+        doc_stride=5,
+        max_query_length=6,
+    )
     features = qa.qa_features(TaskSpec(preprocessor, 4), records, "de")
-    _assert_same(before, f"qa_{frame}", {
-        "x": features.x, "labels": features.labels, "example_index": features.example_index,
-        "byte_spans": features.byte_spans})
+    _assert_same(
+        before,
+        f"qa_{frame}",
+        {
+            "x": features.x,
+            "labels": features.labels,
+            "example_index": features.example_index,
+            "byte_spans": features.byte_spans,
+        },
+    )
 
 
 @pytest.mark.parametrize("family", ["xlm", "roberta"])
 def test_serving_tokenize_is_unchanged(before, family):
     keras.utils.set_random_seed(0)
     tokenizer = _tokenizer()
-    config = dict(presets.backbone_config(f"{'xlm' if family == 'xlm' else 'xlm_roberta'}_tiny"),
-                  vocabulary_size=tokenizer.vocabulary_size())
+    config = dict(
+        presets.backbone_config(f"{'xlm' if family == 'xlm' else 'xlm_roberta'}_tiny"),
+        vocabulary_size=tokenizer.vocabulary_size(),
+    )
     if family == "xlm":
         config["num_languages"] = 3
     module = ServingModule(XLMBackbone(**config), tokenizer, 32)

@@ -33,25 +33,36 @@ def _write_presets(directory):
     """Tiny random-weight presets (golden tokenizer: de, en, fr) where the
     README's first example looks for fine-tuned ones."""
     tokenizer = XLMTokenizer.from_preset(os.path.join(ROOT, "tests", "golden", "tokenizer"))
-    config = dict(presets.backbone_config("xlm_tiny"), vocabulary_size=tokenizer.vocabulary_size(),
-                  num_languages=3)
+    config = dict(
+        presets.backbone_config("xlm_tiny"),
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_languages=3,
+    )
     tasks = {
-        "topic": (XLMTextClassifier, XLMTextClassifierPreprocessor,
-                  dict(num_classes=3, label_names=["writer", "calc", "impress"])),
+        "topic": (
+            XLMTextClassifier,
+            XLMTextClassifierPreprocessor,
+            dict(num_classes=3, label_names=["writer", "calc", "impress"]),
+        ),
         "mlm": (XLMMaskedLM, XLMMaskedLMPreprocessor, {}),
-        "ner": (XLMTokenClassifier, XLMTokenClassifierPreprocessor,
-                dict(num_classes=3, label_names=["O", "B-LOC", "B-PER"])),
+        "ner": (
+            XLMTokenClassifier,
+            XLMTokenClassifierPreprocessor,
+            dict(num_classes=3, label_names=["O", "B-LOC", "B-PER"]),
+        ),
         "qa": (XLMSpanQA, XLMSpanQAPreprocessor, {}),
     }
     for name, (task_cls, preprocessor_cls, kwargs) in tasks.items():
         preprocessor = preprocessor_cls(tokenizer, sequence_length=32)
         task_cls(XLMBackbone(**config), preprocessor=preprocessor, **kwargs).save_to_preset(
-            str(directory / "presets" / name))
+            str(directory / "presets" / name)
+        )
 
 
 def test_first_example_runs_on_raw_text(tmp_path, monkeypatch):
-    code = re.search(r"## Raw text in, predictions out\n\n```python\n(.*?)```", _readme(),
-                     re.S).group(1)
+    code = re.search(
+        r"## Raw text in, predictions out\n\n```python\n(.*?)```", _readme(), re.S
+    ).group(1)
     monkeypatch.chdir(tmp_path)
     _write_presets(tmp_path)
     namespace = {}

@@ -45,8 +45,11 @@ _SECONDS = flags.DEFINE_float("seconds", 10.0, "Timed seconds per measurement, a
 _SEQUENCE_LENGTH = flags.DEFINE_integer("sequence_length", None, "Default: data.sequence_length.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "Default: data.batch_size.")
 _TOKENIZER = flags.DEFINE_string("tokenizer", "", "Tokenizer preset dir; default: train one.")
-flags.register_validator("objective", lambda names: set(names) <= set(OBJECTIVES),
-                         f"--objective takes a comma list of {OBJECTIVES}.")
+flags.register_validator(
+    "objective",
+    lambda names: set(names) <= set(OBJECTIVES),
+    f"--objective takes a comma list of {OBJECTIVES}.",
+)
 
 
 def experiment_config(sequence_length=None, batch_size=None, tokenizer_dir=""):
@@ -85,10 +88,24 @@ def build_train_step(config, tokenizer, num_languages, strategy):
     with strategy.scope():
         model = pretrain.build_task(config, tokenizer, num_languages)
         optimizer = create_optimizer(
-            opt.learning_rate, opt.warmup_steps, config.train.num_steps, opt.decay,
-            opt.weight_decay, opt.beta_1, opt.beta_2, opt.epsilon)
-        return TrainStep(strategy, model, optimizer, num_languages, opt.clip_norm,
-                         opt.accumulation_steps, config.train.jit_compile)
+            opt.learning_rate,
+            opt.warmup_steps,
+            config.train.num_steps,
+            opt.decay,
+            opt.weight_decay,
+            opt.beta_1,
+            opt.beta_2,
+            opt.epsilon,
+        )
+        return TrainStep(
+            strategy,
+            model,
+            optimizer,
+            num_languages,
+            opt.clip_norm,
+            opt.accumulation_steps,
+            config.train.jit_compile,
+        )
 
 
 def model_tokens_per_second(step_fn, strategy, batch, seconds, steps_per_call):
@@ -110,18 +127,29 @@ def model_tokens_per_second(step_fn, strategy, batch, seconds, steps_per_call):
 def measure(objective, config, tokenizer, languages, seconds):
     """One table row: pipeline and model tokens/s of `objective`."""
     spec = pipelines.PipelineSpec(
-        tokenizer, config.data.sequence_length, config.data.batch_size,
-        config.data.mask_rate, config.model.use_language_embedding, seed=config.data.seed)
+        tokenizer,
+        config.data.sequence_length,
+        config.data.batch_size,
+        config.data.mask_rate,
+        config.model.use_language_embedding,
+        seed=config.data.seed,
+    )
     dataset = pretrain.PIPELINES[objective](
-        spec, corpus.SAMPLE_CORPUS_DIR, languages, config.objectives[objective].alpha)
+        spec, corpus.SAMPLE_CORPUS_DIR, languages, config.objectives[objective].alpha
+    )
     pipeline_rate = pipeline_tokens_per_second(dataset, seconds)
     batch = next(iter(dataset))
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     step_fn = build_train_step(config, tokenizer, len(languages), strategy)
     model_rate = model_tokens_per_second(
-        step_fn, strategy, batch, seconds, config.train.steps_per_execution)
-    return {"objective": objective, "pipeline": pipeline_rate, "model": model_rate,
-            "ratio": pipeline_rate / model_rate}
+        step_fn, strategy, batch, seconds, config.train.steps_per_execution
+    )
+    return {
+        "objective": objective,
+        "pipeline": pipeline_rate,
+        "model": model_rate,
+        "ratio": pipeline_rate / model_rate,
+    }
 
 
 def run(objectives, config, seconds, workdir):
@@ -130,7 +158,8 @@ def run(objectives, config, seconds, workdir):
     keras.utils.set_random_seed(config.train.seed)
     languages = pretrain.corpus_languages(config, corpus.SAMPLE_CORPUS_DIR)
     tokenizer = load_or_train_tokenizer(
-        config, corpus.SAMPLE_CORPUS_DIR, languages, workdir, chief=True)
+        config, corpus.SAMPLE_CORPUS_DIR, languages, workdir, chief=True
+    )
     return [measure(name, config, tokenizer, languages, seconds) for name in objectives]
 
 
@@ -144,8 +173,10 @@ def format_table(rows, config):
     ]
     for row in rows:
         verdict = "" if row["ratio"] >= MIN_RATIO else f" (below {MIN_RATIO:g}x)"
-        lines.append(f"| {row['objective']} | {row['pipeline']:,.0f} | {row['model']:,.0f} | "
-                     f"{row['ratio']:.1f}x{verdict} |")
+        lines.append(
+            f"| {row['objective']} | {row['pipeline']:,.0f} | {row['model']:,.0f} | "
+            f"{row['ratio']:.1f}x{verdict} |"
+        )
     return "\n".join(lines)
 
 

@@ -41,33 +41,46 @@ _BATCH_SIZE = flags.DEFINE_integer("batch_size", 32, "Texts per call.", lower_bo
 _BATCHES = flags.DEFINE_integer("batches", 200, "Timed calls.", lower_bound=1)
 _WARMUP = flags.DEFINE_integer("warmup", 10, "Untimed calls first.", lower_bound=0)
 _LANGUAGE = flags.DEFINE_string(
-    "language", None, "Language code sent with every text (models with language "
-    "embeddings); default: the first in signatures.json.")
-_CORPUS_LANGUAGE = flags.DEFINE_string("corpus_language", "en", "Sample sentences of this language.")
+    "language",
+    None,
+    "Language code sent with every text (models with language "
+    "embeddings); default: the first in signatures.json.",
+)
+_CORPUS_LANGUAGE = flags.DEFINE_string(
+    "corpus_language", "en", "Sample sentences of this language."
+)
 _SENTENCES_FILE = flags.DEFINE_string(
-    "sentences_file", None, "Texts, one a line, instead of the corpus.")
+    "sentences_file", None, "Texts, one a line, instead of the corpus."
+)
 _HF_MODEL = flags.DEFINE_string(
-    "hf_model", None, "Time this Hugging Face XLM-R directory instead of a SavedModel.")
+    "hf_model", None, "Time this Hugging Face XLM-R directory instead of a SavedModel."
+)
 _COMPARE_HF = flags.DEFINE_bool("compare_hf", False, "Compare with Hugging Face (see above).")
 _WORKDIR = flags.DEFINE_string("workdir", "/tmp/xlm_bench_serving", "--compare_hf: its files.")
 _BATCH_SIZES = flags.DEFINE_list("batch_sizes", ["1", "32"], "--compare_hf: batch sizes.")
 _ROUNDS = flags.DEFINE_integer(
-    "rounds", 3, "--compare_hf: interleaved runs per path.", lower_bound=1)
+    "rounds", 3, "--compare_hf: interleaved runs per path.", lower_bound=1
+)
 _SENTENCES = flags.DEFINE_integer("sentences", 4096, "--compare_hf: generated sentences.")
 _TIMED_TEXTS = flags.DEFINE_integer(
-    "timed_texts", 640, "--compare_hf: timed texts per run (batches of each size).", lower_bound=1)
+    "timed_texts", 640, "--compare_hf: timed texts per run (batches of each size).", lower_bound=1
+)
 _BEFORE = flags.DEFINE_string(
-    "before_saved_model", None, "--compare_hf: another export of the same preset to time too.")
+    "before_saved_model", None, "--compare_hf: another export of the same preset to time too."
+)
 _MAX_SEQUENCE_LENGTH = flags.DEFINE_integer("max_sequence_length", 128, "--compare_hf: export's.")
 _NUM_LAYERS = flags.DEFINE_integer("num_layers", 6, "--compare_hf: encoder layers.")
 _HIDDEN_DIM = flags.DEFINE_integer("hidden_dim", 512, "--compare_hf: hidden width.")
 _NUM_HEADS = flags.DEFINE_integer("num_heads", 8, "--compare_hf: attention heads.")
 _VOCABULARY_SIZE = flags.DEFINE_integer("vocabulary_size", 32000, "--compare_hf: embedding rows.")
-_SPM_SIZE = flags.DEFINE_integer(
-    "spm_size", 8000, "--compare_hf: SentencePiece pieces (at most).")
+_SPM_SIZE = flags.DEFINE_integer("spm_size", 8000, "--compare_hf: SentencePiece pieces (at most).")
 
 SAMPLE_CORPUS = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "xlm_keras", "data", "sample_corpus")
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    "xlm_keras",
+    "data",
+    "sample_corpus",
+)
 
 
 HF_DIR, PRESET_DIR, EXPORT_DIR, SENTENCES_TXT = "hf", "preset", "export", "sentences.txt"
@@ -137,8 +150,13 @@ def hf_call(hf_dir, max_sequence_length):
 
     def call(texts):
         with torch.inference_mode():
-            batch = tokenizer(texts, padding="longest", truncation=True,
-                              max_length=max_sequence_length, return_tensors="pt")
+            batch = tokenizer(
+                texts,
+                padding="longest",
+                truncation=True,
+                max_length=max_sequence_length,
+                return_tensors="pt",
+            )
             hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"][..., None].to(hidden.dtype)
             return ((hidden * mask).sum(1) / mask.sum(1)).numpy()
@@ -153,19 +171,29 @@ def worker_report(call, texts, size, batches, warmup):
 
     count = warmup + batches
     texts = [texts[i % len(texts)] for i in range(size * count)]
-    latencies = np.array(benchmark(
-        call, [texts[i * size:(i + 1) * size] for i in range(count)], warmup))
+    latencies = np.array(
+        benchmark(call, [texts[i * size : (i + 1) * size] for i in range(count)], warmup)
+    )
     return {
         "batch_size": size,
         "batches": len(latencies),
         "texts_per_s": round(size * len(latencies) / latencies.sum(), 1),
-        "latency_ms": {f"p{q}": round(float(np.percentile(latencies, q)) * 1e3, 2)
-                       for q in (50, 90, 99)},
+        "latency_ms": {
+            f"p{q}": round(float(np.percentile(latencies, q)) * 1e3, 2) for q in (50, 90, 99)
+        },
     }
 
 
-def prepare(workdir, sentence_count, max_sequence_length, num_layers, hidden_dim, num_heads,
-            vocabulary_size, spm_size):
+def prepare(
+    workdir,
+    sentence_count,
+    max_sequence_length,
+    num_layers,
+    hidden_dim,
+    num_heads,
+    vocabulary_size,
+    spm_size,
+):
     """Make (once) the tokenizer, random HF model, converted preset, export
     and sentences of `--compare_hf` in `workdir`. Returns the export path."""
     export_base = os.path.join(workdir, EXPORT_DIR)
@@ -184,30 +212,41 @@ def prepare(workdir, sentence_count, max_sequence_length, num_layers, hidden_dim
     os.makedirs(workdir, exist_ok=True)
     hf_dir = os.path.join(workdir, HF_DIR)
     files = corpus.monolingual_files(corpus.SAMPLE_CORPUS_DIR, "train")
-    lines = [line for paths in files.values() for path in paths
-             for line in open(path, encoding="utf-8")]
+    lines = [
+        line for paths in files.values() for path in paths for line in open(path, encoding="utf-8")
+    ]
     model = io.BytesIO()
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_writer=model, vocab_size=spm_size,
-        hard_vocab_limit=False, minloglevel=2, num_threads=os.cpu_count())
+        sentence_iterator=iter(lines),
+        model_writer=model,
+        vocab_size=spm_size,
+        hard_vocab_limit=False,
+        minloglevel=2,
+        num_threads=os.cpu_count(),
+    )
     os.makedirs(hf_dir, exist_ok=True)
     with open(os.path.join(hf_dir, "sentencepiece.bpe.model"), "wb") as f:
         f.write(model.getvalue())
     torch.manual_seed(0)
     config = transformers.XLMRobertaConfig(
-        vocab_size=vocabulary_size, hidden_size=hidden_dim, num_hidden_layers=num_layers,
-        num_attention_heads=num_heads, intermediate_size=4 * hidden_dim, type_vocab_size=1,
-        max_position_embeddings=max_sequence_length + 2)
+        vocab_size=vocabulary_size,
+        hidden_size=hidden_dim,
+        num_hidden_layers=num_layers,
+        num_attention_heads=num_heads,
+        intermediate_size=4 * hidden_dim,
+        type_vocab_size=1,
+        max_position_embeddings=max_sequence_length + 2,
+    )
     transformers.XLMRobertaModel(config, add_pooling_layer=False).save_pretrained(hf_dir)
     convert_checkpoint("hf", hf_dir, os.path.join(workdir, PRESET_DIR), overwrite=True)
     with open(os.path.join(workdir, SENTENCES_TXT), "w", encoding="utf-8") as f:
         f.writelines(text + "\n" for text in corpus.sample_test_sentences(sentence_count))
-    return export(os.path.join(workdir, PRESET_DIR), export_base,
-                  max_sequence_length=max_sequence_length)
+    return export(
+        os.path.join(workdir, PRESET_DIR), export_base, max_sequence_length=max_sequence_length
+    )
 
 
-def compare(workdir, saved_models, batch_sizes, rounds, timed_texts, warmup,
-            max_sequence_length):
+def compare(workdir, saved_models, batch_sizes, rounds, timed_texts, warmup, max_sequence_length):
     """Rounds of one fresh process per path and batch size, on the
     sentences of `prepare`; `saved_models` maps row names to exports.
     Returns the table (`format_table`)."""
@@ -215,17 +254,30 @@ def compare(workdir, saved_models, batch_sizes, rounds, timed_texts, warmup,
 
     paths = {"Hugging Face (PyTorch)": ["--hf_model", os.path.join(workdir, HF_DIR)]}
     paths.update({name: ["--saved_model", path] for name, path in saved_models.items()})
-    common = ["--sentences_file", os.path.join(workdir, SENTENCES_TXT), f"--warmup={warmup}",
-              f"--max_sequence_length={max_sequence_length}"]
+    common = [
+        "--sentences_file",
+        os.path.join(workdir, SENTENCES_TXT),
+        f"--warmup={warmup}",
+        f"--max_sequence_length={max_sequence_length}",
+    ]
     results = {}
     for _ in range(rounds):
         for size in batch_sizes:
             batches = max(1, timed_texts // size)
             for name, args in paths.items():
                 process = subprocess.run(
-                    [sys.executable, os.path.abspath(__file__), *args, *common,
-                     f"--batch_size={size}", f"--batches={batches}"],
-                    capture_output=True, text=True, check=False)
+                    [
+                        sys.executable,
+                        os.path.abspath(__file__),
+                        *args,
+                        *common,
+                        f"--batch_size={size}",
+                        f"--batches={batches}",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
                 if process.returncode:
                     raise RuntimeError(f"{name} failed: {process.stderr[-3000:]}")
                 report = json.loads(process.stdout.splitlines()[-1])
@@ -243,11 +295,14 @@ def compare(workdir, saved_models, batch_sizes, rounds, timed_texts, warmup,
 
 def format_table(rows):
     """Markdown table of (path, batch, texts/s, x HF, p50 ms, x HF, runs)."""
-    lines = ["| path | batch | sentences/s | vs HF | batch p50 ms | vs HF | runs |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {name} | {size} | {rate:.1f} | {ratio:.2f}x | {p50:.1f} | {p50_ratio:.2f}x "
-              f"| {runs} |"
-              for name, size, rate, ratio, p50, p50_ratio, runs in sorted(rows, key=lambda r: r[1])]
+    lines = [
+        "| path | batch | sentences/s | vs HF | batch p50 ms | vs HF | runs |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {name} | {size} | {rate:.1f} | {ratio:.2f}x | {p50:.1f} | {p50_ratio:.2f}x | {runs} |"
+        for name, size, rate, ratio, p50, p50_ratio, runs in sorted(rows, key=lambda r: r[1])
+    ]
     return "\n".join(lines)
 
 
@@ -255,14 +310,30 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     if _COMPARE_HF.value:
-        ours = prepare(_WORKDIR.value, _SENTENCES.value, _MAX_SEQUENCE_LENGTH.value,
-                       _NUM_LAYERS.value, _HIDDEN_DIM.value, _NUM_HEADS.value,
-                       _VOCABULARY_SIZE.value, _SPM_SIZE.value)
+        ours = prepare(
+            _WORKDIR.value,
+            _SENTENCES.value,
+            _MAX_SEQUENCE_LENGTH.value,
+            _NUM_LAYERS.value,
+            _HIDDEN_DIM.value,
+            _NUM_HEADS.value,
+            _VOCABULARY_SIZE.value,
+            _SPM_SIZE.value,
+        )
         saved_models = {"ours (embed)": ours}
         if _BEFORE.value:
             saved_models["ours before (embed)"] = _BEFORE.value
-        print(compare(_WORKDIR.value, saved_models, [int(size) for size in _BATCH_SIZES.value],
-                      _ROUNDS.value, _TIMED_TEXTS.value, _WARMUP.value, _MAX_SEQUENCE_LENGTH.value))
+        print(
+            compare(
+                _WORKDIR.value,
+                saved_models,
+                [int(size) for size in _BATCH_SIZES.value],
+                _ROUNDS.value,
+                _TIMED_TEXTS.value,
+                _WARMUP.value,
+                _MAX_SEQUENCE_LENGTH.value,
+            )
+        )
         return
     size = _BATCH_SIZE.value
     count = _WARMUP.value + _BATCHES.value
@@ -273,8 +344,14 @@ def main(argv):
         texts = sentences(_CORPUS_LANGUAGE.value, size * count)
     if _HF_MODEL.value:
         call = hf_call(_HF_MODEL.value, _MAX_SEQUENCE_LENGTH.value)
-        print(json.dumps({"hf_model": _HF_MODEL.value,
-                          **worker_report(call, texts, size, _BATCHES.value, _WARMUP.value)}))
+        print(
+            json.dumps(
+                {
+                    "hf_model": _HF_MODEL.value,
+                    **worker_report(call, texts, size, _BATCHES.value, _WARMUP.value),
+                }
+            )
+        )
         return
     if not _SAVED_MODEL.value:
         raise app.UsageError("Pass --saved_model, --hf_model or --compare_hf.")
@@ -283,17 +360,21 @@ def main(argv):
     call, description = saved_model_call(_SAVED_MODEL.value, _SIGNATURE.value, _LANGUAGE.value)
     report = worker_report(call, texts, size, _BATCHES.value, _WARMUP.value)
     tokens = call(texts[:size]) if _SIGNATURE.value == "tokenize" else None
-    print(json.dumps({
-        "saved_model": _SAVED_MODEL.value,
-        "signature": _SIGNATURE.value,
-        **report,
-        "sequence_length": None if tokens is None else int(tokens["token_ids"].shape[1]),
-        "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
-        "cpu_threads": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "tensorflow": tf.__version__,
-        "max_sequence_length": description["model"]["max_sequence_length"],
-    }))
+    print(
+        json.dumps(
+            {
+                "saved_model": _SAVED_MODEL.value,
+                "signature": _SIGNATURE.value,
+                **report,
+                "sequence_length": None if tokens is None else int(tokens["token_ids"].shape[1]),
+                "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
+                "cpu_threads": os.cpu_count(),
+                "python": sys.version.split()[0],
+                "tensorflow": tf.__version__,
+                "max_sequence_length": description["model"]["max_sequence_length"],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

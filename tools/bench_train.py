@@ -103,7 +103,8 @@ _STEPS = flags.DEFINE_integer("steps", 5, "Timed rounds (one step of each implem
 _WARMUP = flags.DEFINE_integer("warmup", 2, "Untimed steps first (tracing, compilation).")
 _VOCABULARY_SIZE = flags.DEFINE_integer("vocabulary_size", 32000, "Token table rows.")
 _THREADS = flags.DEFINE_integer(
-    "threads", 0, "Intra-op threads of TensorFlow and PyTorch alike; 0: all cores.")
+    "threads", 0, "Intra-op threads of TensorFlow and PyTorch alike; 0: all cores."
+)
 _NUM_LAYERS = flags.DEFINE_integer("num_layers", 6, "Transformer blocks.")
 _HIDDEN_DIM = flags.DEFINE_integer("hidden_dim", 512, "Hidden width.")
 _NUM_HEADS = flags.DEFINE_integer("num_heads", 8, "Attention heads.")
@@ -113,24 +114,47 @@ _BATCH_SIZE = flags.DEFINE_integer("batch_size", 16, "Sequences per step.")
 _MASK_RATE = flags.DEFINE_float("mask_rate", 0.15, "Share of each sequence that is a target.")
 _NUM_CLASSES = flags.DEFINE_integer("num_classes", 3, "Classes of --task=classify.")
 _IMPLEMENTATION = flags.DEFINE_list(
-    "implementation", list(DEFAULT_IMPLEMENTATIONS), f"Which to run, of {IMPLEMENTATIONS}.")
+    "implementation", list(DEFAULT_IMPLEMENTATIONS), f"Which to run, of {IMPLEMENTATIONS}."
+)
 _WORKER = flags.DEFINE_string(
-    "worker", None, "Internal: serve one implementation's steps on stdin/stdout.")
-flags.register_validator("implementation", lambda names: set(names) <= set(IMPLEMENTATIONS),
-                         f"--implementation takes a comma list of {IMPLEMENTATIONS}.")
+    "worker", None, "Internal: serve one implementation's steps on stdin/stdout."
+)
+flags.register_validator(
+    "implementation",
+    lambda names: set(names) <= set(IMPLEMENTATIONS),
+    f"--implementation takes a comma list of {IMPLEMENTATIONS}.",
+)
 
 Shape = collections.namedtuple(
-    "Shape", "num_layers hidden_dim num_heads intermediate_dim sequence_length "
-             "batch_size vocabulary_size num_targets")
+    "Shape",
+    "num_layers hidden_dim num_heads intermediate_dim sequence_length "
+    "batch_size vocabulary_size num_targets",
+)
 
 
-def make_shape(num_layers, hidden_dim, num_heads, intermediate_dim, sequence_length,
-               batch_size, vocabulary_size, mask_rate):
+def make_shape(
+    num_layers,
+    hidden_dim,
+    num_heads,
+    intermediate_dim,
+    sequence_length,
+    batch_size,
+    vocabulary_size,
+    mask_rate,
+):
     """The benchmark's `Shape`; `num_targets = ceil(mask_rate * sequence_length)`
     (`mask_tokens`' target width: 20 of 128 at 15 %)."""
     num_targets = max(1, math.ceil(round(mask_rate * sequence_length, 6)))
-    return Shape(num_layers, hidden_dim, num_heads, intermediate_dim, sequence_length,
-                 batch_size, vocabulary_size, num_targets)
+    return Shape(
+        num_layers,
+        hidden_dim,
+        num_heads,
+        intermediate_dim,
+        sequence_length,
+        batch_size,
+        vocabulary_size,
+        num_targets,
+    )
 
 
 def set_threads(threads):
@@ -156,15 +180,25 @@ def make_batch(shape, num_classes, seed=0):
     rng = np.random.default_rng(seed)
     batch, length = shape.batch_size, shape.sequence_length
     original = rng.integers(FIRST_WORD_ID, shape.vocabulary_size, (batch, length), np.int32)
-    positions = np.sort(np.stack([
-        rng.choice(np.arange(1, length - 1), shape.num_targets, replace=False)
-        for _ in range(batch)]), axis=1).astype(np.int32)
+    positions = np.sort(
+        np.stack(
+            [
+                rng.choice(np.arange(1, length - 1), shape.num_targets, replace=False)
+                for _ in range(batch)
+            ]
+        ),
+        axis=1,
+    ).astype(np.int32)
     labels = np.take_along_axis(original, positions, axis=1)
     token_ids = original.copy()
     np.put_along_axis(token_ids, positions, shape.vocabulary_size - 1, axis=1)
-    return {"token_ids": token_ids, "padding_mask": np.ones_like(token_ids),
-            "mask_positions": positions, "labels": labels,
-            "classes": rng.integers(0, num_classes, batch).astype(np.int32)}
+    return {
+        "token_ids": token_ids,
+        "padding_mask": np.ones_like(token_ids),
+        "mask_positions": positions,
+        "labels": labels,
+        "classes": rng.integers(0, num_classes, batch).astype(np.int32),
+    }
 
 
 def non_embedding_params(shape):
@@ -189,8 +223,12 @@ def flops_per_token(shape, head_positions, head_outputs=None, last_block_positio
     params = non_embedding_params(shape)
     skipped = 1 - (length if last_block_positions is None else last_block_positions) / length
     last_block_queries = params / shape.num_layers - 2 * (d * d + d)
-    return (6 * params + 12 * shape.num_layers * length * d + head
-            - skipped * (6 * last_block_queries + 12 * length * d))
+    return (
+        6 * params
+        + 12 * shape.num_layers * length * d
+        + head
+        - skipped * (6 * last_block_queries + 12 * length * d)
+    )
 
 
 def head_of(name, task, shape, num_classes):
@@ -200,8 +238,11 @@ def head_of(name, task, shape, num_classes):
     ours = name.startswith("ours")
     if task == "classify":
         return 1, num_classes, 1 if ours else length
-    return ((length if name == "hf" else shape.num_targets), shape.vocabulary_size,
-            shape.num_targets if ours else length)
+    return (
+        (length if name == "hf" else shape.num_targets),
+        shape.vocabulary_size,
+        shape.num_targets if ours else length,
+    )
 
 
 def matmul_peak_gflops(size=MATMUL_SIZE, repeats=3):
@@ -214,16 +255,20 @@ def matmul_peak_gflops(size=MATMUL_SIZE, repeats=3):
         start = time.perf_counter()
         tf.matmul(a, b).numpy()
         best = min(best, time.perf_counter() - start)
-    return 2 * size ** 3 / best / 1e9
+    return 2 * size**3 / best / 1e9
 
 
 def backbone_config(shape):
     """Our `XLMBackbone` arguments for `shape` (XLM-R layout)."""
     return dict(
         presets.backbone_config("xlm_roberta_base", load_weights=False),
-        vocabulary_size=shape.vocabulary_size, num_layers=shape.num_layers,
-        hidden_dim=shape.hidden_dim, num_heads=shape.num_heads,
-        intermediate_dim=shape.intermediate_dim, max_sequence_length=shape.sequence_length)
+        vocabulary_size=shape.vocabulary_size,
+        num_layers=shape.num_layers,
+        hidden_dim=shape.hidden_dim,
+        num_heads=shape.num_heads,
+        intermediate_dim=shape.intermediate_dim,
+        max_sequence_length=shape.sequence_length,
+    )
 
 
 def ours_step(task, shape, batch, num_classes, jit_compile):
@@ -236,10 +281,10 @@ def ours_step(task, shape, batch, num_classes, jit_compile):
             model = XLMMaskedLM(backbone, compile=False)
         else:
             model = XLMTextClassifier(backbone, num_classes)
-        optimizer = create_optimizer(LEARNING_RATE, warmup_steps=1, total_steps=10**6,
-                                     weight_decay=WEIGHT_DECAY)
-        step_fn = TrainStep(strategy, model, optimizer, num_languages=1,
-                            jit_compile=jit_compile)
+        optimizer = create_optimizer(
+            LEARNING_RATE, warmup_steps=1, total_steps=10**6, weight_decay=WEIGHT_DECAY
+        )
+        step_fn = TrainStep(strategy, model, optimizer, num_languages=1, jit_compile=jit_compile)
     names = ("token_ids", "padding_mask") + (("mask_positions",) if task == "mlm" else ())
     labels = batch["labels"] if task == "mlm" else batch["classes"]
     element = {
@@ -261,20 +306,25 @@ def keras_hub_step(task, shape, batch, num_classes, jit_compile):
 
     keras.utils.set_random_seed(0)
     backbone = keras_hub.models.XLMRobertaBackbone(
-        vocabulary_size=shape.vocabulary_size, num_layers=shape.num_layers,
-        num_heads=shape.num_heads, hidden_dim=shape.hidden_dim,
-        intermediate_dim=shape.intermediate_dim, max_sequence_length=shape.sequence_length)
+        vocabulary_size=shape.vocabulary_size,
+        num_layers=shape.num_layers,
+        num_heads=shape.num_heads,
+        hidden_dim=shape.hidden_dim,
+        intermediate_dim=shape.intermediate_dim,
+        max_sequence_length=shape.sequence_length,
+    )
     names = ("token_ids", "padding_mask")
     if task == "mlm":
         model = keras_hub.models.XLMRobertaMaskedLM(backbone, preprocessor=None)
         names += ("mask_positions",)
         y = tf.constant(batch["labels"])
     else:
-        model = keras_hub.models.XLMRobertaTextClassifier(
-            backbone, num_classes, preprocessor=None)
+        model = keras_hub.models.XLMRobertaTextClassifier(backbone, num_classes, preprocessor=None)
         y = tf.constant(batch["classes"])
-    model.compile(optimizer=keras.optimizers.AdamW(LEARNING_RATE, weight_decay=WEIGHT_DECAY),
-                  jit_compile=jit_compile)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(LEARNING_RATE, weight_decay=WEIGHT_DECAY),
+        jit_compile=jit_compile,
+    )
     x = {name: tf.constant(batch[name]) for name in names}
     weights = tf.ones(y.shape)
     return lambda: model.train_on_batch(x, y, sample_weight=weights)
@@ -287,12 +337,19 @@ def hf_step(task, shape, batch, num_classes):
 
     torch.manual_seed(0)
     config = transformers.XLMRobertaConfig(
-        vocab_size=shape.vocabulary_size, hidden_size=shape.hidden_dim,
-        num_hidden_layers=shape.num_layers, num_attention_heads=shape.num_heads,
+        vocab_size=shape.vocabulary_size,
+        hidden_size=shape.hidden_dim,
+        num_hidden_layers=shape.num_layers,
+        num_attention_heads=shape.num_heads,
         intermediate_size=shape.intermediate_dim,
-        max_position_embeddings=shape.sequence_length + 2, type_vocab_size=1,
-        layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2,
-        num_labels=num_classes)
+        max_position_embeddings=shape.sequence_length + 2,
+        type_vocab_size=1,
+        layer_norm_eps=1e-5,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        num_labels=num_classes,
+    )
     if task == "mlm":
         model = transformers.XLMRobertaForMaskedLM(config).train()
         labels = np.full(batch["token_ids"].shape, -100, np.int64)
@@ -300,11 +357,12 @@ def hf_step(task, shape, batch, num_classes):
     else:
         model = transformers.XLMRobertaForSequenceClassification(config).train()
         labels = batch["classes"].astype(np.int64)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE,
-                                  weight_decay=WEIGHT_DECAY)
-    inputs = {"input_ids": torch.from_numpy(batch["token_ids"].astype(np.int64)),
-              "attention_mask": torch.from_numpy(batch["padding_mask"].astype(np.int64)),
-              "labels": torch.from_numpy(labels)}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    inputs = {
+        "input_ids": torch.from_numpy(batch["token_ids"].astype(np.int64)),
+        "attention_mask": torch.from_numpy(batch["padding_mask"].astype(np.int64)),
+        "labels": torch.from_numpy(labels),
+    }
 
     def step():
         model(**inputs).loss.backward()
@@ -319,8 +377,7 @@ def build_step(name, task, shape, batch, num_classes):
     if name.startswith("ours"):
         return ours_step(task, shape, batch, num_classes, jit_compile=name != "ours")
     if name in ("keras_hub", "keras_hub_xla"):
-        return keras_hub_step(task, shape, batch, num_classes,
-                              jit_compile=name == "keras_hub_xla")
+        return keras_hub_step(task, shape, batch, num_classes, jit_compile=name == "keras_hub_xla")
     return hf_step(task, shape, batch, num_classes)
 
 
@@ -351,7 +408,10 @@ class Worker:
         self.name = name
         self.process = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), f"--worker={name}", *argv],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
     def ask(self, request=None):
         """Send `request` (if any); returns the next reply."""
@@ -360,9 +420,10 @@ class Worker:
             self.process.stdin.flush()
         for line in self.process.stdout:
             if line.startswith(REPLY):
-                return line[len(REPLY):].strip()
-        raise RuntimeError(f"Worker {self.name} exited with {self.process.wait()}; its "
-                           "error is on stderr above.")
+                return line[len(REPLY) :].strip()
+        raise RuntimeError(
+            f"Worker {self.name} exited with {self.process.wait()}; its error is on stderr above."
+        )
 
     def close(self):
         self.process.stdin.close()
@@ -401,9 +462,16 @@ def rows_of(peak, timings, task, shape, num_classes):
         seconds = statistics.median(seconds)
         positions, outputs, last_block = head_of(name, task, shape, num_classes)
         model_flops = flops_per_token(shape, positions, outputs, last_block) * tokens / seconds
-        rows.append({"implementation": name, "tokens_per_second": tokens / seconds,
-                     "seconds_per_step": seconds, "head_positions": positions,
-                     "gflops": model_flops / 1e9, "mfu": model_flops / 1e9 / peak})
+        rows.append(
+            {
+                "implementation": name,
+                "tokens_per_second": tokens / seconds,
+                "seconds_per_step": seconds,
+                "head_positions": positions,
+                "gflops": model_flops / 1e9,
+                "mfu": model_flops / 1e9 / peak,
+            }
+        )
     return rows
 
 
@@ -411,8 +479,9 @@ def format_table(peak, rows, task, shape, threads):
     """A Markdown table of the rows, speeds relative to keras-hub's XLA setup
     and to Hugging Face (where they ran)."""
     speed = {row["implementation"]: row["tokens_per_second"] for row in rows}
-    task_line = (f"MLM, {shape.num_targets} targets per sequence" if task == "mlm"
-                 else "classification")
+    task_line = (
+        f"MLM, {shape.num_targets} targets per sequence" if task == "mlm" else "classification"
+    )
     lines = [
         f"{task_line}: {shape.num_layers} layers x {shape.hidden_dim} ({shape.num_heads} "
         f"heads, intermediate {shape.intermediate_dim}), vocabulary {shape.vocabulary_size}, "
@@ -423,29 +492,53 @@ def format_table(peak, rows, task, shape, threads):
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
-        ratios = [f"{row['tokens_per_second'] / speed[other]:.2f}x" if other in speed else "-"
-                  for other in ("keras_hub_xla", "hf")]
+        ratios = [
+            f"{row['tokens_per_second'] / speed[other]:.2f}x" if other in speed else "-"
+            for other in ("keras_hub_xla", "hf")
+        ]
         lines.append(
             f"| {row['implementation']} | {row['tokens_per_second']:,.0f} | "
             f"{row['seconds_per_step']:.3f} | {' | '.join(ratios)} | "
             f"{row['head_positions']} positions | {row['gflops']:.1f} | "
-            f"{100 * row['mfu']:.1f} % |")
+            f"{100 * row['mfu']:.1f} % |"
+        )
     return "\n".join(lines)
 
 
 def main(argv):
     del argv
     threads = set_threads(_THREADS.value)
-    shape = make_shape(_NUM_LAYERS.value, _HIDDEN_DIM.value, _NUM_HEADS.value,
-                       _INTERMEDIATE_DIM.value, _SEQUENCE_LENGTH.value, _BATCH_SIZE.value,
-                       _VOCABULARY_SIZE.value, _MASK_RATE.value)
+    shape = make_shape(
+        _NUM_LAYERS.value,
+        _HIDDEN_DIM.value,
+        _NUM_HEADS.value,
+        _INTERMEDIATE_DIM.value,
+        _SEQUENCE_LENGTH.value,
+        _BATCH_SIZE.value,
+        _VOCABULARY_SIZE.value,
+        _MASK_RATE.value,
+    )
     if _WORKER.value:
         serve(_WORKER.value, _TASK.value, shape, _NUM_CLASSES.value, _WARMUP.value)
         return
     # The workers get this run's flags (all but the implementation list).
-    argv = [flags.FLAGS[name].serialize() for name in (
-        "task", "warmup", "vocabulary_size", "threads", "num_layers", "hidden_dim", "num_heads",
-        "intermediate_dim", "sequence_length", "batch_size", "mask_rate", "num_classes")]
+    argv = [
+        flags.FLAGS[name].serialize()
+        for name in (
+            "task",
+            "warmup",
+            "vocabulary_size",
+            "threads",
+            "num_layers",
+            "hidden_dim",
+            "num_heads",
+            "intermediate_dim",
+            "sequence_length",
+            "batch_size",
+            "mask_rate",
+            "num_classes",
+        )
+    ]
     peak, timings = run(_IMPLEMENTATION.value, _STEPS.value, argv)
     rows = rows_of(peak, timings, _TASK.value, shape, _NUM_CLASSES.value)
     print(format_table(peak, rows, _TASK.value, shape, threads))

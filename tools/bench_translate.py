@@ -46,7 +46,9 @@ _ROUNDS = flags.DEFINE_integer("rounds", 3, "Interleaved runs per path.", lower_
 _TIMED_TEXTS = flags.DEFINE_integer("timed_texts", 96, "Timed texts per run.", lower_bound=1)
 _WARMUP = flags.DEFINE_integer("warmup", 2, "Untimed batches first.", lower_bound=0)
 _NEW_TOKENS = flags.DEFINE_integer("new_tokens", 32, "Tokens decoded per sentence.")
-_MAX_SOURCE_LENGTH = flags.DEFINE_integer("max_source_length", 128, "Source tokens, specials included.")
+_MAX_SOURCE_LENGTH = flags.DEFINE_integer(
+    "max_source_length", 128, "Source tokens, specials included."
+)
 _LENGTH_PENALTY = flags.DEFINE_float("length_penalty", 1.0, "Beam length penalty.")
 _SENTENCES = flags.DEFINE_integer("sentences", 2048, "Corpus sentences written.")
 _NUM_LAYERS = flags.DEFINE_integer("num_layers", 6, "Encoder and decoder layers.")
@@ -62,8 +64,11 @@ _BATCH_SIZE = flags.DEFINE_integer("batch_size", 32, "Internal: --run's batch si
 HF_DIR, PRESET_DIR, EXPORT_DIR, SENTENCES_TXT = "hf", "preset", "export", "sentences.txt"
 SPM_FILE = "sentencepiece.bpe.model"
 MASKED_BIAS = -1e4
-PATH_NAMES = {"hf": "Hugging Face generate (PyTorch)", "generate": "ours generate()",
-              "saved_model": "ours SavedModel translate"}
+PATH_NAMES = {
+    "hf": "Hugging Face generate (PyTorch)",
+    "generate": "ours generate()",
+    "saved_model": "ours SavedModel translate",
+}
 
 
 def prepare(workdir):
@@ -79,19 +84,26 @@ def prepare(workdir):
 
     os.makedirs(os.path.join(workdir, HF_DIR), exist_ok=True)
     files = corpus.monolingual_files(corpus.SAMPLE_CORPUS_DIR, "train")
-    lines = [line for paths in files.values() for path in paths
-             for line in open(path, encoding="utf-8")]
+    lines = [
+        line for paths in files.values() for path in paths for line in open(path, encoding="utf-8")
+    ]
     model = io.BytesIO()
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_writer=model, vocab_size=_SPM_SIZE.value,
-        hard_vocab_limit=False, minloglevel=2, num_threads=os.cpu_count())
+        sentence_iterator=iter(lines),
+        model_writer=model,
+        vocab_size=_SPM_SIZE.value,
+        hard_vocab_limit=False,
+        minloglevel=2,
+        num_threads=os.cpu_count(),
+    )
     with open(os.path.join(workdir, HF_DIR, SPM_FILE), "wb") as f:
         f.write(model.getvalue())
     from xlm_keras.models import XLMTokenizer
 
     tokenizer = XLMTokenizer(proto=model.getvalue(), id_convention="fairseq")
     unused = [tokenizer.end_token_id] + list(
-        range(tokenizer.vocabulary_size(), _VOCABULARY_SIZE.value))
+        range(tokenizer.vocabulary_size(), _VOCABULARY_SIZE.value)
+    )
     _prepare_hf(workdir, unused)
     _prepare_ours(workdir, tokenizer, unused)
     with open(os.path.join(workdir, SENTENCES_TXT), "w", encoding="utf-8") as f:
@@ -106,14 +118,21 @@ def _prepare_hf(workdir, unused):
     hf_dir = os.path.join(workdir, HF_DIR)
     tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(hf_dir)  # SPM_FILE.
     torch.manual_seed(0)
-    shape = dict(vocab_size=_VOCABULARY_SIZE.value, hidden_size=_HIDDEN_DIM.value,
-                 num_hidden_layers=_NUM_LAYERS.value, num_attention_heads=_NUM_HEADS.value,
-                 intermediate_size=4 * _HIDDEN_DIM.value, type_vocab_size=1,
-                 max_position_embeddings=_MAX_SOURCE_LENGTH.value + 2)
-    encoder = transformers.XLMRobertaModel(transformers.XLMRobertaConfig(**shape),
-                                           add_pooling_layer=False)
-    decoder = transformers.XLMRobertaForCausalLM(transformers.XLMRobertaConfig(
-        **shape, is_decoder=True, add_cross_attention=True))
+    shape = dict(
+        vocab_size=_VOCABULARY_SIZE.value,
+        hidden_size=_HIDDEN_DIM.value,
+        num_hidden_layers=_NUM_LAYERS.value,
+        num_attention_heads=_NUM_HEADS.value,
+        intermediate_size=4 * _HIDDEN_DIM.value,
+        type_vocab_size=1,
+        max_position_embeddings=_MAX_SOURCE_LENGTH.value + 2,
+    )
+    encoder = transformers.XLMRobertaModel(
+        transformers.XLMRobertaConfig(**shape), add_pooling_layer=False
+    )
+    decoder = transformers.XLMRobertaForCausalLM(
+        transformers.XLMRobertaConfig(**shape, is_decoder=True, add_cross_attention=True)
+    )
     model = transformers.EncoderDecoderModel(encoder=encoder, decoder=decoder)
     model.config.decoder_start_token_id = tokenizer.bos_token_id
     model.config.pad_token_id = tokenizer.pad_token_id
@@ -129,15 +148,23 @@ def _prepare_ours(workdir, tokenizer, unused):
     from xlm_keras import XLMSeq2SeqBackbone
     from xlm_keras import XLMSeq2SeqLM
     from xlm_keras import XLMSeq2SeqLMPreprocessor
+
     backbone = XLMSeq2SeqBackbone(
-        vocabulary_size=_VOCABULARY_SIZE.value, num_layers=_NUM_LAYERS.value,
-        num_heads=_NUM_HEADS.value, hidden_dim=_HIDDEN_DIM.value,
-        intermediate_dim=4 * _HIDDEN_DIM.value, dropout=0.0,
-        max_sequence_length=_MAX_SOURCE_LENGTH.value, position_offset=2,
-        layer_norm_epsilon=1e-5)
+        vocabulary_size=_VOCABULARY_SIZE.value,
+        num_layers=_NUM_LAYERS.value,
+        num_heads=_NUM_HEADS.value,
+        hidden_dim=_HIDDEN_DIM.value,
+        intermediate_dim=4 * _HIDDEN_DIM.value,
+        dropout=0.0,
+        max_sequence_length=_MAX_SOURCE_LENGTH.value,
+        position_offset=2,
+        layer_norm_epsilon=1e-5,
+    )
     preprocessor = XLMSeq2SeqLMPreprocessor(
-        tokenizer, encoder_sequence_length=_MAX_SOURCE_LENGTH.value,
-        decoder_sequence_length=_NEW_TOKENS.value + 1)
+        tokenizer,
+        encoder_sequence_length=_MAX_SOURCE_LENGTH.value,
+        decoder_sequence_length=_NEW_TOKENS.value + 1,
+    )
     model = XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
     bias = np.zeros(_VOCABULARY_SIZE.value, "float32")
     bias[unused] = MASKED_BIAS
@@ -153,10 +180,16 @@ def export_missing(workdir, beam_counts):
     for beams in beam_counts:
         export_base = os.path.join(workdir, EXPORT_DIR, f"beams_{beams}")
         if not os.path.isdir(os.path.join(export_base, "1")):
-            export(os.path.join(workdir, PRESET_DIR), export_base, version=1,
-                   max_sequence_length=_MAX_SOURCE_LENGTH.value,
-                   max_decode_length=_NEW_TOKENS.value + 1, num_beams=beams,
-                   length_penalty=_LENGTH_PENALTY.value, warmup=False)
+            export(
+                os.path.join(workdir, PRESET_DIR),
+                export_base,
+                version=1,
+                max_sequence_length=_MAX_SOURCE_LENGTH.value,
+                max_decode_length=_NEW_TOKENS.value + 1,
+                num_beams=beams,
+                length_penalty=_LENGTH_PENALTY.value,
+                warmup=False,
+            )
 
 
 def hf_call(workdir, beams):
@@ -172,12 +205,23 @@ def hf_call(workdir, beams):
 
     def call(texts):
         with torch.inference_mode():
-            batch = tokenizer(texts, padding="longest", truncation=True,
-                              max_length=_MAX_SOURCE_LENGTH.value, return_tensors="pt")
+            batch = tokenizer(
+                texts,
+                padding="longest",
+                truncation=True,
+                max_length=_MAX_SOURCE_LENGTH.value,
+                return_tensors="pt",
+            )
             ids = model.generate(
-                **batch, num_beams=beams, do_sample=False, use_cache=True,
-                max_new_tokens=new_tokens, min_new_tokens=new_tokens,
-                length_penalty=_LENGTH_PENALTY.value, early_stopping=False)
+                **batch,
+                num_beams=beams,
+                do_sample=False,
+                use_cache=True,
+                max_new_tokens=new_tokens,
+                min_new_tokens=new_tokens,
+                length_penalty=_LENGTH_PENALTY.value,
+                early_stopping=False,
+            )
             assert ids.shape[1] == new_tokens + 1, ids.shape  # Start token + new ones.
             return tokenizer.batch_decode(ids, skip_special_tokens=True)
 
@@ -190,8 +234,11 @@ def generate_call(workdir, beams):
     from xlm_keras import XLMSeq2SeqLM
 
     model = XLMSeq2SeqLM.from_preset(os.path.join(workdir, PRESET_DIR))
-    model.compile(sampler=XLMBeamSampler(num_beams=beams, length_penalty=_LENGTH_PENALTY.value)
-                  if beams > 1 else "greedy")
+    model.compile(
+        sampler=XLMBeamSampler(num_beams=beams, length_penalty=_LENGTH_PENALTY.value)
+        if beams > 1
+        else "greedy"
+    )
 
     def call(texts):
         return model.generate(texts, max_length=_NEW_TOKENS.value + 1)
@@ -207,7 +254,8 @@ def saved_model_call(workdir, beams):
     text_dir = os.path.dirname(importlib.util.find_spec("tensorflow_text").origin)
     tf.load_op_library(os.path.join(text_dir, "python", "ops", "_sentencepiece_tokenizer.so"))
     signature = tf.saved_model.load(
-        os.path.join(workdir, EXPORT_DIR, f"beams_{beams}", "1")).signatures["translate"]
+        os.path.join(workdir, EXPORT_DIR, f"beams_{beams}", "1")
+    ).signatures["translate"]
 
     def call(texts):
         return signature(text=tf.constant(texts))["translation"].numpy()
@@ -230,15 +278,18 @@ def run_one(workdir, path, beams, size):
     texts = [texts[i % len(texts)] for i in range(size * count)]
     latencies = []
     for i in range(count):
-        batch = texts[i * size:(i + 1) * size]
+        batch = texts[i * size : (i + 1) * size]
         start = time.perf_counter()
         outputs = call(batch)
         if i >= _WARMUP.value:
             latencies.append(time.perf_counter() - start)
         assert len(outputs) == size
     latencies = np.array(latencies)
-    return {"sentences_per_s": size * len(latencies) / latencies.sum(),
-            "p50_ms": float(np.median(latencies)) * 1e3, "batches": len(latencies)}
+    return {
+        "sentences_per_s": size * len(latencies) / latencies.sum(),
+        "p50_ms": float(np.median(latencies)) * 1e3,
+        "batches": len(latencies),
+    }
 
 
 def compare(workdir, paths, beam_counts, batch_sizes, rounds):
@@ -252,29 +303,47 @@ def compare(workdir, paths, beam_counts, batch_sizes, rounds):
             for size in batch_sizes:
                 for path in paths:
                     process = subprocess.run(
-                        [sys.executable, os.path.abspath(__file__), f"--workdir={workdir}",
-                         f"--run={path}", f"--beam={beams}", f"--batch_size={size}",
-                         *[arg for arg in sys.argv[1:] if not arg.startswith("--workdir")]],
-                        capture_output=True, text=True, check=False)
+                        [
+                            sys.executable,
+                            os.path.abspath(__file__),
+                            f"--workdir={workdir}",
+                            f"--run={path}",
+                            f"--beam={beams}",
+                            f"--batch_size={size}",
+                            *[arg for arg in sys.argv[1:] if not arg.startswith("--workdir")],
+                        ],
+                        capture_output=True,
+                        text=True,
+                        check=False,
+                    )
                     if process.returncode:
                         raise RuntimeError(f"{path} failed: {process.stderr[-3000:]}")
                     report = json.loads(process.stdout.splitlines()[-1])
-                    print(f"round {round_index} beams {beams} batch {size} {path}: {report}",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"round {round_index} beams {beams} batch {size} {path}: {report}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     results.setdefault((beams, size, path), []).append(report)
-    lines = ["| decoding | batch | path | sentences/s | vs HF | batch p50 ms | vs HF | runs |",
-             "|---|---:|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| decoding | batch | path | sentences/s | vs HF | batch p50 ms | vs HF | runs |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
     for (beams, size, path), runs in results.items():
         rate = float(np.median([r["sentences_per_s"] for r in runs]))
         p50 = float(np.median([r["p50_ms"] for r in runs]))
         hf = results.get((beams, size, "hf"))
         versus = ("", "")
         if hf:
-            versus = (f"{rate / np.median([r['sentences_per_s'] for r in hf]):.2f}x",
-                      f"{p50 / np.median([r['p50_ms'] for r in hf]):.2f}x")
+            versus = (
+                f"{rate / np.median([r['sentences_per_s'] for r in hf]):.2f}x",
+                f"{p50 / np.median([r['p50_ms'] for r in hf]):.2f}x",
+            )
         decoding = "greedy" if beams == 1 else f"beam {beams}"
-        lines.append(f"| {decoding} | {size} | {PATH_NAMES[path]} | {rate:.2f} | {versus[0]} "
-                     f"| {p50:.0f} | {versus[1]} | {len(runs)} |")
+        lines.append(
+            f"| {decoding} | {size} | {PATH_NAMES[path]} | {rate:.2f} | {versus[0]} "
+            f"| {p50:.0f} | {versus[1]} | {len(runs)} |"
+        )
     return "\n".join(lines)
 
 
@@ -289,8 +358,15 @@ def main(argv):
     prepare(workdir)
     if "saved_model" in _PATHS.value:
         export_missing(workdir, [int(b) for b in _BEAMS.value])
-    print(compare(workdir, _PATHS.value, [int(b) for b in _BEAMS.value],
-                  [int(s) for s in _BATCH_SIZES.value], _ROUNDS.value))
+    print(
+        compare(
+            workdir,
+            _PATHS.value,
+            [int(b) for b in _BEAMS.value],
+            [int(s) for s in _BATCH_SIZES.value],
+            _ROUNDS.value,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,20 @@ from pathlib import Path
 
 # apt package suffix -> short ISO code used in the output.
 LANGUAGES = {
-    "de": "de", "fr": "fr", "es": "es", "it": "it", "pt-br": "pt", "nl": "nl", "pl": "pl",
-    "cs": "cs", "ru": "ru", "el": "el", "tr": "tr", "vi": "vi", "ja": "ja", "zh-cn": "zh",
+    "de": "de",
+    "fr": "fr",
+    "es": "es",
+    "it": "it",
+    "pt-br": "pt",
+    "nl": "nl",
+    "pl": "pl",
+    "cs": "cs",
+    "ru": "ru",
+    "el": "el",
+    "tr": "tr",
+    "vi": "vi",
+    "ja": "ja",
+    "zh-cn": "zh",
     "ko": "ko",
 }
 ENGLISH_PACKAGE = "libreoffice-help-en-us"
@@ -78,8 +90,11 @@ class HelpPageParser(HTMLParser):
         attrs = dict(attrs)
         if self._tag is None:
             paragraph_id = attrs.get("id") or ""
-            if (tag in PARAGRAPH_TAGS and paragraph_id.startswith(PARAGRAPH_ID_PREFIXES)
-                    and attrs.get("class") not in CODE_CLASSES):
+            if (
+                tag in PARAGRAPH_TAGS
+                and paragraph_id.startswith(PARAGRAPH_ID_PREFIXES)
+                and attrs.get("class") not in CODE_CLASSES
+            ):
                 self._tag, self._id, self._chunks = tag, paragraph_id, []
                 self._span_depth, self._hidden_depth = 0, None
         elif tag == "span":
@@ -146,8 +161,11 @@ def align(english, target, language):
     pairs = {}
     for key, english_text in english.items():
         target_text = target.get(key)
-        if (target_text and target_text != english_text
-                and has_expected_script(target_text, language)):
+        if (
+            target_text
+            and target_text != english_text
+            and has_expected_script(target_text, language)
+        ):
             pairs.setdefault((english_text, target_text), None)
     return list(pairs)
 
@@ -158,7 +176,7 @@ def text_hash(text):
 
 
 def split_of(english_text, test_fraction):
-    """"test" for the `test_fraction` of English texts with the smallest hashes, else "train"."""
+    """ "test" for the `test_fraction` of English texts with the smallest hashes, else "train"."""
     return "test" if text_hash(english_text) < test_fraction * 2**64 else "train"
 
 
@@ -194,23 +212,26 @@ def monolingual(corpus):
 def download(packages, deb_dir):
     """`apt-get download`s `packages` into `deb_dir` (kept files are reused); their paths."""
     deb_dir.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["apt-get", "download", *packages], cwd=deb_dir, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "download", *packages], cwd=deb_dir, check=True, stdout=subprocess.DEVNULL
+    )
     debs = []
     for package in packages:
         found = sorted(deb_dir.glob(f"{package}_*.deb"))
         if len(found) != 1:
             raise FileNotFoundError(
                 f"Expected one {package}_*.deb in {deb_dir}, found {len(found)}; "
-                "delete the stale ones and rerun.")
+                "delete the stale ones and rerun."
+            )
         debs.append(found[0])
     return debs
 
 
 def package_info(deb):
     """Name, version, sha256 and licence of one LibreOffice help .deb."""
-    fields = subprocess.run(["dpkg-deb", "-f", deb, "Package", "Version"], check=True,
-                            capture_output=True, text=True).stdout
+    fields = subprocess.run(
+        ["dpkg-deb", "-f", deb, "Package", "Version"], check=True, capture_output=True, text=True
+    ).stdout
     info = dict(line.split(": ", 1) for line in fields.splitlines())
     return {
         "name": info["Package"],
@@ -272,7 +293,8 @@ def select_sample(corpus, train_size, test_size):
     sample = {language: {} for language in corpus}
     for split, size in sizes.items():
         shared = set.intersection(
-            *({english for english, _ in splits[split]} for splits in corpus.values()))
+            *({english for english, _ in splits[split]} for splits in corpus.values())
+        )
         chosen = set(sorted(shared, key=text_hash)[:size])
         for language, splits in corpus.items():
             first = {}
@@ -311,24 +333,31 @@ def write_corpus(directory, corpus, packages, settings):
     mono = monolingual(corpus)
     for language, splits in corpus.items():
         for split, pairs in splits.items():
-            write_lines(directory / "parallel" / f"en-{language}.{split}.tsv",
-                        (f"{english}\t{target}" for english, target in pairs))
+            write_lines(
+                directory / "parallel" / f"en-{language}.{split}.tsv",
+                (f"{english}\t{target}" for english, target in pairs),
+            )
     for language, splits in mono.items():
         for split, texts in splits.items():
             write_lines(directory / "mono" / f"{language}.{split}.txt", texts)
     manifest = {
         "source": "LibreOffice help pages from Debian packages, aligned by "
-                  "(page path, paragraph id, occurrence)",
+        "(page path, paragraph id, occurrence)",
         "split": "sha256 of the English text; the smallest test_fraction of hashes is test",
         **settings,
         "packages": packages,
-        "parallel": {language: {split: len(pairs) for split, pairs in splits.items()}
-                     for language, splits in corpus.items()},
-        "mono": {language: {split: len(texts) for split, texts in splits.items()}
-                 for language, splits in mono.items()},
+        "parallel": {
+            language: {split: len(pairs) for split, pairs in splits.items()}
+            for language, splits in corpus.items()
+        },
+        "mono": {
+            language: {split: len(texts) for split, texts in splits.items()}
+            for language, splits in mono.items()
+        },
     }
     (directory / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (directory / "LICENSES.md").write_text(licence_notice(packages), encoding="utf-8")
     return manifest
 
@@ -336,22 +365,47 @@ def write_corpus(directory, corpus, packages, settings):
 def parse_args(argv=None):
     """The command-line options (see the module docstring)."""
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--output_dir", type=Path, default=Path.home() / ".cache/xlm_keras/corpus",
-                        help="Where the full corpus is written.")
-    parser.add_argument("--deb_dir", type=Path, default=Path.home() / ".cache/xlm_keras/debs",
-                        help="Where the downloaded .deb files are kept.")
-    parser.add_argument("--languages", type=lambda value: value.split(","),
-                        default=list(LANGUAGES),
-                        help="Comma-separated LibreOffice help languages, as apt spells them.")
-    parser.add_argument("--test_fraction", type=float, default=0.05,
-                        help="Share of English texts (by hash) in the test split.")
-    parser.add_argument("--sample_dir", type=Path,
-                        help="If set, also write a small multi-way sample here.")
-    parser.add_argument("--sample_train", type=int, default=800,
-                        help="English texts per language in the sample's train split.")
-    parser.add_argument("--sample_test", type=int, default=200,
-                        help="English texts per language in the sample's test split.")
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--output_dir",
+        type=Path,
+        default=Path.home() / ".cache/xlm_keras/corpus",
+        help="Where the full corpus is written.",
+    )
+    parser.add_argument(
+        "--deb_dir",
+        type=Path,
+        default=Path.home() / ".cache/xlm_keras/debs",
+        help="Where the downloaded .deb files are kept.",
+    )
+    parser.add_argument(
+        "--languages",
+        type=lambda value: value.split(","),
+        default=list(LANGUAGES),
+        help="Comma-separated LibreOffice help languages, as apt spells them.",
+    )
+    parser.add_argument(
+        "--test_fraction",
+        type=float,
+        default=0.05,
+        help="Share of English texts (by hash) in the test split.",
+    )
+    parser.add_argument(
+        "--sample_dir", type=Path, help="If set, also write a small multi-way sample here."
+    )
+    parser.add_argument(
+        "--sample_train",
+        type=int,
+        default=800,
+        help="English texts per language in the sample's train split.",
+    )
+    parser.add_argument(
+        "--sample_test",
+        type=int,
+        default=200,
+        help="English texts per language in the sample's test split.",
+    )
     return parser.parse_args(argv)
 
 
@@ -366,7 +420,7 @@ def main(argv=None):
         sample_settings = {
             **settings,
             "sample": "multi-way: per split, the English texts translated into every "
-                      "language with the smallest hashes, each with its first translation",
+            "language with the smallest hashes, each with its first translation",
             "sample_train": args.sample_train,
             "sample_test": args.sample_test,
         }

@@ -25,9 +25,16 @@ import json
 import logging
 from pathlib import Path
 
-from build_corpus import (ENGLISH_PACKAGE, LANGUAGES, LICENCE, deb_paragraphs, download,
-                          has_expected_script, licence_notice, package_info, split_of,
-                          text_hash)
+from build_corpus import ENGLISH_PACKAGE
+from build_corpus import LANGUAGES
+from build_corpus import LICENCE
+from build_corpus import deb_paragraphs
+from build_corpus import download
+from build_corpus import has_expected_script
+from build_corpus import licence_notice
+from build_corpus import package_info
+from build_corpus import split_of
+from build_corpus import text_hash
 
 TASK_NAME = "help_topic"
 # LibreOffice help module (`text/<module>/...`) -> label; `LEFT_OUT` says why the others
@@ -83,8 +90,9 @@ def shared_translations(english, targets):
             text = paragraphs.get(key)
             if text and text != english_text:
                 sources[text].add(english_text)
-        shared[language] = {text for text, english_texts in sources.items()
-                            if len(english_texts) > 1}
+        shared[language] = {
+            text for text, english_texts in sources.items() if len(english_texts) > 1
+        }
     return shared
 
 
@@ -105,8 +113,13 @@ def labelled_examples(english, targets, min_words):
         if english_text in translations:
             continue
         found = {language: paragraphs.get(key) for language, paragraphs in targets.items()}
-        if all(text and text != english_text and has_expected_script(text, language)
-               and text not in shared[language] for language, text in found.items()):
+        if all(
+            text
+            and text != english_text
+            and has_expected_script(text, language)
+            and text not in shared[language]
+            for language, text in found.items()
+        ):
             translations[english_text] = found
     examples = {label: [] for label in LABELS}
     for english_text, found in translations.items():
@@ -130,13 +143,14 @@ def select_splits(examples, test_fraction, sizes):
         validation_end = sizes["validation"]
         chosen = {
             "validation": sides["train"][:validation_end],
-            "train": sides["train"][validation_end:validation_end + sizes["train"]],
-            "test": sides["test"][:sizes["test"]],
+            "train": sides["train"][validation_end : validation_end + sizes["train"]],
+            "test": sides["test"][: sizes["test"]],
         }
         for split, chosen_items in chosen.items():
             splits[split] += [(english_text, label, found) for english_text, found in chosen_items]
-    return {split: sorted(items, key=lambda item: text_hash(item[0]))
-            for split, items in splits.items()}
+    return {
+        split: sorted(items, key=lambda item: text_hash(item[0])) for split, items in splits.items()
+    }
 
 
 def split_languages(split, languages):
@@ -152,37 +166,47 @@ def write_task(directory, splits, languages, packages, settings):
         counts[split] = {}
         for language in split_languages(split, languages):
             lines = [
-                json.dumps({"text": english_text if language == "en" else found[language],
-                            "label": label}, ensure_ascii=False)
+                json.dumps(
+                    {"text": english_text if language == "en" else found[language], "label": label},
+                    ensure_ascii=False,
+                )
                 for english_text, label, found in items
             ]
             (directory / f"{split}.{language}.jsonl").write_text(
-                "".join(f"{line}\n" for line in lines), encoding="utf-8")
+                "".join(f"{line}\n" for line in lines), encoding="utf-8"
+            )
             counts[split][language] = len(lines)
-    label_counts = {split: {label: sum(item[1] == label for item in items) for label in LABELS}
-                    for split, items in splits.items()}
-    fewer = {split: {label: count for label, count in per_label.items()
-                     if count < settings[f"{split}_per_label"]}
-             for split, per_label in label_counts.items()}
+    label_counts = {
+        split: {label: sum(item[1] == label for item in items) for label in LABELS}
+        for split, items in splits.items()
+    }
+    fewer = {
+        split: {
+            label: count
+            for label, count in per_label.items()
+            if count < settings[f"{split}_per_label"]
+        }
+        for split, per_label in label_counts.items()
+    }
     manifest = {
         "name": TASK_NAME,
         "description": "Which LibreOffice help module a help paragraph comes from. For "
-                       "zero-shot cross-lingual transfer: fine-tune on train (English only), "
-                       "evaluate on validation/test in every language; validation and test "
-                       "files are multi-way parallel (line i is the same paragraph in every "
-                       "language, with the same label).",
+        "zero-shot cross-lingual transfer: fine-tune on train (English only), "
+        "evaluate on validation/test in every language; validation and test "
+        "files are multi-way parallel (line i is the same paragraph in every "
+        "language, with the same label).",
         "labels": LABELS,
         "modules": MODULE_LABELS,
         "left_out_modules": LEFT_OUT,
         "languages": ["en", *languages],
-        "files": "<split>.<language>.jsonl, one {\"text\", \"label\"} object per line",
+        "files": '<split>.<language>.jsonl, one {"text", "label"} object per line',
         **settings,
         "selection": SELECTION,
         "fewer_than_asked": {split: labels for split, labels in fewer.items() if labels},
         "fewer_than_asked_note": "these labels have no more usable multi-way texts on that "
-                                 "hash side (test_fraction is fixed by the pretraining "
-                                 "corpus), so that split is not balanced: report macro-F1 "
-                                 "or per-label scores beside accuracy",
+        "hash side (test_fraction is fixed by the pretraining "
+        "corpus), so that split is not balanced: report macro-F1 "
+        "or per-label scores beside accuracy",
         "counts": counts,
         "label_counts": label_counts,
         "source": "LibreOffice help pages from Debian packages",
@@ -190,7 +214,8 @@ def write_task(directory, splits, languages, packages, settings):
         "packages": packages,
     }
     (directory / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (directory / "LICENSES.md").write_text(licence_notice(packages), encoding="utf-8")
     return manifest
 
@@ -206,24 +231,52 @@ def cached_debs(names, deb_dir):
 def parse_args(argv=None):
     """The command-line options (see the module docstring)."""
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--output_dir", type=Path,
-                        default=Path(__file__).resolve().parents[1] / "xlm_keras" / "finetuning"
-                        / "sample_tasks" / TASK_NAME,
-                        help="Where the task files are written.")
-    parser.add_argument("--deb_dir", type=Path, default=Path.home() / ".cache/xlm_keras/debs",
-                        help="Where the downloaded .deb files are kept.")
-    parser.add_argument("--test_fraction", type=float, default=0.05,
-                        help="Share of English texts (by hash) on the test side; keep it equal "
-                             "to the corpus' so no test text is in pretraining.")
-    parser.add_argument("--min_words", type=int, default=4,
-                        help="Fewest whitespace-separated words of a kept English text.")
-    parser.add_argument("--train_per_label", type=int, default=380,
-                        help="English training examples per label.")
-    parser.add_argument("--validation_per_label", type=int, default=60,
-                        help="Validation examples per label (in every language).")
-    parser.add_argument("--test_per_label", type=int, default=100,
-                        help="Test examples per label (in every language), or all there are.")
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--output_dir",
+        type=Path,
+        default=Path(__file__).resolve().parents[1]
+        / "xlm_keras"
+        / "finetuning"
+        / "sample_tasks"
+        / TASK_NAME,
+        help="Where the task files are written.",
+    )
+    parser.add_argument(
+        "--deb_dir",
+        type=Path,
+        default=Path.home() / ".cache/xlm_keras/debs",
+        help="Where the downloaded .deb files are kept.",
+    )
+    parser.add_argument(
+        "--test_fraction",
+        type=float,
+        default=0.05,
+        help="Share of English texts (by hash) on the test side; keep it equal "
+        "to the corpus' so no test text is in pretraining.",
+    )
+    parser.add_argument(
+        "--min_words",
+        type=int,
+        default=4,
+        help="Fewest whitespace-separated words of a kept English text.",
+    )
+    parser.add_argument(
+        "--train_per_label", type=int, default=380, help="English training examples per label."
+    )
+    parser.add_argument(
+        "--validation_per_label",
+        type=int,
+        default=60,
+        help="Validation examples per label (in every language).",
+    )
+    parser.add_argument(
+        "--test_per_label",
+        type=int,
+        default=100,
+        help="Test examples per label (in every language), or all there are.",
+    )
     return parser.parse_args(argv)
 
 
@@ -238,12 +291,19 @@ def main(argv=None):
     languages = [LANGUAGES[code] for code in apt_languages]
     english, targets = paragraphs[0], dict(zip(languages, paragraphs[1:]))
     examples = labelled_examples(english, targets, args.min_words)
-    available = {label: {side: sum(split_of(text, args.test_fraction) == side
-                                   for text, _ in items) for side in ("train", "test")}
-                 for label, items in examples.items()}
+    available = {
+        label: {
+            side: sum(split_of(text, args.test_fraction) == side for text, _ in items)
+            for side in ("train", "test")
+        }
+        for label, items in examples.items()
+    }
     logging.info("Multi-way texts per label and hash side: %s", available)
-    sizes = {"train": args.train_per_label, "validation": args.validation_per_label,
-             "test": args.test_per_label}
+    sizes = {
+        "train": args.train_per_label,
+        "validation": args.validation_per_label,
+        "test": args.test_per_label,
+    }
     splits = select_splits(examples, args.test_fraction, sizes)
     settings = {
         "test_fraction": args.test_fraction,

@@ -20,8 +20,9 @@ from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
 from xlm_keras.finetuning.task_data import open_task_data
 from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 
-_TOKENIZER = flags.DEFINE_string("tokenizer", None, "Tokenizer or model preset directory.",
-                                 required=True)
+_TOKENIZER = flags.DEFINE_string(
+    "tokenizer", None, "Tokenizer or model preset directory.", required=True
+)
 _TASK_DATA = flags.DEFINE_string("task_data", SAMPLE_TASK_DIR, "Classification task directory.")
 _TRAIN_LANGUAGE = flags.DEFINE_string("train_language", "en", "Language to fit on.")
 _SPLIT = flags.DEFINE_string("split", "test", "Split to test on.")
@@ -31,8 +32,10 @@ def bags_of_pieces(tokenizer, texts):
     """float32 sparse [len(texts), vocabulary_size]: 1 where a piece occurs."""
     ids = tokenizer.tokenize(texts)
     rows = np.repeat(np.arange(len(texts)), ids.row_lengths().numpy())
-    bags = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, ids.flat_values.numpy())),
-                             shape=(len(texts), tokenizer.vocabulary_size()))
+    bags = sparse.csr_matrix(
+        (np.ones(len(rows), np.float32), (rows, ids.flat_values.numpy())),
+        shape=(len(texts), tokenizer.vocabulary_size()),
+    )
     bags.data[:] = 1.0
     return bags
 
@@ -44,11 +47,14 @@ def main(argv):
 
     def features_and_labels(split, language):
         records = task_data.records(split, language)
-        return (bags_of_pieces(tokenizer, [r["text"] for r in records]),
-                np.array([r["label"] for r in records]))
+        return (
+            bags_of_pieces(tokenizer, [r["text"] for r in records]),
+            np.array([r["label"] for r in records]),
+        )
 
     classifier = LogisticRegression(max_iter=2000).fit(
-        *features_and_labels("train", _TRAIN_LANGUAGE.value))
+        *features_and_labels("train", _TRAIN_LANGUAGE.value)
+    )
     rows = [f"| language | bag-of-pieces accuracy ({_SPLIT.value}) |", "|---|---:|"]
     for language in task_data.languages(_SPLIT.value):
         features, labels = features_and_labels(_SPLIT.value, language)

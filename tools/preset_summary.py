@@ -30,7 +30,7 @@ def main(argv):
         task.backbone.summary()
         task.summary()
         return
-    print(f"| preset | layers x width | backbone params | with LM head | description |")
+    print("| preset | layers x width | backbone params | with LM head | description |")
     print("| --- | --- | ---: | ---: | --- |")
     for name, preset in xlm_keras.PRESETS.items():
         task = abstract_task(name)

@@ -15,11 +15,11 @@ if keras.backend.backend() != "tensorflow":
 
 from xlm_keras import convert  # noqa: E402
 from xlm_keras.models import XLMBackbone  # noqa: E402
+from xlm_keras.models import XLMBeamSampler  # noqa: E402
 from xlm_keras.models import XLMCausalLM  # noqa: E402
 from xlm_keras.models import XLMCausalLMPreprocessor  # noqa: E402
 from xlm_keras.models import XLMMaskedLM  # noqa: E402
 from xlm_keras.models import XLMMaskedLMPreprocessor  # noqa: E402
-from xlm_keras.models import XLMBeamSampler  # noqa: E402
 from xlm_keras.models import XLMSeq2SeqBackbone  # noqa: E402
 from xlm_keras.models import XLMSeq2SeqLM  # noqa: E402
 from xlm_keras.models import XLMSeq2SeqLMPreprocessor  # noqa: E402

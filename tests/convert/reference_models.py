@@ -28,9 +28,17 @@ def randomize(model, seed=0, skip=()):
 
 def xlm_config(**overrides):
     config = dict(
-        vocab_size=99, emb_dim=32, n_layers=2, n_heads=4, n_langs=3,
-        use_lang_emb=True, max_position_embeddings=40, dropout=0.0,
-        attention_dropout=0.0, pad_index=2, gelu_activation=True,
+        vocab_size=99,
+        emb_dim=32,
+        n_layers=2,
+        n_heads=4,
+        n_langs=3,
+        use_lang_emb=True,
+        max_position_embeddings=40,
+        dropout=0.0,
+        attention_dropout=0.0,
+        pad_index=2,
+        gelu_activation=True,
         lang2id={"en": 0, "fr": 1, "de": 2},
         id2lang={0: "en", 1: "fr", 2: "de"},
     )
@@ -40,11 +48,19 @@ def xlm_config(**overrides):
 
 def xlm_roberta_config(xl=False, **overrides):
     config = dict(
-        vocab_size=101, hidden_size=32, num_hidden_layers=2,
-        num_attention_heads=4, intermediate_size=48,
-        max_position_embeddings=34, hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0, pad_token_id=1, bos_token_id=0,
-        eos_token_id=2, type_vocab_size=1, layer_norm_eps=1e-5,
+        vocab_size=101,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=48,
+        max_position_embeddings=34,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        type_vocab_size=1,
+        layer_norm_eps=1e-5,
     )
     config.update(overrides)
     if xl:
@@ -69,8 +85,14 @@ def max_abs_diff_on_tokens(a, b, padding_mask):
     return float(np.max(np.abs(np.asarray(a) - np.asarray(b))[padding_mask]))
 
 
-SENTENCES = ["Hello world!", "Bonjour le monde.", "こんにちは世界", "مرحبا بالعالم",
-             "Hallo Welt, wie geht's?", "emoji 🍕 e\u0301"]
+SENTENCES = [
+    "Hello world!",
+    "Bonjour le monde.",
+    "こんにちは世界",
+    "مرحبا بالعالم",
+    "Hallo Welt, wie geht's?",
+    "emoji 🍕 e\u0301",
+]
 
 
 def write_sentencepiece(directory, vocab_size=50):
@@ -80,6 +102,11 @@ def write_sentencepiece(directory, vocab_size=50):
     import sentencepiece as spm
 
     model_file = io.BytesIO()
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(SENTENCES * 20), model_writer=model_file,
-                                   vocab_size=vocab_size, character_coverage=1.0, minloglevel=2)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(SENTENCES * 20),
+        model_writer=model_file,
+        vocab_size=vocab_size,
+        character_coverage=1.0,
+        minloglevel=2,
+    )
     (directory / "sentencepiece.bpe.model").write_bytes(model_file.getvalue())

@@ -91,8 +91,11 @@ def test_not_a_fairseq_or_xlm_checkpoint(tmp_path):
     torch.save({"weights": torch.zeros(2)}, tmp_path / "model.pt")
     with pytest.raises(ValueError, match="not a fairseq checkpoint"):
         convert_checkpoint("fairseq", str(tmp_path), str(tmp_path / "out"))
-    with pytest.raises(ValueError, match="not a facebookresearch/XLM checkpoint.*'model' \\(or "
-                                         "'encoder' and 'decoder'\\); found keys \\['weights'\\]"):
+    with pytest.raises(
+        ValueError,
+        match="not a facebookresearch/XLM checkpoint.*'model' \\(or "
+        "'encoder' and 'decoder'\\); found keys \\['weights'\\]",
+    ):
         convert_checkpoint("xlm", str(tmp_path / "model.pt"), str(tmp_path / "out"))
     with pytest.raises(FileNotFoundError, match="model.pt"):
         convert_checkpoint("fairseq", str(tmp_path / "nowhere"), str(tmp_path / "out"))
@@ -117,8 +120,9 @@ def test_hf_bad_json_names_the_file(tmp_path):
 
 def test_truncated_safetensors_names_the_file(tmp_path):
     model = transformers.XLMRobertaModel(ref.xlm_roberta_config())
-    path = _hf_dir(tmp_path, model.config.to_dict(),
-                   {k: v.numpy() for k, v in model.state_dict().items()})
+    path = _hf_dir(
+        tmp_path, model.config.to_dict(), {k: v.numpy() for k, v in model.state_dict().items()}
+    )
     weights = os.path.join(path, "model.safetensors")
     with open(weights, "r+b") as f:
         f.truncate(os.path.getsize(weights) // 2)
@@ -137,12 +141,18 @@ def _state(model):
     return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
 
-@pytest.mark.parametrize("architecture,reason", [
-    ("XLMForQuestionAnswering", "beam search.*XLMForQuestionAnsweringSimple"),
-    ("XLMRobertaForMultipleChoice", "multiple choice"),
-    ("XLMRobertaForCausalLM", "causal decoder"),
-    ("XLMRobertaForPreTraining", "not supported; supported: .*XLMRobertaForSequenceClassification"),
-])
+@pytest.mark.parametrize(
+    "architecture,reason",
+    [
+        ("XLMForQuestionAnswering", "beam search.*XLMForQuestionAnsweringSimple"),
+        ("XLMRobertaForMultipleChoice", "multiple choice"),
+        ("XLMRobertaForCausalLM", "causal decoder"),
+        (
+            "XLMRobertaForPreTraining",
+            "not supported; supported: .*XLMRobertaForSequenceClassification",
+        ),
+    ],
+)
 def test_hf_unsupported_architectures_are_refused(architecture, reason, tmp_path):
     config = {**ref.xlm_roberta_config().to_dict(), "architectures": [architecture]}
     with pytest.raises(ValueError, match=reason):
@@ -156,13 +166,21 @@ def test_hf_xlm_question_answering_with_beam_search_is_refused(tmp_path):
         convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "out"))
 
 
-@pytest.mark.parametrize("setting", [
-    dict(summary_type="mean"), dict(summary_activation="tanh"), dict(summary_proj_to_labels=False),
-])
+@pytest.mark.parametrize(
+    "setting",
+    [
+        dict(summary_type="mean"),
+        dict(summary_activation="tanh"),
+        dict(summary_proj_to_labels=False),
+    ],
+)
 def test_hf_xlm_sequence_summary_we_do_not_reproduce_is_refused(setting, tmp_path):
     model = transformers.XLMForSequenceClassification(ref.xlm_config(num_labels=3))
-    config = {**model.config.to_dict(), "architectures": ["XLMForSequenceClassification"],
-              **setting}
+    config = {
+        **model.config.to_dict(),
+        "architectures": ["XLMForSequenceClassification"],
+        **setting,
+    }
     key, value = next(iter(setting.items()))
     with pytest.raises(ValueError, match=f"{key}={value!r}.*summary_type='first'"):
         convert_checkpoint("hf", _hf_dir(tmp_path, config, _state(model)), str(tmp_path / "out"))
@@ -170,26 +188,37 @@ def test_hf_xlm_sequence_summary_we_do_not_reproduce_is_refused(setting, tmp_pat
 
 def test_hf_id2label_must_cover_num_labels(tmp_path):
     model = transformers.XLMRobertaForTokenClassification(ref.xlm_roberta_config(num_labels=3))
-    config = {**model.config.to_dict(), "architectures": ["XLMRobertaForTokenClassification"],
-              "id2label": {"0": "O", "2": "B-PER", "3": "I-PER"}, "num_labels": 3}
+    config = {
+        **model.config.to_dict(),
+        "architectures": ["XLMRobertaForTokenClassification"],
+        "id2label": {"0": "O", "2": "B-PER", "3": "I-PER"},
+        "num_labels": 3,
+    }
     with pytest.raises(ValueError, match=r"id2label has ids \[0, 2, 3\] but num_labels=3"):
         convert_checkpoint("hf", _hf_dir(tmp_path, config, _state(model)), str(tmp_path / "out"))
 
 
-@pytest.mark.parametrize("family,copy,kept", [
-    ("xlm_roberta", "lm_head.decoder.weight", "token_embedding"),
-    ("xlm_roberta", "lm_head.decoder.bias", "lm_head.bias"),
-    ("xlm", "pred_layer.proj.weight", "token_embedding"),
-])
+@pytest.mark.parametrize(
+    "family,copy,kept",
+    [
+        ("xlm_roberta", "lm_head.decoder.weight", "token_embedding"),
+        ("xlm_roberta", "lm_head.decoder.bias", "lm_head.bias"),
+        ("xlm", "pred_layer.proj.weight", "token_embedding"),
+    ],
+)
 def test_hf_untied_copy_is_an_error_not_a_silent_drop(family, copy, kept, tmp_path):
     model = ref.randomize(
-        transformers.XLMRobertaForMaskedLM(ref.xlm_roberta_config()) if family == "xlm_roberta"
-        else transformers.XLMWithLMHeadModel(ref.xlm_config()))
+        transformers.XLMRobertaForMaskedLM(ref.xlm_roberta_config())
+        if family == "xlm_roberta"
+        else transformers.XLMWithLMHeadModel(ref.xlm_config())
+    )
     state = _state(model)
     state[copy] = state[copy] + 0.5
     path = _hf_dir(tmp_path, model.config.to_dict(), state)
-    with pytest.raises(ValueError, match=f"'{copy}' should be a tied copy of '{kept}' but "
-                                         "differs from it by 0.5 max abs"):
+    with pytest.raises(
+        ValueError,
+        match=f"'{copy}' should be a tied copy of '{kept}' but differs from it by 0.5 max abs",
+    ):
         convert_checkpoint("hf", path, str(tmp_path / "out"))
 
 
@@ -197,8 +226,9 @@ def test_hf_tied_copies_that_are_equal_are_dropped(tmp_path):
     model = ref.randomize(transformers.XLMRobertaForMaskedLM(ref.xlm_roberta_config()))
     state = _state(model)
     assert "lm_head.decoder.weight" in state and "lm_head.decoder.bias" in state
-    convert_checkpoint("hf", _hf_dir(tmp_path, model.config.to_dict(), state),
-                       str(tmp_path / "out"))
+    convert_checkpoint(
+        "hf", _hf_dir(tmp_path, model.config.to_dict(), state), str(tmp_path / "out")
+    )
 
 
 def test_hf_position_ids_buffer_must_count_from_zero(tmp_path):
@@ -206,5 +236,6 @@ def test_hf_position_ids_buffer_must_count_from_zero(tmp_path):
     state = _state(model)
     state["position_ids"] = np.arange(40)[None, ::-1].copy()
     with pytest.raises(ValueError, match="'position_ids' is not the positions 0, 1, 2"):
-        convert_checkpoint("hf", _hf_dir(tmp_path, model.config.to_dict(), state),
-                           str(tmp_path / "out"))
+        convert_checkpoint(
+            "hf", _hf_dir(tmp_path, model.config.to_dict(), state), str(tmp_path / "out")
+        )

@@ -31,9 +31,14 @@ _HF_TO_FAIRSEQ = [
     (r"roberta\.encoder\.layer\.(\d+)\.attention\.self\.query\.", r"layers.\1.self_attn.q_proj."),
     (r"roberta\.encoder\.layer\.(\d+)\.attention\.self\.key\.", r"layers.\1.self_attn.k_proj."),
     (r"roberta\.encoder\.layer\.(\d+)\.attention\.self\.value\.", r"layers.\1.self_attn.v_proj."),
-    (r"roberta\.encoder\.layer\.(\d+)\.attention\.output\.dense\.", r"layers.\1.self_attn.out_proj."),
-    (r"roberta\.encoder\.layer\.(\d+)\.attention\.(?:output\.LayerNorm|self_attn_layer_norm)\.",
-     r"layers.\1.self_attn_layer_norm."),
+    (
+        r"roberta\.encoder\.layer\.(\d+)\.attention\.output\.dense\.",
+        r"layers.\1.self_attn.out_proj.",
+    ),
+    (
+        r"roberta\.encoder\.layer\.(\d+)\.attention\.(?:output\.LayerNorm|self_attn_layer_norm)\.",
+        r"layers.\1.self_attn_layer_norm.",
+    ),
     (r"roberta\.encoder\.layer\.(\d+)\.intermediate\.dense\.", r"layers.\1.fc1."),
     (r"roberta\.encoder\.layer\.(\d+)\.output\.dense\.", r"layers.\1.fc2."),
     (r"roberta\.encoder\.layer\.(\d+)\.(?:output\.)?LayerNorm\.", r"layers.\1.final_layer_norm."),
@@ -64,8 +69,11 @@ def write_fairseq_checkpoint(hf_model, xl, directory):
         else:
             raise AssertionError(f"unmapped {name}")
     args = argparse.Namespace(
-        arch="roberta_base", encoder_attention_heads=hf_model.config.num_attention_heads,
-        activation_fn="gelu", dropout=0.0, encoder_normalize_before=xl,
+        arch="roberta_base",
+        encoder_attention_heads=hf_model.config.num_attention_heads,
+        activation_fn="gelu",
+        dropout=0.0,
+        encoder_normalize_before=xl,
     )
     os.makedirs(directory, exist_ok=True)
     torch.save({"model": state, "args": args}, os.path.join(directory, "model.pt"))
@@ -77,18 +85,27 @@ def write_xlm_checkpoint(hf_model, path, clm=False):
     """`.pth` as facebookresearch/XLM saves it: model, dico_*, params."""
     config = hf_model.config
     state = {
-        ("module." + name[len("transformer."):]) if name.startswith("transformer.") else name: value
+        ("module." + name[len("transformer.") :])
+        if name.startswith("transformer.")
+        else name: value
         for name, value in hf_model.state_dict().items()
         if not name.endswith("position_ids")
     }
     words = [f"w{i}" for i in range(config.vocab_size)]
     params = dict(
-        emb_dim=config.emb_dim, n_layers=config.n_layers, n_heads=config.n_heads,
-        n_langs=config.n_langs, use_lang_emb=config.use_lang_emb,
+        emb_dim=config.emb_dim,
+        n_layers=config.n_layers,
+        n_heads=config.n_heads,
+        n_langs=config.n_langs,
+        use_lang_emb=config.use_lang_emb,
         sinusoidal_embeddings=config.sinusoidal_embeddings,
-        gelu_activation=config.gelu_activation, dropout=0.0, asm=False,
-        lang2id=dict(config.lang2id), id2lang=dict(config.id2lang),
-        mlm_steps=[] if clm else [("en", None)], clm_steps=[("en", None)] if clm else [],
+        gelu_activation=config.gelu_activation,
+        dropout=0.0,
+        asm=False,
+        lang2id=dict(config.lang2id),
+        id2lang=dict(config.id2lang),
+        mlm_steps=[] if clm else [("en", None)],
+        clm_steps=[("en", None)] if clm else [],
     )
     torch.save(
         {
@@ -104,9 +121,17 @@ def write_xlm_checkpoint(hf_model, path, clm=False):
 
 def run_cli(source, input_path, output):
     result = subprocess.run(
-        [sys.executable, "-m", "xlm_keras.cli.convert", f"--source={source}",
-         f"--input={input_path}", f"--output={output}"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "xlm_keras.cli.convert",
+            f"--source={source}",
+            f"--input={input_path}",
+            f"--output={output}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
@@ -125,19 +150,26 @@ def test_fairseq_xlm_roberta(xl, tmp_path):
             attention_mask=torch.tensor(padding_mask, dtype=torch.long),
         ).logits.numpy()
     if xl:
-        convert_checkpoint("fairseq", str(tmp_path / "fairseq" / "model.pt"), str(tmp_path / "preset"))
+        convert_checkpoint(
+            "fairseq", str(tmp_path / "fairseq" / "model.pt"), str(tmp_path / "preset")
+        )
     else:
         assert "XLMMaskedLM" in run_cli("fairseq", tmp_path / "fairseq", tmp_path / "preset")
     task = XLMMaskedLM.from_preset(str(tmp_path / "preset"))
     assert task.backbone.normalize_first == xl
     assert os.path.exists(tmp_path / "preset" / "assets" / "tokenizer" / "dict.txt")
     positions = np.broadcast_to(np.arange(ref.LENGTH), token_ids.shape).astype("int32")
-    logits = task({"token_ids": token_ids, "padding_mask": padding_mask, "mask_positions": positions})
+    logits = task(
+        {"token_ids": token_ids, "padding_mask": padding_mask, "mask_positions": positions}
+    )
     assert ref.max_abs_diff_on_tokens(logits, expected, padding_mask) <= TOLERANCE
 
 
-@pytest.mark.parametrize("clm,sinusoidal", [(False, False), (True, False), (False, True)],
-                         ids=["mlm", "clm", "mlm_sinusoidal_moved"])
+@pytest.mark.parametrize(
+    "clm,sinusoidal",
+    [(False, False), (True, False), (False, True)],
+    ids=["mlm", "clm", "mlm_sinusoidal_moved"],
+)
 def test_xlm_original_pth(clm, sinusoidal, tmp_path):
     """`sinusoidal`: a sinusoidal model whose stored table is not the
     formula; the converter keeps the stored table."""

@@ -24,8 +24,7 @@ CHILD = os.path.join(os.path.dirname(__file__), "signatures_child.py")
 
 
 def _run(*command):
-    result = subprocess.run([sys.executable, *command], capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
@@ -37,10 +36,16 @@ def _reference(model_cls, labels, tmp_path):
     hf_dir.mkdir()
     ref.write_sentencepiece(hf_dir)
     config = ref.xlm_roberta_config(
-        vocab_size=52, max_position_embeddings=66, num_labels=len(labels),
-        id2label=dict(enumerate(labels)), label2id={name: i for i, name in enumerate(labels)})
-    return (ref.randomize(model_cls(config)),
-            transformers.XLMRobertaTokenizer.from_pretrained(str(hf_dir)))
+        vocab_size=52,
+        max_position_embeddings=66,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)},
+    )
+    return (
+        ref.randomize(model_cls(config)),
+        transformers.XLMRobertaTokenizer.from_pretrained(str(hf_dir)),
+    )
 
 
 def _serve(hf_model, tmp_path, requests, with_clis=True):
@@ -48,16 +53,32 @@ def _serve(hf_model, tmp_path, requests, with_clis=True):
     signatures' answers to `requests` from a TensorFlow-only process."""
     hf_model.save_pretrained(tmp_path / "hf")
     if with_clis:
-        _run("-m", "xlm_keras.cli.convert", "--source=hf", f"--input={tmp_path / 'hf'}",
-             f"--output={tmp_path / 'preset'}")
-        _run("-m", "xlm_keras.cli.export", f"--preset={tmp_path / 'preset'}",
-             f"--export_dir={tmp_path / 'models'}", f"--signatures={','.join(requests)}")
+        _run(
+            "-m",
+            "xlm_keras.cli.convert",
+            "--source=hf",
+            f"--input={tmp_path / 'hf'}",
+            f"--output={tmp_path / 'preset'}",
+        )
+        _run(
+            "-m",
+            "xlm_keras.cli.export",
+            f"--preset={tmp_path / 'preset'}",
+            f"--export_dir={tmp_path / 'models'}",
+            f"--signatures={','.join(requests)}",
+        )
     else:
         convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
         export(str(tmp_path / "preset"), str(tmp_path / "models"), signatures=list(requests))
     (tmp_path / "requests.json").write_text(json.dumps(requests))
-    return json.loads(_run(CHILD, str(tmp_path / "models" / "1"), sentencepiece_library(),
-                           str(tmp_path / "requests.json")))
+    return json.loads(
+        _run(
+            CHILD,
+            str(tmp_path / "models" / "1"),
+            sentencepiece_library(),
+            str(tmp_path / "requests.json"),
+        )
+    )
 
 
 def _spread_logits(hf_model, encoded):
@@ -75,19 +96,24 @@ def _spread_logits(hf_model, encoded):
 
 def test_exported_classify_answers_hugging_face_labels(tmp_path):
     hf_model, hf_tokenizer = _reference(
-        transformers.XLMRobertaForSequenceClassification, LABELS, tmp_path)
+        transformers.XLMRobertaForSequenceClassification, LABELS, tmp_path
+    )
     texts, pairs = ref.SENTENCES, ref.SENTENCES[::-1]
     _spread_logits(hf_model, hf_tokenizer(texts, padding=True, return_tensors="pt"))
     expected = {}
-    for name, encoded in (("classify", hf_tokenizer(texts, padding=True, return_tensors="pt")),
-                          ("classify_pair", hf_tokenizer(texts, pairs, padding=True,
-                                                         return_tensors="pt"))):
+    for name, encoded in (
+        ("classify", hf_tokenizer(texts, padding=True, return_tensors="pt")),
+        ("classify_pair", hf_tokenizer(texts, pairs, padding=True, return_tensors="pt")),
+    ):
         with torch.no_grad():
             expected[name] = torch.softmax(hf_model(**encoded).logits, -1).numpy()
     assert len({int(i) for i in expected["classify"].argmax(-1)}) > 1
 
-    served = _serve(hf_model, tmp_path, {"classify": {"text": texts},
-                                         "classify_pair": {"text": texts, "text_pair": pairs}})
+    served = _serve(
+        hf_model,
+        tmp_path,
+        {"classify": {"text": texts}, "classify_pair": {"text": texts, "text_pair": pairs}},
+    )
 
     for name, probabilities in expected.items():
         assert served[name]["label"] == [LABELS[i] for i in probabilities.argmax(-1)], name
@@ -95,17 +121,21 @@ def test_exported_classify_answers_hugging_face_labels(tmp_path):
     # The converted preset also takes raw text in Keras (its preprocessor
     # comes from the converted tokenizer).
     classifier = XLMTextClassifier.from_preset(str(tmp_path / "preset"))
-    for name, inputs in (("classify", texts), ("classify_pair", {"text": texts,
-                                                                 "text_pair": pairs})):
+    for name, inputs in (
+        ("classify", texts),
+        ("classify_pair", {"text": texts, "text_pair": pairs}),
+    ):
         logits = classifier.predict(inputs, verbose=0)
-        np.testing.assert_allclose(torch.softmax(torch.tensor(logits), -1).numpy(),
-                                   expected[name], atol=1e-4)
+        np.testing.assert_allclose(
+            torch.softmax(torch.tensor(logits), -1).numpy(), expected[name], atol=1e-4
+        )
 
 
 def test_exported_tag_answers_hugging_face_tags(tmp_path):
     """`tag` labels each word by its first piece, as HF's word_ids do."""
     hf_model, hf_tokenizer = _reference(
-        transformers.XLMRobertaForTokenClassification, TAGS, tmp_path)
+        transformers.XLMRobertaForTokenClassification, TAGS, tmp_path
+    )
     words = [text.split() for text in ref.SENTENCES]
     encoded = hf_tokenizer(words, is_split_into_words=True, padding=True, return_tensors="pt")
     with torch.no_grad():
@@ -123,5 +153,6 @@ def test_exported_tag_answers_hugging_face_tags(tmp_path):
 
     for row, tags in enumerate(expected):
         assert served["tag"]["tags"][row][: len(tags)] == tags, ref.SENTENCES[row]
-    assert XLMTokenClassifier.from_preset(str(tmp_path / "preset")).predict(
-        ref.SENTENCES) == expected
+    assert (
+        XLMTokenClassifier.from_preset(str(tmp_path / "preset")).predict(ref.SENTENCES) == expected
+    )

@@ -37,8 +37,11 @@ OUR_CLASSES = {"sequence": XLMTextClassifier, "token": XLMTokenClassifier, "qa":
 
 def _labels(kind):
     labels = LABELS if kind != "qa" else ["start", "end"]
-    return dict(num_labels=len(labels), id2label=dict(enumerate(labels)),
-                label2id={label: i for i, label in enumerate(labels)})
+    return dict(
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
 
 
 def fine_tuned_sinusoidal(hf_model, seed=1):
@@ -57,8 +60,7 @@ def reference_model(family, kind, sinusoidal=False):
         hf_model = ref.randomize(HF_CLASSES[family, kind](config))
         if sinusoidal:
             fine_tuned_sinusoidal(hf_model)
-        batch = ref.padded_batch(config.vocab_size, config.pad_index,
-                                 num_languages=config.n_langs)
+        batch = ref.padded_batch(config.vocab_size, config.pad_index, num_languages=config.n_langs)
     else:
         config = ref.xlm_roberta_config(xl=family == "xlm_roberta_xl", **_labels(kind))
         hf_model = ref.randomize(HF_CLASSES[family, kind](config))
@@ -68,8 +70,10 @@ def reference_model(family, kind, sinusoidal=False):
 
 def hf_logits(hf_model, kind, token_ids, padding_mask, language_ids):
     """Logits in our layout: [B, C], [B, T, C] or [B, 2, T] (start, end)."""
-    inputs = {"input_ids": torch.tensor(token_ids, dtype=torch.long),
-              "attention_mask": torch.tensor(padding_mask, dtype=torch.long)}
+    inputs = {
+        "input_ids": torch.tensor(token_ids, dtype=torch.long),
+        "attention_mask": torch.tensor(padding_mask, dtype=torch.long),
+    }
     if language_ids is not None:
         inputs["langs"] = torch.tensor(language_ids, dtype=torch.long)
     with torch.no_grad():
@@ -114,7 +118,8 @@ def test_fine_tuned_sinusoidal_table_is_kept(tmp_path, caplog):
     """A sinusoidal table moved by fine-tuning becomes a learned table; the
     formula would differ from Hugging Face by far more than the tolerance."""
     hf_model, (token_ids, padding_mask, language_ids) = reference_model(
-        "xlm", "sequence", sinusoidal=True)
+        "xlm", "sequence", sinusoidal=True
+    )
     hf_model.save_pretrained(tmp_path / "hf")
     expected = hf_logits(hf_model, "sequence", token_ids, padding_mask, language_ids)
 
@@ -124,6 +129,7 @@ def test_fine_tuned_sinusoidal_table_is_kept(tmp_path, caplog):
     task = XLMTextClassifier.from_preset(str(tmp_path / "preset"))
     assert task.backbone.position_embedding == "learned"
     assert task.label_names == LABELS
-    logits = task({"token_ids": token_ids, "padding_mask": padding_mask,
-                   "language_ids": language_ids})
+    logits = task(
+        {"token_ids": token_ids, "padding_mask": padding_mask, "language_ids": language_ids}
+    )
     assert max_abs_diff("sequence", logits, expected, padding_mask) <= TOLERANCE

@@ -60,8 +60,7 @@ def test_xlm_with_lm_head(case, tmp_path):
     convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
     task_cls = XLMCausalLM if config.causal else XLMMaskedLM
     task = task_cls.from_preset(str(tmp_path / "preset"))
-    assert task.backbone.position_embedding == (
-        "sinusoidal" if case == "sinusoidal" else "learned")
+    assert task.backbone.position_embedding == ("sinusoidal" if case == "sinusoidal" else "learned")
     inputs = _keras_inputs(token_ids, padding_mask, language_ids)
     hidden = task.backbone(inputs)
     if config.causal:
@@ -69,8 +68,10 @@ def test_xlm_with_lm_head(case, tmp_path):
     else:
         logits = task({**inputs, "mask_positions": _all_positions(token_ids)})
 
-    assert ref.max_abs_diff_on_tokens(
-        hidden, hf_out.hidden_states[-1].numpy(), padding_mask) <= TOLERANCE
+    assert (
+        ref.max_abs_diff_on_tokens(hidden, hf_out.hidden_states[-1].numpy(), padding_mask)
+        <= TOLERANCE
+    )
     assert ref.max_abs_diff_on_tokens(logits, hf_out.logits.numpy(), padding_mask) <= TOLERANCE
 
 
@@ -83,8 +84,11 @@ def test_xlm_tlm_position_ids_restart(tmp_path):
     token_ids, padding_mask, language_ids = ref.padded_batch(
         config.vocab_size, config.pad_index, num_languages=config.n_langs
     )
-    position_ids = np.concatenate(
-        [np.arange(5), np.arange(ref.LENGTH - 5)])[None].repeat(ref.BATCH, 0).astype("int32")
+    position_ids = (
+        np.concatenate([np.arange(5), np.arange(ref.LENGTH - 5)])[None]
+        .repeat(ref.BATCH, 0)
+        .astype("int32")
+    )
     with torch.no_grad():
         expected = hf_model(
             input_ids=torch.tensor(token_ids, dtype=torch.long),
@@ -164,14 +168,24 @@ def test_xlm_roberta_text_to_logits_with_converted_tokenizer(tmp_path):
     tokenizer = XLMTokenizer.from_preset(str(tmp_path / "preset"))
     texts = ref.SENTENCES
     encoded = hf_tokenizer(texts, padding=True, return_tensors="pt")
-    packed = pack_single(tokenizer(tf.constant(texts)), encoded["input_ids"].shape[1],
-                         tokenizer.start_token_id, tokenizer.end_token_id, tokenizer.pad_token_id)
+    packed = pack_single(
+        tokenizer(tf.constant(texts)),
+        encoded["input_ids"].shape[1],
+        tokenizer.start_token_id,
+        tokenizer.end_token_id,
+        tokenizer.pad_token_id,
+    )
     np.testing.assert_array_equal(packed["token_ids"], encoded["input_ids"].numpy())
     np.testing.assert_array_equal(packed["padding_mask"], encoded["attention_mask"].numpy())
     with torch.no_grad():
         expected = hf_model(**encoded).logits.numpy()
     task = XLMMaskedLM.from_preset(str(tmp_path / "preset"))
-    logits = task({"token_ids": packed["token_ids"], "padding_mask": packed["padding_mask"],
-                   "mask_positions": _all_positions(packed["token_ids"].numpy())})
+    logits = task(
+        {
+            "token_ids": packed["token_ids"],
+            "padding_mask": packed["padding_mask"],
+            "mask_positions": _all_positions(packed["token_ids"].numpy()),
+        }
+    )
     mask = packed["padding_mask"].numpy().astype(bool)
     assert ref.max_abs_diff_on_tokens(logits, expected, mask) <= TOLERANCE

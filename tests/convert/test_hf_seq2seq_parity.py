@@ -16,9 +16,14 @@ TOLERANCE = 1e-4
 
 def _encoder_decoder(decoder_layers=2, **decoder_overrides):
     encoder = transformers.XLMRobertaModel(ref.xlm_roberta_config())
-    decoder = transformers.XLMRobertaForCausalLM(ref.xlm_roberta_config(
-        is_decoder=True, add_cross_attention=True, num_hidden_layers=decoder_layers,
-        **decoder_overrides))
+    decoder = transformers.XLMRobertaForCausalLM(
+        ref.xlm_roberta_config(
+            is_decoder=True,
+            add_cross_attention=True,
+            num_hidden_layers=decoder_layers,
+            **decoder_overrides,
+        )
+    )
     model = transformers.EncoderDecoderModel(encoder=encoder, decoder=decoder)
     return ref.randomize(model)
 
@@ -44,10 +49,14 @@ def test_logits_match_hugging_face(decoder_layers, tmp_path):
     convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
     model = XLMSeq2SeqLM.from_preset(str(tmp_path / "preset"))
     assert model.backbone.num_decoder_layers == decoder_layers
-    logits = model({
-        "encoder_token_ids": source, "encoder_padding_mask": source_mask,
-        "decoder_token_ids": target, "decoder_padding_mask": target_mask,
-    })
+    logits = model(
+        {
+            "encoder_token_ids": source,
+            "encoder_padding_mask": source_mask,
+            "decoder_token_ids": target,
+            "decoder_padding_mask": target_mask,
+        }
+    )
     assert ref.max_abs_diff_on_tokens(logits, expected, target_mask) <= TOLERANCE
 
 
@@ -61,18 +70,27 @@ def test_cached_generation_matches_hugging_face_greedy(tmp_path):
         expected = hf_model.generate(
             input_ids=torch.tensor(source, dtype=torch.long),
             attention_mask=torch.tensor(source_mask, dtype=torch.long),
-            max_length=8, min_length=8, do_sample=False, num_beams=1,
-            eos_token_id=None, decoder_start_token_id=0).numpy()
+            max_length=8,
+            min_length=8,
+            do_sample=False,
+            num_beams=1,
+            eos_token_id=None,
+            decoder_start_token_id=0,
+        ).numpy()
 
     convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
     model = XLMSeq2SeqLM.from_preset(str(tmp_path / "preset"))
     model.compile(sampler="greedy")
     prompt = np.full((len(source), 8), 1, "int32")
     prompt[:, 0] = 0
-    outputs = model.generate_step({
-        "encoder_token_ids": source, "encoder_padding_mask": source_mask,
-        "decoder_token_ids": prompt, "decoder_padding_mask": prompt != 1,
-    })
+    outputs = model.generate_step(
+        {
+            "encoder_token_ids": source,
+            "encoder_padding_mask": source_mask,
+            "decoder_token_ids": prompt,
+            "decoder_padding_mask": prompt != 1,
+        }
+    )
     np.testing.assert_array_equal(outputs["decoder_token_ids"], expected)
 
 

@@ -15,16 +15,20 @@ from xlm_keras.convert import convert_checkpoint
 def _hf_dir(directory, model):
     directory.mkdir()
     (directory / "config.json").write_text(json.dumps(model.config.to_dict()))
-    save_file({k: v.numpy().copy() for k, v in model.state_dict().items()},
-              str(directory / "model.safetensors"))
+    save_file(
+        {k: v.numpy().copy() for k, v in model.state_dict().items()},
+        str(directory / "model.safetensors"),
+    )
     return str(directory)
 
 
 def test_existing_output_is_refused_unless_overwrite_which_replaces_it_whole(tmp_path):
-    masked_lm = _hf_dir(tmp_path / "mlm", transformers.XLMRobertaForMaskedLM(
-        ref.xlm_roberta_config()))
-    backbone = _hf_dir(tmp_path / "backbone", transformers.XLMRobertaModel(
-        ref.xlm_roberta_config()))
+    masked_lm = _hf_dir(
+        tmp_path / "mlm", transformers.XLMRobertaForMaskedLM(ref.xlm_roberta_config())
+    )
+    backbone = _hf_dir(
+        tmp_path / "backbone", transformers.XLMRobertaModel(ref.xlm_roberta_config())
+    )
     output = tmp_path / "preset"
     convert_checkpoint("hf", masked_lm, str(output))
     assert (output / "task.json").exists()
@@ -42,7 +46,7 @@ def test_existing_output_is_refused_unless_overwrite_which_replaces_it_whole(tmp
 def test_failed_conversion_leaves_no_output(tmp_path):
     source = _hf_dir(tmp_path / "hf", transformers.XLMRobertaModel(ref.xlm_roberta_config()))
     (tmp_path / "hf" / "sentencepiece.bpe.model").write_text("not a sentencepiece model")
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (any failure must leave nothing)
         convert_checkpoint("hf", source, str(tmp_path / "preset"))
     assert sorted(os.listdir(tmp_path)) == ["hf"]
 

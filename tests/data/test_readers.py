@@ -7,7 +7,13 @@ import pytest
 from xlm_keras.data import CorpusStats
 from xlm_keras.data import readers
 
-GOOD = ["Hello world.", "Bonjour le monde.", "こんにちは世界。", "مرحبا بالعالم", "e\u0301te\u0301 🌍"]
+GOOD = [
+    "Hello world.",
+    "Bonjour le monde.",
+    "こんにちは世界。",
+    "مرحبا بالعالم",
+    "e\u0301te\u0301 🌍",
+]
 
 
 def _write(path, lines):
@@ -17,7 +23,11 @@ def _write(path, lines):
 
 def test_text_reader_counts_each_kind_of_bad_line(tmp_path):
     raw = [g.encode() for g in GOOD] + [
-        b"\xff\xfe broken utf-8", b"   ", b"", b"nul\x00byte", b"x" * 50,
+        b"\xff\xfe broken utf-8",
+        b"   ",
+        b"",
+        b"nul\x00byte",
+        b"x" * 50,
     ]
     path = _write(tmp_path / "c.txt", raw)
     stats = CorpusStats()
@@ -36,10 +46,16 @@ def test_gzip_text(tmp_path):
 
 
 def test_tsv_pairs(tmp_path):
-    path = _write(tmp_path / "p.tsv", [
-        "Hello\tBonjour".encode(), b"one column", "a\tb\tc".encode(), b"\tempty source",
-        "Cat\tChat".encode(),
-    ])
+    path = _write(
+        tmp_path / "p.tsv",
+        [
+            b"Hello\tBonjour",
+            b"one column",
+            b"a\tb\tc",
+            b"\tempty source",
+            b"Cat\tChat",
+        ],
+    )
     stats = CorpusStats()
     assert list(readers.read_tsv_pairs(path, stats)) == [("Hello", "Bonjour"), ("Cat", "Chat")]
     assert stats.counts[str(path)] == {"kept": 2, "wrong_columns": 2, "empty_side": 1}
@@ -86,8 +102,10 @@ def test_damaged_gzip_keeps_readable_lines_and_counts_the_damage(tmp_path, how, 
     assert kept == [f"line {i}" for i in range(len(kept))] and kept
     assert stats.counts[str(path)]["damaged"] == 1
     assert "damaged 1" in stats.report()
-    assert any(str(path) in record.getMessage() and "damaged" in record.getMessage()
-               for record in caplog.records)
+    assert any(
+        str(path) in record.getMessage() and "damaged" in record.getMessage()
+        for record in caplog.records
+    )
 
 
 def test_damaged_side_of_parallel_files_ends_the_pairs(tmp_path):

@@ -9,7 +9,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIR = ROOT / "xlm_keras" / "data" / "sample_corpus"
-LANGUAGES = ["de", "fr", "es", "it", "pt", "nl", "pl", "cs", "ru", "el", "tr", "vi", "ja", "zh", "ko"]
+LANGUAGES = [
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "pl",
+    "cs",
+    "ru",
+    "el",
+    "tr",
+    "vi",
+    "ja",
+    "zh",
+    "ko",
+]
 SPLITS = ("train", "test")
 MAX_SAMPLE_BYTES = 5 * 2**20
 
@@ -32,8 +48,10 @@ def pairs():
     """`{language: {split: [[english, target]]}}` of the sample's TSV files."""
     return {
         language: {
-            split: [line.split("\t") for line in
-                    _lines(SAMPLE_DIR / "parallel" / f"en-{language}.{split}.tsv")]
+            split: [
+                line.split("\t")
+                for line in _lines(SAMPLE_DIR / "parallel" / f"en-{language}.{split}.tsv")
+            ]
             for split in SPLITS
         }
         for language in LANGUAGES
@@ -140,17 +158,27 @@ def test_parse_help_page_keeps_default_variant_and_prose():
 def test_keyed_paragraphs_counts_occurrences_and_drops_empty_and_broken():
     paragraphs = build_corpus.keyed_paragraphs({"text/b.html": PAGE, "text/a.html": PAGE})
     assert list(paragraphs)[:4] == [
-        ("text/a.html", "hd_id1", 0), ("text/a.html", "par_id2", 0),
-        ("text/a.html", "par_id4", 0), ("text/a.html", "par_id2", 1),
+        ("text/a.html", "hd_id1", 0),
+        ("text/a.html", "par_id2", 0),
+        ("text/a.html", "par_id4", 0),
+        ("text/a.html", "par_id2", 1),
     ]
     assert len(paragraphs) == 8
     assert paragraphs[("text/b.html", "par_id2", 1)] == "Again."
 
 
-@pytest.mark.parametrize("language, text", [
-    ("ja", "設定を開く"), ("ja", "ファイル"), ("zh", "打开设置"), ("ko", "설정 열기"),
-    ("ru", "Открыть настройки"), ("el", "Άνοιγμα ρυθμίσεων"), ("de", "Einstellungen"),
-])
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("ja", "設定を開く"),
+        ("ja", "ファイル"),
+        ("zh", "打开设置"),
+        ("ko", "설정 열기"),
+        ("ru", "Открыть настройки"),
+        ("el", "Άνοιγμα ρυθμίσεων"),
+        ("de", "Einstellungen"),
+    ],
+)
 def test_script_check_accepts_the_language(language, text):
     assert build_corpus.has_expected_script(text, language)
 
@@ -161,10 +189,21 @@ def test_script_check_rejects_latin(language):
 
 
 def test_align_drops_untranslated_wrong_script_and_duplicates():
-    english = {("p", "a", 0): "Open", ("p", "b", 0): "Save", ("p", "c", 0): "Ctrl",
-               ("p", "d", 0): "Open", ("p", "e", 0): "Close", ("p", "f", 0): "Print"}
-    japanese = {("p", "a", 0): "開く", ("p", "b", 0): "Save", ("p", "c", 0): "(Ctrl)",
-                ("p", "d", 0): "開く", ("p", "e", 0): "閉じる"}
+    english = {
+        ("p", "a", 0): "Open",
+        ("p", "b", 0): "Save",
+        ("p", "c", 0): "Ctrl",
+        ("p", "d", 0): "Open",
+        ("p", "e", 0): "Close",
+        ("p", "f", 0): "Print",
+    }
+    japanese = {
+        ("p", "a", 0): "開く",
+        ("p", "b", 0): "Save",
+        ("p", "c", 0): "(Ctrl)",
+        ("p", "d", 0): "開く",
+        ("p", "e", 0): "閉じる",
+    }
     assert build_corpus.align(english, japanese, "ja") == [("Open", "開く"), ("Close", "閉じる")]
 
 
@@ -181,8 +220,12 @@ def test_split_is_by_english_and_deterministic():
 
 
 def test_monolingual_keeps_test_texts_out_of_train():
-    corpus = {"de": {"train": [("Open", "Öffnen"), ("File", "Datei"), ("Open file", "Öffnen")],
-                     "test": [("Close", "Schließen"), ("Shut", "Öffnen")]}}
+    corpus = {
+        "de": {
+            "train": [("Open", "Öffnen"), ("File", "Datei"), ("Open file", "Öffnen")],
+            "test": [("Close", "Schließen"), ("Shut", "Öffnen")],
+        }
+    }
     assert build_corpus.monolingual(corpus) == {
         "en": {"train": ["Open", "File", "Open file"], "test": ["Close", "Shut"]},
         "de": {"train": ["Datei"], "test": ["Schließen", "Öffnen"]},
@@ -191,7 +234,10 @@ def test_monolingual_keeps_test_texts_out_of_train():
 
 def test_select_sample_is_multi_way():
     corpus = {
-        "de": {"train": [("A", "a1"), ("B", "b1"), ("C", "c1"), ("A", "a2")], "test": [("T", "t1")]},
+        "de": {
+            "train": [("A", "a1"), ("B", "b1"), ("C", "c1"), ("A", "a2")],
+            "test": [("T", "t1")],
+        },
         "fr": {"train": [("A", "a3"), ("B", "b3")], "test": [("T", "t3"), ("U", "u3")]},
     }
     sample = build_corpus.select_sample(corpus, train_size=5, test_size=5)

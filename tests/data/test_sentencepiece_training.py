@@ -12,9 +12,9 @@ from tests.sentencepiece_fixtures import LANGUAGES
 from tests.sentencepiece_fixtures import VOCABULARY_SIZE
 from xlm_keras.cli.tokenizer import corpora_from_flags
 from xlm_keras.data import language_sampling_probabilities
+from xlm_keras.data.sentencepiece_training import sample_sentences
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import train_tokenizer
-from xlm_keras.data.sentencepiece_training import sample_sentences
 
 SIZES = {"en": 600, "fr": 120, "sw": 12}
 
@@ -105,7 +105,8 @@ def test_bad_arguments_fail_before_reading(corpora, tmp_path):
 
 def test_cli_reads_input_flags(corpora, tmp_path):
     assert corpora_from_flags([f"fr:{corpora['fr'][0]}", f"en:{corpora['en'][0]}"], None) == {
-        "fr": corpora["fr"], "en": corpora["en"]
+        "fr": corpora["fr"],
+        "en": corpora["en"],
     }
     for name in ["en.txt", "en.part2.txt.gz", "sw.train.txt", "notes.md"]:
         (tmp_path / name).write_text("x\n")
@@ -132,11 +133,20 @@ def test_cli_rejects_bad_inputs(inputs, input_dir, message):
 
 def test_cli_trains_a_bpe_tokenizer_with_byte_fallback(corpora, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "xlm_keras.cli.tokenizer",
-         *[f"--input={code}:{paths[0]}" for code, paths in corpora.items()],
-         f"--output_dir={tmp_path}", "--vocabulary_size=700", "--model_type=bpe",
-         "--byte_fallback", "--character_coverage=0.99"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "xlm_keras.cli.tokenizer",
+            *[f"--input={code}:{paths[0]}" for code, paths in corpora.items()],
+            f"--output_dir={tmp_path}",
+            "--vocabulary_size=700",
+            "--model_type=bpe",
+            "--byte_fallback",
+            "--character_coverage=0.99",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     tokenizer = XLMTokenizer.from_preset(str(tmp_path))

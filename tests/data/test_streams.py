@@ -28,8 +28,10 @@ def test_text_and_pair_datasets_report_skips(tmp_path):
     (tmp_path / "p.tsv").write_text("a\tb\nbad\nc\td\n")
     stats = CorpusStats()
     texts = [t.numpy().decode() for t in text_dataset([tmp_path / "a.txt"], stats)]
-    pairs = [(s.numpy().decode(), t.numpy().decode())
-             for s, t in pair_dataset([tmp_path / "p.tsv"], stats)]
+    pairs = [
+        (s.numpy().decode(), t.numpy().decode())
+        for s, t in pair_dataset([tmp_path / "p.tsv"], stats)
+    ]
     assert texts == ["one", "two"] and pairs == [("a", "b"), ("c", "d")]
     assert stats.kept() == 4 and stats.skipped() == 2
 
@@ -40,7 +42,8 @@ def test_two_workers_read_disjoint_complete_shards(tmp_path):
     seen = []
     for worker in range(2):
         context = tf.distribute.InputContext(
-            num_input_pipelines=2, input_pipeline_id=worker, num_replicas_in_sync=2)
+            num_input_pipelines=2, input_pipeline_id=worker, num_replicas_in_sync=2
+        )
         seen.append({t.numpy() for t in text_dataset([path], CorpusStats(), shard_of(context))})
     assert not seen[0] & seen[1]
     assert len(seen[0] | seen[1]) == 50
@@ -52,7 +55,7 @@ def test_sampling_probabilities():
     assert language_sampling_probabilities(counts, 1.0) == pytest.approx({"en": 0.9, "sw": 0.1})
     assert language_sampling_probabilities(counts, 0.0) == pytest.approx({"en": 0.5, "sw": 0.5})
     q = language_sampling_probabilities(counts, 0.3)
-    expected_sw = 0.1 ** 0.3 / (0.1 ** 0.3 + 0.9 ** 0.3)
+    expected_sw = 0.1**0.3 / (0.1**0.3 + 0.9**0.3)
     assert q["sw"] == pytest.approx(expected_sw)
     with pytest.raises(ValueError, match="without data"):
         language_sampling_probabilities({"en": 5, "xx": 0}, 0.5)
@@ -62,7 +65,8 @@ def test_sample_languages_matches_probabilities():
     datasets = {lang: tf.data.Dataset.from_tensors(lang) for lang in ("en", "fr", "sw")}
     q = language_sampling_probabilities({"en": 1000, "fr": 300, "sw": 10}, 0.5)
     drawn = collections.Counter(
-        x.decode() for x in sample_languages(datasets, q, seed=1).take(20000).as_numpy_iterator())
+        x.decode() for x in sample_languages(datasets, q, seed=1).take(20000).as_numpy_iterator()
+    )
     for lang, p in q.items():
         assert drawn[lang] / 20000 == pytest.approx(p, abs=0.015)
     np.testing.assert_allclose(sum(q.values()), 1.0)

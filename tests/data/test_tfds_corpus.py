@@ -22,15 +22,25 @@ def test_local_corpus_builder(config, tmp_path):
     corpus = _corpus(tmp_path / "corpus")
     builder = XlmLocalCorpus(config=config, data_dir=str(tmp_path / "tfds"))
     builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(manual_dir=str(corpus)))
+        download_config=tfds.download.DownloadConfig(manual_dir=str(corpus))
+    )
     rows = list(builder.as_dataset(split="train").as_numpy_iterator())
     if config == "monolingual":
         assert sorted((r["language"], r["text"]) for r in rows) == [
-            (b"en", b"Hello."), (b"en", b"World."), (b"fr", b"Bonjour.")]
+            (b"en", b"Hello."),
+            (b"en", b"World."),
+            (b"fr", b"Bonjour."),
+        ]
         assert set(builder.info.splits) == {"train", "test"}
     else:
-        assert rows == [{"source": b"Hello.", "target": b"Bonjour.",
-                         "source_language": b"en", "target_language": b"fr"}]
+        assert rows == [
+            {
+                "source": b"Hello.",
+                "target": b"Bonjour.",
+                "source_language": b"en",
+                "target_language": b"fr",
+            }
+        ]
 
 
 def test_public_dataset_not_downloaded_is_a_clear_error(tmp_path):

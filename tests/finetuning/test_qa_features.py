@@ -20,24 +20,45 @@ CONTEXTS = [
 
 
 def _records():
-    records = [{"id": str(i), "question": "Wo ist es denn genau?", "context": context,
-                "answers": [answer], "answer_starts": [context.index(answer)]}
-               for i, (context, answer) in enumerate(CONTEXTS)]
-    return records + [{"id": "none", "question": "Was?", "context": CONTEXTS[0][0],
-                       "answers": [], "answer_starts": []}]
+    records = [
+        {
+            "id": str(i),
+            "question": "Wo ist es denn genau?",
+            "context": context,
+            "answers": [answer],
+            "answer_starts": [context.index(answer)],
+        }
+        for i, (context, answer) in enumerate(CONTEXTS)
+    ]
+    return records + [
+        {
+            "id": "none",
+            "question": "Was?",
+            "context": CONTEXTS[0][0],
+            "answers": [],
+            "answer_starts": [],
+        }
+    ]
 
 
 def _spec(tokenizer_dir, sequence_length=24, doc_stride=4):
     preprocessor = XLMSpanQAPreprocessor(
-        XLMTokenizer.from_preset(tokenizer_dir), sequence_length, frame="roberta",
-        use_language_ids=True, doc_stride=doc_stride, max_query_length=6)
+        XLMTokenizer.from_preset(tokenizer_dir),
+        sequence_length,
+        frame="roberta",
+        use_language_ids=True,
+        doc_stride=doc_stride,
+        max_query_length=6,
+    )
     return TaskSpec(preprocessor, 4)
 
 
-@pytest.mark.parametrize("sequence_length,doc_stride", [(16, 3), (16, 8), (16, 20), (13, 1),
-                                                        (40, 2)])
-def test_windows_cover_every_context_piece_once_per_stride(tokenizer_dir, sequence_length,
-                                                           doc_stride):
+@pytest.mark.parametrize(
+    "sequence_length,doc_stride", [(16, 3), (16, 8), (16, 20), (13, 1), (40, 2)]
+)
+def test_windows_cover_every_context_piece_once_per_stride(
+    tokenizer_dir, sequence_length, doc_stride
+):
     spec = _spec(tokenizer_dir, sequence_length, doc_stride)
     records = _records()
     features = qa.qa_features(spec, records, "en")
@@ -45,13 +66,16 @@ def test_windows_cover_every_context_piece_once_per_stride(tokenizer_dir, sequen
     _, begins, ends = tokenizer.tokenize_with_offsets([r["context"] for r in records])
     for index, record in enumerate(records):
         pieces = list(zip(begins[index].numpy(), ends[index].numpy()))
-        windows = [[tuple(span) for span in features.byte_spans[w] if span[0] >= 0]
-                   for w in np.flatnonzero(features.example_index == index)]
+        windows = [
+            [tuple(span) for span in features.byte_spans[w] if span[0] >= 0]
+            for w in np.flatnonzero(features.example_index == index)
+        ]
         budget = sequence_length - 3 - min(len(tokenizer.tokenize(record["question"])), 6) - 1
         firsts = [pieces.index(window[0]) for window in windows if window]
         assert all(b - a == min(doc_stride, budget) for a, b in zip(firsts, firsts[1:]))
-        assert all(window == pieces[first:first + budget]
-                   for window, first in zip(windows, firsts))
+        assert all(
+            window == pieces[first : first + budget] for window, first in zip(windows, firsts)
+        )
         assert set().union(*map(set, windows)) == set(pieces)  # Every piece is in a window.
         assert len(windows) == 1 or firsts[-2] + budget < len(pieces)  # None past the end.
 
@@ -68,18 +92,18 @@ def _check_features(spec, records, features, every_answer):
         # Context pieces follow `start question end end`, then one end token.
         first = int(np.argmax(inside))
         last = int(len(inside) - 1 - np.argmax(inside[::-1]))
-        assert inside[first:last + 1].all()
-        assert features.x["token_ids"][window, first - 2:first].tolist() == [2, 2]
+        assert inside[first : last + 1].all()
+        assert features.x["token_ids"][window, first - 2 : first].tolist() == [2, 2]
         assert features.x["token_ids"][window, last + 1] == 2
         if not record["answers"]:
             assert (start, end) == (0, 0)
             continue
-        begin = len(record["context"][:record["answer_starts"][0]].encode("utf-8"))
+        begin = len(record["context"][: record["answer_starts"][0]].encode("utf-8"))
         stop = begin + len(record["answers"][0].encode("utf-8"))
         holds = spans[first, 0] <= begin and spans[last, 1] >= stop
         if holds:
             assert first <= start <= end <= last
-            text = context[spans[start, 0]:spans[end, 1]].decode("utf-8")
+            text = context[spans[start, 0] : spans[end, 1]].decode("utf-8")
             assert text.strip() == record["answers"][0]
         else:
             assert (start, end) == (0, 0)

@@ -14,33 +14,20 @@ import tensorflow as tf
 from xlm_keras import XLMBackbone
 from xlm_keras import XLMMaskedLM
 from xlm_keras import XLMTextClassifier
+from xlm_keras.finetuning import evaluation as task_evaluation
+from xlm_keras.finetuning import run as finetune
+from xlm_keras.finetuning.config import base_finetune_config
+from xlm_keras.finetuning.config import validate_finetune
 from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
 from xlm_keras.finetuning.task_data import open_task_data
 from xlm_keras.finetuning.task_pipelines import TaskSpec
 from xlm_keras.finetuning.task_pipelines import preprocessor_for
 from xlm_keras.finetuning.task_pipelines import task_dataset
+from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
-from xlm_keras.models import XLMTokenizer
-from xlm_keras.finetuning import run as finetune
-from xlm_keras.finetuning import evaluation as task_evaluation
-from xlm_keras.finetuning.config import base_finetune_config
-from xlm_keras.finetuning.config import validate_finetune
 
 LINES = {"train": 64, "validation": 16, "test": 16}
-
-
-@pytest.fixture(scope="module")
-def pretrained(tokenizer_dir, tmp_path_factory):
-    """A tiny randomly initialised MLM preset with the de/en/fr tokenizer."""
-    directory = tmp_path_factory.mktemp("pretrained")
-    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    backbone = XLMBackbone(**dict(presets.backbone_config("xlm_tiny", False),
-                                  vocabulary_size=tokenizer.vocabulary_size(),
-                                  num_languages=len(tokenizer.languages)))
-    XLMMaskedLM(backbone).save_to_preset(str(directory))
-    tokenizer.save_to_preset(str(directory))
-    return str(directory)
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +36,9 @@ def task_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("task")
     for name in os.listdir(SAMPLE_TASK_DIR):
         split, language = name.split(".")[:2]
-        if name == "manifest.json" or (language in ("de", "en", "fr") and (
-                split != "train" or language == "en")):
+        if name == "manifest.json" or (
+            language in ("de", "en", "fr") and (split != "train" or language == "en")
+        ):
             with open(os.path.join(SAMPLE_TASK_DIR, name), encoding="utf-8") as f:
                 lines = f.readlines() if name != "manifest.json" else [f.read()]
             with open(directory / name, "w", encoding="utf-8") as f:
@@ -68,14 +56,15 @@ def _config(pretrained, task_dir, **train):
     config.optimizer.learning_rate = 1e-3
     config.optimizer.head_learning_rate = 1e-2
     config.optimizer.warmup_steps = 2
-    config.train.update(dict(num_steps=20, steps_per_execution=5, eval_every=10,
-                             checkpoint_every=10, patience=0), **train)
+    config.train.update(
+        dict(num_steps=20, steps_per_execution=5, eval_every=10, checkpoint_every=10, patience=0),
+        **train,
+    )
     validate_finetune(config)
     return config
 
 
-def test_finetune_keeps_the_best_preset_and_reports_every_language(pretrained, task_dir,
-                                                                   tmp_path):
+def test_finetune_keeps_the_best_preset_and_reports_every_language(pretrained, task_dir, tmp_path):
     report = finetune.run(_config(pretrained, task_dir), str(tmp_path))
 
     model = load_model(str(tmp_path / "preset"))
@@ -94,17 +83,28 @@ def test_finetune_keeps_the_best_preset_and_reports_every_language(pretrained, t
 
     # xlm-eval on the fine-tuned preset reproduces the report.
     result = subprocess.run(
-        [sys.executable, "-m", "xlm_keras.cli.eval", f"--workdir={tmp_path}",
-         f"--task_data={task_dir}", "--task_sequence_length=32",
-         f"--output_json={tmp_path / 'eval.json'}"], capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "xlm_keras.cli.eval",
+            f"--workdir={tmp_path}",
+            f"--task_data={task_dir}",
+            "--task_sequence_length=32",
+            f"--output_json={tmp_path / 'eval.json'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| average without en |" in result.stdout
     with open(tmp_path / "eval.json") as f:
         assert json.load(f)["languages"] == report["languages"]
 
 
-def test_early_stopping_keeps_the_first_best_and_survives_resume(pretrained, task_dir,
-                                                                 tmp_path, monkeypatch):
+def test_early_stopping_keeps_the_first_best_and_survives_resume(
+    pretrained, task_dir, tmp_path, monkeypatch
+):
     """Validation scores 0.5, then 0.4, 0.3: with patience 2 training stops at
     step 15 and the preset is the step-5 model; a rerun trains no further."""
     scores = iter([0.5, 0.4, 0.3, 0.2, 0.1])
@@ -115,12 +115,14 @@ def test_early_stopping_keeps_the_first_best_and_survives_resume(pretrained, tas
         return {"accuracy": next(scores)}
 
     monkeypatch.setattr(task_evaluation, "task_metrics", scripted)
-    monkeypatch.setattr(task_evaluation, "zero_shot_report",
-                        lambda *args: {"languages": {}, "metric": "accuracy"})
+    monkeypatch.setattr(
+        task_evaluation, "zero_shot_report", lambda *args: {"languages": {}, "metric": "accuracy"}
+    )
     monkeypatch.setattr(task_evaluation, "write_report", lambda *args, **kwargs: None)
     monkeypatch.setattr(task_evaluation, "format_report", lambda *args, **kwargs: "")
-    config = _config(pretrained, task_dir, num_steps=40, eval_every=5, checkpoint_every=5,
-                     patience=2)
+    config = _config(
+        pretrained, task_dir, num_steps=40, eval_every=5, checkpoint_every=5, patience=2
+    )
     config.task.validation_languages = "en"
     finetune.run(config, str(tmp_path))
     assert len(calls) == 3
@@ -133,12 +135,17 @@ def test_early_stopping_keeps_the_first_best_and_survives_resume(pretrained, tas
 
 
 def test_language_centering_moves_every_language_mean_onto_english(
-        tokenizer_dir, task_dir, tmp_path):
+    tokenizer_dir, task_dir, tmp_path
+):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    backbone = XLMBackbone(**dict(presets.backbone_config("xlm_tiny", False),
-                                  vocabulary_size=tokenizer.vocabulary_size(),
-                                  num_languages=len(tokenizer.languages),
-                                  use_language_embedding=False))
+    backbone = XLMBackbone(
+        **dict(
+            presets.backbone_config("xlm_tiny", False),
+            vocabulary_size=tokenizer.vocabulary_size(),
+            num_languages=len(tokenizer.languages),
+            use_language_embedding=False,
+        )
+    )
     XLMMaskedLM(backbone).save_to_preset(str(tmp_path / "pretrained"))
     tokenizer.save_to_preset(str(tmp_path / "pretrained"))
     config = _config(str(tmp_path / "pretrained"), task_dir, num_steps=10)
@@ -156,9 +163,14 @@ def test_language_centering_moves_every_language_mean_onto_english(
     centered_means = {}
     for code in ("de", "en", "fr"):
         language_id = tokenizer.language_id(code)
-        pooled = np.concatenate([
-            model.pooled(batch["x"]).numpy() for batch in task_dataset(
-                spec, "classification", records.records("validation", code), code)])
+        pooled = np.concatenate(
+            [
+                model.pooled(batch["x"]).numpy()
+                for batch in task_dataset(
+                    spec, "classification", records.records("validation", code), code
+                )
+            ]
+        )
         centered_means[code] = pooled.mean(0) + model.centering.shifts.numpy()[language_id]
     assert not np.allclose(model.centering.shifts.numpy()[tokenizer.language_id("de")], 0)
     np.testing.assert_array_equal(model.centering.shifts.numpy()[tokenizer.language_id("en")], 0)
@@ -184,17 +196,27 @@ def tagging_and_qa_dirs(tmp_path_factory):
     for language in ("de", "en", "fr"):
         with open(files[language][0], encoding="utf-8") as f:
             sentences = [line.strip() for line in f if len(line.split()) >= 4][:48]
-        tagged = [{"tokens": s.split(), "tags": ["B-CAP" if w[0].isupper() else "O"
-                                                 for w in s.split()]} for s in sentences]
+        tagged = [
+            {"tokens": s.split(), "tags": ["B-CAP" if w[0].isupper() else "O" for w in s.split()]}
+            for s in sentences
+        ]
         questions = []
         for i, sentence in enumerate(sentences):
             words = sentence.split(" ")
             start = len(" ".join(words[:2])) + 1
-            questions.append({"id": f"{language}{i}", "question": f"After {words[1]}?",
-                              "context": sentence,
-                              "answers": {"text": [words[2]], "answer_start": [start]}})
-        for split, rows in (("train", slice(0, 32)), ("validation", slice(32, 40)),
-                            ("test", slice(40, 48))):
+            questions.append(
+                {
+                    "id": f"{language}{i}",
+                    "question": f"After {words[1]}?",
+                    "context": sentence,
+                    "answers": {"text": [words[2]], "answer_start": [start]},
+                }
+            )
+        for split, rows in (
+            ("train", slice(0, 32)),
+            ("validation", slice(32, 40)),
+            ("test", slice(40, 48)),
+        ):
             if split == "train" and language != "en":
                 continue
             _write_jsonl(root / "tagging" / f"{split}.{language}.jsonl", tagged[rows])
@@ -204,8 +226,13 @@ def tagging_and_qa_dirs(tmp_path_factory):
 
 @pytest.mark.parametrize("task_type", ["tagging", "qa"])
 def test_finetune_tagging_and_qa(pretrained, tagging_and_qa_dirs, task_type, tmp_path):
-    config = _config(pretrained, str(tagging_and_qa_dirs / task_type), num_steps=10,
-                     eval_every=10, checkpoint_every=10)
+    config = _config(
+        pretrained,
+        str(tagging_and_qa_dirs / task_type),
+        num_steps=10,
+        eval_every=10,
+        checkpoint_every=10,
+    )
     config.task.type = task_type
     config.data.max_query_length = 8
     config.data.doc_stride = 8

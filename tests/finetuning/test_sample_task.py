@@ -10,8 +10,24 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TASK_DIR = ROOT / "xlm_keras" / "finetuning" / "sample_tasks" / "help_topic"
 CORPUS_DIR = ROOT / "xlm_keras" / "data" / "sample_corpus"
-LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "nl", "pl", "cs", "ru", "el", "tr", "vi", "ja",
-             "zh", "ko"]
+LANGUAGES = [
+    "en",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "pl",
+    "cs",
+    "ru",
+    "el",
+    "tr",
+    "vi",
+    "ja",
+    "zh",
+    "ko",
+]
 SPLITS = ("train", "validation", "test")
 MAX_TASK_BYTES = 4 * 2**20
 
@@ -43,8 +59,12 @@ def rows():
     """`{split: {language: [{"text", "label"}]}}` of the committed files."""
     return {
         split: {
-            language: [json.loads(line) for line in (TASK_DIR / f"{split}.{language}.jsonl")
-                       .read_text(encoding="utf-8").splitlines()]
+            language: [
+                json.loads(line)
+                for line in (TASK_DIR / f"{split}.{language}.jsonl")
+                .read_text(encoding="utf-8")
+                .splitlines()
+            ]
             for language in _split_languages(split)
         }
         for split in SPLITS
@@ -55,8 +75,9 @@ def rows():
 
 
 def test_files_are_exactly_the_expected_ones():
-    expected = {f"{split}.{language}.jsonl" for split in SPLITS
-                for language in _split_languages(split)}
+    expected = {
+        f"{split}.{language}.jsonl" for split in SPLITS for language in _split_languages(split)
+    }
     assert {path.name for path in TASK_DIR.glob("*.jsonl")} == expected
 
 
@@ -83,11 +104,13 @@ def test_evaluation_files_are_multi_way(rows):
 
 def test_counts_match_manifest(rows, manifest):
     for split, languages in rows.items():
-        assert manifest["counts"][split] == {language: len(examples)
-                                             for language, examples in languages.items()}
+        assert manifest["counts"][split] == {
+            language: len(examples) for language, examples in languages.items()
+        }
         english = [example["label"] for example in languages["en"]]
-        assert manifest["label_counts"][split] == {label: english.count(label)
-                                                   for label in manifest["labels"]}
+        assert manifest["label_counts"][split] == {
+            label: english.count(label) for label in manifest["labels"]
+        }
 
 
 def test_no_test_text_in_training(rows):
@@ -96,8 +119,9 @@ def test_no_test_text_in_training(rows):
     for split in ("train", "validation"):
         assert not test & {example["text"] for example in rows[split]["en"]}, split
     for language in LANGUAGES:
-        pretraining = set((CORPUS_DIR / "mono" / f"{language}.train.txt")
-                          .read_text(encoding="utf-8").splitlines())
+        pretraining = set(
+            (CORPUS_DIR / "mono" / f"{language}.train.txt").read_text(encoding="utf-8").splitlines()
+        )
         test = {example["text"] for example in rows["test"][language]}
         assert not test & pretraining, language
         validation = {example["text"] for example in rows["validation"][language]}
@@ -108,7 +132,8 @@ def test_splits_follow_the_corpus_hash(rows, manifest):
     fraction = manifest["test_fraction"]
     for split, expected in (("train", "train"), ("validation", "train"), ("test", "test")):
         assert {build_corpus.split_of(e["text"], fraction) for e in rows[split]["en"]} == {
-            expected}, split
+            expected
+        }, split
 
 
 def test_manifest_records_packages_and_licence(manifest):
@@ -148,23 +173,38 @@ def test_labelled_examples_keeps_multi_way_unambiguous_texts():
     japanese[("text/sbasic/h.html", "p1", 0)] = "Latin only"  # fails the script check
     german[("text/smath/i.html", "p2", 0)] = "de Scale the brackets here."  # shared
     examples = build_task_corpus.labelled_examples(
-        english, {"de": german, "ja": japanese}, min_words=4)
+        english, {"de": german, "ja": japanese}, min_words=4
+    )
     assert examples == {
-        "writer": [("Insert a table here.",
-                    {"de": "de Insert a table here.", "ja": "日本 Insert a table here."})],
+        "writer": [
+            (
+                "Insert a table here.",
+                {"de": "de Insert a table here.", "ja": "日本 Insert a table here."},
+            )
+        ],
         "calc": [],
-        "impress_draw": [("Draw a shape there.",
-                          {"de": "de Draw a shape there.", "ja": "日本 Draw a shape there."})],
+        "impress_draw": [
+            (
+                "Draw a shape there.",
+                {"de": "de Draw a shape there.", "ja": "日本 Draw a shape there."},
+            )
+        ],
         "basic": [],
-        "math": [("Type the formula here.",
-                  {"de": "de Type the formula here.", "ja": "日本 Type the formula here."})],
+        "math": [
+            (
+                "Type the formula here.",
+                {"de": "de Type the formula here.", "ja": "日本 Type the formula here."},
+            )
+        ],
     }
 
 
 def test_select_splits_is_balanced_deterministic_and_by_hash():
     fraction = 0.3
-    examples = {label: [(f"{label} text {i}", {"de": f"{label} Text {i}"}) for i in range(40)]
-                for label in build_task_corpus.LABELS}
+    examples = {
+        label: [(f"{label} text {i}", {"de": f"{label} Text {i}"}) for i in range(40)]
+        for label in build_task_corpus.LABELS
+    }
     sizes = {"train": 5, "validation": 3, "test": 4}
     splits = build_task_corpus.select_splits(examples, fraction, sizes)
     assert splits == build_task_corpus.select_splits(examples, fraction, sizes)

@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 
-from xlm_keras.finetuning import task_data
 from xlm_keras.finetuning import tfds_tasks
 from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
 from xlm_keras.finetuning.task_data import open_task_data
@@ -15,9 +14,14 @@ from xlm_keras.finetuning.task_data import open_task_data
 def _write(directory, name, lines):
     """Write `lines` (str, bytes or dicts as JSON) one per line; return the path."""
     path = directory / name
-    raw = [line if isinstance(line, bytes) else
-           (json.dumps(line, ensure_ascii=False) if isinstance(line, dict) else line)
-           .encode("utf-8") for line in lines]
+    raw = [
+        line
+        if isinstance(line, bytes)
+        else (json.dumps(line, ensure_ascii=False) if isinstance(line, dict) else line).encode(
+            "utf-8"
+        )
+        for line in lines
+    ]
     path.write_bytes(b"\n".join(raw) + b"\n")
     return str(path)
 
@@ -47,12 +51,16 @@ def test_help_topic_records_match_the_files():
 
 
 def test_classification_jsonl_single_and_pairs(tmp_path):
-    _write(tmp_path, "train.en.jsonl", [
-        {"text": " a cat ", "label": "pos"},
-        {"premise": "p", "hypothesis": "h", "label": 0},
-        {"sentence1": "s1", "sentence2": "s2", "label": "1"},
-        {"sentence": "one", "text_pair": "", "label": "neg"},
-    ])
+    _write(
+        tmp_path,
+        "train.en.jsonl",
+        [
+            {"text": " a cat ", "label": "pos"},
+            {"premise": "p", "hypothesis": "h", "label": 0},
+            {"sentence1": "s1", "sentence2": "s2", "label": "1"},
+            {"sentence": "one", "text_pair": "", "label": "neg"},
+        ],
+    )
     data = open_task_data(str(tmp_path), "classification", label_names=["neg", "pos"])
     assert data.records("train", "en") == [
         {"text": "a cat", "text_pair": "", "label": 1},
@@ -75,10 +83,14 @@ def test_classification_tsv_single_and_pairs(tmp_path):
 
 def test_tagging_jsonl_and_tsv(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"labels": ["O", "B-LOC", "I-LOC"]}))
-    _write(tmp_path, "train.en.jsonl", [
-        {"tokens": ["in", "New", "York"], "tags": ["O", "B-LOC", "I-LOC"]},
-        {"tokens": ["Köln"], "ner_tags": [1]},
-    ])
+    _write(
+        tmp_path,
+        "train.en.jsonl",
+        [
+            {"tokens": ["in", "New", "York"], "tags": ["O", "B-LOC", "I-LOC"]},
+            {"tokens": ["Köln"], "ner_tags": [1]},
+        ],
+    )
     _write(tmp_path, "validation.de.tsv", ["in  Köln\tO B-LOC", "Bad Ems\t1 2"])
     data = open_task_data(str(tmp_path), "tagging")
     assert data.label_names == ["O", "B-LOC", "I-LOC"]
@@ -94,19 +106,35 @@ def test_tagging_jsonl_and_tsv(tmp_path):
 
 def test_qa_jsonl(tmp_path):
     context = "Köln liegt am Rhein."
-    _write(tmp_path, "validation.de.jsonl", [
-        {"id": "q1", "question": "Wo liegt Köln?", "context": context,
-         "answers": {"text": ["am Rhein", "Rhein"], "answer_start": [11, 14]}},
-        {"id": "q2", "question": "Nichts?", "context": context,
-         "answers": {"text": [], "answer_start": []}},
-    ])
+    _write(
+        tmp_path,
+        "validation.de.jsonl",
+        [
+            {
+                "id": "q1",
+                "question": "Wo liegt Köln?",
+                "context": context,
+                "answers": {"text": ["am Rhein", "Rhein"], "answer_start": [11, 14]},
+            },
+            {
+                "id": "q2",
+                "question": "Nichts?",
+                "context": context,
+                "answers": {"text": [], "answer_start": []},
+            },
+        ],
+    )
     data = open_task_data(str(tmp_path), "qa")
     assert data.label_names == []
     assert data.records("validation", "de") == [
-        {"id": "q1", "question": "Wo liegt Köln?", "context": context,
-         "answers": ["am Rhein", "Rhein"], "answer_starts": [11, 14]},
-        {"id": "q2", "question": "Nichts?", "context": context, "answers": [],
-         "answer_starts": []},
+        {
+            "id": "q1",
+            "question": "Wo liegt Köln?",
+            "context": context,
+            "answers": ["am Rhein", "Rhein"],
+            "answer_starts": [11, 14],
+        },
+        {"id": "q2", "question": "Nichts?", "context": context, "answers": [], "answer_starts": []},
     ]
     _write(tmp_path, "test.de.tsv", ["a\tb"])
     with pytest.raises(ValueError, match="JSONL"):
@@ -117,50 +145,75 @@ def test_qa_jsonl(tmp_path):
 
 
 def test_malformed_classification_lines_are_counted_and_skipped(tmp_path):
-    path = _write(tmp_path, "train.en.jsonl", [
-        {"text": "good", "label": "a"},
-        '{"text": "broken", ',
-        '["a", "list"]',
-        "7",
-        {"label": "a"},
-        {"text": "x"},
-        {"text": "x", "label": "zzz"},
-        {"text": "x", "label": 5},
-        {"text": "x", "label": True},
-        {"text": "  ", "label": "a"},
-        b'{"text": "caf\xe9", "label": "a"}',
-        "",
-        {"text": "also good", "label": "b"},
-    ])
+    path = _write(
+        tmp_path,
+        "train.en.jsonl",
+        [
+            {"text": "good", "label": "a"},
+            '{"text": "broken", ',
+            '["a", "list"]',
+            "7",
+            {"label": "a"},
+            {"text": "x"},
+            {"text": "x", "label": "zzz"},
+            {"text": "x", "label": 5},
+            {"text": "x", "label": True},
+            {"text": "  ", "label": "a"},
+            b'{"text": "caf\xe9", "label": "a"}',
+            "",
+            {"text": "also good", "label": "b"},
+        ],
+    )
     data = open_task_data(str(tmp_path), "classification", label_names=["a", "b"])
     assert [r["text"] for r in data.records("train", "en")] == ["good", "also good"]
     assert dict(data.stats.counts[path]) == {
-        "kept": 2, "bad_json": 3, "missing_field": 2, "unknown_label": 3, "empty_text": 1,
-        "bad_utf8": 1, "empty": 1}
+        "kept": 2,
+        "bad_json": 3,
+        "missing_field": 2,
+        "unknown_label": 3,
+        "empty_text": 1,
+        "bad_utf8": 1,
+        "empty": 1,
+    }
 
 
 def test_malformed_tagging_and_qa_lines_are_counted_and_skipped(tmp_path):
-    tags = _write(tmp_path, "train.en.tsv", [
-        "a b\tO O", "a b\tO", "a\tO\tO", "a\tB-XYZ", "c d\tO O"])
+    tags = _write(
+        tmp_path, "train.en.tsv", ["a b\tO O", "a b\tO", "a\tO\tO", "a\tB-XYZ", "c d\tO O"]
+    )
     context = "Der Rhein fließt."
-    good = {"id": "1", "question": "Was?", "context": context,
-            "answers": {"text": ["Rhein"], "answer_start": [4]}}
-    qa = _write(tmp_path, "train.de.jsonl", [
-        good,
-        {**good, "answers": {"text": ["Rhein"], "answer_start": [5]}},
-        {**good, "answers": {"text": ["Rhein"], "answer_start": [-13]}},
-        {**good, "answers": {"text": ["Rhein", "x"], "answer_start": [4]}},
-        {**good, "answers": [{"text": "Rhein", "answer_start": 4}]},
-        {**good, "answers": {"text": "Rhein", "answer_start": 4}},
-        {**good, "answers": {"text": [""], "answer_start": [0]}},
-        {k: v for k, v in good.items() if k != "context"},
-        {**good, "question": ""},
-    ])
+    good = {
+        "id": "1",
+        "question": "Was?",
+        "context": context,
+        "answers": {"text": ["Rhein"], "answer_start": [4]},
+    }
+    qa = _write(
+        tmp_path,
+        "train.de.jsonl",
+        [
+            good,
+            {**good, "answers": {"text": ["Rhein"], "answer_start": [5]}},
+            {**good, "answers": {"text": ["Rhein"], "answer_start": [-13]}},
+            {**good, "answers": {"text": ["Rhein", "x"], "answer_start": [4]}},
+            {**good, "answers": [{"text": "Rhein", "answer_start": 4}]},
+            {**good, "answers": {"text": "Rhein", "answer_start": 4}},
+            {**good, "answers": {"text": [""], "answer_start": [0]}},
+            {k: v for k, v in good.items() if k != "context"},
+            {**good, "question": ""},
+        ],
+    )
     tagging = open_task_data(str(tmp_path), "tagging", label_names=["O", "B-PER"])
-    assert tagging.records("train", "en") == [{"tokens": ["a", "b"], "tags": [0, 0]},
-                                              {"tokens": ["c", "d"], "tags": [0, 0]}]
+    assert tagging.records("train", "en") == [
+        {"tokens": ["a", "b"], "tags": [0, 0]},
+        {"tokens": ["c", "d"], "tags": [0, 0]},
+    ]
     assert dict(tagging.stats.counts[tags]) == {
-        "kept": 2, "length_mismatch": 1, "wrong_columns": 1, "unknown_label": 1}
+        "kept": 2,
+        "length_mismatch": 1,
+        "wrong_columns": 1,
+        "unknown_label": 1,
+    }
     qa_data = open_task_data(str(tmp_path), "qa")
     assert [r["answer_starts"] for r in qa_data.records("train", "de")] == [[4]]
     assert qa_data.stats.kept(qa) == 1 and qa_data.stats.skipped(qa) == 8
@@ -171,8 +224,11 @@ def test_malformed_tagging_and_qa_lines_are_counted_and_skipped(tmp_path):
 
 
 def test_labels_come_from_train_files_without_a_manifest(tmp_path):
-    _write(tmp_path, "train.en.jsonl", [{"text": "x", "label": "sports"},
-                                        {"text": "y", "label": "arts"}, "7", "not json"])
+    _write(
+        tmp_path,
+        "train.en.jsonl",
+        [{"text": "x", "label": "sports"}, {"text": "y", "label": "arts"}, "7", "not json"],
+    )
     _write(tmp_path, "test.de.jsonl", [{"text": "z", "label": "zzz"}])
     data = open_task_data(str(tmp_path), "classification")
     assert data.label_names == ["arts", "sports"]
@@ -215,8 +271,7 @@ def test_errors_name_the_problem(tmp_path):
 def test_tfds_sources():
     assert tfds_tasks.source("xnli", "train", "en") == ("multi_nli", "train")
     assert tfds_tasks.source("xnli", "test", "sw") == ("xnli", "test")
-    assert tfds_tasks.source("paws_x_wiki", "validation", "ja") == ("paws_x_wiki/ja",
-                                                                     "validation")
+    assert tfds_tasks.source("paws_x_wiki", "validation", "ja") == ("paws_x_wiki/ja", "validation")
     assert tfds_tasks.source("wikiann", "train", "de") == ("wikiann/de", "train")
     assert tfds_tasks.source("xquad", "train", "en") == ("squad/v1.1", "train")
     assert tfds_tasks.source("xquad", "validation", "en") == ("squad/v1.1", "validation")
@@ -235,37 +290,66 @@ def test_tfds_sources():
 
 def test_tfds_examples_to_records():
     # As tfds.as_numpy yields them: bytes strings, numpy arrays, int labels.
-    xnli = {"premise": {"de": "Ein Hund.".encode(), "fr": "Un chien.".encode()},
-            "hypothesis": {"language": np.array([b"de", b"fr"]),
-                           "translation": np.array(["Ein Tier.".encode(), b"Un animal."])},
-            "label": np.int64(0)}
+    xnli = {
+        "premise": {"de": b"Ein Hund.", "fr": b"Un chien."},
+        "hypothesis": {
+            "language": np.array([b"de", b"fr"]),
+            "translation": np.array([b"Ein Tier.", b"Un animal."]),
+        },
+        "label": np.int64(0),
+    }
     assert tfds_tasks.to_record("xnli", xnli, "fr") == {
-        "text": "Un chien.", "text_pair": "Un animal.", "label": 0}
+        "text": "Un chien.",
+        "text_pair": "Un animal.",
+        "label": 0,
+    }
     multi_nli = {"premise": b"A dog.", "hypothesis": b"An animal.", "label": np.int64(2)}
     assert tfds_tasks.to_record("xnli", multi_nli, "en") == {
-        "text": "A dog.", "text_pair": "An animal.", "label": 2}
+        "text": "A dog.",
+        "text_pair": "An animal.",
+        "label": 2,
+    }
     paws = {"sentence1": "Größer.".encode(), "sentence2": b"Klein.", "label": np.int64(1)}
     assert tfds_tasks.to_record("paws_x_wiki", paws, "de") == {
-        "text": "Größer.", "text_pair": "Klein.", "label": 1}
-    wikiann = {"tokens": np.array([b"in", "Köln".encode()]), "tags": np.array([0, 5]),
-               "langs": np.array([b"de", b"de"]), "spans": np.array(["LOC: Köln".encode()])}
-    assert tfds_tasks.to_record("wikiann", wikiann, "de") == {"tokens": ["in", "Köln"],
-                                                              "tags": [0, 5]}
-    squad = {"id": b"5733", "title": b"T", "question": "Wo?".encode(),
-             "context": "In Köln.".encode(),
-             "answers": {"text": np.array(["Köln".encode()]),
-                         "answer_start": np.array([3], np.int32)}}
+        "text": "Größer.",
+        "text_pair": "Klein.",
+        "label": 1,
+    }
+    wikiann = {
+        "tokens": np.array([b"in", "Köln".encode()]),
+        "tags": np.array([0, 5]),
+        "langs": np.array([b"de", b"de"]),
+        "spans": np.array(["LOC: Köln".encode()]),
+    }
+    assert tfds_tasks.to_record("wikiann", wikiann, "de") == {
+        "tokens": ["in", "Köln"],
+        "tags": [0, 5],
+    }
+    squad = {
+        "id": b"5733",
+        "title": b"T",
+        "question": b"Wo?",
+        "context": "In Köln.".encode(),
+        "answers": {"text": np.array(["Köln".encode()]), "answer_start": np.array([3], np.int32)},
+    }
     assert tfds_tasks.to_record("xquad", squad, "de") == {
-        "id": "5733", "question": "Wo?", "context": "In Köln.", "answers": ["Köln"],
-        "answer_starts": [3]}
+        "id": "5733",
+        "question": "Wo?",
+        "context": "In Köln.",
+        "answers": ["Köln"],
+        "answer_starts": [3],
+    }
     assert tfds_tasks.LABELS["wikiann"][5] == "B-LOC"
 
 
 def test_tfds_names_match_the_builders():
     tfds = pytest.importorskip("tensorflow_datasets")
     with tfds.testing.mock_data(num_examples=1, policy=tfds.testing.MockPolicy.USE_CODE):
-        for name, builder in (("xnli", "xnli"), ("paws_x_wiki", "paws_x_wiki/de"),
-                              ("wikiann", "wikiann/de")):
+        for name, builder in (
+            ("xnli", "xnli"),
+            ("paws_x_wiki", "paws_x_wiki/de"),
+            ("wikiann", "wikiann/de"),
+        ):
             features = tfds.builder(builder).info.features
             label = features["tags"].feature if name == "wikiann" else features["label"]
             assert label.names == tfds_tasks.LABELS[name]

@@ -25,16 +25,26 @@ WORDS = [
 ]
 
 
-def _spec(tokenizer_dir, sequence_length=12, batch_size=2, use_language_ids=True,
-          preprocessor_cls=XLMTextClassifierPreprocessor):
-    preprocessor = preprocessor_cls(XLMTokenizer.from_preset(tokenizer_dir), sequence_length,
-                                    frame="roberta", use_language_ids=use_language_ids)
+def _spec(
+    tokenizer_dir,
+    sequence_length=12,
+    batch_size=2,
+    use_language_ids=True,
+    preprocessor_cls=XLMTextClassifierPreprocessor,
+):
+    preprocessor = preprocessor_cls(
+        XLMTokenizer.from_preset(tokenizer_dir),
+        sequence_length,
+        frame="roberta",
+        use_language_ids=use_language_ids,
+    )
     return TaskSpec(preprocessor, batch_size)
 
 
 def _processor(tokenizer_dir):
     return sentencepiece.SentencePieceProcessor(
-        model_file=f"{tokenizer_dir}/assets/tokenizer/vocabulary.spm")
+        model_file=f"{tokenizer_dir}/assets/tokenizer/vocabulary.spm"
+    )
 
 
 def _reference_words(processor, words, sequence_length):
@@ -51,8 +61,9 @@ def _reference_words(processor, words, sequence_length):
 
 @pytest.mark.parametrize("sequence_length", [6, 12, 40])
 def test_pack_words_matches_per_word_sentencepiece(tokenizer_dir, sequence_length):
-    preprocessor = _spec(tokenizer_dir, sequence_length,
-                         preprocessor_cls=XLMTokenClassifierPreprocessor).preprocessor
+    preprocessor = _spec(
+        tokenizer_dir, sequence_length, preprocessor_cls=XLMTokenClassifierPreprocessor
+    ).preprocessor
     processor = _processor(tokenizer_dir)
     x, positions = preprocessor.pack_words(tf.ragged.constant(WORDS, tf.string), "fr")
     assert not processor.encode("\u200b") and not processor.encode("")
@@ -83,8 +94,10 @@ def test_text_classifier_preprocessor_single_and_pair(tokenizer_dir):
     processor = _processor(tokenizer_dir)
     first = ["Köln liegt am Rhein.", "Un chien mange une pomme rouge et verte aujourd'hui."]
     second = ["Der Rhein ist ein Fluss.", ""]
-    ids = [tf.ragged.constant([processor.encode(t) for t in texts], tf.int32)
-           for texts in (first, second)]
+    ids = [
+        tf.ragged.constant([processor.encode(t) for t in texts], tf.int32)
+        for texts in (first, second)
+    ]
     single = preprocessor(first)
     expected = pack_single(ids[0], 16, START, END, PAD)
     assert set(single) == {"token_ids", "padding_mask"}
@@ -92,8 +105,9 @@ def test_text_classifier_preprocessor_single_and_pair(tokenizer_dir):
         np.testing.assert_array_equal(single[name], expected[name])
     preprocessor.use_language_ids = True
     pair = preprocessor({"text": first, "text_pair": second, "language": "en"})
-    expected = pack_pair(ids[0], ids[1], 16, START, END, PAD, first_language_id=1,
-                         second_language_id=1)
+    expected = pack_pair(
+        ids[0], ids[1], 16, START, END, PAD, first_language_id=1, second_language_id=1
+    )
     for name in ("token_ids", "padding_mask", "language_ids"):
         np.testing.assert_array_equal(pair[name], expected[name])
 
@@ -109,8 +123,9 @@ def test_training_dataset_shards_repeats_and_drops_the_remainder(tokenizer_dir):
     shards = []
     for pipeline in range(2):
         context = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=pipeline)
-        dataset = task_pipelines.task_dataset(spec, "classification", records, "en", 3,
-                                              training=True, input_context=context)
+        dataset = task_pipelines.task_dataset(
+            spec, "classification", records, "en", 3, training=True, input_context=context
+        )
         batches = list(dataset.take(5))  # 10 examples: two passes over 5 records.
         assert all(b["labels"].shape == (2,) for b in batches)
         assert all((b["language"].numpy() == 3).all() for b in batches)
@@ -124,8 +139,9 @@ def test_training_dataset_shards_repeats_and_drops_the_remainder(tokenizer_dir):
 
 def test_evaluation_dataset_yields_every_example_once(tokenizer_dir):
     spec = _spec(tokenizer_dir, 8, batch_size=2)
-    batches = list(task_pipelines.task_dataset(spec, "classification",
-                                               _classification_records(5), "en"))
+    batches = list(
+        task_pipelines.task_dataset(spec, "classification", _classification_records(5), "en")
+    )
     assert [len(b["labels"]) for b in batches] == [2, 2, 1]
     np.testing.assert_array_equal(np.concatenate([b["labels"] for b in batches]), range(5))
     assert all((b["sample_weight"].numpy() == 1).all() for b in batches)
@@ -134,8 +150,10 @@ def test_evaluation_dataset_yields_every_example_once(tokenizer_dir):
 def test_tagging_dataset_labels_first_pieces(tokenizer_dir):
     spec = _spec(tokenizer_dir, 12, batch_size=4, preprocessor_cls=XLMTokenClassifierPreprocessor)
     processor = _processor(tokenizer_dir)
-    records = [{"tokens": words, "tags": [(i % 3) + 1 for i in range(len(words))]}
-               for words in (WORDS[0], ["Un", "chien", "mange"], WORDS[3])]
+    records = [
+        {"tokens": words, "tags": [(i % 3) + 1 for i in range(len(words))]}
+        for words in (WORDS[0], ["Un", "chien", "mange"], WORDS[3])
+    ]
     batch = next(iter(task_pipelines.task_dataset(spec, "tagging", records, "de")))
     for row, record in enumerate(records):
         token_ids, positions = _reference_words(processor, record["tokens"], 12)
@@ -152,5 +170,10 @@ def test_tagging_dataset_labels_first_pieces(tokenizer_dir):
 def test_empty_shard_is_an_error(tokenizer_dir):
     context = tf.distribute.InputContext(num_input_pipelines=4, input_pipeline_id=3)
     with pytest.raises(ValueError, match="empty"):
-        task_pipelines.task_dataset(_spec(tokenizer_dir), "classification",
-                                    _classification_records(3), "de", input_context=context)
+        task_pipelines.task_dataset(
+            _spec(tokenizer_dir),
+            "classification",
+            _classification_records(3),
+            "de",
+            input_context=context,
+        )

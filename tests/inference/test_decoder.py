@@ -14,16 +14,25 @@ from xlm_keras.inference.decoder import CachedDecoder
 FAMILIES = {
     "xlm": dict(num_languages=3, position_offset=0, position_embedding="sinusoidal"),
     "roberta": dict(num_languages=1, position_offset=2, layer_norm_epsilon=1e-5),
-    "roberta_prenorm": dict(num_languages=1, position_offset=2, layer_norm_epsilon=1e-5,
-                            normalize_first=True),
+    "roberta_prenorm": dict(
+        num_languages=1, position_offset=2, layer_norm_epsilon=1e-5, normalize_first=True
+    ),
 }
 
 
 def _model(family):
     keras.utils.set_random_seed(0)
     backbone = XLMSeq2SeqBackbone(
-        vocabulary_size=50, num_layers=2, num_heads=2, hidden_dim=16, intermediate_dim=32,
-        max_sequence_length=16, dropout=0.0, num_decoder_layers=3, **FAMILIES[family])
+        vocabulary_size=50,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        max_sequence_length=16,
+        dropout=0.0,
+        num_decoder_layers=3,
+        **FAMILIES[family],
+    )
     return XLMSeq2SeqLM(backbone)
 
 
@@ -31,10 +40,12 @@ def _inputs(model, target_length=6):
     rng = np.random.default_rng(1)
     lengths = np.array([5, 2, 4])
     source_mask = (np.arange(5)[None] < lengths[:, None]).astype("int32")
-    inputs = {"encoder_token_ids": rng.integers(4, 50, [3, 5]).astype("int32") * source_mask,
-              "encoder_padding_mask": source_mask,
-              "decoder_token_ids": rng.integers(4, 50, [3, target_length]).astype("int32"),
-              "decoder_padding_mask": np.ones([3, target_length], "int32")}
+    inputs = {
+        "encoder_token_ids": rng.integers(4, 50, [3, 5]).astype("int32") * source_mask,
+        "encoder_padding_mask": source_mask,
+        "decoder_token_ids": rng.integers(4, 50, [3, target_length]).astype("int32"),
+        "decoder_padding_mask": np.ones([3, target_length], "int32"),
+    }
     if model.backbone.has_language_embedding:
         inputs["encoder_language_ids"] = np.ones([3, 5], "int32") * source_mask
         inputs["decoder_language_ids"] = np.full([3, target_length], 2, "int32")
@@ -56,9 +67,13 @@ def test_steps_give_the_forward_pass_logits(family, drop_padding):
     for position in range(target.shape[1]):
         languages = inputs.get("decoder_language_ids")
         logits, hidden, self_cache = decoder.step(
-            target[:, position:position + 1], tf.constant(position), self_cache, cross_cache,
+            target[:, position : position + 1],
+            tf.constant(position),
+            self_cache,
+            cross_cache,
             tf.constant(key_mask, tf.float32),
-            language_ids=None if languages is None else languages[:, position:position + 1])
+            language_ids=None if languages is None else languages[:, position : position + 1],
+        )
         assert hidden.shape == (3, 16)
         np.testing.assert_allclose(logits, expected[:, position], atol=1e-5, rtol=1e-5)
 
@@ -71,5 +86,6 @@ def test_xla_generation_writes_the_same_tokens(family):
     model.compile(sampler="greedy")
     graph = tf.function(lambda x: model.generate_step(x, drop_padding=True))
     xla = tf.function(lambda x: model.generate_step(x, drop_padding=False), jit_compile=True)
-    np.testing.assert_array_equal(xla(inputs)["decoder_token_ids"],
-                                  graph(inputs)["decoder_token_ids"])
+    np.testing.assert_array_equal(
+        xla(inputs)["decoder_token_ids"], graph(inputs)["decoder_token_ids"]
+    )

@@ -42,8 +42,10 @@ def _greedy_widths(lengths, budget):
 @pytest.mark.parametrize("budget", [1, 8, 14, 1000])
 def test_rows_come_back_in_order_from_slices_within_budget(budget):
     inputs = _inputs(LENGTHS)
-    run = tf.function(lambda x: map_length_slices(_row_sums_and_widths, x, tokens_per_slice=budget),
-                      autograph=False)
+    run = tf.function(
+        lambda x: map_length_slices(_row_sums_and_widths, x, tokens_per_slice=budget),
+        autograph=False,
+    )
     output = run(inputs).numpy()
     np.testing.assert_array_equal(output[:, 0], inputs["token_ids"].numpy().sum(1))
     np.testing.assert_array_equal(output[:, 1], _greedy_widths(LENGTHS, budget))
@@ -51,9 +53,15 @@ def test_rows_come_back_in_order_from_slices_within_budget(budget):
 
 def test_per_token_outputs_are_padded_back_to_the_request_length():
     inputs = _inputs(LENGTHS)
-    run = tf.function(lambda x: map_length_slices(
-        lambda s: tf.cast(s["token_ids"], tf.float32)[..., None], x, per_token=True,
-        tokens_per_slice=8), autograph=False)
+    run = tf.function(
+        lambda x: map_length_slices(
+            lambda s: tf.cast(s["token_ids"], tf.float32)[..., None],
+            x,
+            per_token=True,
+            tokens_per_slice=8,
+        ),
+        autograph=False,
+    )
     output = run(inputs)
     assert output.shape == (len(LENGTHS), T, 1)
     np.testing.assert_array_equal(output.numpy()[..., 0], inputs["token_ids"].numpy())
@@ -62,8 +70,11 @@ def test_per_token_outputs_are_padded_back_to_the_request_length():
 def test_an_empty_request_gives_empty_outputs():
     inputs = {name: value[:0] for name, value in _inputs(LENGTHS).items()}
     rows = tf.function(lambda x: map_length_slices(_row_sums_and_widths, x), autograph=False)
-    tokens = tf.function(lambda x: map_length_slices(
-        lambda s: tf.cast(s["token_ids"], tf.float32)[..., None], x, per_token=True),
-        autograph=False)
+    tokens = tf.function(
+        lambda x: map_length_slices(
+            lambda s: tf.cast(s["token_ids"], tf.float32)[..., None], x, per_token=True
+        ),
+        autograph=False,
+    )
     assert rows(inputs).shape == (0, 2)
     assert tokens(inputs).shape == (0, T, 1)

@@ -14,13 +14,21 @@ from xlm_keras.pretraining.evaluation import encode_sentences
 from xlm_keras.text.packing import model_inputs
 from xlm_keras.text.packing import pack_text
 
-TEXTS = ["Hallo.", "Das ist ein ziemlich langer Satz über das Wetter in Köln und Bonn.",
-         "Guten Morgen, Anna!", "Ja.", "Der Zug nach Berlin ist heute wieder einmal spät dran."]
+TEXTS = [
+    "Hallo.",
+    "Das ist ein ziemlich langer Satz über das Wetter in Köln und Bonn.",
+    "Guten Morgen, Anna!",
+    "Ja.",
+    "Der Zug nach Berlin ist heute wieder einmal spät dran.",
+]
 
 
 def _backbone(tokenizer):
-    return XLMBackbone(**dict(presets.backbone_config("xlm_roberta_tiny"),
-                              vocabulary_size=tokenizer.vocabulary_size()))
+    return XLMBackbone(
+        **dict(
+            presets.backbone_config("xlm_roberta_tiny"), vocabulary_size=tokenizer.vocabulary_size()
+        )
+    )
 
 
 def test_encode_sentences_equals_padded_batches(tokenizer_dir):
@@ -40,7 +48,8 @@ def test_per_token_outputs_keep_the_packed_length(tokenizer_dir):
     got = sliced_predict(backbone, model_outputs, inputs, batch_size=3, per_token=True)
     mask = np.asarray(inputs["padding_mask"])[..., None]
     assert got.shape == (5, 32, backbone.hidden_dim)
-    np.testing.assert_allclose(got * mask, np.asarray(backbone(inputs, training=False)) * mask,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        got * mask, np.asarray(backbone(inputs, training=False)) * mask, atol=1e-5
+    )
     with pytest.raises(ValueError, match="got 0 texts"):
         sliced_predict(backbone, model_outputs, {k: v[:0] for k, v in inputs.items()})

@@ -14,18 +14,23 @@ from xlm_keras.metrics import entity_f1
 from xlm_keras.metrics import entity_spans
 
 
-@pytest.mark.parametrize("tags, spans", [
-    ([], []),
-    (["O", "O"], []),
-    (["B-PER", "I-PER", "O", "B-LOC"], [("PER", 0, 2), ("LOC", 3, 4)]),
-    (["O", "I-PER", "I-PER", "O"], [("PER", 1, 3)]),
-    (["B-PER", "I-LOC", "I-LOC"], [("PER", 0, 1), ("LOC", 1, 3)]),
-    (["B-PER", "B-PER", "I-PER"], [("PER", 0, 1), ("PER", 1, 3)]),
-    (["I-PER", "B-PER"], [("PER", 0, 1), ("PER", 1, 2)]),
-    (["S-PER", "B-LOC", "I-LOC", "E-LOC", "E-LOC", "I-LOC"],
-     [("PER", 0, 1), ("LOC", 1, 4), ("LOC", 4, 5), ("LOC", 5, 6)]),
-    (["B-MISC-X", "I-MISC-X"], [("MISC-X", 0, 2)]),
-])
+@pytest.mark.parametrize(
+    "tags, spans",
+    [
+        ([], []),
+        (["O", "O"], []),
+        (["B-PER", "I-PER", "O", "B-LOC"], [("PER", 0, 2), ("LOC", 3, 4)]),
+        (["O", "I-PER", "I-PER", "O"], [("PER", 1, 3)]),
+        (["B-PER", "I-LOC", "I-LOC"], [("PER", 0, 1), ("LOC", 1, 3)]),
+        (["B-PER", "B-PER", "I-PER"], [("PER", 0, 1), ("PER", 1, 3)]),
+        (["I-PER", "B-PER"], [("PER", 0, 1), ("PER", 1, 2)]),
+        (
+            ["S-PER", "B-LOC", "I-LOC", "E-LOC", "E-LOC", "I-LOC"],
+            [("PER", 0, 1), ("LOC", 1, 4), ("LOC", 4, 5), ("LOC", 5, 6)],
+        ),
+        (["B-MISC-X", "I-MISC-X"], [("MISC-X", 0, 2)]),
+    ],
+)
 def test_spans_follow_conlleval(tags, spans):
     assert entity_spans(tags) == spans
 
@@ -40,11 +45,13 @@ def test_boundary_or_type_mismatch_is_wrong():
     true = [["B-PER", "I-PER", "O", "B-LOC", "I-LOC", "I-LOC"], ["B-ORG", "I-ORG"]]
     predicted = [["B-PER", "O", "O", "O", "B-LOC", "I-LOC"], ["B-PER", "I-PER"]]
     result = entity_f1(true, predicted)
-    assert (result["true_entities"], result["predicted_entities"],
-            result["correct_entities"]) == (3, 3, 0)
+    assert (result["true_entities"], result["predicted_entities"], result["correct_entities"]) == (
+        3,
+        3,
+        0,
+    )
     assert (result["precision"], result["recall"], result["f1"]) == (0.0, 0.0, 0.0)
-    assert result["per_type"]["ORG"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0,
-                                         "support": 1}
+    assert result["per_type"]["ORG"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
 
 
 def test_micro_and_per_type_scores():
@@ -52,8 +59,11 @@ def test_micro_and_per_type_scores():
     predicted = [["B-PER", "I-PER", "O", "B-ORG"], ["B-ORG", "O", "O"]]
     result = entity_f1(true, predicted)
     # true: PER, LOC | ORG, PER; predicted: PER, ORG | ORG; correct: PER | ORG.
-    assert (result["true_entities"], result["predicted_entities"],
-            result["correct_entities"]) == (4, 3, 2)
+    assert (result["true_entities"], result["predicted_entities"], result["correct_entities"]) == (
+        4,
+        3,
+        2,
+    )
     assert result["precision"] == pytest.approx(2 / 3)
     assert result["recall"] == pytest.approx(1 / 2)
     assert result["f1"] == pytest.approx(4 / 7)
@@ -74,8 +84,13 @@ def test_i_after_o_and_adjacent_entities_count_as_separate_entities():
 @pytest.mark.parametrize("true, predicted", [([], []), ([[]], [[]]), ([["O"]], [["O"]])])
 def test_no_entities_scores_zero(true, predicted):
     assert entity_f1(true, predicted) == {
-        "precision": 0.0, "recall": 0.0, "f1": 0.0, "true_entities": 0,
-        "predicted_entities": 0, "correct_entities": 0, "per_type": {},
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "true_entities": 0,
+        "predicted_entities": 0,
+        "correct_entities": 0,
+        "per_type": {},
     }
 
 

@@ -26,7 +26,8 @@ def test_matches_brute_force_on_random_logits():
         valid = rng.random(length) < rng.random()
         max_answer_length = int(rng.integers(1, length + 4))
         assert best_span(start_logits, end_logits, max_answer_length, valid) == _brute_force(
-            start_logits, end_logits, max_answer_length, valid)
+            start_logits, end_logits, max_answer_length, valid
+        )
 
 
 def test_defaults_to_all_positions_and_accepts_lists():
@@ -41,23 +42,29 @@ def test_invalid_positions_are_skipped_even_with_infinite_logits():
     assert best_span(start_logits, end_logits, 3, [False, True, True]) == (1, 1, -np.inf)
 
 
-@pytest.mark.parametrize("start_logits, end_logits, valid, expected", [
-    ([], [], None, None),
-    ([1.0], [2.0], None, (0, 0, 3.0)),
-    ([1.0], [2.0], [False], None),
-    ([1.0, 2.0], [2.0, 1.0], [False, False], None),
-])
+@pytest.mark.parametrize(
+    "start_logits, end_logits, valid, expected",
+    [
+        ([], [], None, None),
+        ([1.0], [2.0], None, (0, 0, 3.0)),
+        ([1.0], [2.0], [False], None),
+        ([1.0, 2.0], [2.0, 1.0], [False, False], None),
+    ],
+)
 def test_edge_cases(start_logits, end_logits, valid, expected):
     assert best_span(start_logits, end_logits, 4, valid) == expected
 
 
-@pytest.mark.parametrize("start_logits, end_logits, valid, max_answer_length, message", [
-    ([1.0, 2.0], [1.0], None, 3, "1-D of one length"),
-    ([[1.0]], [[1.0]], None, 3, "1-D of one length"),
-    ([1.0], [1.0], [True, True], 3, "1-D of one length"),
-    ([1.0], [1.0], None, 0, "max_answer_length` must be an int >= 1. Received: 0"),
-    ([1.0], [1.0], None, 2.0, "Received: 2.0"),
-])
+@pytest.mark.parametrize(
+    "start_logits, end_logits, valid, max_answer_length, message",
+    [
+        ([1.0, 2.0], [1.0], None, 3, "1-D of one length"),
+        ([[1.0]], [[1.0]], None, 3, "1-D of one length"),
+        ([1.0], [1.0], [True, True], 3, "1-D of one length"),
+        ([1.0], [1.0], None, 0, "max_answer_length` must be an int >= 1. Received: 0"),
+        ([1.0], [1.0], None, 2.0, "Received: 2.0"),
+    ],
+)
 def test_bad_inputs_are_rejected(start_logits, end_logits, valid, max_answer_length, message):
     with pytest.raises(ValueError, match=message):
         best_span(start_logits, end_logits, max_answer_length, valid)

@@ -9,23 +9,26 @@ from xlm_keras.metrics import normalize_answer
 from xlm_keras.metrics import squad_metrics
 
 
-@pytest.mark.parametrize("text, language, normalized", [
-    ("The  Quick, brown\tfox!", None, "quick brown fox"),
-    ("An apple a day", None, "apple day"),
-    ("Theatre Anne", None, "theatre anne"),
-    ("«Hola» ¿qué?", None, "«hola» ¿qué"),
-    ("«Hola» ¿qué?", "es", "hola qué"),
-    ("El Museo del Prado", "es", "museo del prado"),
-    ("Los Ángeles, unas casas", "es", "ángeles casas"),
-    ("Die Geschichte des Landes", "de", "geschichte landes"),
-    ("The «end».", "en", "end"),
-    ("những cái bàn", "vi", "bàn"),
-    ("الكتاب", "ar", "كتاب"),
-    ("北京大学。", "zh", "北 京 大 学"),
-    ("2008年 北京 Olympics", "zh", "2008 年 北 京 olympics"),
-    ("東京タワー", "ja", "東 京 タ ワ ー"),
-    ("", None, ""),
-])
+@pytest.mark.parametrize(
+    "text, language, normalized",
+    [
+        ("The  Quick, brown\tfox!", None, "quick brown fox"),
+        ("An apple a day", None, "apple day"),
+        ("Theatre Anne", None, "theatre anne"),
+        ("«Hola» ¿qué?", None, "«hola» ¿qué"),
+        ("«Hola» ¿qué?", "es", "hola qué"),
+        ("El Museo del Prado", "es", "museo del prado"),
+        ("Los Ángeles, unas casas", "es", "ángeles casas"),
+        ("Die Geschichte des Landes", "de", "geschichte landes"),
+        ("The «end».", "en", "end"),
+        ("những cái bàn", "vi", "bàn"),
+        ("الكتاب", "ar", "كتاب"),
+        ("北京大学。", "zh", "北 京 大 学"),
+        ("2008年 北京 Olympics", "zh", "2008 年 北 京 olympics"),
+        ("東京タワー", "ja", "東 京 タ ワ ー"),
+        ("", None, ""),
+    ],
+)
 def test_normalize_answer(text, language, normalized):
     assert normalize_answer(text, language) == normalized
 
@@ -35,37 +38,43 @@ def test_unknown_language_is_rejected():
         normalize_answer("le chat", "fr")
 
 
-@pytest.mark.parametrize("prediction, answers, language, expected", [
-    ("the Eiffel Tower.", ["Eiffel tower"], None, 1.0),
-    ("Eiffel", ["Eiffel Tower", "eiffel"], None, 1.0),
-    ("Paris France", ["Paris"], None, 0.0),
-    ("", ["Paris"], None, 0.0),
-    ("El Prado", ["Prado"], "es", 1.0),
-    ("El Prado", ["Prado"], None, 0.0),
-    ("北京 大学", ["北京大学"], "zh", 1.0),
-    ("北京 大学", ["北京大学"], None, 0.0),
-])
+@pytest.mark.parametrize(
+    "prediction, answers, language, expected",
+    [
+        ("the Eiffel Tower.", ["Eiffel tower"], None, 1.0),
+        ("Eiffel", ["Eiffel Tower", "eiffel"], None, 1.0),
+        ("Paris France", ["Paris"], None, 0.0),
+        ("", ["Paris"], None, 0.0),
+        ("El Prado", ["Prado"], "es", 1.0),
+        ("El Prado", ["Prado"], None, 0.0),
+        ("北京 大学", ["北京大学"], "zh", 1.0),
+        ("北京 大学", ["北京大学"], None, 0.0),
+    ],
+)
 def test_exact_match(prediction, answers, language, expected):
     assert exact_match(prediction, answers, language) == expected
 
 
-@pytest.mark.parametrize("prediction, answers, language, expected", [
-    # [cat sat on mat] vs [cat on mat]: P 3/4, R 1.
-    ("the cat sat on the mat", ["a cat on a mat"], None, 6 / 7),
-    # Best of [york] (F1 1/2) and [new york city hall] (P 1, R 3/4).
-    ("new york city", ["York", "New York City Hall"], None, 6 / 7),
-    # Counts are clipped: common = {dog: 1, cat: 1}.
-    ("dog dog cat", ["dog cat cat"], None, 2 / 3),
-    ("", ["Paris"], None, 0.0),
-    ("Paris", ["Paris"], None, 1.0),
-    # [casa blanca] vs [casa]: P 1/2, R 1.
-    ("la casa blanca", ["una casa"], "es", 2 / 3),
-    # [la casa blanca] vs [una casa]: P 1/3, R 1/2.
-    ("la casa blanca", ["una casa"], None, 2 / 5),
-    # 北 京 大 学 vs 清 华 大 学: two common characters out of four.
-    ("北京大学", ["清华大学"], "zh", 1 / 2),
-    ("北京大学", ["清华大学"], None, 0.0),
-])
+@pytest.mark.parametrize(
+    "prediction, answers, language, expected",
+    [
+        # [cat sat on mat] vs [cat on mat]: P 3/4, R 1.
+        ("the cat sat on the mat", ["a cat on a mat"], None, 6 / 7),
+        # Best of [york] (F1 1/2) and [new york city hall] (P 1, R 3/4).
+        ("new york city", ["York", "New York City Hall"], None, 6 / 7),
+        # Counts are clipped: common = {dog: 1, cat: 1}.
+        ("dog dog cat", ["dog cat cat"], None, 2 / 3),
+        ("", ["Paris"], None, 0.0),
+        ("Paris", ["Paris"], None, 1.0),
+        # [casa blanca] vs [casa]: P 1/2, R 1.
+        ("la casa blanca", ["una casa"], "es", 2 / 3),
+        # [la casa blanca] vs [una casa]: P 1/3, R 1/2.
+        ("la casa blanca", ["una casa"], None, 2 / 5),
+        # 北 京 大 学 vs 清 华 大 学: two common characters out of four.
+        ("北京大学", ["清华大学"], "zh", 1 / 2),
+        ("北京大学", ["清华大学"], None, 0.0),
+    ],
+)
 def test_f1_score(prediction, answers, language, expected):
     assert f1_score(prediction, answers, language) == pytest.approx(expected)
 

@@ -37,17 +37,18 @@ def test_masks_are_independent_between_calls_layers_and_neighbours():
     assert (first != second).any()
     # Dropped in both: RATE ** 2 if the masks are independent.
     for a, b in ((first, second), (first, other)):
-        assert _sigmas((a & b).mean(), RATE ** 2) < 5
+        assert _sigmas((a & b).mean(), RATE**2) < 5
     # Neighbours along the row and down the column.
-    assert _sigmas((first[:, 1:] & first[:, :-1]).mean(), RATE ** 2, first[:, 1:].size) < 5
-    assert _sigmas((first[1:] & first[:-1]).mean(), RATE ** 2, first[1:].size) < 5
+    assert _sigmas((first[:, 1:] & first[:, :-1]).mean(), RATE**2, first[:, 1:].size) < 5
+    assert _sigmas((first[1:] & first[:-1]).mean(), RATE**2, first[1:].size) < 5
 
 
 def test_a_seed_state_gives_one_mask():
     seed = tf.constant([7, 3])
-    np.testing.assert_array_equal(keep_mask([64, 32], seed, RATE),
-                                  keep_mask([64, 32], seed, RATE))
-    assert (keep_mask([64, 32], seed, RATE) != keep_mask([64, 32], seed + [0, 1], RATE)).numpy().any()
+    np.testing.assert_array_equal(keep_mask([64, 32], seed, RATE), keep_mask([64, 32], seed, RATE))
+    assert (
+        (keep_mask([64, 32], seed, RATE) != keep_mask([64, 32], seed + [0, 1], RATE)).numpy().any()
+    )
 
 
 def test_layer_is_identity_at_inference_and_round_trips():
@@ -63,9 +64,15 @@ def test_layer_is_identity_at_inference_and_round_trips():
 def test_block_equals_keras_hub_encoder(normalize_first, causal):
     """Dropout 0, training: our block against keras-hub's `call` on the same
     weights (a causal mask given to keras-hub as `attention_mask`)."""
-    layer = XLMTransformerLayer(causal=causal, intermediate_dim=32, num_heads=4, dropout=0.0,
-                                activation="gelu", layer_norm_epsilon=1e-5,
-                                normalize_first=normalize_first)
+    layer = XLMTransformerLayer(
+        causal=causal,
+        intermediate_dim=32,
+        num_heads=4,
+        dropout=0.0,
+        activation="gelu",
+        layer_norm_epsilon=1e-5,
+        normalize_first=normalize_first,
+    )
     inputs = tf.random.normal([3, 7, 16])
     padding_mask = tf.constant([[1] * 7, [1] * 4 + [0] * 3, [1] * 2 + [0] * 5])
     layer(inputs, padding_mask=padding_mask)
@@ -75,8 +82,9 @@ def test_block_equals_keras_hub_encoder(normalize_first, causal):
         return layer(inputs, padding_mask=padding_mask, training=True)
 
     def keras_hub():
-        return TransformerEncoder.call(layer, inputs, padding_mask=padding_mask,
-                                       attention_mask=attention_mask, training=True)
+        return TransformerEncoder.call(
+            layer, inputs, padding_mask=padding_mask, attention_mask=attention_mask, training=True
+        )
 
     results = []
     for forward in (ours, keras_hub):

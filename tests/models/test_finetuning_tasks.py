@@ -89,7 +89,8 @@ def test_classifier_heads():
 @pytest.mark.parametrize("head", ["xlm", "roberta"])
 def test_mean_pooling_against_numpy(head):
     task = XLMTextClassifier.from_preset(
-        "xlm_roberta_tiny", num_classes=3, head=head, pooling="mean")
+        "xlm_roberta_tiny", num_classes=3, head=head, pooling="mean"
+    )
     _randomize_head(task)
     x = _batch(has_languages=False)
     hidden = np.asarray(task.backbone(x))
@@ -104,8 +105,9 @@ def test_mean_pooling_against_numpy(head):
 
 
 def test_language_centering_shifts_each_language(tmp_path):
-    backbone = XLMBackbone(**dict(presets.backbone_config("xlm_tiny", False),
-                                  use_language_embedding=False))
+    backbone = XLMBackbone(
+        **dict(presets.backbone_config("xlm_tiny", False), use_language_embedding=False)
+    )
     centered = XLMTextClassifier(backbone, 3, pooling="mean", language_centering=True)
     _randomize_head(centered)
     x = _batch(has_languages=True)
@@ -140,8 +142,7 @@ def test_span_qa_masks_padding():
     assert np.all(np.abs(logits[~padding]) < 1e3)
     # Real positions do not depend on what the padding holds.
     x_other = dict(x, token_ids=np.where(x["padding_mask"], x["token_ids"], 7))
-    np.testing.assert_allclose(np.asarray(task(x_other))[~padding], logits[~padding],
-                               atol=1e-5)
+    np.testing.assert_allclose(np.asarray(task(x_other))[~padding], logits[~padding], atol=1e-5)
 
 
 @pytest.mark.parametrize("task_cls", [XLMTextClassifier, XLMTokenClassifier])
@@ -174,24 +175,34 @@ def test_default_compile_fits_out_of_the_box():
     assert "sparse_categorical_accuracy" in history.history
 
 
-@pytest.mark.parametrize("task_cls,preset", [
-    (XLMTokenClassifier, "xlm_roberta_tiny"), (XLMSpanQA, "xlm_tiny"),
-])
+@pytest.mark.parametrize(
+    "task_cls,preset",
+    [
+        (XLMTokenClassifier, "xlm_roberta_tiny"),
+        (XLMSpanQA, "xlm_tiny"),
+    ],
+)
 def test_fit_lowers_loss(task_cls, preset):
     task = _task(task_cls, preset)
     # Eager: a few steps cost less than tracing a training graph.
     task.compile(optimizer=keras.optimizers.Adam(1e-2), run_eagerly=True)
     x = _batch(task.backbone.has_language_embedding)
     sample_weight = x["padding_mask"].astype("float32") if task_cls is XLMTokenClassifier else None
-    history = task.fit(x, _labels(task, x), sample_weight=sample_weight,
-                       epochs=8, batch_size=4, verbose=0)
+    history = task.fit(
+        x, _labels(task, x), sample_weight=sample_weight, epochs=8, batch_size=4, verbose=0
+    )
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
 
 
-@pytest.mark.parametrize("task_cls,preset", [
-    (XLMTextClassifier, "xlm_tiny"), (XLMTextClassifier, "xlm_roberta_tiny"),
-    (XLMTokenClassifier, "xlm_tiny"), (XLMSpanQA, "xlm_roberta_tiny"),
-])
+@pytest.mark.parametrize(
+    "task_cls,preset",
+    [
+        (XLMTextClassifier, "xlm_tiny"),
+        (XLMTextClassifier, "xlm_roberta_tiny"),
+        (XLMTokenClassifier, "xlm_tiny"),
+        (XLMSpanQA, "xlm_roberta_tiny"),
+    ],
+)
 def test_round_trips(task_cls, preset, tmp_path):
     kwargs = {} if task_cls is XLMSpanQA else dict(label_names=LABEL_NAMES)
     if task_cls is XLMTextClassifier and preset == "xlm_tiny":
@@ -206,8 +217,10 @@ def test_round_trips(task_cls, preset, tmp_path):
     np.testing.assert_array_equal(reloaded(x), expected)
 
     task.save_to_preset(str(tmp_path / "preset"))
-    for loaded in (task_cls.from_preset(str(tmp_path / "preset")),
-                   load_model(str(tmp_path / "preset"))):
+    for loaded in (
+        task_cls.from_preset(str(tmp_path / "preset")),
+        load_model(str(tmp_path / "preset")),
+    ):
         assert type(loaded) is task_cls
         np.testing.assert_array_equal(loaded(x), expected)
         if task_cls is not XLMSpanQA:

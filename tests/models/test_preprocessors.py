@@ -23,14 +23,25 @@ from xlm_keras import XLMTokenClassifierPreprocessor
 from xlm_keras import XLMTokenizer
 from xlm_keras.models import presets
 
-TEXTS = ["Das ist ein gutes Buch.", "C'est un très mauvais film.", "The weather is nice.",
-         "Der Zug ist spät.", "J'aime la musique.", "This is terrible."]
+TEXTS = [
+    "Das ist ein gutes Buch.",
+    "C'est un très mauvais film.",
+    "The weather is nice.",
+    "Der Zug ist spät.",
+    "J'aime la musique.",
+    "This is terrible.",
+]
 LANGUAGES = ["de", "fr", "en", "de", "fr", "en"]
 
 
 def _backbone(tokenizer, preset="xlm_tiny", **kwargs):
-    config = dict(presets.backbone_config(preset), vocabulary_size=tokenizer.vocabulary_size(),
-                  num_languages=len(tokenizer.languages), dropout=0.0, **kwargs)
+    config = dict(
+        presets.backbone_config(preset),
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_languages=len(tokenizer.languages),
+        dropout=0.0,
+        **kwargs,
+    )
     return XLMBackbone(**config)
 
 
@@ -59,12 +70,16 @@ def _round_trip(task, tmp_path, inputs, predict=None):
 def test_classifier_fits_predicts_and_round_trips_raw_text(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
     classifier = XLMTextClassifier(
-        _backbone(tokenizer), num_classes=2, label_names=["bad", "good"],
-        preprocessor=XLMTextClassifierPreprocessor(tokenizer, sequence_length=16))
+        _backbone(tokenizer),
+        num_classes=2,
+        label_names=["bad", "good"],
+        preprocessor=XLMTextClassifierPreprocessor(tokenizer, sequence_length=16),
+    )
     assert classifier.preprocessor.use_language_ids  # xlm_tiny has language embeddings.
     labels = [1, 0, 1, 0, 1, 0]
     dataset = tf.data.Dataset.from_tensor_slices(
-        ({"text": TEXTS, "language": LANGUAGES}, labels)).batch(3)
+        ({"text": TEXTS, "language": LANGUAGES}, labels)
+    ).batch(3)
     losses = _losses(classifier, dataset)
     assert losses[-1] < losses[0]
     raw = {"text": TEXTS, "language": LANGUAGES}
@@ -74,24 +89,31 @@ def test_classifier_fits_predicts_and_round_trips_raw_text(tokenizer_dir, tmp_pa
     np.testing.assert_allclose(classifier(packed), logits, atol=1e-5)
     loaded = _round_trip(classifier, tmp_path, raw)
     assert [loaded.label_names[i] for i in logits.argmax(-1)] == [
-        ["bad", "good"][i] for i in loaded.predict(raw, verbose=0).argmax(-1)]
+        ["bad", "good"][i] for i in loaded.predict(raw, verbose=0).argmax(-1)
+    ]
     generic = keras_hub.models.TextClassifier.from_preset(str(tmp_path / "preset"))
     assert type(generic) is XLMTextClassifier
-    assert type(keras_hub.models.TextClassifierPreprocessor.from_preset(
-        str(tmp_path / "preset"))) is XLMTextClassifierPreprocessor
+    assert (
+        type(keras_hub.models.TextClassifierPreprocessor.from_preset(str(tmp_path / "preset")))
+        is XLMTextClassifierPreprocessor
+    )
 
 
 def test_classifier_pairs_and_preprocessor_none(tokenizer_dir):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
     classifier = XLMTextClassifier(
-        _backbone(tokenizer, "xlm_roberta_tiny"), num_classes=3,
-        preprocessor=XLMTextClassifierPreprocessor(tokenizer, sequence_length=24))
+        _backbone(tokenizer, "xlm_roberta_tiny"),
+        num_classes=3,
+        preprocessor=XLMTextClassifierPreprocessor(tokenizer, sequence_length=24),
+    )
     preprocessor = classifier.preprocessor
     assert (preprocessor.frame, preprocessor.use_language_ids) == ("roberta", False)
     pairs = {"text": TEXTS[:2], "text_pair": TEXTS[2:4]}
     x = preprocessor(pairs)
-    assert x["token_ids"][0, 0] == tokenizer.start_token_id and set(x) == {"token_ids",
-                                                                          "padding_mask"}
+    assert x["token_ids"][0, 0] == tokenizer.start_token_id and set(x) == {
+        "token_ids",
+        "padding_mask",
+    }
     logits = classifier.predict(pairs, verbose=0)
     classifier.preprocessor = None  # Packed ids, as before preprocessors.
     np.testing.assert_allclose(classifier.predict(x, verbose=0), logits, atol=1e-5)
@@ -109,17 +131,25 @@ def test_unknown_language_code_names_the_known_ones(tokenizer_dir):
 def test_tagger_fits_words_and_tags_raw_sentences(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
     tagger = XLMTokenClassifier(
-        _backbone(tokenizer), num_classes=3, label_names=["O", "B-LOC", "I-LOC"],
-        preprocessor=XLMTokenClassifierPreprocessor(tokenizer, sequence_length=16))
+        _backbone(tokenizer),
+        num_classes=3,
+        label_names=["O", "B-LOC", "I-LOC"],
+        preprocessor=XLMTokenClassifierPreprocessor(tokenizer, sequence_length=16),
+    )
     words = [["Anna", "wohnt", "in", "Köln"], ["Paul", "aime", "Paris"], ["Hello", "London"]]
     tags = [[0, 0, 0, 1], [0, 0, 1], [0, 1]]
-    dataset = tf.data.Dataset.from_tensor_slices((
-        {"text": tf.ragged.constant(words), "language": ["de", "fr", "en"]},
-        tf.ragged.constant(tags))).batch(3)
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (
+            {"text": tf.ragged.constant(words), "language": ["de", "fr", "en"]},
+            tf.ragged.constant(tags),
+        )
+    ).batch(3)
     losses = _losses(tagger, dataset, steps=10)
     assert losses[-1] < losses[0]
-    raw = {"text": ["Anna wohnt in Köln", "Paul aime Paris", "Hello London"],
-           "language": ["de", "fr", "en"]}
+    raw = {
+        "text": ["Anna wohnt in Köln", "Paul aime Paris", "Hello London"],
+        "language": ["de", "fr", "en"],
+    }
     predicted = tagger.predict(raw)
     assert [len(row) for row in predicted] == [4, 3, 2]
     assert all(tag in tagger.label_names for row in predicted for tag in row)
@@ -129,9 +159,12 @@ def test_tagger_fits_words_and_tags_raw_sentences(tokenizer_dir, tmp_path):
 
 def test_span_qa_fits_and_answers_with_a_string_from_the_context(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    qa = XLMSpanQA(_backbone(tokenizer, "xlm_roberta_tiny"),
-                   preprocessor=XLMSpanQAPreprocessor(tokenizer, sequence_length=32,
-                                                      doc_stride=8, max_query_length=8))
+    qa = XLMSpanQA(
+        _backbone(tokenizer, "xlm_roberta_tiny"),
+        preprocessor=XLMSpanQAPreprocessor(
+            tokenizer, sequence_length=32, doc_stride=8, max_query_length=8
+        ),
+    )
     contexts = ["Köln liegt am Rhein und hat einen Dom.", "Paris est la capitale de la France."]
     answers = ["Rhein", "France"]
     x = {"question": ["Wo liegt Köln?", "De quoi Paris est la capitale ?"], "context": contexts}
@@ -147,53 +180,74 @@ def test_span_qa_fits_and_answers_with_a_string_from_the_context(tokenizer_dir, 
 
 def test_masked_lm_fits_raw_text_and_fills_masks(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    mlm = XLMMaskedLM(_backbone(tokenizer),
-                      preprocessor=XLMMaskedLMPreprocessor(tokenizer, sequence_length=16,
-                                                           seed=[1, 2]))
+    mlm = XLMMaskedLM(
+        _backbone(tokenizer),
+        preprocessor=XLMMaskedLMPreprocessor(tokenizer, sequence_length=16, seed=[1, 2]),
+    )
     dataset = tf.data.Dataset.from_tensor_slices({"text": TEXTS, "language": LANGUAGES}).batch(3)
     losses = _losses(mlm, dataset, steps=12)
     assert losses[-1] < losses[0]
-    tlm = mlm.preprocessor({"text": ["Guten Tag"], "text_pair": ["Bonjour"],
-                            "language": ["de"], "language_pair": ["fr"]})[0]
+    tlm = mlm.preprocessor(
+        {
+            "text": ["Guten Tag"],
+            "text_pair": ["Bonjour"],
+            "language": ["de"],
+            "language_pair": ["fr"],
+        }
+    )[0]
     real = tlm["padding_mask"][0].numpy().astype(bool)
     assert set(tlm["language_ids"][0].numpy()[real]) == {0, 2}  # de, fr: each its own.
     assert (tlm["position_ids"][0].numpy()[real] == 0).sum() == 2  # Restarts at the pair.
-    raw = {"text": ["Das ist ein <mask> Buch.", "<mask> <mask>", "nothing"],
-           "language": ["de", "en", "fr"]}
+    raw = {
+        "text": ["Das ist ein <mask> Buch.", "<mask> <mask>", "nothing"],
+        "language": ["de", "en", "fr"],
+    }
     filled = mlm.fill_mask(raw, top_k=3)
     assert [len(row) for row in filled] == [1, 2, 0]
     inputs = mlm.preprocessor.fill_mask_inputs(raw)
-    probabilities = tf.nn.softmax(mlm({**inputs, "mask_positions": tf.maximum(
-        inputs["mask_positions"], 0)}), -1).numpy()
+    probabilities = tf.nn.softmax(
+        mlm({**inputs, "mask_positions": tf.maximum(inputs["mask_positions"], 0)}), -1
+    ).numpy()
     best = probabilities[0, 0].argmax()
-    assert filled[0][0][0] == (tokenizer.id_to_token(int(best)),
-                               pytest.approx(float(probabilities[0, 0, best]), abs=1e-6))
+    assert filled[0][0][0] == (
+        tokenizer.id_to_token(int(best)),
+        pytest.approx(float(probabilities[0, 0, best]), abs=1e-6),
+    )
     _round_trip(mlm, tmp_path, raw, predict=lambda model: model.fill_mask(raw, top_k=3))
 
 
-def test_causal_lm_fits_and_cached_generation_equals_the_full_forward_pass(tokenizer_dir,
-                                                                           tmp_path):
+def test_causal_lm_fits_and_cached_generation_equals_the_full_forward_pass(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    clm = XLMCausalLM(_backbone(tokenizer, "xlm_tiny_clm"),
-                      preprocessor=XLMCausalLMPreprocessor(tokenizer, sequence_length=16))
+    clm = XLMCausalLM(
+        _backbone(tokenizer, "xlm_tiny_clm"),
+        preprocessor=XLMCausalLMPreprocessor(tokenizer, sequence_length=16),
+    )
     dataset = tf.data.Dataset.from_tensor_slices({"text": TEXTS, "language": LANGUAGES}).batch(3)
     losses = _losses(clm, dataset, steps=10)
     assert losses[-1] < losses[0]
     prompts = {"text": ["Das ist", "C'est un très"], "language": ["de", "fr"]}
     generated = clm.generate(prompts, max_length=12, stop_token_ids=None)
-    assert all(text.startswith(prompt.split()[0]) for text, prompt in zip(generated,
-                                                                          prompts["text"]))
+    assert all(
+        text.startswith(prompt.split()[0]) for text, prompt in zip(generated, prompts["text"])
+    )
     # Reference: greedy decoding with the full (uncached) forward pass.
     inputs = clm.preprocessor.generate_preprocess(prompts, sequence_length=12)
     ids = inputs["token_ids"].numpy()
     mask = inputs["padding_mask"].numpy().astype(bool)
     for position in range(mask.sum(1).min(), 12):
-        logits = clm({"token_ids": ids, "padding_mask": np.ones_like(ids),
-                      "language_ids": inputs["language_ids"]}).numpy()
+        logits = clm(
+            {
+                "token_ids": ids,
+                "padding_mask": np.ones_like(ids),
+                "language_ids": inputs["language_ids"],
+            }
+        ).numpy()
         next_ids = logits[:, position - 1].argmax(-1)
         ids[:, position] = np.where(mask[:, position], ids[:, position], next_ids)
     expected = clm.preprocessor.generate_postprocess(
-        {"token_ids": ids, "padding_mask": np.ones_like(ids)})
+        {"token_ids": ids, "padding_mask": np.ones_like(ids)}
+    )
     assert generated == list(expected)
-    _round_trip(clm, tmp_path, prompts,
-                predict=lambda model: model.generate(prompts, max_length=12))
+    _round_trip(
+        clm, tmp_path, prompts, predict=lambda model: model.generate(prompts, max_length=12)
+    )

@@ -18,23 +18,83 @@ from xlm_keras import XLMMaskedLM
 # Published config.json values of the Hugging Face checkpoints.
 _XLM = dict(max_position_embeddings=512)
 HF_CONFIGS = {
-    "xlm_mlm_en_2048": dict(_XLM, vocab_size=30145, emb_dim=2048, n_layers=12, n_heads=16, n_langs=1),
-    "xlm_mlm_ende_1024": dict(_XLM, vocab_size=64699, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2),
-    "xlm_mlm_enfr_1024": dict(_XLM, vocab_size=64139, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2),
-    "xlm_mlm_enro_1024": dict(_XLM, vocab_size=64592, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2),
-    "xlm_clm_enfr_1024": dict(_XLM, vocab_size=64139, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2),
-    "xlm_clm_ende_1024": dict(_XLM, vocab_size=64699, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2),
-    "xlm_mlm_xnli15_1024": dict(_XLM, vocab_size=95000, emb_dim=1024, n_layers=12, n_heads=8, n_langs=15),
-    "xlm_mlm_tlm_xnli15_1024": dict(_XLM, vocab_size=95000, emb_dim=1024, n_layers=12, n_heads=8, n_langs=15),
-    "xlm_mlm_17_1280": dict(_XLM, vocab_size=200000, emb_dim=1280, n_layers=16, n_heads=16, n_langs=17, use_lang_emb=False),
-    "xlm_mlm_100_1280": dict(_XLM, vocab_size=200000, emb_dim=1280, n_layers=16, n_heads=16, n_langs=100, use_lang_emb=False),
+    "xlm_mlm_en_2048": dict(
+        _XLM, vocab_size=30145, emb_dim=2048, n_layers=12, n_heads=16, n_langs=1
+    ),
+    "xlm_mlm_ende_1024": dict(
+        _XLM, vocab_size=64699, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2
+    ),
+    "xlm_mlm_enfr_1024": dict(
+        _XLM, vocab_size=64139, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2
+    ),
+    "xlm_mlm_enro_1024": dict(
+        _XLM, vocab_size=64592, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2
+    ),
+    "xlm_clm_enfr_1024": dict(
+        _XLM, vocab_size=64139, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2
+    ),
+    "xlm_clm_ende_1024": dict(
+        _XLM, vocab_size=64699, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2
+    ),
+    "xlm_mlm_xnli15_1024": dict(
+        _XLM, vocab_size=95000, emb_dim=1024, n_layers=12, n_heads=8, n_langs=15
+    ),
+    "xlm_mlm_tlm_xnli15_1024": dict(
+        _XLM, vocab_size=95000, emb_dim=1024, n_layers=12, n_heads=8, n_langs=15
+    ),
+    "xlm_mlm_17_1280": dict(
+        _XLM,
+        vocab_size=200000,
+        emb_dim=1280,
+        n_layers=16,
+        n_heads=16,
+        n_langs=17,
+        use_lang_emb=False,
+    ),
+    "xlm_mlm_100_1280": dict(
+        _XLM,
+        vocab_size=200000,
+        emb_dim=1280,
+        n_layers=16,
+        n_heads=16,
+        n_langs=100,
+        use_lang_emb=False,
+    ),
 }
 _XLM_R = dict(max_position_embeddings=514, type_vocab_size=1)
 HF_R_CONFIGS = {
-    "xlm_roberta_base": dict(_XLM_R, vocab_size=250002, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072),
-    "xlm_roberta_large": dict(_XLM_R, vocab_size=250002, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096),
-    "xlm_roberta_xl": dict(_XLM_R, vocab_size=250880, hidden_size=2560, num_hidden_layers=36, num_attention_heads=32, intermediate_size=10240),
-    "xlm_roberta_xxl": dict(_XLM_R, vocab_size=250880, hidden_size=4096, num_hidden_layers=48, num_attention_heads=32, intermediate_size=16384),
+    "xlm_roberta_base": dict(
+        _XLM_R,
+        vocab_size=250002,
+        hidden_size=768,
+        num_hidden_layers=12,
+        num_attention_heads=12,
+        intermediate_size=3072,
+    ),
+    "xlm_roberta_large": dict(
+        _XLM_R,
+        vocab_size=250002,
+        hidden_size=1024,
+        num_hidden_layers=24,
+        num_attention_heads=16,
+        intermediate_size=4096,
+    ),
+    "xlm_roberta_xl": dict(
+        _XLM_R,
+        vocab_size=250880,
+        hidden_size=2560,
+        num_hidden_layers=36,
+        num_attention_heads=32,
+        intermediate_size=10240,
+    ),
+    "xlm_roberta_xxl": dict(
+        _XLM_R,
+        vocab_size=250880,
+        hidden_size=4096,
+        num_hidden_layers=48,
+        num_attention_heads=32,
+        intermediate_size=16384,
+    ),
 }
 
 
@@ -45,8 +105,11 @@ def keras_count(task_cls, preset, backbone_too=False):
             model = XLMBackbone.from_preset(preset, load_weights=False)
         else:
             model = task_cls.from_preset(preset, load_weights=False, compile=False)
-        count = (model.count_params(), model.backbone.count_params()) if backbone_too else (
-            model.count_params())
+        count = (
+            (model.count_params(), model.backbone.count_params())
+            if backbone_too
+            else (model.count_params())
+        )
     # Forget the deferred variables: the next StatelessScope to exit anywhere
     # in the process would allocate them all (43 GB for XLM-R XXL).
     global_state.set_global_attribute("uninitialized_variables", [])

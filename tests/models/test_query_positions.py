@@ -27,27 +27,46 @@ def _loss_and_gradients(forward, variables, inputs):
     return outputs, tape.gradient(loss, [inputs] + variables)
 
 
-@pytest.mark.parametrize("normalize_first,causal,dtype", [
-    (False, False, "float32"), (True, False, "float32"), (False, True, "float32"),
-    (False, False, "mixed_bfloat16")])
+@pytest.mark.parametrize(
+    "normalize_first,causal,dtype",
+    [
+        (False, False, "float32"),
+        (True, False, "float32"),
+        (False, True, "float32"),
+        (False, False, "mixed_bfloat16"),
+    ],
+)
 def test_layer_at_query_positions_equals_keras_hub_gathered(normalize_first, causal, dtype):
     """Dropout 0, training: ours at `POSITIONS` against keras-hub's `call`
     at every position, gathered (its causal mask given as `attention_mask`)."""
-    layer = XLMTransformerLayer(causal=causal, intermediate_dim=32, num_heads=4, dropout=0.0,
-                                activation="gelu", layer_norm_epsilon=1e-5,
-                                normalize_first=normalize_first, dtype=dtype)
+    layer = XLMTransformerLayer(
+        causal=causal,
+        intermediate_dim=32,
+        num_heads=4,
+        dropout=0.0,
+        activation="gelu",
+        layer_norm_epsilon=1e-5,
+        normalize_first=normalize_first,
+        dtype=dtype,
+    )
     inputs = tf.random.normal([3, 7, 16])
     layer(inputs, padding_mask=PADDING_MASK)
     attention_mask = tf.linalg.band_part(tf.ones([3, 7, 7], tf.int32), -1, 0) if causal else None
 
     def ours():
-        return tf.cast(layer(inputs, padding_mask=PADDING_MASK, training=True,
-                             query_positions=POSITIONS), tf.float32)
+        return tf.cast(
+            layer(inputs, padding_mask=PADDING_MASK, training=True, query_positions=POSITIONS),
+            tf.float32,
+        )
 
     def keras_hub():
-        outputs = TransformerEncoder.call(layer, tf.cast(inputs, layer.compute_dtype),
-                                          padding_mask=PADDING_MASK,
-                                          attention_mask=attention_mask, training=True)
+        outputs = TransformerEncoder.call(
+            layer,
+            tf.cast(inputs, layer.compute_dtype),
+            padding_mask=PADDING_MASK,
+            attention_mask=attention_mask,
+            training=True,
+        )
         return tf.gather(tf.cast(outputs, tf.float32), POSITIONS, batch_dims=1)
 
     variables = layer.trainable_variables
@@ -61,8 +80,10 @@ def test_layer_at_query_positions_equals_keras_hub_gathered(normalize_first, cau
         np.testing.assert_allclose(mine, theirs, atol=10 * tolerance or 1e-12)
 
 
-@pytest.mark.parametrize("preset,config", [
-    ("xlm_tiny", {}), ("xlm_roberta_tiny", {}), ("xlm_roberta_tiny", {"normalize_first": True})])
+@pytest.mark.parametrize(
+    "preset,config",
+    [("xlm_tiny", {}), ("xlm_roberta_tiny", {}), ("xlm_roberta_tiny", {"normalize_first": True})],
+)
 def test_sequence_output_at_equals_gathered_backbone(preset, config):
     backbone_config = {**XLMBackbone.from_preset(preset).get_config(), **config}
     backbone = XLMBackbone.from_config(backbone_config)
@@ -80,7 +101,8 @@ def test_masked_lm_trains_as_head_on_full_backbone():
     the full backbone's output: logits and gradients of every weight."""
     keras.utils.set_random_seed(1)
     backbone = XLMBackbone.from_config(
-        {**XLMBackbone.from_preset("xlm_roberta_tiny").get_config(), "dropout": 0.0})
+        {**XLMBackbone.from_preset("xlm_roberta_tiny").get_config(), "dropout": 0.0}
+    )
     mlm = XLMMaskedLM(backbone)
     ids = tf.constant(np.random.default_rng(1).integers(5, 100, (3, 7)).astype("int32"))
     inputs = {"token_ids": ids, "padding_mask": PADDING_MASK}
@@ -97,8 +119,9 @@ def test_masked_lm_trains_as_head_on_full_backbone():
     assert ours_out.shape == (3, 3, backbone.vocabulary_size)
     np.testing.assert_allclose(ours_out, full_out, atol=1e-5)
     for mine, theirs in zip(ours_grads[1:], full_grads[1:]):
-        np.testing.assert_allclose(tf.convert_to_tensor(mine), tf.convert_to_tensor(theirs),
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            tf.convert_to_tensor(mine), tf.convert_to_tensor(theirs), atol=1e-5
+        )
 
 
 @pytest.mark.parametrize("preset", ["xlm_roberta_tiny", "xlm_tiny"])
@@ -107,7 +130,8 @@ def test_text_classifier_first_token_equals_full_backbone(preset):
     gradients equal the head on the full backbone's first row."""
     keras.utils.set_random_seed(2)
     backbone = XLMBackbone.from_config(
-        {**XLMBackbone.from_preset(preset).get_config(), "dropout": 0.0})
+        {**XLMBackbone.from_preset(preset).get_config(), "dropout": 0.0}
+    )
     classifier = XLMTextClassifier(backbone, num_classes=3, dropout=0.0)
     ids = tf.constant(np.random.default_rng(2).integers(5, 100, (3, 7)).astype("int32"))
     inputs = {"token_ids": ids, "padding_mask": PADDING_MASK}
@@ -126,5 +150,6 @@ def test_text_classifier_first_token_equals_full_backbone(preset):
     full_out, full_grads = _loss_and_gradients(full, variables, embeddings)
     np.testing.assert_allclose(ours_out, full_out, atol=1e-6)
     for mine, theirs in zip(ours_grads[1:], full_grads[1:]):
-        np.testing.assert_allclose(tf.convert_to_tensor(mine), tf.convert_to_tensor(theirs),
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            tf.convert_to_tensor(mine), tf.convert_to_tensor(theirs), atol=1e-5
+        )

@@ -28,9 +28,16 @@ PAIRS = {
 
 def _model(family, vocabulary_size=60, num_decoder_layers=None, preprocessor=None):
     backbone = XLMSeq2SeqBackbone(
-        vocabulary_size=vocabulary_size, num_layers=2, num_heads=2, hidden_dim=16,
-        intermediate_dim=32, max_sequence_length=24, dropout=0.0,
-        num_decoder_layers=num_decoder_layers, **FAMILIES[family])
+        vocabulary_size=vocabulary_size,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        max_sequence_length=24,
+        dropout=0.0,
+        num_decoder_layers=num_decoder_layers,
+        **FAMILIES[family],
+    )
     return XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
 
 
@@ -39,8 +46,12 @@ def _generation_inputs(model, rng, batch=3, length=8):
     source_mask = np.arange(6)[None] < np.array([6, 4, 2])[:batch, None]
     prompt = np.full((batch, length), 1, "int32")
     prompt[:, 0] = 2
-    inputs = {"encoder_token_ids": source, "encoder_padding_mask": source_mask,
-              "decoder_token_ids": prompt, "decoder_padding_mask": prompt != 1}
+    inputs = {
+        "encoder_token_ids": source,
+        "encoder_padding_mask": source_mask,
+        "decoder_token_ids": prompt,
+        "decoder_padding_mask": prompt != 1,
+    }
     if model.backbone.has_language_embedding:
         inputs["encoder_language_ids"] = np.zeros_like(source)
         inputs["decoder_language_ids"] = np.full_like(prompt, 2)
@@ -49,8 +60,11 @@ def _generation_inputs(model, rng, batch=3, length=8):
 
 def _full_forward(model, inputs, token_ids, length):
     """Logits of every target prefix by the uncached forward pass."""
-    x = dict(inputs, decoder_token_ids=token_ids[:, :length],
-             decoder_padding_mask=np.ones_like(token_ids[:, :length]))
+    x = dict(
+        inputs,
+        decoder_token_ids=token_ids[:, :length],
+        decoder_padding_mask=np.ones_like(token_ids[:, :length]),
+    )
     if "decoder_language_ids" in x:
         x["decoder_language_ids"] = inputs["decoder_language_ids"][:, :length]
     return keras.ops.convert_to_numpy(model(x))
@@ -92,8 +106,9 @@ def test_target_language_steers_the_decoder():
     inputs = _generation_inputs(model, np.random.default_rng(2))
     tokens = inputs["decoder_token_ids"]
     french = _full_forward(model, inputs, tokens, 3)
-    german = _full_forward(model, dict(inputs, decoder_language_ids=np.zeros_like(tokens)),
-                           tokens, 3)
+    german = _full_forward(
+        model, dict(inputs, decoder_language_ids=np.zeros_like(tokens)), tokens, 3
+    )
     assert np.abs(french - german).max() > 1e-3
 
 
@@ -107,10 +122,10 @@ def test_missing_language_ids_name_the_inputs():
 
 def test_tiny_model_learns_exact_translations_and_round_trips(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    preprocessor = XLMSeq2SeqLMPreprocessor(tokenizer, encoder_sequence_length=12,
-                                            decoder_sequence_length=12)
-    model = _model("xlm", vocabulary_size=tokenizer.vocabulary_size(),
-                   preprocessor=preprocessor)
+    preprocessor = XLMSeq2SeqLMPreprocessor(
+        tokenizer, encoder_sequence_length=12, decoder_sequence_length=12
+    )
+    model = _model("xlm", vocabulary_size=tokenizer.vocabulary_size(), preprocessor=preprocessor)
     pairs = dict(PAIRS, source_language=["en"] * 4, target_language=["fr"] * 4)
     query = {"source": PAIRS["source"], "source_language": "en", "target_language": "fr"}
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
@@ -119,8 +134,9 @@ def test_tiny_model_learns_exact_translations_and_round_trips(tokenizer_dir, tmp
     # Without XLA: each new shape or sampler would compile the loop again.
     model.compile(sampler="greedy", jit_compile=False)
     assert model.generate(query, max_length=12) == PAIRS["target"]
-    assert model.generate(dict(query, source=PAIRS["source"][0]), max_length=12) == \
-        PAIRS["target"][0]
+    assert (
+        model.generate(dict(query, source=PAIRS["source"][0]), max_length=12) == PAIRS["target"][0]
+    )
     model.compile(sampler=XLMBeamSampler(num_beams=3), jit_compile=False)
     assert model.generate(query, max_length=12) == PAIRS["target"]
 
@@ -133,9 +149,17 @@ def test_tiny_model_learns_exact_translations_and_round_trips(tokenizer_dir, tmp
 
 def test_from_pretrained_encoder_initialises_both_sides(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    pretrained = XLMMaskedLM(XLMBackbone(
-        vocabulary_size=tokenizer.vocabulary_size(), num_layers=2, num_heads=2, hidden_dim=16,
-        intermediate_dim=32, max_sequence_length=24, num_languages=3))
+    pretrained = XLMMaskedLM(
+        XLMBackbone(
+            vocabulary_size=tokenizer.vocabulary_size(),
+            num_layers=2,
+            num_heads=2,
+            hidden_dim=16,
+            intermediate_dim=32,
+            max_sequence_length=24,
+            num_languages=3,
+        )
+    )
     pretrained.masked_lm_head.bias.assign(np.arange(tokenizer.vocabulary_size()) / 100)
     pretrained.save_to_preset(str(tmp_path / "mlm"))
     tokenizer.save_to_preset(str(tmp_path / "mlm"))
@@ -144,17 +168,25 @@ def test_from_pretrained_encoder_initialises_both_sides(tokenizer_dir, tmp_path)
     encoder, decoder = pretrained.backbone, model.backbone
     for expected, actual in zip(encoder.weights, decoder.encoder.weights):
         np.testing.assert_array_equal(actual, expected)
-    np.testing.assert_array_equal(decoder.token_embedding.embeddings,
-                                  encoder.token_embedding.embeddings)
+    np.testing.assert_array_equal(
+        decoder.token_embedding.embeddings, encoder.token_embedding.embeddings
+    )
     for index in range(2):
         source, target = encoder.transformer_layers[index], decoder.decoder_layers[index]
-        np.testing.assert_array_equal(target._self_attention_layer._query_dense.kernel,
-                                      source._self_attention_layer._query_dense.kernel)
-        np.testing.assert_array_equal(target._feedforward_output_dense.kernel,
-                                      source._feedforward_output_dense.kernel)
+        np.testing.assert_array_equal(
+            target._self_attention_layer._query_dense.kernel,
+            source._self_attention_layer._query_dense.kernel,
+        )
+        np.testing.assert_array_equal(
+            target._feedforward_output_dense.kernel, source._feedforward_output_dense.kernel
+        )
     # Cross-attention is new: not a copy of the self-attention.
     cross = decoder.decoder_layers[0]._cross_attention_layer._query_dense.kernel.numpy()
-    assert np.abs(cross - encoder.transformer_layers[0]._self_attention_layer
-                  ._query_dense.kernel.numpy()).max() > 1e-3
+    assert (
+        np.abs(
+            cross - encoder.transformer_layers[0]._self_attention_layer._query_dense.kernel.numpy()
+        ).max()
+        > 1e-3
+    )
     np.testing.assert_array_equal(model.output_head.bias, pretrained.masked_lm_head.bias)
     assert model.preprocessor.use_language_ids and model.preprocessor.frame == "xlm"

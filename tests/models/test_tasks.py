@@ -77,15 +77,23 @@ def test_clm_needs_causal_backbone_and_trains():
     task.compile(optimizer=keras.optimizers.Adam(3e-3))
     rng = np.random.default_rng(0)
     ids = rng.integers(4, 1000, size=(8, 10)).astype("int32")
-    x = {"token_ids": ids[:, :-1], "padding_mask": np.ones((8, 9), bool),
-         "language_ids": np.zeros((8, 9), "int32")}
+    x = {
+        "token_ids": ids[:, :-1],
+        "padding_mask": np.ones((8, 9), bool),
+        "language_ids": np.zeros((8, 9), "int32"),
+    }
     history = task.fit(x, ids[:, 1:], epochs=50, batch_size=8, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
 
 
-@pytest.mark.parametrize("task_cls,preset", [
-    (XLMMaskedLM, "xlm_tiny"), (XLMMaskedLM, "xlm_roberta_tiny"), (XLMCausalLM, "xlm_tiny_clm"),
-])
+@pytest.mark.parametrize(
+    "task_cls,preset",
+    [
+        (XLMMaskedLM, "xlm_tiny"),
+        (XLMMaskedLM, "xlm_roberta_tiny"),
+        (XLMCausalLM, "xlm_tiny_clm"),
+    ],
+)
 def test_task_round_trips(task_cls, preset, tmp_path):
     task = task_cls.from_preset(preset)
     x, _ = _mlm_batch()

@@ -157,8 +157,12 @@ def test_preset_round_trip(tokenizers, tmp_path):
 
     # A model preset next to the tokenizer (what training writes).
     backbone = XLMBackbone(
-        vocabulary_size=tokenizer.vocabulary_size(), num_layers=1, num_heads=2,
-        hidden_dim=8, intermediate_dim=16, num_languages=len(LANGUAGES),
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
+        num_languages=len(LANGUAGES),
     )
     backbone.save_to_preset(str(tmp_path))
     assert XLMTokenizer.from_preset(str(tmp_path)).languages == LANGUAGES
@@ -195,8 +199,10 @@ def test_saved_model_gives_the_same_ids_with_core_and_sentencepiece_ops(tokenize
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
         def tokenize(self, text):
             ids = self.tokenizer(text)
-            return {"token_ids": ids.to_tensor(tokenizer.pad_token_id),
-                    "lengths": ids.row_lengths()}
+            return {
+                "token_ids": ids.to_tensor(tokenizer.pad_token_id),
+                "lengths": ids.row_lengths(),
+            }
 
     path = str(tmp_path / "saved_model")
     tf.saved_model.save(Module(), path)

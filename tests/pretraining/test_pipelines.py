@@ -4,8 +4,8 @@ import numpy as np
 
 from tests.conftest import LANGUAGES
 from xlm_keras.data import corpus
-from xlm_keras.pretraining import pipelines
 from xlm_keras.models import XLMTokenizer
+from xlm_keras.pretraining import pipelines
 
 
 def _spec(tokenizer_dir, **kw):
@@ -23,7 +23,9 @@ def test_tlm_batch_layout(tokenizer_dir):
     tok = spec.tokenizer
     for row in range(4):
         real = x["padding_mask"][row].astype(bool)
-        ids, positions, languages = (x[k][row][real] for k in ("token_ids", "position_ids", "language_ids"))
+        ids, positions, languages = (
+            x[k][row][real] for k in ("token_ids", "position_ids", "language_ids")
+        )
         # </s> a </s> </s> b </s>: the second sentence restarts positions at 0.
         restart = np.flatnonzero(positions == 0)
         assert len(restart) == 2 and restart[0] == 0
@@ -61,8 +63,9 @@ def test_clm_labels_are_next_tokens(tokenizer_dir):
 def test_evaluation_batches_are_deterministic_and_finite(tokenizer_dir):
     def masks():
         spec = _spec(tokenizer_dir, seed=7)
-        batches = pipelines.mlm_dataset(spec, corpus.SAMPLE_CORPUS_DIR, ["fr"], 1.0,
-                                        split="test", evaluation=True)
+        batches = pipelines.mlm_dataset(
+            spec, corpus.SAMPLE_CORPUS_DIR, ["fr"], 1.0, split="test", evaluation=True
+        )
         return [b["x"]["mask_positions"].numpy() for b in batches]
 
     first, second = masks(), masks()
@@ -74,8 +77,9 @@ def test_evaluation_batches_are_deterministic_and_finite(tokenizer_dir):
 def test_resume_skip_gives_the_same_later_batches(tokenizer_dir):
     spec = _spec(tokenizer_dir)
     full = list(pipelines.mlm_dataset(spec, corpus.SAMPLE_CORPUS_DIR, LANGUAGES, 0.5).take(5))
-    skipped = list(pipelines.mlm_dataset(spec, corpus.SAMPLE_CORPUS_DIR, LANGUAGES, 0.5,
-                                         skip=3).take(2))
+    skipped = list(
+        pipelines.mlm_dataset(spec, corpus.SAMPLE_CORPUS_DIR, LANGUAGES, 0.5, skip=3).take(2)
+    )
     for a, b in zip(full[3:], skipped):
         np.testing.assert_array_equal(a["x"]["token_ids"], b["x"]["token_ids"])
         np.testing.assert_array_equal(a["x"]["mask_positions"], b["x"]["mask_positions"])

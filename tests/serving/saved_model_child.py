@@ -33,19 +33,49 @@ SEED = 1234
 def hostile_texts(rng):
     """Over 500 short byte strings no well-behaved client sends."""
     fixed = [
-        b"", b" ", b"\x00", b"a\x00b", b"\x00" * 100, b"\t\n\r\x0b\x0c", "\ufeffBOM".encode(),
-        b"\xff", b"\xfe\xff", b"\xc3\x28", b"\xa0\xa1", b"\xe2\x82", b"\xe2\x28\xa1",
-        b"\xed\xa0\x80", b"\xf0\x28\x8c\xbc", b"\xf8\x88\x80\x80\x80", b"\xc0\xaf",
-        b"valid then \xff\xfe invalid", "\ufffd\uffff\ue000\U0010ffff".encode(),
-        "👩‍👩‍👧‍👦 🇫🇷 😀😀😀 👍🏽".encode(), "שלום עולם مرحبا بالعالم".encode(),
-        "abc שלום 中文 Привет नमस्ते 😀 e\u0301".encode(), ("e\u0301\u0302\u0303" * 200).encode(),
-        ("Z\u0351\u0357\u0350\u036b" * 100).encode(), "𝕏𝕐ℤ ﷽ ꙮ".encode(),
-        "\u202eRTL override\u202c \u200b\u200d".encode(), b"<mask>" * 300,
+        b"",
+        b" ",
+        b"\x00",
+        b"a\x00b",
+        b"\x00" * 100,
+        b"\t\n\r\x0b\x0c",
+        "\ufeffBOM".encode(),
+        b"\xff",
+        b"\xfe\xff",
+        b"\xc3\x28",
+        b"\xa0\xa1",
+        b"\xe2\x82",
+        b"\xe2\x28\xa1",
+        b"\xed\xa0\x80",
+        b"\xf0\x28\x8c\xbc",
+        b"\xf8\x88\x80\x80\x80",
+        b"\xc0\xaf",
+        b"valid then \xff\xfe invalid",
+        "\ufffd\uffff\ue000\U0010ffff".encode(),
+        "👩‍👩‍👧‍👦 🇫🇷 😀😀😀 👍🏽".encode(),
+        "שלום עולם مرحبا بالعالم".encode(),
+        "abc שלום 中文 Привет नमस्ते 😀 e\u0301".encode(),
+        ("e\u0301\u0302\u0303" * 200).encode(),
+        ("Z\u0351\u0357\u0350\u036b" * 100).encode(),
+        "𝕏𝕐ℤ ﷽ ꙮ".encode(),
+        "\u202eRTL override\u202c \u200b\u200d".encode(),
+        b"<mask>" * 300,
         b"<s></s><pad><unk><mask>",
     ]
-    alphabet = [chr(c) for c in (*range(32, 127), *range(0x400, 0x450), *range(0x5d0, 0x5eb),
-                                 *range(0x4e00, 0x4e80), *range(0x300, 0x370),
-                                 *range(0x1f600, 0x1f650), 0, 0x200d, 0xfeff)]
+    alphabet = [
+        chr(c)
+        for c in (
+            *range(32, 127),
+            *range(0x400, 0x450),
+            *range(0x5D0, 0x5EB),
+            *range(0x4E00, 0x4E80),
+            *range(0x300, 0x370),
+            *range(0x1F600, 0x1F650),
+            0,
+            0x200D,
+            0xFEFF,
+        )
+    ]
     generated = []
     for i in range(480):
         length = int(rng.integers(0, 120))
@@ -54,7 +84,7 @@ def hostile_texts(rng):
         else:
             text = "".join(rng.choice(alphabet, length))
             if i % 3 == 1:
-                text = text[: length // 2] + "<mask>" + text[length // 2:]
+                text = text[: length // 2] + "<mask>" + text[length // 2 :]
             generated.append(text.encode())
     return fixed + generated
 
@@ -74,8 +104,13 @@ class Hostile:
 
     def __init__(self, model, spec, rng):
         self.model, self.spec, self.rng = model, spec, rng
-        self.report = {"inputs": 0, "requests": 0, "crashes": [], "bad_outputs": [],
-                       "expected_errors": 0}
+        self.report = {
+            "inputs": 0,
+            "requests": 0,
+            "crashes": [],
+            "bad_outputs": [],
+            "expected_errors": 0,
+        }
 
     def languages(self, size):
         known = self.spec["known_languages"]
@@ -145,13 +180,17 @@ class Hostile:
         for code in texts[:20]:
             self.report["requests"] += 1
             try:
-                self.model.signatures["embed"](text=tf.constant(["x"]), language=tf.constant([code]))
+                self.model.signatures["embed"](
+                    text=tf.constant(["x"]), language=tf.constant([code])
+                )
                 self.report["crashes"].append(f"language {code[:20]!r} was accepted")
             except tf.errors.InvalidArgumentError as error:
                 if "known codes: " + ", ".join(self.spec["known_languages"]) in error.message:
                     self.report["expected_errors"] += 1
                 else:
-                    self.report["crashes"].append(f"language error without codes: {error.message[:200]}")
+                    self.report["crashes"].append(
+                        f"language error without codes: {error.message[:200]}"
+                    )
 
 
 def replay_warmup(model, path):
@@ -180,7 +219,7 @@ def _fields(message):
         key, i = _varint(message, i)
         assert key & 7 == 2, "only length-delimited fields expected"
         length, i = _varint(message, i)
-        fields.setdefault(key >> 3, []).append(message[i:i + length])
+        fields.setdefault(key >> 3, []).append(message[i : i + length])
         i += length
     return fields
 
@@ -209,24 +248,35 @@ def run_model(name, spec, library_out):
     if spec["languages"] is not None:
         strings["language"] = tf.constant(spec["languages"])
         mask_strings["language"] = tf.constant(spec["languages"][: len(spec["mask_texts"])])
-    inputs = {"fill_mask": mask_strings,
-              "classify_pair": {**strings, "text_pair": tf.reverse(text, [0])}}
+    inputs = {
+        "fill_mask": mask_strings,
+        "classify_pair": {**strings, "text_pair": tf.reverse(text, [0])},
+    }
     arrays = {}
     for signature in sorted(model.signatures):
         if signature == "encode":
             continue
         outputs = model.signatures[signature](**inputs.get(signature, strings))
         arrays.update({f"{signature}/{k}": _numpy(v) for k, v in outputs.items()})
-    tokens = {k.split("/")[1]: tf.constant(v) for k, v in arrays.items() if k.startswith("tokenize/")}
-    arrays["encode/sequence_output"] = model.signatures["encode"](**tokens)["sequence_output"].numpy()
+    tokens = {
+        k.split("/")[1]: tf.constant(v) for k, v in arrays.items() if k.startswith("tokenize/")
+    }
+    arrays["encode/sequence_output"] = model.signatures["encode"](**tokens)[
+        "sequence_output"
+    ].numpy()
     np.savez(os.path.join(library_out, f"{name}.npz"), **arrays)
 
-    summary = {"signatures": sorted(model.signatures),
-               "warmup": replay_warmup(model, os.path.join(
-                   spec["path"], "assets.extra", "tf_serving_warmup_requests"))}
+    summary = {
+        "signatures": sorted(model.signatures),
+        "warmup": replay_warmup(
+            model, os.path.join(spec["path"], "assets.extra", "tf_serving_warmup_requests")
+        ),
+    }
     if spec["languages"] is not None:
         try:
-            model.signatures["embed"](text=tf.constant(["a", "b"]), language=tf.constant(["en", "xx"]))
+            model.signatures["embed"](
+                text=tf.constant(["a", "b"]), language=tf.constant(["en", "xx"])
+            )
             summary["unknown_language"] = None
         except tf.errors.InvalidArgumentError as error:
             summary["unknown_language"] = error.message
@@ -242,7 +292,7 @@ def run_model(name, spec, library_out):
     hostile.batch([])
     hostile.batch(huge_texts())
     for start in range(0, len(texts), HOSTILE_BATCH):
-        hostile.batch(texts[start:start + HOSTILE_BATCH])
+        hostile.batch(texts[start : start + HOSTILE_BATCH])
     hostile.batch([texts[i] for i in rng.integers(0, len(texts), 1024)])
     if spec["languages"] is not None:
         hostile.bad_languages(texts)
@@ -255,8 +305,11 @@ def main(spec_path):
         spec = json.load(f)
     tf.load_op_library(spec["library"])
     summary = {name: run_model(name, model, spec["out"]) for name, model in spec["models"].items()}
-    summary["modules"] = sorted(m for m in ("tensorflow_text", "keras", "keras_hub", "xlm_keras")
-                                if sys.modules.get(m) is not None)
+    summary["modules"] = sorted(
+        m
+        for m in ("tensorflow_text", "keras", "keras_hub", "xlm_keras")
+        if sys.modules.get(m) is not None
+    )
     with open(os.path.join(spec["out"], "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
 

@@ -53,15 +53,18 @@ def server():
 
 def test_rest_request_format(client, server):
     address, seen = server
-    outputs = client.rest_predict(address, "xlm", "embed", ["Hello", b"\xff\x00bad"], ["en", "fr"],
-                                  version=3)
+    outputs = client.rest_predict(
+        address, "xlm", "embed", ["Hello", b"\xff\x00bad"], ["en", "fr"], version=3
+    )
     assert outputs == {"embedding": [[0.5, 0.5]]}
     path, body = seen[0]
     assert path == "/v1/models/xlm/versions/3:predict"
     assert body == {
         "signature_name": "embed",
-        "inputs": {"text": ["Hello", {"b64": base64.b64encode(b"\xff\x00bad").decode()}],
-                   "language": ["en", "fr"]},
+        "inputs": {
+            "text": ["Hello", {"b64": base64.b64encode(b"\xff\x00bad").decode()}],
+            "language": ["en", "fr"],
+        },
     }
 
 
@@ -73,21 +76,43 @@ def test_rest_errors_carry_the_server_message(client, server):
 
 def test_translate_request_format(client, server, capsys):
     address, seen = server
-    client.main([f"--server={address}", "--model=mt", "--signature=translate", "--text=Hi",
-                 "--language=en", "--target_language=fr"])
-    assert seen[0] == ("/v1/models/mt:predict", {
-        "signature_name": "translate",
-        "inputs": {"text": ["Hi"], "source_language": ["en"], "target_language": ["fr"]}})
+    client.main(
+        [
+            f"--server={address}",
+            "--model=mt",
+            "--signature=translate",
+            "--text=Hi",
+            "--language=en",
+            "--target_language=fr",
+        ]
+    )
+    assert seen[0] == (
+        "/v1/models/mt:predict",
+        {
+            "signature_name": "translate",
+            "inputs": {"text": ["Hi"], "source_language": ["en"], "target_language": ["fr"]},
+        },
+    )
     with pytest.raises(SystemExit):
-        client.main([f"--server={address}", "--model=mt", "--signature=translate", "--text=a",
-                     "--target_language=fr", "--target_language=de"])
+        client.main(
+            [
+                f"--server={address}",
+                "--model=mt",
+                "--signature=translate",
+                "--text=a",
+                "--target_language=fr",
+                "--target_language=de",
+            ]
+        )
 
 
 def test_command_line(client, server, capsys):
     address, seen = server
     client.main([f"--server={address}", "--model=xlmr", "--text=Hi"])
     assert json.loads(capsys.readouterr().out) == {"embedding": [[0.5, 0.5]]}
-    assert seen[0] == ("/v1/models/xlmr:predict",
-                       {"signature_name": "serving_default", "inputs": {"text": ["Hi"]}})
+    assert seen[0] == (
+        "/v1/models/xlmr:predict",
+        {"signature_name": "serving_default", "inputs": {"text": ["Hi"]}},
+    )
     with pytest.raises(SystemExit):
         client.main([f"--server={address}", "--model=xlm", "--text=a", "--text=b", "--language=en"])

@@ -19,7 +19,10 @@ from tensorflow.core.protobuf import saved_model_pb2
 from xlm_keras import XLMBackbone
 from xlm_keras import XLMMaskedLM
 from xlm_keras.data import corpus
+from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import presets
+from xlm_keras.models.xlm_backbone import family
+from xlm_keras.pretraining.evaluation import encode_sentences
 from xlm_keras.serving import OpAuditError
 from xlm_keras.serving import audit_ops
 from xlm_keras.serving import export
@@ -28,10 +31,7 @@ from xlm_keras.serving import saved_model_ops
 from xlm_keras.serving import sentencepiece_library
 from xlm_keras.serving.exporter import SIGNATURES_FILE
 from xlm_keras.serving.exporter import check_signatures
-from xlm_keras.models import XLMTokenizer
 from xlm_keras.text.packing import pack_single
-from xlm_keras.pretraining.evaluation import encode_sentences
-from xlm_keras.models.xlm_backbone import family
 from xlm_keras.text.packing import sentence_frame
 
 MAX_LENGTH = 24
@@ -52,12 +52,21 @@ CHILD = os.path.join(os.path.dirname(__file__), "saved_model_child.py")
 def _fairseq_tokenizer():
     """An XLM-R-layout SentencePiece model (`<unk>`=0, `<s>`=1, `</s>`=2)."""
     files = corpus.monolingual_files(corpus.SAMPLE_CORPUS_DIR, "train")
-    lines = [line for code in ("de", "en", "fr") for path in files[code]
-             for line in open(path, encoding="utf-8")]
+    lines = [
+        line
+        for code in ("de", "en", "fr")
+        for path in files[code]
+        for line in open(path, encoding="utf-8")
+    ]
     model = io.BytesIO()
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_writer=model, vocab_size=500,
-        model_type="bpe", minloglevel=2, num_threads=1)
+        sentence_iterator=iter(lines),
+        model_writer=model,
+        vocab_size=500,
+        model_type="bpe",
+        minloglevel=2,
+        num_threads=1,
+    )
     return XLMTokenizer(proto=model.getvalue(), id_convention="fairseq")
 
 
@@ -68,8 +77,14 @@ def _reference(task, tokenizer, languages):
     language_ids = None
     if languages is not None:
         language_ids = tf.constant([tokenizer.language_id(code) for code in languages])
-    packed = pack_single(tokenizer.tokenize(tf.constant(TEXTS)), MAX_LENGTH, start_id,
-                         end_id, tokenizer.pad_token_id, language_id=language_ids)
+    packed = pack_single(
+        tokenizer.tokenize(tf.constant(TEXTS)),
+        MAX_LENGTH,
+        start_id,
+        end_id,
+        tokenizer.pad_token_id,
+        language_id=language_ids,
+    )
     inputs = {k: packed[k] for k in ("token_ids", "padding_mask")}
     if languages is not None:
         inputs["language_ids"] = packed["language_ids"]
@@ -77,9 +92,12 @@ def _reference(task, tokenizer, languages):
     if languages is None:  # encode_sentences needs a language code.
         embedding = _mean(hidden, packed["padding_mask"])
     else:
-        embedding = np.concatenate([
-            encode_sentences(backbone, tokenizer, [text], code, MAX_LENGTH)
-            for text, code in zip(TEXTS, languages)])
+        embedding = np.concatenate(
+            [
+                encode_sentences(backbone, tokenizer, [text], code, MAX_LENGTH)
+                for text, code in zip(TEXTS, languages)
+            ]
+        )
     reference = {k: v.numpy() for k, v in inputs.items()}
     reference.update(embedding=embedding, cls_embedding=hidden[:, 0], sequence_output=hidden)
     reference["fill_mask"] = _fill_mask_reference(task, tokenizer, start_id, end_id, languages)
@@ -97,21 +115,32 @@ def _fill_mask_reference(task, tokenizer, start_id, end_id, languages):
     for row, text in enumerate(MASK_TEXTS):
         ids = []
         for i, piece in enumerate(text.split("<mask>")):
-            ids += ([tokenizer.mask_token_id] if i else []) + tokenizer.tokenize(piece).numpy().tolist()
+            ids += ([tokenizer.mask_token_id] if i else []) + tokenizer.tokenize(
+                piece
+            ).numpy().tolist()
         ids = [start_id] + ids[: MAX_LENGTH - 2] + [end_id]
         positions = [i for i, token in enumerate(ids) if token == tokenizer.mask_token_id]
         if not positions:
             results.append(([], [], []))
             continue
-        x = {"token_ids": np.array([ids], "int32"),
-             "padding_mask": np.ones((1, len(ids)), "int32"),
-             "mask_positions": np.array([positions], "int32")}
+        x = {
+            "token_ids": np.array([ids], "int32"),
+            "padding_mask": np.ones((1, len(ids)), "int32"),
+            "mask_positions": np.array([positions], "int32"),
+        }
         if languages is not None:
-            x["language_ids"] = np.full((1, len(ids)), tokenizer.language_id(languages[row]), "int32")
+            x["language_ids"] = np.full(
+                (1, len(ids)), tokenizer.language_id(languages[row]), "int32"
+            )
         probabilities = tf.nn.softmax(task(x, training=False)[0]).numpy()
         top = np.argsort(-probabilities, axis=-1)[:, :5]
-        results.append((positions, [[tokenizer.id_to_token(int(i)) for i in r] for r in top],
-                        np.take_along_axis(probabilities, top, -1)))
+        results.append(
+            (
+                positions,
+                [[tokenizer.id_to_token(int(i)) for i in r] for r in top],
+                np.take_along_axis(probabilities, top, -1),
+            )
+        )
     return results
 
 
@@ -125,8 +154,14 @@ def exported(tokenizer_dir, tmp_path_factory):
     xlm_tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
     xlm_r_tokenizer = _fairseq_tokenizer()
     models = {
-        "xlm": (xlm_tokenizer, dict(presets.backbone_config("xlm_tiny", False),
-                                    num_languages=len(xlm_tokenizer.languages)), TEXT_LANGUAGES),
+        "xlm": (
+            xlm_tokenizer,
+            dict(
+                presets.backbone_config("xlm_tiny", False),
+                num_languages=len(xlm_tokenizer.languages),
+            ),
+            TEXT_LANGUAGES,
+        ),
         "xlm_r": (xlm_r_tokenizer, presets.backbone_config("xlm_roberta_tiny", False), None),
     }
     result = {"root": root, "paths": {}, "reference": {}, "specs": {}}
@@ -136,15 +171,25 @@ def exported(tokenizer_dir, tmp_path_factory):
         task.save_to_preset(str(preset))
         tokenizer.save_to_preset(str(preset))
         result["reference"][name] = _reference(task, tokenizer, languages)
-        result["paths"][name] = export(str(preset), str(root / name), max_sequence_length=MAX_LENGTH)
+        result["paths"][name] = export(
+            str(preset), str(root / name), max_sequence_length=MAX_LENGTH
+        )
         result["specs"][name] = {
-            "path": result["paths"][name], "texts": TEXTS, "languages": languages,
-            "mask_texts": MASK_TEXTS, "max_sequence_length": MAX_LENGTH,
-            "vocabulary_size": tokenizer.vocabulary_size(), "known_languages": tokenizer.languages,
+            "path": result["paths"][name],
+            "texts": TEXTS,
+            "languages": languages,
+            "mask_texts": MASK_TEXTS,
+            "max_sequence_length": MAX_LENGTH,
+            "vocabulary_size": tokenizer.vocabulary_size(),
+            "known_languages": tokenizer.languages,
         }
         if name == "xlm":
-            result["vocabulary_spm"] = (preset / "assets" / "tokenizer" / "vocabulary.spm").read_bytes()
-            result["second_export"] = export(str(preset), str(root / name), max_sequence_length=MAX_LENGTH)
+            result["vocabulary_spm"] = (
+                preset / "assets" / "tokenizer" / "vocabulary.spm"
+            ).read_bytes()
+            result["second_export"] = export(
+                str(preset), str(root / name), max_sequence_length=MAX_LENGTH
+            )
     for name in models:
         shutil.rmtree(root / f"{name}_preset")
 
@@ -153,10 +198,18 @@ def exported(tokenizer_dir, tmp_path_factory):
     spec = {"library": sentencepiece_library(), "out": str(out), "models": result["specs"]}
     (root / "spec.json").write_text(json.dumps(spec))
     cli = shutil.which("saved_model_cli", path=os.path.dirname(sys.executable))
-    show = cli and subprocess.Popen([cli, "show", "--all", "--dir", result["paths"]["xlm"]],
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    child = subprocess.run([sys.executable, CHILD, str(root / "spec.json")],
-                           capture_output=True, text=True, timeout=300)
+    show = cli and subprocess.Popen(
+        [cli, "show", "--all", "--dir", result["paths"]["xlm"]],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    child = subprocess.run(
+        [sys.executable, CHILD, str(root / "spec.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert child.returncode == 0, child.stderr[-3000:]
     result["saved_model_cli"] = show and show.communicate(timeout=300)[0]
     result["summary"] = json.loads((out / "summary.json").read_text())
@@ -168,13 +221,23 @@ def test_loads_without_keras_or_tensorflow_text(exported):
     assert exported["summary"]["modules"] == []
     for name in ("xlm", "xlm_r"):
         assert exported["summary"][name]["signatures"] == [
-            "embed", "encode", "fill_mask", "serving_default", "tokenize"]
+            "embed",
+            "encode",
+            "fill_mask",
+            "serving_default",
+            "tokenize",
+        ]
 
 
 def test_warmup_requests_replay_on_every_signature(exported):
     for name in ("xlm", "xlm_r"):
         assert exported["summary"][name]["warmup"] == [
-            "embed", "encode", "fill_mask", "serving_default", "tokenize"]
+            "embed",
+            "encode",
+            "fill_mask",
+            "serving_default",
+            "tokenize",
+        ]
 
 
 @pytest.mark.parametrize("name", ["xlm", "xlm_r"])
@@ -192,13 +255,17 @@ def test_token_ids_match_tokenizer_and_pack_single(exported, name):
 def test_embeddings_match_keras(exported, name):
     outputs, reference = exported["outputs"][name], exported["reference"][name]
     for signature in ("embed", "serving_default"):
-        np.testing.assert_allclose(outputs[f"{signature}/embedding"], reference["embedding"], atol=1e-5)
         np.testing.assert_allclose(
-            outputs[f"{signature}/cls_embedding"], reference["cls_embedding"], atol=1e-5)
+            outputs[f"{signature}/embedding"], reference["embedding"], atol=1e-5
+        )
+        np.testing.assert_allclose(
+            outputs[f"{signature}/cls_embedding"], reference["cls_embedding"], atol=1e-5
+        )
         l2 = reference["embedding"] / np.linalg.norm(reference["embedding"], axis=1, keepdims=True)
         np.testing.assert_allclose(outputs[f"{signature}/embedding_l2"], l2, atol=1e-5)
     np.testing.assert_allclose(
-        outputs["encode/sequence_output"], reference["sequence_output"], atol=1e-5)
+        outputs["encode/sequence_output"], reference["sequence_output"], atol=1e-5
+    )
 
 
 @pytest.mark.parametrize("name", ["xlm", "xlm_r"])
@@ -214,8 +281,9 @@ def test_fill_mask_matches_keras(exported, name):
         assert [[t.decode() for t in r] for r in got_tokens[:count]] == tokens
         assert (got_tokens[count:] == b"").all()
         got_scores = outputs["fill_mask/top_k_scores"][row]
-        np.testing.assert_allclose(got_scores[:count].reshape(-1, 5), np.reshape(scores, (-1, 5)),
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            got_scores[:count].reshape(-1, 5), np.reshape(scores, (-1, 5)), atol=1e-6
+        )
         assert (got_scores[count:] == 0).all()
 
 
@@ -242,10 +310,15 @@ def test_exports_are_byte_identical(exported):
     names = sorted(os.listdir(os.path.join(first, "variables")))
     assert names == ["variables.data-00000-of-00001", "variables.index"]
     for file_name in names:
-        with open(os.path.join(first, "variables", file_name), "rb") as a, \
-                open(os.path.join(second, "variables", file_name), "rb") as b:
+        with (
+            open(os.path.join(first, "variables", file_name), "rb") as a,
+            open(os.path.join(second, "variables", file_name), "rb") as b,
+        ):
             assert a.read() == b.read(), file_name
-    with open(os.path.join(first, SIGNATURES_FILE)) as a, open(os.path.join(second, SIGNATURES_FILE)) as b:
+    with (
+        open(os.path.join(first, SIGNATURES_FILE)) as a,
+        open(os.path.join(second, SIGNATURES_FILE)) as b,
+    ):
         assert a.read() == b.read()
 
 
@@ -253,8 +326,12 @@ def test_sentencepiece_model_is_inside_the_saved_model(exported):
     saved_model = saved_model_pb2.SavedModel()
     with open(os.path.join(exported["paths"]["xlm"], "saved_model.pb"), "rb") as f:
         saved_model.ParseFromString(f.read())
-    models = [node.attr["model"].s for function in saved_model.meta_graphs[0].graph_def.library.function
-              for node in function.node_def if node.op == "SentencepieceOp"]
+    models = [
+        node.attr["model"].s
+        for function in saved_model.meta_graphs[0].graph_def.library.function
+        for node in function.node_def
+        if node.op == "SentencepieceOp"
+    ]
     assert models == [exported["vocabulary_spm"]]
     with open(os.path.join(exported["paths"]["xlm"], "assets", "vocabulary.spm"), "rb") as f:
         assert f.read() == exported["vocabulary_spm"]
@@ -266,7 +343,13 @@ def test_saved_model_cli_lists_the_signatures(exported):
     listing = exported["saved_model_cli"]
     for name in ("serving_default", "embed", "tokenize", "encode", "fill_mask"):
         assert f"signature_def['{name}']" in listing
-    for tensor in ("embedding_l2", "cls_embedding", "top_k_tokens", "sequence_output", "language_ids"):
+    for tensor in (
+        "embedding_l2",
+        "cls_embedding",
+        "top_k_tokens",
+        "sequence_output",
+        "language_ids",
+    ):
         assert f"outputs['{tensor}']" in listing
 
 
@@ -276,7 +359,10 @@ def test_signatures_json(exported):
     signatures = description["signatures"]
     assert sorted(signatures) == ["embed", "encode", "fill_mask", "serving_default", "tokenize"]
     assert signatures["embed"]["inputs"]["text"] == {
-        "tensor": "embed_text:0", "dtype": "string", "shape": [-1]}
+        "tensor": "embed_text:0",
+        "dtype": "string",
+        "shape": [-1],
+    }
     assert signatures["embed"]["outputs"]["embedding"]["shape"] == [-1, 32]
     assert signatures["fill_mask"]["outputs"]["top_k_tokens"]["shape"] == [-1, -1, 5]
     assert description["model"]["languages"] == ["de", "en", "fr"]
@@ -308,7 +394,8 @@ def test_op_audit_rejects_python_callbacks_and_other_custom_ops(tmp_path):
     module = tf.Module()
     module.f = tf.function(
         lambda x: tf.numpy_function(np.sort, [x], tf.float32),
-        input_signature=[tf.TensorSpec([None], tf.float32)])
+        input_signature=[tf.TensorSpec([None], tf.float32)],
+    )
     tf.saved_model.save(module, str(tmp_path))
     uses = saved_model_ops(str(tmp_path))
     assert "PyFunc" in uses
@@ -316,7 +403,10 @@ def test_op_audit_rejects_python_callbacks_and_other_custom_ops(tmp_path):
         audit_ops(uses)
     with pytest.raises(OpAuditError, match=r"RoundRobinTrim \(not core TensorFlow"):
         audit_ops(["Const", "RoundRobinTrim", "SentencepieceOp"])
-    assert audit_ops(["Const", "SentencepieceOp"]) == {"core": ["Const"], "sentencepiece": ["SentencepieceOp"]}
+    assert audit_ops(["Const", "SentencepieceOp"]) == {
+        "core": ["Const"],
+        "sentencepiece": ["SentencepieceOp"],
+    }
 
 
 def test_unwritable_export_dir_is_refused_before_loading(tmp_path):

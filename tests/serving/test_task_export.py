@@ -14,22 +14,22 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from xlm_keras import XLMBackbone
-from xlm_keras import XLMMaskedLM
-from xlm_keras import XLMTextClassifier
-from xlm_keras import XLMTokenClassifier
-from xlm_keras.finetuning.task_pipelines import TaskSpec
-from xlm_keras.finetuning.task_pipelines import preprocessor_for
-from xlm_keras.models import presets
-from xlm_keras.serving import export
-from xlm_keras.serving import sentencepiece_library
-from xlm_keras.serving.exporter import check_signatures
-from xlm_keras.models import XLMTokenizer
-from xlm_keras.finetuning.evaluation import predict_word_tags
 from tests.serving.test_exporter import CHILD
 from tests.serving.test_exporter import MAX_LENGTH
 from tests.serving.test_exporter import TEXT_LANGUAGES
 from tests.serving.test_exporter import TEXTS
+from xlm_keras import XLMBackbone
+from xlm_keras import XLMMaskedLM
+from xlm_keras import XLMTextClassifier
+from xlm_keras import XLMTokenClassifier
+from xlm_keras.finetuning.evaluation import predict_word_tags
+from xlm_keras.finetuning.task_pipelines import TaskSpec
+from xlm_keras.finetuning.task_pipelines import preprocessor_for
+from xlm_keras.models import XLMTokenizer
+from xlm_keras.models import presets
+from xlm_keras.serving import export
+from xlm_keras.serving import sentencepiece_library
+from xlm_keras.serving.exporter import check_signatures
 
 TOPICS = ["writer", "calc", "impress_draw"]
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
@@ -43,10 +43,19 @@ def _classify_reference(task, tokenizer, texts, pairs=None):
     """Softmax of the Keras model on each text alone, through the task's
     preprocessor (in Python)."""
     preprocessor = _spec(task, tokenizer).preprocessor
-    logits = [task(preprocessor({"text": [text], "language": [language],
-                                 **({} if pairs is None else {"text_pair": [pairs[i]]})}),
-                   training=False)[0]
-              for i, (text, language) in enumerate(zip(texts, TEXT_LANGUAGES))]
+    logits = [
+        task(
+            preprocessor(
+                {
+                    "text": [text],
+                    "language": [language],
+                    **({} if pairs is None else {"text_pair": [pairs[i]]}),
+                }
+            ),
+            training=False,
+        )[0]
+        for i, (text, language) in enumerate(zip(texts, TEXT_LANGUAGES))
+    ]
     return tf.nn.softmax(np.stack(logits)).numpy()
 
 
@@ -55,18 +64,28 @@ def exported(tokenizer_dir, tmp_path_factory):
     keras.utils.set_random_seed(0)  # Before any tokenizer (tensorflow/text#570).
     root = tmp_path_factory.mktemp("task_serving")
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    config = dict(presets.backbone_config("xlm_tiny", False),
-                  vocabulary_size=tokenizer.vocabulary_size(),
-                  num_languages=len(tokenizer.languages))
+    config = dict(
+        presets.backbone_config("xlm_tiny", False),
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_languages=len(tokenizer.languages),
+    )
     # The classifier takes languages through centering only (no language
     # embeddings); the tagger through its language embeddings.
     classifier = XLMTextClassifier(
-        XLMBackbone(**dict(config, use_language_embedding=False)), len(TOPICS), TOPICS,
-        pooling="mean", language_centering=True)
+        XLMBackbone(**dict(config, use_language_embedding=False)),
+        len(TOPICS),
+        TOPICS,
+        pooling="mean",
+        language_centering=True,
+    )
     rng = np.random.default_rng(0)
     classifier.centering.set_shifts(
-        {i: rng.normal(size=classifier.backbone.hidden_dim).astype("float32")
-         for i in range(len(tokenizer.languages))}, tokenizer.language_id("en"))
+        {
+            i: rng.normal(size=classifier.backbone.hidden_dim).astype("float32")
+            for i in range(len(tokenizer.languages))
+        },
+        tokenizer.language_id("en"),
+    )
     tasks = {
         "classifier": classifier,
         "tagger": XLMTokenClassifier(XLMBackbone(**config), len(TAGS), TAGS),
@@ -77,28 +96,41 @@ def exported(tokenizer_dir, tmp_path_factory):
         preset = root / f"{name}_preset"
         task.save_to_preset(str(preset))
         tokenizer.save_to_preset(str(preset))
-        result["paths"][name] = export(str(preset), str(root / name),
-                                       max_sequence_length=MAX_LENGTH)
+        result["paths"][name] = export(
+            str(preset), str(root / name), max_sequence_length=MAX_LENGTH
+        )
         shutil.rmtree(preset)
         specs[name] = {
-            "path": result["paths"][name], "texts": TEXTS, "languages": TEXT_LANGUAGES,
-            "mask_texts": TEXTS[:4], "max_sequence_length": MAX_LENGTH,
-            "vocabulary_size": tokenizer.vocabulary_size(), "known_languages": tokenizer.languages,
+            "path": result["paths"][name],
+            "texts": TEXTS,
+            "languages": TEXT_LANGUAGES,
+            "mask_texts": TEXTS[:4],
+            "max_sequence_length": MAX_LENGTH,
+            "vocabulary_size": tokenizer.vocabulary_size(),
+            "known_languages": tokenizer.languages,
         }
     result["reference"]["classify"] = _classify_reference(tasks["classifier"], tokenizer, TEXTS)
     result["reference"]["classify_pair"] = _classify_reference(
-        tasks["classifier"], tokenizer, TEXTS, TEXTS[::-1])
+        tasks["classifier"], tokenizer, TEXTS, TEXTS[::-1]
+    )
     result["reference"]["tag"] = [
-        predict_word_tags(tasks["tagger"], _spec(tasks["tagger"], tokenizer), [text.split()],
-                          language, TAGS)[0]
-        for text, language in zip(TEXTS, TEXT_LANGUAGES)]
+        predict_word_tags(
+            tasks["tagger"], _spec(tasks["tagger"], tokenizer), [text.split()], language, TAGS
+        )[0]
+        for text, language in zip(TEXTS, TEXT_LANGUAGES)
+    ]
 
     out = root / "child"
     out.mkdir()
-    (root / "spec.json").write_text(json.dumps(
-        {"library": sentencepiece_library(), "out": str(out), "models": specs}))
-    child = subprocess.run([sys.executable, CHILD, str(root / "spec.json")],
-                           capture_output=True, text=True, timeout=300)
+    (root / "spec.json").write_text(
+        json.dumps({"library": sentencepiece_library(), "out": str(out), "models": specs})
+    )
+    child = subprocess.run(
+        [sys.executable, CHILD, str(root / "spec.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert child.returncode == 0, child.stderr[-3000:]
     result["summary"] = json.loads((out / "summary.json").read_text())
     result["outputs"] = {name: dict(np.load(out / f"{name}.npz")) for name in tasks}
@@ -109,10 +141,12 @@ def test_task_signatures_load_without_keras_or_tensorflow_text(exported):
     assert exported["summary"]["modules"] == []
     common = ["embed", "encode", "serving_default", "tokenize"]
     assert exported["summary"]["classifier"]["signatures"] == sorted(
-        common + ["classify", "classify_pair"])
+        common + ["classify", "classify_pair"]
+    )
     assert exported["summary"]["tagger"]["signatures"] == sorted(common + ["tag"])
     assert exported["summary"]["classifier"]["warmup"] == sorted(
-        common + ["classify", "classify_pair"])
+        common + ["classify", "classify_pair"]
+    )
 
 
 @pytest.mark.parametrize("signature", ["classify", "classify_pair"])
@@ -131,8 +165,8 @@ def test_tag_answers_one_tag_per_word_like_keras(exported):
         words = text.split()
         assert [w.decode() for w in outputs["tag/words"][row][: len(words)]] == words
         assert [t.decode() for t in outputs["tag/tags"][row][: len(words)]] == tags
-        assert all(t == b"" for t in outputs["tag/tags"][row][len(words):])
-        assert all(i == -1 for i in outputs["tag/tag_ids"][row][len(words):])
+        assert all(t == b"" for t in outputs["tag/tags"][row][len(words) :])
+        assert all(i == -1 for i in outputs["tag/tag_ids"][row][len(words) :])
 
 
 @pytest.mark.parametrize("name", ["classifier", "tagger"])

@@ -12,6 +12,8 @@ import keras
 import numpy as np
 import pytest
 
+from tests.serving.test_exporter import TEXT_LANGUAGES
+from tests.serving.test_exporter import TEXTS
 from xlm_keras import XLMBeamSampler
 from xlm_keras import XLMSeq2SeqBackbone
 from xlm_keras import XLMSeq2SeqLM
@@ -21,8 +23,6 @@ from xlm_keras.serving import export
 from xlm_keras.serving import sentencepiece_library
 from xlm_keras.serving.exporter import SIGNATURES_FILE
 from xlm_keras.serving.exporter import check_signatures
-from tests.serving.test_exporter import TEXT_LANGUAGES
-from tests.serving.test_exporter import TEXTS
 
 CHILD = os.path.join(os.path.dirname(__file__), "translate_child.py")
 SOURCE_LENGTH, DECODE_LENGTH = 16, 8
@@ -34,12 +34,19 @@ MODELS = {"xlm_beam": (True, False, 3), "xlm_r_greedy": (False, True, 1)}
 
 def _model(tokenizer, languages, roberta):
     backbone = XLMSeq2SeqBackbone(
-        vocabulary_size=tokenizer.vocabulary_size(), num_layers=2, num_heads=2, hidden_dim=32,
-        intermediate_dim=64, max_sequence_length=32, dropout=0.0,
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=32,
+        intermediate_dim=64,
+        max_sequence_length=32,
+        dropout=0.0,
         num_languages=len(tokenizer.languages) if languages else 1,
-        position_offset=2 if roberta else 0)
-    preprocessor = XLMSeq2SeqLMPreprocessor(tokenizer, encoder_sequence_length=SOURCE_LENGTH,
-                                            decoder_sequence_length=DECODE_LENGTH)
+        position_offset=2 if roberta else 0,
+    )
+    preprocessor = XLMSeq2SeqLMPreprocessor(
+        tokenizer, encoder_sequence_length=SOURCE_LENGTH, decoder_sequence_length=DECODE_LENGTH
+    )
     model = XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
     # Initial weights (std 0.02) translate every source alike; larger ones
     # make each translation depend on its source.
@@ -63,17 +70,24 @@ def exported(tokenizer_dir, tmp_path_factory):
             request.update(source_language=TEXT_LANGUAGES, target_language=TARGET_LANGUAGES)
         model.compile(sampler=XLMBeamSampler(num_beams=beams) if beams > 1 else "greedy")
         result["reference"][name] = list(model.generate(request, max_length=DECODE_LENGTH))
-        result["paths"][name] = export(str(preset), str(root / name), num_beams=beams,
-                                       max_sequence_length=SOURCE_LENGTH)
-        specs[name] = {"path": result["paths"][name], "texts": TEXTS,
-                       "source_languages": TEXT_LANGUAGES if languages else None,
-                       "target_languages": TARGET_LANGUAGES if languages else None,
-                       "known_languages": tokenizer.languages}
-    spec = {"library": sentencepiece_library(), "out": str(root / "summary.json"),
-            "models": specs}
+        result["paths"][name] = export(
+            str(preset), str(root / name), num_beams=beams, max_sequence_length=SOURCE_LENGTH
+        )
+        specs[name] = {
+            "path": result["paths"][name],
+            "texts": TEXTS,
+            "source_languages": TEXT_LANGUAGES if languages else None,
+            "target_languages": TARGET_LANGUAGES if languages else None,
+            "known_languages": tokenizer.languages,
+        }
+    spec = {"library": sentencepiece_library(), "out": str(root / "summary.json"), "models": specs}
     (root / "spec.json").write_text(json.dumps(spec))
-    child = subprocess.run([sys.executable, CHILD, str(root / "spec.json")],
-                           capture_output=True, text=True, timeout=300)
+    child = subprocess.run(
+        [sys.executable, CHILD, str(root / "spec.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert child.returncode == 0, child.stderr[-3000:]
     result["summary"] = json.loads((root / "summary.json").read_text())
     return result
@@ -100,13 +114,16 @@ def test_signatures_json(exported):
         description = json.load(f)
     translate = description["signatures"]["translate"]
     assert sorted(translate["inputs"]) == ["source_language", "target_language", "text"]
-    assert {name: (tensor["dtype"], tensor["shape"])
-            for name, tensor in translate["outputs"].items()} == {
-        "score": ("float32", [-1]), "translation": ("string", [-1])}
+    assert {
+        name: (tensor["dtype"], tensor["shape"]) for name, tensor in translate["outputs"].items()
+    } == {"score": ("float32", [-1]), "translation": ("string", [-1])}
     assert description["model"]["num_beams"] == 3
     assert description["model"]["max_decode_length"] == DECODE_LENGTH
     assert description["ops"]["sentencepiece"] == [
-        "SentencepieceDetokenizeOp", "SentencepieceOp", "SentencepieceTokenizeOp"]
+        "SentencepieceDetokenizeOp",
+        "SentencepieceOp",
+        "SentencepieceTokenizeOp",
+    ]
     with open(os.path.join(exported["paths"]["xlm_r_greedy"], SIGNATURES_FILE)) as f:
         assert sorted(json.load(f)["signatures"]["translate"]["inputs"]) == ["text"]
 

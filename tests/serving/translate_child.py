@@ -21,14 +21,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 from saved_model_child import HOSTILE_BATCH  # noqa: E402 (blocks keras & co. first)
 from saved_model_child import SEED  # noqa: E402
 from saved_model_child import hostile_texts  # noqa: E402
 from saved_model_child import huge_texts  # noqa: E402
 from saved_model_child import replay_warmup  # noqa: E402
-
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 
 def translate(model, texts, sources=None, targets=None):
@@ -47,16 +46,18 @@ def hostile(model, spec):
     known = spec["known_languages"]
     rng = np.random.default_rng(SEED)
     texts = hostile_texts(rng)
-    batches = [[], huge_texts()] + [texts[i:i + HOSTILE_BATCH]
-                                    for i in range(0, len(texts), HOSTILE_BATCH)]
+    batches = [[], huge_texts()] + [
+        texts[i : i + HOSTILE_BATCH] for i in range(0, len(texts), HOSTILE_BATCH)
+    ]
     for batch in batches:
         report["inputs"] += len(batch)
         languages = None
         if spec["target_languages"] is not None:
             languages = [known[i % len(known)] for i in range(len(batch))]
         try:
-            translation, score = translate(model, batch, languages, languages[::-1]
-                                           if languages is not None else None)
+            translation, score = translate(
+                model, batch, languages, languages[::-1] if languages is not None else None
+            )
         except Exception as error:  # noqa: BLE001 - any exception is a crash here.
             report["crashes"].append(f"{type(error).__name__}: {str(error)[:300]}")
             continue
@@ -82,13 +83,17 @@ def hostile(model, spec):
 
 def run_model(spec):
     model = tf.saved_model.load(spec["path"])
-    translation, score = translate(model, spec["texts"], spec["source_languages"],
-                                   spec["target_languages"])
-    summary = {"signatures": sorted(model.signatures),
-               "translations": [t.decode("utf-8") for t in translation],
-               "scores": score.tolist(),
-               "warmup": replay_warmup(model, os.path.join(
-                   spec["path"], "assets.extra", "tf_serving_warmup_requests"))}
+    translation, score = translate(
+        model, spec["texts"], spec["source_languages"], spec["target_languages"]
+    )
+    summary = {
+        "signatures": sorted(model.signatures),
+        "translations": [t.decode("utf-8") for t in translation],
+        "scores": score.tolist(),
+        "warmup": replay_warmup(
+            model, os.path.join(spec["path"], "assets.extra", "tf_serving_warmup_requests")
+        ),
+    }
     if spec["target_languages"] is not None:
         try:
             translate(model, ["a", "b"], ["en", "en"], ["fr", "xx"])
@@ -104,8 +109,11 @@ def main(spec_path):
         spec = json.load(f)
     tf.load_op_library(spec["library"])
     summary = {name: run_model(model) for name, model in spec["models"].items()}
-    summary["modules"] = sorted(m for m in ("tensorflow_text", "keras", "keras_hub", "xlm_keras")
-                                if sys.modules.get(m) is not None)
+    summary["modules"] = sorted(
+        m
+        for m in ("tensorflow_text", "keras", "keras_hub", "xlm_keras")
+        if sys.modules.get(m) is not None
+    )
     with open(spec["out"], "w") as f:
         json.dump(summary, f, indent=1)
 

@@ -138,9 +138,11 @@ def test_in_tf_data_with_per_element_seeds():
     packed = tf.data.Dataset.from_tensor_slices(pieces).map(
         lambda p: pack_single(p, 24, BOS, EOS, PAD)
     )
-    seeded = packed.enumerate().map(
-        lambda i, p: mask_tokens(p, MASK, VOCAB, SPECIALS, seed=tf.stack([i, 7]))
-    ).batch(12)
+    seeded = (
+        packed.enumerate()
+        .map(lambda i, p: mask_tokens(p, MASK, VOCAB, SPECIALS, seed=tf.stack([i, 7])))
+        .batch(12)
+    )
     runs = [tf.nest.map_structure(np.asarray, next(iter(seeded))) for _ in range(2)]
     element = {k: v[5] for k, v in pack_single(pieces, 24, BOS, EOS, PAD).items()}
     eager = _mask(element, seed=(5, 7))
@@ -170,8 +172,15 @@ def test_masked_lm_trains_on_masked_tlm_pairs(preset):
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     rng = np.random.default_rng(4)
     packed = pack_pair(
-        _pieces(rng, 16, 12), _pieces(rng, 16, 12), 24, EOS, EOS, PAD,
-        first_language_id=1, second_language_id=2, reset_positions=True,
+        _pieces(rng, 16, 12),
+        _pieces(rng, 16, 12),
+        24,
+        EOS,
+        EOS,
+        PAD,
+        first_language_id=1,
+        second_language_id=2,
+        reset_positions=True,
     )
     x, labels, weight = mask_tokens(packed, MASK, VOCAB, SPECIALS, seed=(0, 0))
     if not model.backbone.has_language_embedding:

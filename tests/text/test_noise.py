@@ -12,8 +12,13 @@ from xlm_keras.text.noise import add_noise
 MASK = 99
 # Word starts: even ids begin a word, odd ids continue one (a toy vocabulary).
 IS_WORD_START = tf.constant([i % 2 == 0 for i in range(100)])
-SENTENCES = [[10, 11, 13, 20, 30, 31, 40, 50, 60, 61, 70], [4], [], [21, 6, 8, 9, 12, 14, 16],
-             [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24]]
+SENTENCES = [
+    [10, 11, 13, 20, 30, 31, 40, 50, 60, 61, 70],
+    [4],
+    [],
+    [21, 6, 8, 9, 12, 14, 16],
+    [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24],
+]
 
 
 def _words(sentence):
@@ -48,12 +53,20 @@ def _reference(sentences, seed, distance, dropout, blank):
     return outputs
 
 
-@pytest.mark.parametrize("distance,dropout,blank", [(3.0, 0.1, 0.1), (0.0, 0.5, 0.0),
-                                                    (5.0, 0.0, 0.5), (3.0, 0.9, 0.2)])
+@pytest.mark.parametrize(
+    "distance,dropout,blank", [(3.0, 0.1, 0.1), (0.0, 0.5, 0.0), (5.0, 0.0, 0.5), (3.0, 0.9, 0.2)]
+)
 def test_equals_xlm_algorithm_on_the_same_random_numbers(distance, dropout, blank):
     for seed in range(5):
-        noisy = add_noise(tf.ragged.constant(SENTENCES, tf.int32), IS_WORD_START, [seed, 7],
-                          MASK, distance, dropout, blank)
+        noisy = add_noise(
+            tf.ragged.constant(SENTENCES, tf.int32),
+            IS_WORD_START,
+            [seed, 7],
+            MASK,
+            distance,
+            dropout,
+            blank,
+        )
         assert noisy.to_list() == _reference(SENTENCES, [seed, 7], distance, dropout, blank)
 
 
@@ -63,15 +76,27 @@ def test_same_seed_same_noise_and_exact_output():
     assert add_noise(batch, IS_WORD_START, [1, 2], MASK).to_list() == first
     assert add_noise(batch, IS_WORD_START, [1, 3], MASK).to_list() != first
     # XLM's defaults (distance 3, dropout 0.1, blank 0.1), recorded once.
-    assert first == [[20, 50, 30, 31, 70, 60, 61], [4], [], [6, 21, 8, 9, 12, 14, 16],
-                     [99, 2, 6, 8, 10, 12, 14, 16, 20, 18, 22, 24]]
+    assert first == [
+        [20, 50, 30, 31, 70, 60, 61],
+        [4],
+        [],
+        [6, 21, 8, 9, 12, 14, 16],
+        [99, 2, 6, 8, 10, 12, 14, 16, 20, 18, 22, 24],
+    ]
 
 
 def test_shuffle_moves_no_word_by_its_distance_or_more():
     sentence = list(range(0, 80, 2))  # 40 one-piece words, each id its position * 2.
     for seed in range(20):
-        noisy = add_noise(tf.ragged.constant([sentence], tf.int32), IS_WORD_START, [seed, 0],
-                          MASK, shuffle_distance=3.0, dropout=0.0, blank=0.0)
+        noisy = add_noise(
+            tf.ragged.constant([sentence], tf.int32),
+            IS_WORD_START,
+            [seed, 0],
+            MASK,
+            shuffle_distance=3.0,
+            dropout=0.0,
+            blank=0.0,
+        )
         moved = [abs(position - piece // 2) for position, piece in enumerate(noisy[0].numpy())]
         assert max(moved) < 3 and sorted(noisy[0].numpy().tolist()) == sentence
 

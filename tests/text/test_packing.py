@@ -34,11 +34,14 @@ def _assert_equal(outputs, expected):
 
 def test_single_xlm_roberta_frame_pads_and_truncates():
     outputs = pack_single(_ragged([[5, 6], [7, 8, 9, 10, 11], []]), 6, BOS, EOS, PAD)
-    _assert_equal(outputs, {
-        "token_ids": [[0, 5, 6, 2, 1, 1], [0, 7, 8, 9, 10, 2], [0, 2, 1, 1, 1, 1]],
-        "padding_mask": [[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1], [1, 1, 0, 0, 0, 0]],
-        "position_ids": [[0, 1, 2, 3, 0, 0], [0, 1, 2, 3, 4, 5], [0, 1, 0, 0, 0, 0]],
-    })
+    _assert_equal(
+        outputs,
+        {
+            "token_ids": [[0, 5, 6, 2, 1, 1], [0, 7, 8, 9, 10, 2], [0, 2, 1, 1, 1, 1]],
+            "padding_mask": [[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1], [1, 1, 0, 0, 0, 0]],
+            "position_ids": [[0, 1, 2, 3, 0, 0], [0, 1, 2, 3, 4, 5], [0, 1, 0, 0, 0, 0]],
+        },
+    )
 
 
 def test_single_xlm_frame_with_language_ids():
@@ -53,63 +56,86 @@ def test_single_xlm_frame_with_language_ids():
 
 def test_single_unbatched_sequence():
     outputs = pack_single(tf.constant([5, 6, 7]), 4, BOS, EOS, PAD, language_id=EN)
-    _assert_equal(outputs, {
-        "token_ids": [0, 5, 6, 2],
-        "padding_mask": [1, 1, 1, 1],
-        "position_ids": [0, 1, 2, 3],
-        "language_ids": [4, 4, 4, 4],
-    })
+    _assert_equal(
+        outputs,
+        {
+            "token_ids": [0, 5, 6, 2],
+            "padding_mask": [1, 1, 1, 1],
+            "position_ids": [0, 1, 2, 3],
+            "language_ids": [4, 4, 4, 4],
+        },
+    )
 
 
 def test_tlm_pair_layout_languages_and_position_reset():
     first = _ragged([[5, 6], [5, 6, 7, 8, 9, 10, 11], [5], [5, 6, 7, 8, 9, 10]])
     second = _ragged([[7], [20], [20, 21, 22, 23, 24, 25, 26], [20, 21, 22, 23, 24]])
     outputs = pack_pair(
-        first, second, 9, EOS, EOS, PAD,
-        first_language_id=EN, second_language_id=FR, reset_positions=True,
+        first,
+        second,
+        9,
+        EOS,
+        EOS,
+        PAD,
+        first_language_id=EN,
+        second_language_id=FR,
+        reset_positions=True,
     )
     # Rows: both short; first long; second long; both long (5 = 3 + 2).
-    _assert_equal(outputs, {
-        "token_ids": [
-            [2, 5, 6, 2, 2, 7, 2, 1, 1],
-            [2, 5, 6, 7, 8, 2, 2, 20, 2],
-            [2, 5, 2, 2, 20, 21, 22, 23, 2],
-            [2, 5, 6, 7, 2, 2, 20, 21, 2],
-        ],
-        "padding_mask": [
-            [1, 1, 1, 1, 1, 1, 1, 0, 0],
-            [1, 1, 1, 1, 1, 1, 1, 1, 1],
-            [1, 1, 1, 1, 1, 1, 1, 1, 1],
-            [1, 1, 1, 1, 1, 1, 1, 1, 1],
-        ],
-        "position_ids": [
-            [0, 1, 2, 3, 0, 1, 2, 0, 0],
-            [0, 1, 2, 3, 4, 5, 0, 1, 2],
-            [0, 1, 2, 0, 1, 2, 3, 4, 5],
-            [0, 1, 2, 3, 4, 0, 1, 2, 3],
-        ],
-        "language_ids": [
-            [4, 4, 4, 4, 1, 1, 1, 0, 0],
-            [4, 4, 4, 4, 4, 4, 1, 1, 1],
-            [4, 4, 4, 1, 1, 1, 1, 1, 1],
-            [4, 4, 4, 4, 4, 1, 1, 1, 1],
-        ],
-    })
+    _assert_equal(
+        outputs,
+        {
+            "token_ids": [
+                [2, 5, 6, 2, 2, 7, 2, 1, 1],
+                [2, 5, 6, 7, 8, 2, 2, 20, 2],
+                [2, 5, 2, 2, 20, 21, 22, 23, 2],
+                [2, 5, 6, 7, 2, 2, 20, 21, 2],
+            ],
+            "padding_mask": [
+                [1, 1, 1, 1, 1, 1, 1, 0, 0],
+                [1, 1, 1, 1, 1, 1, 1, 1, 1],
+                [1, 1, 1, 1, 1, 1, 1, 1, 1],
+                [1, 1, 1, 1, 1, 1, 1, 1, 1],
+            ],
+            "position_ids": [
+                [0, 1, 2, 3, 0, 1, 2, 0, 0],
+                [0, 1, 2, 3, 4, 5, 0, 1, 2],
+                [0, 1, 2, 0, 1, 2, 3, 4, 5],
+                [0, 1, 2, 3, 4, 0, 1, 2, 3],
+            ],
+            "language_ids": [
+                [4, 4, 4, 4, 1, 1, 1, 0, 0],
+                [4, 4, 4, 4, 4, 4, 1, 1, 1],
+                [4, 4, 4, 1, 1, 1, 1, 1, 1],
+                [4, 4, 4, 4, 4, 1, 1, 1, 1],
+            ],
+        },
+    )
 
 
 def test_classification_pair_keeps_running_positions():
     outputs = pack_pair(_ragged([[5, 6]]), _ragged([[7]]), 9, BOS, EOS, PAD)
-    _assert_equal(outputs, {
-        "token_ids": [[0, 5, 6, 2, 2, 7, 2, 1, 1]],
-        "padding_mask": [[1, 1, 1, 1, 1, 1, 1, 0, 0]],
-        "position_ids": [[0, 1, 2, 3, 4, 5, 6, 0, 0]],
-    })
+    _assert_equal(
+        outputs,
+        {
+            "token_ids": [[0, 5, 6, 2, 2, 7, 2, 1, 1]],
+            "padding_mask": [[1, 1, 1, 1, 1, 1, 1, 0, 0]],
+            "position_ids": [[0, 1, 2, 3, 4, 5, 6, 0, 0]],
+        },
+    )
 
 
 def test_pair_separator_and_per_row_languages_unbatched():
     outputs = pack_pair(
-        tf.constant([5]), tf.constant([7, 8]), 7, BOS, EOS, PAD,
-        separator_start_id=9, first_language_id=3, second_language_id=2,
+        tf.constant([5]),
+        tf.constant([7, 8]),
+        7,
+        BOS,
+        EOS,
+        PAD,
+        separator_start_id=9,
+        first_language_id=3,
+        second_language_id=2,
     )
     np.testing.assert_array_equal(outputs["token_ids"], [0, 5, 2, 9, 7, 8, 2])
     np.testing.assert_array_equal(outputs["language_ids"], [3, 3, 3, 2, 2, 2, 2])
@@ -135,8 +161,15 @@ def test_matches_keras_hub_packers_on_random_inputs():
 
 def _tlm(first, second):
     return pack_pair(
-        first, second, 10, EOS, EOS, PAD,
-        first_language_id=EN, second_language_id=FR, reset_positions=True,
+        first,
+        second,
+        10,
+        EOS,
+        EOS,
+        PAD,
+        first_language_id=EN,
+        second_language_id=FR,
+        reset_positions=True,
     )
 
 
@@ -161,7 +194,9 @@ def test_packer_layer_config_and_saved_model(tmp_path):
     expected = _numpy(_tlm(first, second))
     layer_out = _numpy(restored((first, second), language_id=(EN, FR)))
     assert _numpy(XLMPacker(6, BOS, EOS, PAD)(first))["token_ids"].tolist() == [
-        [0, 5, 6, 7, 2, 1], [0, 8, 2, 1, 1, 1]]
+        [0, 5, 6, 7, 2, 1],
+        [0, 8, 2, 1, 1, 1],
+    ]
 
     module = tf.Module()
     module.packer = packer

@@ -56,8 +56,14 @@ def test_bench_train_flops_formula():
     shape = bench_train.make_shape(2, 16, 2, 48, 12, 1, 40, 0.15)
     assert shape.num_targets == 2
     backbone = XLMBackbone(
-        vocabulary_size=40, num_layers=2, num_heads=2, hidden_dim=16, intermediate_dim=48,
-        max_sequence_length=12, num_languages=1)
+        vocabulary_size=40,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=48,
+        max_sequence_length=12,
+        num_languages=1,
+    )
     embeddings = backbone.get_layer("embeddings").count_params()
     embeddings += backbone.get_layer("embeddings_layer_norm").count_params()
     assert bench_train.non_embedding_params(shape) == backbone.count_params() - embeddings
@@ -69,7 +75,8 @@ def test_bench_train_flops_formula():
     # (2 x 12 keys x 16 multiply-adds, 6 FLOPs each).
     row = (2 * (16 * 16 + 16)) + (2 * 16 * 48 + 48 + 16) + 2 * 2 * 16
     assert bench_train.flops_per_token(shape, 2, None, 2) == pytest.approx(
-        masked - (10 / 12) * (6 * row + 6 * 2 * 12 * 16))
+        masked - (10 / 12) * (6 * row + 6 * 2 * 12 * 16)
+    )
 
 
 def test_lexical_baseline_bags_match_sentencepiece(tokenizer_dir):
@@ -82,7 +89,8 @@ def test_lexical_baseline_bags_match_sentencepiece(tokenizer_dir):
     texts = ["Wählen Sie Format - Zellen.", "", "Choose Format - Cells, then Cells again."]
     bags = lexical_baseline.bags_of_pieces(tokenizer, texts).toarray()
     processor = sentencepiece.SentencePieceProcessor(
-        model_file=str(Path(tokenizer_dir) / "assets" / "tokenizer" / "vocabulary.spm"))
+        model_file=str(Path(tokenizer_dir) / "assets" / "tokenizer" / "vocabulary.spm")
+    )
     for row, text in zip(bags, texts):
         assert set(np.flatnonzero(row)) == set(processor.encode(text))
         assert set(row) <= {0.0, 1.0}
@@ -91,14 +99,29 @@ def test_lexical_baseline_bags_match_sentencepiece(tokenizer_dir):
 def test_bench_serving_compares_the_same_embeddings_with_hugging_face(tmp_path):
     bench_serving = _load("bench_serving")
     workdir = str(tmp_path)
-    saved_model = bench_serving.prepare(workdir, 16, 24, num_layers=1, hidden_dim=16, num_heads=2,
-                                        vocabulary_size=4000, spm_size=3000)
+    saved_model = bench_serving.prepare(
+        workdir,
+        16,
+        24,
+        num_layers=1,
+        hidden_dim=16,
+        num_heads=2,
+        vocabulary_size=4000,
+        spm_size=3000,
+    )
     with open(tmp_path / bench_serving.SENTENCES_TXT, encoding="utf-8") as f:
         texts = [line.rstrip("\n") for line in f]
     assert len(texts) == 16 and all(texts)
     hf = bench_serving.hf_call(str(tmp_path / bench_serving.HF_DIR), 24)(texts[:5])
     ours, _ = bench_serving.saved_model_call(saved_model, "embed", None)
     np.testing.assert_allclose(ours(texts[:5])["embedding"], hf, atol=1e-4)
-    table = bench_serving.compare(workdir, {"ours (embed)": saved_model}, [2], rounds=1,
-                                  timed_texts=2, warmup=0, max_sequence_length=24)
+    table = bench_serving.compare(
+        workdir,
+        {"ours (embed)": saved_model},
+        [2],
+        rounds=1,
+        timed_texts=2,
+        warmup=0,
+        max_sequence_length=24,
+    )
     assert "| Hugging Face (PyTorch) | 2 |" in table and "| ours (embed) | 2 |" in table

@@ -38,18 +38,18 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from xlm_keras.data import readers  # noqa: E402
+from xlm_keras.finetuning import config as finetune_config  # noqa: E402
+from xlm_keras.finetuning import run as finetune_lib  # noqa: E402
 from xlm_keras.models import XLMBackbone  # noqa: E402
 from xlm_keras.models import XLMMaskedLM  # noqa: E402
-from xlm_keras.models import presets  # noqa: E402
-from xlm_keras.pretraining import config as config_lib  # noqa: E402
-from xlm_keras.finetuning import run as finetune_lib  # noqa: E402
-from xlm_keras.finetuning import config as finetune_config  # noqa: E402
-from xlm_keras.pretraining import run as pretrain_lib  # noqa: E402
-from xlm_keras.training.train_step import TrainStep  # noqa: E402
 from xlm_keras.models import XLMSeq2SeqBackbone  # noqa: E402
 from xlm_keras.models import XLMSeq2SeqLM  # noqa: E402
 from xlm_keras.models import XLMSeq2SeqLMPreprocessor  # noqa: E402
 from xlm_keras.models import XLMTokenizer  # noqa: E402
+from xlm_keras.models import presets  # noqa: E402
+from xlm_keras.pretraining import config as config_lib  # noqa: E402
+from xlm_keras.pretraining import run as pretrain_lib  # noqa: E402
+from xlm_keras.training.train_step import TrainStep  # noqa: E402
 from xlm_keras.translation.back_translation import back_translation_transform  # noqa: E402
 
 BATCH_SIZE = 8  # Global batch of the step-parity check.
@@ -86,7 +86,8 @@ def configure_logical_cpus(count):
     """Split the physical CPU into `count` logical devices (before TF starts)."""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+        cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+    )
 
 
 def mlm_batch():
@@ -100,11 +101,13 @@ def mlm_batch():
     padding_mask = (np.arange(SEQUENCE_LENGTH) < lengths[:, None]).astype("int32")
     language = rng.integers(0, NUM_LANGUAGES, BATCH_SIZE).astype("int32")
     mask_positions = np.sort(
-        [rng.choice(length, TARGETS, replace=False) for length in lengths], axis=1)
+        [rng.choice(length, TARGETS, replace=False) for length in lengths], axis=1
+    )
     return {
         "x": {
-            "token_ids": (rng.integers(5, 1000, (BATCH_SIZE, SEQUENCE_LENGTH))
-                          * padding_mask).astype("int32"),
+            "token_ids": (
+                rng.integers(5, 1000, (BATCH_SIZE, SEQUENCE_LENGTH)) * padding_mask
+            ).astype("int32"),
             "padding_mask": padding_mask,
             "language_ids": np.repeat(language[:, None], SEQUENCE_LENGTH, axis=1),
             "mask_positions": mask_positions.astype("int32"),
@@ -141,17 +144,19 @@ def step_parity():
     with tf.GradientTape() as tape:
         logits = reference_model(batch["x"], training=True)
         losses = keras.losses.sparse_categorical_crossentropy(
-            batch["labels"], logits, from_logits=True)
+            batch["labels"], logits, from_logits=True
+        )
         mean_loss = tf.reduce_sum(losses * batch["sample_weight"]) / batch["sample_weight"].sum()
     gradients = tape.gradient(mean_loss, reference_model.trainable_variables)
     reference_loss = float(mean_loss)
     reference_weights = [
-        w - LEARNING_RATE * tf.convert_to_tensor(g).numpy()
-        for w, g in zip(initial, gradients)]
+        w - LEARNING_RATE * tf.convert_to_tensor(g).numpy() for w, g in zip(initial, gradients)
+    ]
 
     def one_step(strategy, accumulation_steps):
-        return sgd_step(strategy, build_task, initial, batch, BATCH_SIZE, NUM_LANGUAGES,
-                        accumulation_steps)
+        return sgd_step(
+            strategy, build_task, initial, batch, BATCH_SIZE, NUM_LANGUAGES, accumulation_steps
+        )
 
     one_device = tf.distribute.OneDeviceStrategy("/cpu:0")
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
@@ -163,15 +168,26 @@ def step_parity():
         "replicas": mirrored.num_replicas_in_sync,
     }
     for name, strategy, accumulation_steps in (
-            ("mirrored", mirrored, 1), ("accumulated", one_device, 2),
-            ("mirrored_accumulated", mirrored, 2)):
+        ("mirrored", mirrored, 1),
+        ("accumulated", one_device, 2),
+        ("mirrored_accumulated", mirrored, 2),
+    ):
         other_loss, other_weights = one_step(strategy, accumulation_steps)
         result[name] = {"loss": other_loss, "weights": max_diff(other_weights, weights)}
     return result
 
 
-def sgd_step(strategy, build_task, initial, batch, global_batch, num_languages,
-             accumulation_steps=1, batch_transforms_fn=None, objective=None):
+def sgd_step(
+    strategy,
+    build_task,
+    initial,
+    batch,
+    global_batch,
+    num_languages,
+    accumulation_steps=1,
+    batch_transforms_fn=None,
+    objective=None,
+):
     """One `TrainStep` (SGD at `LEARNING_RATE`, no clip) of `build_task()`
     from the weights `initial` on the global `batch` (dict of arrays,
     `global_batch` rows) split over the replicas and `accumulation_steps`
@@ -180,17 +196,24 @@ def sgd_step(strategy, build_task, initial, batch, global_batch, num_languages,
     with strategy.scope():
         model = build_task()
         model.set_weights(initial)
-        step = TrainStep(strategy, model, keras.optimizers.SGD(LEARNING_RATE), num_languages,
-                         clip_norm=0.0, accumulation_steps=accumulation_steps,
-                         batch_transforms=batch_transforms_fn(model) if batch_transforms_fn
-                         else None)
+        step = TrainStep(
+            strategy,
+            model,
+            keras.optimizers.SGD(LEARNING_RATE),
+            num_languages,
+            clip_norm=0.0,
+            accumulation_steps=accumulation_steps,
+            batch_transforms=batch_transforms_fn(model) if batch_transforms_fn else None,
+        )
     micro_batch = global_batch // accumulation_steps
 
     def dataset_fn(input_context):
         per_replica = input_context.get_per_replica_batch_size(micro_batch)
-        return tf.data.Dataset.from_tensor_slices(batch).shard(
-            input_context.num_input_pipelines, input_context.input_pipeline_id
-        ).batch(per_replica)
+        return (
+            tf.data.Dataset.from_tensor_slices(batch)
+            .shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+            .batch(per_replica)
+        )
 
     iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
     totals = step.run(iterator, tf.constant(1), objective)
@@ -273,36 +296,57 @@ def bt_parity(tokenizer_dir):
     and the 2-replica step's loss and max abs weight difference to it."""
     keras.utils.set_random_seed(0)
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    preprocessor = XLMSeq2SeqLMPreprocessor(tokenizer, encoder_sequence_length=12,
-                                            decoder_sequence_length=10, use_language_ids=True)
+    preprocessor = XLMSeq2SeqLMPreprocessor(
+        tokenizer, encoder_sequence_length=12, decoder_sequence_length=10, use_language_ids=True
+    )
     sentences = ["the file is open", "close the window now", "good morning", "a red house"]
-    x, labels, weights = preprocessor({"source": sentences, "target": sentences,
-                                       "source_language": "en", "target_language": "en"})
-    batch = {"x": x, "labels": labels, "sample_weight": weights,
-             "language": np.zeros([len(sentences)], np.int32),
-             "translate_to": np.full([len(sentences)], tokenizer.language_id("fr"), np.int32)}
+    x, labels, weights = preprocessor(
+        {"source": sentences, "target": sentences, "source_language": "en", "target_language": "en"}
+    )
+    batch = {
+        "x": x,
+        "labels": labels,
+        "sample_weight": weights,
+        "language": np.zeros([len(sentences)], np.int32),
+        "translate_to": np.full([len(sentences)], tokenizer.language_id("fr"), np.int32),
+    }
 
     def build_task():
         backbone = XLMSeq2SeqBackbone(
-            vocabulary_size=tokenizer.vocabulary_size(), num_layers=1, num_heads=2,
-            hidden_dim=16, intermediate_dim=32, max_sequence_length=24,
-            num_languages=len(tokenizer.languages), dropout=0.0)
+            vocabulary_size=tokenizer.vocabulary_size(),
+            num_layers=1,
+            num_heads=2,
+            hidden_dim=16,
+            intermediate_dim=32,
+            max_sequence_length=24,
+            num_languages=len(tokenizer.languages),
+            dropout=0.0,
+        )
         return XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
 
     initial = build_task().get_weights()
 
     def one_step(strategy):
-        return sgd_step(strategy, build_task, initial, batch, len(sentences), 1,
-                        batch_transforms_fn=lambda model: {
-                            "bt": back_translation_transform(model, 10)},
-                        objective="bt")
+        return sgd_step(
+            strategy,
+            build_task,
+            initial,
+            batch,
+            len(sentences),
+            1,
+            batch_transforms_fn=lambda model: {"bt": back_translation_transform(model, 10)},
+            objective="bt",
+        )
 
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     loss, weights = one_step(tf.distribute.OneDeviceStrategy("/cpu:0"))
     mirrored_loss, mirrored_weights = one_step(mirrored)
-    return {"loss": loss, "update": max_diff(weights, initial),
-            "replicas": mirrored.num_replicas_in_sync,
-            "mirrored": {"loss": mirrored_loss, "weights": max_diff(mirrored_weights, weights)}}
+    return {
+        "loss": loss,
+        "update": max_diff(weights, initial),
+        "replicas": mirrored.num_replicas_in_sync,
+        "mirrored": {"loss": mirrored_loss, "weights": max_diff(mirrored_weights, weights)},
+    }
 
 
 def main(argv):

@@ -28,16 +28,17 @@ def _truncate(path, size):
 
 
 @pytest.mark.parametrize("damaged_file", ["ckpt-20.data-00000-of-00001", "ckpt-20.index"])
-def test_unreadable_newest_checkpoint_falls_back_to_the_one_before(tmp_path, damaged_file,
-                                                                   caplog):
+def test_unreadable_newest_checkpoint_falls_back_to_the_one_before(tmp_path, damaged_file, caplog):
     directory = _save_steps(tmp_path, [10, 20])
     _truncate(os.path.join(directory, damaged_file), 20)
     variable = tf.Variable(tf.zeros([256]))
     restored = _saver(tmp_path, variable).restore_latest()
     assert restored == os.path.join(directory, "ckpt-10")
     assert float(variable[0]) == 10.0
-    assert any("ckpt-20" in record.getMessage() and "unreadable" in record.getMessage()
-               for record in caplog.records)
+    assert any(
+        "ckpt-20" in record.getMessage() and "unreadable" in record.getMessage()
+        for record in caplog.records
+    )
 
 
 def test_no_readable_checkpoint_is_one_line_naming_them(tmp_path):

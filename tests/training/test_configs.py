@@ -10,13 +10,16 @@ import sys
 
 import pytest
 
-from xlm_keras.pretraining import config as config_lib
 from xlm_keras.finetuning import config as finetune_config
+from xlm_keras.pretraining import config as config_lib
 from xlm_keras.translation import config as translation_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONFIGS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "configs", "*.py"))
-                 if not p.endswith("__init__.py"))
+CONFIGS = sorted(
+    os.path.basename(p)[:-3]
+    for p in glob.glob(os.path.join(ROOT, "configs", "*.py"))
+    if not p.endswith("__init__.py")
+)
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -40,22 +43,47 @@ def test_finetune_config_errors_name_every_bad_key(tmp_path):
     config.model.classifier_pooling = "max"
     with pytest.raises(ValueError) as error:
         finetune_config.validate_finetune(config)
-    for key in ("model.preset", "task.type", "task.data", "train.eval_every",
-                "model.classifier_pooling"):
+    for key in (
+        "model.preset",
+        "task.type",
+        "task.data",
+        "train.eval_every",
+        "model.classifier_pooling",
+    ):
         assert key in str(error.value)
 
 
 def test_cli_rejects_bad_config_before_compute(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "xlm_keras.cli.train", f"--workdir={tmp_path}",
-         "--config.train.checkpoint_every=7", "--config.optimizer.decay=cosine"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "xlm_keras.cli.train",
+            f"--workdir={tmp_path}",
+            "--config.train.checkpoint_every=7",
+            "--config.optimizer.decay=cosine",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert result.returncode != 0
     assert "train.checkpoint_every" in result.stderr and "optimizer.decay" in result.stderr
     assert not os.listdir(tmp_path), "nothing may be written for a bad config"
     unknown = subprocess.run(
-        [sys.executable, "-m", "xlm_keras.cli.train", f"--workdir={tmp_path}",
-         "--config.train.num_stepz=3"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "xlm_keras.cli.train",
+            f"--workdir={tmp_path}",
+            "--config.train.num_stepz=3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert unknown.returncode != 0 and "num_stepz" in unknown.stderr
 
 
@@ -73,8 +101,15 @@ def test_pretraining_ranges_and_cross_field_rules_are_checked_up_front(tmp_path,
         config_lib.validate(config, workdir=str(workdir))
     message = str(error.value)
     assert "\n" not in message
-    for key in ("optimizer.warmup_steps", "train.keep_checkpoints", "data.sequence_length",
-                "optimizer.beta_2", "data.languages", "['sw']", "--workdir"):
+    for key in (
+        "optimizer.warmup_steps",
+        "train.keep_checkpoints",
+        "data.sequence_length",
+        "optimizer.beta_2",
+        "data.languages",
+        "['sw']",
+        "--workdir",
+    ):
         assert key in message, key
 
 
@@ -100,8 +135,9 @@ def test_read_only_workdir_is_refused(tmp_path):
 def test_finetune_checks_length_languages_and_workdir(tmp_path, tokenizer_dir):
     preset = tmp_path / "preset"
     preset.mkdir()
-    (preset / "config.json").write_text(json.dumps(
-        {"config": {"max_sequence_length": 64, "use_language_embedding": True}}))
+    (preset / "config.json").write_text(
+        json.dumps({"config": {"max_sequence_length": 64, "use_language_embedding": True}})
+    )
     config = finetune_config.base_finetune_config()
     config.model.preset = str(preset)
     config.data.tokenizer = tokenizer_dir  # de, en, fr.

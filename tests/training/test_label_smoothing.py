@@ -20,14 +20,19 @@ def test_zero_is_the_plain_sparse_cross_entropy():
     labels, logits = _data()
     np.testing.assert_array_equal(
         target_losses(labels, logits, 0.0).numpy(),
-        keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True).numpy())
+        keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True).numpy(),
+    )
 
 
 @pytest.mark.parametrize("smoothing", [0.1, 0.3])
 def test_smoothing_matches_keras_categorical_cross_entropy(smoothing):
     labels, logits = _data()
     reference = keras.losses.CategoricalCrossentropy(
-        from_logits=True, label_smoothing=smoothing, reduction=None)(
-        keras.ops.one_hot(labels, 11), logits)
-    np.testing.assert_allclose(target_losses(labels, logits, smoothing).numpy(),
-                               np.asarray(reference), rtol=1e-5, atol=1e-6)
+        from_logits=True, label_smoothing=smoothing, reduction=None
+    )(keras.ops.one_hot(labels, 11), logits)
+    np.testing.assert_allclose(
+        target_losses(labels, logits, smoothing).numpy(),
+        np.asarray(reference),
+        rtol=1e-5,
+        atol=1e-6,
+    )

@@ -52,8 +52,10 @@ def tiny_corpus(directory):
     """The first `LINES_PER_FILE` distinct lines of the sample's mono and
     en-X parallel train files for `LANGUAGES`. Returns: file name -> lines."""
     lines = {}
-    names = {"mono": [f"{code}.train.txt" for code in LANGUAGES],
-             "parallel": [f"en-{code}.train.tsv" for code in LANGUAGES if code != "en"]}
+    names = {
+        "mono": [f"{code}.train.txt" for code in LANGUAGES],
+        "parallel": [f"en-{code}.train.tsv" for code in LANGUAGES if code != "en"],
+    }
     for kind, files in names.items():
         os.makedirs(directory / kind)
         for name in files:
@@ -68,14 +70,27 @@ def run_workers(directory, config):
     cluster = [f"127.0.0.1:{port}" for port in free_ports(WORKERS)]
     processes, logs = [], []
     for index in range(WORKERS):
-        env = dict(os.environ, TF_CONFIG=json.dumps(
-            {"cluster": {"worker": cluster}, "task": {"type": "worker", "index": index}}))
+        env = dict(
+            os.environ,
+            TF_CONFIG=json.dumps(
+                {"cluster": {"worker": cluster}, "task": {"type": "worker", "index": index}}
+            ),
+        )
         logs.append(open(directory / f"worker_{index}.log", "w"))
-        processes.append(subprocess.Popen(
-            child_process.command(
-                "pretrain", "--strategy=multi_worker", f"--workdir={directory / 'workdir'}",
-                f"--out={directory / f'out_{index}'}", f"--config={json.dumps(config)}"),
-            env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
+        processes.append(
+            subprocess.Popen(
+                child_process.command(
+                    "pretrain",
+                    "--strategy=multi_worker",
+                    f"--workdir={directory / 'workdir'}",
+                    f"--out={directory / f'out_{index}'}",
+                    f"--config={json.dumps(config)}",
+                ),
+                env=env,
+                stdout=logs[-1],
+                stderr=subprocess.STDOUT,
+            )
+        )
     try:
         for process in processes:
             process.wait(timeout=TIMEOUT)
@@ -101,13 +116,18 @@ def cluster_run(tmp_path_factory, tokenizer_dir):
     """Both workers' results, after one run on the tiny corpus."""
     directory = tmp_path_factory.mktemp("multi_worker")
     lines = tiny_corpus(directory / "corpus")
-    run_workers(directory, child_process.tiny_config(
-        tokenizer_dir, LANGUAGES, **{"data.corpus_dir": str(directory / "corpus")}))
+    run_workers(
+        directory,
+        child_process.tiny_config(
+            tokenizer_dir, LANGUAGES, **{"data.corpus_dir": str(directory / "corpus")}
+        ),
+    )
     return types.SimpleNamespace(
         workdir=directory / "workdir",
         corpus_lines=lines,
-        results=[json.loads((directory / f"out_{i}" / "result.json").read_text())
-                 for i in range(WORKERS)],
+        results=[
+            json.loads((directory / f"out_{i}" / "result.json").read_text()) for i in range(WORKERS)
+        ],
         weights=[saved_weights(directory / f"out_{i}" / "weights.npz") for i in range(WORKERS)],
     )
 
@@ -116,7 +136,10 @@ def test_chief_writes_checkpoint_and_preset_and_nothing_else_remains(cluster_run
     assert [r["replicas"] for r in cluster_run.results] == [WORKERS] * WORKERS
     workdir = cluster_run.workdir
     assert sorted(os.listdir(workdir / "checkpoints")) == [
-        "checkpoint", "ckpt-10.data-00000-of-00001", "ckpt-10.index"]
+        "checkpoint",
+        "ckpt-10.data-00000-of-00001",
+        "ckpt-10.index",
+    ]
     assert not (workdir / "scratch" / "worker_1").exists()
     assert (workdir / "preset" / "model.weights.h5").exists()
 
@@ -132,16 +155,20 @@ def test_workers_end_with_the_same_weights_as_the_preset(cluster_run):
 def completed_pass(result, file_name):
     """Returns: the lines of this worker's complete passes over `file_name`
     (checked equal), and the set of shards its passes were given."""
-    passes = [p for path, ps in result["reads"].items()
-              if os.path.basename(path) == file_name for p in ps]
+    passes = [
+        p for path, ps in result["reads"].items() if os.path.basename(path) == file_name for p in ps
+    ]
     complete = [p["lines"] for p in passes if p["complete"]]
     assert complete, f"never read its shard of {file_name} to the end"
     assert all(lines == complete[0] for lines in complete), file_name
     return complete[0], {tuple(p["shard"]) for p in passes}
 
 
-@pytest.mark.parametrize("file_name", [f"{code}.train.txt" for code in LANGUAGES]
-                         + [f"en-{code}.train.tsv" for code in LANGUAGES if code != "en"])
+@pytest.mark.parametrize(
+    "file_name",
+    [f"{code}.train.txt" for code in LANGUAGES]
+    + [f"en-{code}.train.tsv" for code in LANGUAGES if code != "en"],
+)
 def test_workers_read_disjoint_halves_that_make_the_whole_file(cluster_run, file_name):
     lines = set(cluster_run.corpus_lines[file_name])
     shards = []

@@ -65,8 +65,9 @@ def test_tpu_strategy_without_tpu_fails_clearly(tpu):
         f"try:\n    create_strategy('tpu', tpu={tpu})\n"
         "except RuntimeError as error:\n    print('ERROR:', error)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert "ERROR: No TPU found" in result.stdout, result.stderr[-2000:]
     assert "--strategy=auto" in result.stdout
 
@@ -84,8 +85,9 @@ def test_learning_rate_multipliers_scale_the_step_of_named_variables():
 
     encoder = keras.Variable(np.ones([3], "float32"), name="encoder")
     head = keras.Variable(np.ones([3], "float32"), name="head")
-    optimizer = create_optimizer(1e-3, 0, 10, decay="constant", weight_decay=0.0,
-                                 learning_rate_multipliers={head.path: 10.0})
+    optimizer = create_optimizer(
+        1e-3, 0, 10, decay="constant", weight_decay=0.0, learning_rate_multipliers={head.path: 10.0}
+    )
     gradient = np.array([0.5, -2.0, 3.0], "float32")
     optimizer.apply([gradient, gradient], [encoder, head])
     encoder_step = 1.0 - np.asarray(encoder.value)

@@ -18,20 +18,29 @@ from tests.training.conftest import LANGUAGES
 
 def _command(workdir, tokenizer_dir):
     return [
-        sys.executable, "-m", "xlm_keras.cli.train", f"--workdir={workdir}",
+        sys.executable,
+        "-m",
+        "xlm_keras.cli.train",
+        f"--workdir={workdir}",
         f"--config.data.tokenizer={tokenizer_dir}",
         f"--config.data.languages={','.join(LANGUAGES)}",
-        "--config.data.sequence_length=32", "--config.data.batch_size=8",
-        "--config.train.num_steps=30", "--config.train.steps_per_execution=5",
-        "--config.train.checkpoint_every=10", "--config.optimizer.warmup_steps=5",
+        "--config.data.sequence_length=32",
+        "--config.data.batch_size=8",
+        "--config.train.num_steps=30",
+        "--config.train.steps_per_execution=5",
+        "--config.train.checkpoint_every=10",
+        "--config.optimizer.warmup_steps=5",
     ]
 
 
 def _weights(preset_dir):
     with h5py.File(os.path.join(preset_dir, "model.weights.h5")) as f:
         arrays = []
-        f.visititems(lambda name, obj: arrays.append((name, obj[()]))
-                     if isinstance(obj, h5py.Dataset) else None)
+        f.visititems(
+            lambda name, obj: (
+                arrays.append((name, obj[()])) if isinstance(obj, h5py.Dataset) else None
+            )
+        )
     return dict(arrays)
 
 
@@ -42,8 +51,7 @@ def kill_after_checkpoint(command, checkpoint):
     rightly resumes from the one before."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while (not _recorded(checkpoint) and time.time() < deadline
-           and process.poll() is None):
+    while not _recorded(checkpoint) and time.time() < deadline and process.poll() is None:
         time.sleep(0.05)
     assert _recorded(checkpoint), f"the run never wrote and recorded {checkpoint}"
     process.send_signal(signal.SIGKILL)
@@ -53,21 +61,29 @@ def kill_after_checkpoint(command, checkpoint):
 def _recorded(checkpoint):
     state = checkpoint.parent / "checkpoint"
     name = checkpoint.name.removesuffix(".index")
-    return (checkpoint.exists() and state.exists()
-            and re.search(f'[/"]{name}"', state.read_text()) is not None)
+    return (
+        checkpoint.exists()
+        and state.exists()
+        and re.search(f'[/"]{name}"', state.read_text()) is not None
+    )
 
 
 def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path, tokenizer_dir):
     reference = tmp_path / "reference"
-    subprocess.run(_command(reference, tokenizer_dir), check=True, timeout=600,
-                   capture_output=True)
+    subprocess.run(_command(reference, tokenizer_dir), check=True, timeout=600, capture_output=True)
 
     interrupted = tmp_path / "interrupted"
-    kill_after_checkpoint(_command(interrupted, tokenizer_dir),
-                          interrupted / "checkpoints" / "ckpt-10.index")
+    kill_after_checkpoint(
+        _command(interrupted, tokenizer_dir), interrupted / "checkpoints" / "ckpt-10.index"
+    )
     assert not (interrupted / "preset").exists(), "killed before the end"
-    resumed = subprocess.run(_command(interrupted, tokenizer_dir), check=True,
-                             timeout=600, capture_output=True, text=True)
+    resumed = subprocess.run(
+        _command(interrupted, tokenizer_dir),
+        check=True,
+        timeout=600,
+        capture_output=True,
+        text=True,
+    )
     assert "Resumed from" in resumed.stderr and "at step 1" in resumed.stderr
 
     expected, actual = _weights(reference / "preset"), _weights(interrupted / "preset")

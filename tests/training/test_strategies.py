@@ -18,8 +18,9 @@ TOLERANCE = 1e-5
 
 def run_child(*args, timeout):
     """Run `child_process` with `args`; returns its stdout."""
-    done = subprocess.run(child_process.command(*args), capture_output=True, text=True,
-                          timeout=timeout)
+    done = subprocess.run(
+        child_process.command(*args), capture_output=True, text=True, timeout=timeout
+    )
     assert done.returncode == 0, done.stderr[-5000:]
     return done.stdout
 
@@ -54,15 +55,26 @@ def test_pretrain_mirrored_on_two_cpus(tmp_path, tokenizer_dir):
     runs after validating the config, trains on 2 replicas and writes the
     last checkpoint and the preset."""
     config = child_process.tiny_config(tokenizer_dir, LANGUAGES)
-    run_child("--logical_cpus=2", "pretrain", "--strategy=mirrored",
-              f"--workdir={tmp_path / 'run'}", f"--out={tmp_path / 'out'}",
-              f"--config={json.dumps(config)}", timeout=240)
+    run_child(
+        "--logical_cpus=2",
+        "pretrain",
+        "--strategy=mirrored",
+        f"--workdir={tmp_path / 'run'}",
+        f"--out={tmp_path / 'out'}",
+        f"--config={json.dumps(config)}",
+        timeout=240,
+    )
 
     result = json.loads((tmp_path / "out" / "result.json").read_text())
     assert result["replicas"] == 2
     assert (tmp_path / "run" / "checkpoints" / "ckpt-10.index").exists()
-    for name in ("config.json", "model.weights.h5", "task.json", "task.weights.h5",
-                 "tokenizer.json"):
+    for name in (
+        "config.json",
+        "model.weights.h5",
+        "task.json",
+        "task.weights.h5",
+        "tokenizer.json",
+    ):
         assert (tmp_path / "run" / "preset" / name).exists(), name
 
 
@@ -71,14 +83,26 @@ def test_finetune_mirrored_on_two_cpus(tmp_path, tokenizer_dir):
     head's own learning rate, validation and the zero-shot report) on 2
     replicas."""
     config = {
-        "model.preset": "xlm_tiny", "data.tokenizer": tokenizer_dir,
-        "task.eval_languages": "de,en", "data.sequence_length": 32, "data.batch_size": 4,
-        "train.num_steps": 10, "train.steps_per_execution": 5, "train.eval_every": 10,
-        "train.checkpoint_every": 10, "optimizer.warmup_steps": 2,
+        "model.preset": "xlm_tiny",
+        "data.tokenizer": tokenizer_dir,
+        "task.eval_languages": "de,en",
+        "data.sequence_length": 32,
+        "data.batch_size": 4,
+        "train.num_steps": 10,
+        "train.steps_per_execution": 5,
+        "train.eval_every": 10,
+        "train.checkpoint_every": 10,
+        "optimizer.warmup_steps": 2,
     }
-    run_child("--logical_cpus=2", "finetune", "--strategy=mirrored",
-              f"--workdir={tmp_path / 'run'}", f"--out={tmp_path / 'out'}",
-              f"--config={json.dumps(config)}", timeout=300)
+    run_child(
+        "--logical_cpus=2",
+        "finetune",
+        "--strategy=mirrored",
+        f"--workdir={tmp_path / 'run'}",
+        f"--out={tmp_path / 'out'}",
+        f"--config={json.dumps(config)}",
+        timeout=300,
+    )
 
     result = json.loads((tmp_path / "out" / "result.json").read_text())
     assert result["replicas"] == 2

@@ -26,9 +26,15 @@ def train(jit_compile, accumulation_steps, initial=None):
         if initial is not None:
             model.set_weights(initial)
         optimizer = create_optimizer(1e-2, warmup_steps=1, total_steps=10)
-        step = TrainStep(strategy, model, optimizer, child_process.NUM_LANGUAGES,
-                         clip_norm=1.0, accumulation_steps=accumulation_steps,
-                         jit_compile=jit_compile)
+        step = TrainStep(
+            strategy,
+            model,
+            optimizer,
+            child_process.NUM_LANGUAGES,
+            clip_norm=1.0,
+            accumulation_steps=accumulation_steps,
+            jit_compile=jit_compile,
+        )
     before = model.get_weights()
     micro_batch = child_process.BATCH_SIZE // accumulation_steps
     dataset = tf.data.Dataset.from_tensor_slices(child_process.mlm_batch()).batch(micro_batch)

@@ -17,8 +17,9 @@ def corpus_dir(tmp_path_factory):
     for pair in ("en-fr", "en-de"):
         for split, count in LINES.items():
             name = f"{pair}.{split}.tsv"
-            with open(os.path.join(corpus.SAMPLE_CORPUS_DIR, "parallel", name),
-                      encoding="utf-8") as f:
+            with open(
+                os.path.join(corpus.SAMPLE_CORPUS_DIR, "parallel", name), encoding="utf-8"
+            ) as f:
                 lines = [next(f) for _ in range(count)]
             with open(directory / "parallel" / name, "w", encoding="utf-8") as f:
                 f.writelines(lines)

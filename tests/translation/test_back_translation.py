@@ -18,22 +18,34 @@ MAX_LENGTH = 10
 
 def _model_and_batch(tokenizer_dir):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    preprocessor = XLMSeq2SeqLMPreprocessor(tokenizer, encoder_sequence_length=12,
-                                            decoder_sequence_length=12)
+    preprocessor = XLMSeq2SeqLMPreprocessor(
+        tokenizer, encoder_sequence_length=12, decoder_sequence_length=12
+    )
     backbone = XLMSeq2SeqBackbone(
-        vocabulary_size=tokenizer.vocabulary_size(), num_layers=1, num_heads=2, hidden_dim=16,
-        intermediate_dim=32, max_sequence_length=24, num_languages=3, dropout=0.0)
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        max_sequence_length=24,
+        num_languages=3,
+        dropout=0.0,
+    )
     model = XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
-    x, labels, weights = preprocessor({"source": SENTENCES, "target": SENTENCES,
-                                       "source_language": "en", "target_language": "en"})
+    x, labels, weights = preprocessor(
+        {"source": SENTENCES, "target": SENTENCES, "source_language": "en", "target_language": "en"}
+    )
     return model, tokenizer, x, labels, weights
 
 
 def test_back_translation_gives_framed_sources_in_the_other_language(tokenizer_dir):
     model, tokenizer, x, labels, _ = _model_and_batch(tokenizer_dir)
     french = tf.fill([len(SENTENCES)], tokenizer.language_id("fr"))
-    translated = tf.function(lambda x: back_translate(
-        model, x, french, MAX_LENGTH, tokenizer.end_token_id, tokenizer.pad_token_id))(x)
+    translated = tf.function(
+        lambda x: back_translate(
+            model, x, french, MAX_LENGTH, tokenizer.end_token_id, tokenizer.pad_token_id
+        )
+    )(x)
     ids, mask = translated["encoder_token_ids"].numpy(), translated["encoder_padding_mask"].numpy()
     lengths = mask.sum(1)
     assert ids.shape == (len(SENTENCES), MAX_LENGTH) and (lengths >= 2).all()
@@ -42,8 +54,9 @@ def test_back_translation_gives_framed_sources_in_the_other_language(tokenizer_d
     ended = ids[np.arange(len(ids)), lengths - 1] == tokenizer.end_token_id
     assert (ended | (lengths == MAX_LENGTH)).all()
     assert (ids[mask == 0] == tokenizer.pad_token_id).all()
-    np.testing.assert_array_equal(translated["encoder_language_ids"].numpy(),
-                                  mask * tokenizer.language_id("fr"))
+    np.testing.assert_array_equal(
+        translated["encoder_language_ids"].numpy(), mask * tokenizer.language_id("fr")
+    )
     # The target side (l1) is the batch's.
     np.testing.assert_array_equal(translated["decoder_token_ids"], x["decoder_token_ids"])
 
@@ -56,8 +69,9 @@ def test_back_translation_steps_lower_the_loss(tokenizer_dir):
 
     @tf.function
     def step(x):
-        synthetic = back_translate(model, x, french, MAX_LENGTH, tokenizer.end_token_id,
-                                   tokenizer.pad_token_id)
+        synthetic = back_translate(
+            model, x, french, MAX_LENGTH, tokenizer.end_token_id, tokenizer.pad_token_id
+        )
         with tf.GradientTape() as tape:
             loss = loss_fn(labels, model(synthetic, training=True), sample_weight=weights)
         gradients = tape.gradient(loss, model.trainable_variables)
@@ -71,8 +85,9 @@ def test_back_translation_steps_lower_the_loss(tokenizer_dir):
 def test_denoising_source_is_the_noised_sentence(tokenizer_dir):
     model, tokenizer, x, labels, weights = _model_and_batch(tokenizer_dir)
     preprocessor = model.preprocessor
-    clean = preprocessor.denoising(SENTENCES, "en", [0, 0], shuffle_distance=0.0, dropout=0.0,
-                                   blank=0.0)
+    clean = preprocessor.denoising(
+        SENTENCES, "en", [0, 0], shuffle_distance=0.0, dropout=0.0, blank=0.0
+    )
     for name in x:
         np.testing.assert_array_equal(clean[0][name], x[name])
     np.testing.assert_array_equal(clean[1], labels)

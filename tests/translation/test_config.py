@@ -23,19 +23,35 @@ def test_defaults_and_the_shipped_configs_are_valid():
     from configs import unmt_ende
     from configs import unmt_enfr
 
-    for config in (base_mt_config(), mt_enfr.get_config(), mt_ende.get_config(),
-                   unmt_enfr.get_config(), unmt_ende.get_config()):
+    for config in (
+        base_mt_config(),
+        mt_enfr.get_config(),
+        mt_ende.get_config(),
+        unmt_enfr.get_config(),
+        unmt_ende.get_config(),
+    ):
         validate_mt(config, "one_device")
     assert objective_weights(unmt_ende.get_config()) == {"ae": 1.0, "bt": 1.0}
     assert parse_directions(mt_ende.get_config().translation.directions) == [
-        ("en", "de"), ("de", "en")]
+        ("en", "de"),
+        ("de", "en"),
+    ]
 
 
 def test_both_directions_without_language_embeddings_are_rejected(tmp_path):
     preset = tmp_path / "xlmr"
     preset.mkdir()
-    (preset / "config.json").write_text(json.dumps({"config": {
-        "use_language_embedding": False, "num_languages": 1, "max_sequence_length": 128}}))
+    (preset / "config.json").write_text(
+        json.dumps(
+            {
+                "config": {
+                    "use_language_embedding": False,
+                    "num_languages": 1,
+                    "max_sequence_length": 128,
+                }
+            }
+        )
+    )
     (preset / "tokenizer.json").write_text("{}")
     for init_from in (str(preset), "xlm_roberta_tiny"):
         config = base_mt_config()
@@ -63,8 +79,13 @@ def test_bad_values_name_their_keys(tmp_path):
     config.data.target_length = 4000
     config.train.eval_every = 7
     message = _error(config)
-    for key in ("model.init_from", "translation.directions: 'english' is not <source>-<target>",
-                "translation.label_smoothing", "translation.validation_metric", "train.eval_every"):
+    for key in (
+        "model.init_from",
+        "translation.directions: 'english' is not <source>-<target>",
+        "translation.label_smoothing",
+        "translation.validation_metric",
+        "train.eval_every",
+    ):
         assert key in message
     config = base_mt_config()
     config.data.target_length = 4000
@@ -85,8 +106,12 @@ def test_bad_objectives_and_noise_name_their_keys():
     config.translation.word_dropout = 1.0
     config.translation.word_shuffle = -1.0
     message = _error(config)
-    for key in ("objectives: give at least one of mt, ae, bt", "data.monolingual",
-                "translation.word_dropout", "translation.word_shuffle"):
+    for key in (
+        "objectives: give at least one of mt, ae, bt",
+        "data.monolingual",
+        "translation.word_dropout",
+        "translation.word_shuffle",
+    ):
         assert key in message
     config.objectives.ae.weight = -1.0
     assert "objectives.ae.weight: must be >= 0" in _error(config)

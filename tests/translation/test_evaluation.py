@@ -18,16 +18,29 @@ def test_scores_equal_sacrebleu():
 
 
 def test_report_table_lists_every_direction_and_the_signatures():
-    row = {"pairs": 3, "greedy": {"bleu": 12.5, "chrf": 40.0}, "beam4": {"bleu": 14.0, "chrf": 41.0},
-           "copy": {"bleu": 1.0, "chrf": 20.0}}
-    report = {"split": "test", "decodings": ["greedy", "beam4"], "length_penalty": 1.0,
-              "signatures": {"bleu": "nrefs:1|tok:13a", "chrf": "nrefs:1|nc:6"},
-              "directions": {"en-fr": row, "fr-en": row},
-              "average": {"greedy": {"bleu": 12.5, "chrf": 40.0},
-                          "beam4": {"bleu": 14.0, "chrf": 41.0},
-                          "copy": {"bleu": 1.0, "chrf": 20.0}}}
+    row = {
+        "pairs": 3,
+        "greedy": {"bleu": 12.5, "chrf": 40.0},
+        "beam4": {"bleu": 14.0, "chrf": 41.0},
+        "copy": {"bleu": 1.0, "chrf": 20.0},
+    }
+    report = {
+        "split": "test",
+        "decodings": ["greedy", "beam4"],
+        "length_penalty": 1.0,
+        "signatures": {"bleu": "nrefs:1|tok:13a", "chrf": "nrefs:1|nc:6"},
+        "directions": {"en-fr": row, "fr-en": row},
+        "average": {
+            "greedy": {"bleu": 12.5, "chrf": 40.0},
+            "beam4": {"bleu": 14.0, "chrf": 41.0},
+            "copy": {"bleu": 1.0, "chrf": 20.0},
+        },
+    }
     table = evaluation.format_report(report)
-    assert "| direction | pairs | BLEU greedy | chrF greedy | BLEU beam4 | chrF beam4 | BLEU copy |" in table
+    assert (
+        "| direction | pairs | BLEU greedy | chrF greedy | BLEU beam4 | chrF beam4 | BLEU copy |"
+        in table
+    )
     assert "| en-fr | 3 | 12.50 | 40.00 | 14.00 | 41.00 | 1.00 | 20.00 |" in table
     assert "| average | | 12.50 | 40.00 | 14.00 | 41.00 | 1.00 | 20.00 |" in table
     assert "sacrebleu bleu: nrefs:1|tok:13a" in table

@@ -10,11 +10,15 @@ from xlm_keras.translation import pipelines
 
 def _spec(tokenizer_dir, use_language_ids=True, hold_out=4):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    preprocessor = XLMSeq2SeqLMPreprocessor(tokenizer, encoder_sequence_length=24,
-                                            decoder_sequence_length=20,
-                                            use_language_ids=use_language_ids)
-    return pipelines.TranslationSpec(preprocessor, [("en", "fr"), ("fr", "en")], batch_size=8,
-                                     hold_out=hold_out, seed=3)
+    preprocessor = XLMSeq2SeqLMPreprocessor(
+        tokenizer,
+        encoder_sequence_length=24,
+        decoder_sequence_length=20,
+        use_language_ids=use_language_ids,
+    )
+    return pipelines.TranslationSpec(
+        preprocessor, [("en", "fr"), ("fr", "en")], batch_size=8, hold_out=hold_out, seed=3
+    )
 
 
 def test_both_directions_with_their_language_ids(tokenizer_dir, corpus_dir):
@@ -33,8 +37,10 @@ def test_both_directions_with_their_language_ids(tokenizer_dir, corpus_dir):
                 assert set(x[f"{side}_language_ids"][row][real]) == {language}
         # The decoder reads the labels shifted right.
         weights = batch["sample_weight"].numpy()
-        np.testing.assert_array_equal(x["decoder_token_ids"][:, 1:][weights[:, :-1] > 0],
-                                      batch["labels"].numpy()[:, :-1][weights[:, :-1] > 0])
+        np.testing.assert_array_equal(
+            x["decoder_token_ids"][:, 1:][weights[:, :-1] > 0],
+            batch["labels"].numpy()[:, :-1][weights[:, :-1] > 0],
+        )
         directions += list(batch["language"].numpy())
     assert set(directions) == {0, 1}
 
@@ -44,15 +50,18 @@ def test_the_swapped_direction_reads_the_same_file_backwards(corpus_dir, tokeniz
     backward = pipelines.evaluation_pairs(corpus_dir, "test", ("fr", "en"))
     assert forward == backward[::-1] and len(forward[0]) == 6
     held_out = pipelines.evaluation_pairs(corpus_dir, "train", ("de", "en"), 4)
-    assert held_out == tuple(side[:4] for side in pipelines.evaluation_pairs(
-        corpus_dir, "train", ("de", "en")))
+    assert held_out == tuple(
+        side[:4] for side in pipelines.evaluation_pairs(corpus_dir, "train", ("de", "en"))
+    )
 
 
 def test_held_out_pairs_are_not_trained_on(tokenizer_dir, corpus_dir):
     spec = _spec(tokenizer_dir, use_language_ids=False)
     held_out = set(pipelines.evaluation_pairs(corpus_dir, "train", ("en", "fr"), 4)[0])
-    trained = {s for s, _ in pipelines.read_direction(corpus_dir, "train", ("en", "fr"),
-                                                       spec.stats, skip=4)}
+    trained = {
+        s
+        for s, _ in pipelines.read_direction(corpus_dir, "train", ("en", "fr"), spec.stats, skip=4)
+    }
     assert len(trained) == 20 and not trained & held_out
     batch = next(iter(pipelines.mt_dataset(spec, corpus_dir)))
     assert "encoder_language_ids" not in batch["x"]

@@ -9,13 +9,12 @@ import sys
 
 import tensorflow as tf
 
-from tests.finetuning.test_run import pretrained  # noqa: F401 (fixture)
 from xlm_keras import XLMSeq2SeqLM
 from xlm_keras.translation import run as translation
-from xlm_keras.translation.evaluation import corpus_scores
-from xlm_keras.translation.pipelines import evaluation_pairs
 from xlm_keras.translation.config import base_mt_config
 from xlm_keras.translation.config import validate_mt
+from xlm_keras.translation.evaluation import corpus_scores
+from xlm_keras.translation.pipelines import evaluation_pairs
 
 
 def _config(pretrained, corpus_dir, num_steps):
@@ -26,8 +25,9 @@ def _config(pretrained, corpus_dir, num_steps):
     config.data.update(source_length=16, target_length=12, batch_size=4)
     config.translation.update(validation_pairs=2, num_beams=2, validation_metric="chrf")
     config.optimizer.warmup_steps = 2
-    config.train.update(num_steps=num_steps, steps_per_execution=2, eval_every=2,
-                        checkpoint_every=2)
+    config.train.update(
+        num_steps=num_steps, steps_per_execution=2, eval_every=2, checkpoint_every=2
+    )
     return config
 
 
@@ -58,15 +58,26 @@ def test_train_resume_keep_best_and_report(pretrained, corpus_dir, tmp_path):
 
     best = XLMSeq2SeqLM.from_preset(os.path.join(workdir, "preset"))
     assert best.preprocessor.use_language_ids
-    output = best.generate({"source": "Open the file.", "source_language": "en",
-                            "target_language": "fr"}, max_length=8)
+    output = best.generate(
+        {"source": "Open the file.", "source_language": "en", "target_language": "fr"}, max_length=8
+    )
     assert isinstance(output, str)
 
     # xlm-eval reports the same numbers for the same direction and decodings.
     result = subprocess.run(
-        [sys.executable, "-m", "xlm_keras.cli.eval", f"--workdir={workdir}",
-         f"--corpus_dir={corpus_dir}", "--directions=en-fr", "--num_beams=2",
-         f"--output_json={tmp_path / 'eval.json'}"], capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "xlm_keras.cli.eval",
+            f"--workdir={workdir}",
+            f"--corpus_dir={corpus_dir}",
+            "--directions=en-fr",
+            "--num_beams=2",
+            f"--output_json={tmp_path / 'eval.json'}",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| en-fr | 6 |" in result.stdout and "sacrebleu bleu: nrefs:1|" in result.stdout
     with open(tmp_path / "eval.json", encoding="utf-8") as f:

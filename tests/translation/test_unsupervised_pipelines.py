@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from xlm_keras.models import XLMSeq2SeqLMPreprocessor
-from xlm_keras.models import XLMTokenizer
 from xlm_keras.data.readers import CorpusStats
 from xlm_keras.data.readers import read_tsv_pairs
+from xlm_keras.models import XLMSeq2SeqLMPreprocessor
+from xlm_keras.models import XLMTokenizer
 from xlm_keras.translation import pipelines
 
 HOLD_OUT = 2
@@ -18,11 +18,18 @@ HOLD_OUT = 2
 
 def _spec(tokenizer_dir, monolingual="halves", noise=None):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    preprocessor = XLMSeq2SeqLMPreprocessor(tokenizer, encoder_sequence_length=24,
-                                            decoder_sequence_length=20, use_language_ids=True)
-    return pipelines.TranslationSpec(preprocessor, [("en", "fr"), ("fr", "en")], batch_size=4,
-                                     hold_out=HOLD_OUT, seed=5, monolingual=monolingual,
-                                     noise=noise)
+    preprocessor = XLMSeq2SeqLMPreprocessor(
+        tokenizer, encoder_sequence_length=24, decoder_sequence_length=20, use_language_ids=True
+    )
+    return pipelines.TranslationSpec(
+        preprocessor,
+        [("en", "fr"), ("fr", "en")],
+        batch_size=4,
+        hold_out=HOLD_OUT,
+        seed=5,
+        monolingual=monolingual,
+        noise=noise,
+    )
 
 
 def _file_pairs(corpus_dir):
@@ -31,10 +38,12 @@ def _file_pairs(corpus_dir):
 
 def test_languages_read_disjoint_halves(corpus_dir):
     pairs = _file_pairs(corpus_dir)
-    english = list(pipelines.monolingual_sentences(corpus_dir, "train", "en", ["fr"],
-                                                   CorpusStats(), HOLD_OUT))
-    french = list(pipelines.monolingual_sentences(corpus_dir, "train", "fr", ["en"],
-                                                  CorpusStats(), HOLD_OUT))
+    english = list(
+        pipelines.monolingual_sentences(corpus_dir, "train", "en", ["fr"], CorpusStats(), HOLD_OUT)
+    )
+    french = list(
+        pipelines.monolingual_sentences(corpus_dir, "train", "fr", ["en"], CorpusStats(), HOLD_OUT)
+    )
     trained = pairs[HOLD_OUT:]
     assert english == [en for en, _ in trained[0::2]]
     assert french == [fr for _, fr in trained[1::2]]
@@ -54,10 +63,12 @@ def _sentences(batch):
     the shorter of the two (the decoder side is shorter)."""
     x = batch["x"]
     rows = []
-    for ids, mask, labels, weights in zip(x["encoder_token_ids"].numpy(),
-                                          x["encoder_padding_mask"].numpy(),
-                                          batch["labels"].numpy(),
-                                          batch["sample_weight"].numpy()):
+    for ids, mask, labels, weights in zip(
+        x["encoder_token_ids"].numpy(),
+        x["encoder_padding_mask"].numpy(),
+        batch["labels"].numpy(),
+        batch["sample_weight"].numpy(),
+    ):
         source, target = ids[mask > 0][1:-1].tolist(), labels[weights > 0][:-1].tolist()
         rows.append((source, target))
     return rows
@@ -84,8 +95,10 @@ def test_denoising_batches_are_seeded_and_resume_where_they_stopped(tokenizer_di
                 assert set(x[f"{side}_language_ids"][row][real]) == {language}
     assert set(np.concatenate([b["language"].numpy() for b in batches])) == {2, 3}
     rows = [row for batch in batches for row in _sentences(batch)]
-    noised = [source[:len(target)] != target[:len(source)] or len(source) < len(target)
-              for source, target in rows]
+    noised = [
+        source[: len(target)] != target[: len(source)] or len(source) < len(target)
+        for source, target in rows
+    ]
     assert sum(noised) > len(rows) // 2
 
 
@@ -98,11 +111,13 @@ def test_denoising_without_noise_is_the_sentence_itself(tokenizer_dir, corpus_di
 
 
 def test_back_translation_batches_hold_target_text_and_the_source_language(
-        tokenizer_dir, corpus_dir):
+    tokenizer_dir, corpus_dir
+):
     spec = _spec(tokenizer_dir)
     tokenizer = spec.preprocessor.tokenizer
-    english = set(pipelines.monolingual_sentences(corpus_dir, "train", "en", ["fr"],
-                                                  CorpusStats(), HOLD_OUT))
+    english = set(
+        pipelines.monolingual_sentences(corpus_dir, "train", "en", ["fr"], CorpusStats(), HOLD_OUT)
+    )
     for batch in pipelines.bt_dataset(spec, corpus_dir).take(3):
         x = {k: v.numpy() for k, v in batch["x"].items()}
         np.testing.assert_array_equal(x["encoder_token_ids"][:, :20], x["decoder_token_ids"])
@@ -111,8 +126,15 @@ def test_back_translation_batches_hold_target_text_and_the_source_language(
             assert batch["translate_to"][row] == tokenizer.language_id(source)
             real = x["encoder_padding_mask"][row] > 0
             assert set(x["encoder_language_ids"][row][real]) == {tokenizer.language_id(target)}
-            text = tokenizer.detokenize(tf.constant(x["decoder_token_ids"][row][1:][
-                x["decoder_padding_mask"][row][1:] > 0])).numpy().decode()
+            text = (
+                tokenizer.detokenize(
+                    tf.constant(
+                        x["decoder_token_ids"][row][1:][x["decoder_padding_mask"][row][1:] > 0]
+                    )
+                )
+                .numpy()
+                .decode()
+            )
             # (The decoder side may be cut to its length.)
             assert any(e.startswith(text) for e in english) == (target == "en")
 
@@ -121,8 +143,11 @@ def test_mono_files_feed_the_languages(tokenizer_dir, tmp_path):
     for language, lines in (("en", ["one two", "three four"]), ("fr", ["un deux"])):
         (tmp_path / "mono").mkdir(exist_ok=True)
         (tmp_path / "mono" / f"{language}.train.txt").write_text("\n".join(lines) + "\n")
-    spec = _spec(tokenizer_dir, monolingual="mono",
-                 noise={"shuffle_distance": 0.0, "dropout": 0.0, "blank": 0.0})
+    spec = _spec(
+        tokenizer_dir,
+        monolingual="mono",
+        noise={"shuffle_distance": 0.0, "dropout": 0.0, "blank": 0.0},
+    )
     texts = set()
     for batch in pipelines.ae_dataset(spec, str(tmp_path)).take(4):
         ids = tf.ragged.boolean_mask(batch["labels"], batch["sample_weight"] > 0)
@@ -135,9 +160,17 @@ def test_mono_files_feed_the_languages(tokenizer_dir, tmp_path):
 
 def test_input_pipelines_read_disjoint_shares_of_a_language(tokenizer_dir, corpus_dir):
     spec = _spec(tokenizer_dir)
-    english = pipelines.monolingual_sentences(corpus_dir, "train", "en", ["fr"], CorpusStats(),
-                                              HOLD_OUT)
-    shares = [{t.decode() for t in pipelines.monolingual_dataset(
-        spec, corpus_dir, "en", (index, 2)).as_numpy_iterator()} for index in (0, 1)]
+    english = pipelines.monolingual_sentences(
+        corpus_dir, "train", "en", ["fr"], CorpusStats(), HOLD_OUT
+    )
+    shares = [
+        {
+            t.decode()
+            for t in pipelines.monolingual_dataset(
+                spec, corpus_dir, "en", (index, 2)
+            ).as_numpy_iterator()
+        }
+        for index in (0, 1)
+    ]
     assert not shares[0] & shares[1]
     assert shares[0] | shares[1] == set(english)

@@ -21,6 +21,7 @@ def one_line(error):
 def run_program(main, program):
     """`absl.app.run(main)` for the console script `program`, printing
     expected errors as one line."""
+
     def guarded(argv):
         try:
             return main(argv)

@@ -8,7 +8,8 @@ raw strings (tokenisation in the graph).
       --length_penalty=1.0 --max_decode_length=128                 # translate
 
 Writes export_dir/<version>/ (saved_model.pb, variables/, assets/,
-assets.extra/tf_serving_warmup_requests, signatures.json) and prints its path; see export/README.md for serving it.
+assets.extra/tf_serving_warmup_requests, signatures.json) and prints its
+path; see docs/serving.md for serving it.
 """
 
 import os
@@ -21,28 +22,39 @@ from xlm_keras.cli.errors import run_program
 _PRESET = flags.DEFINE_string("preset", None, "Preset directory to export.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir: exports workdir/preset.")
 _EXPORT_DIR = flags.DEFINE_string(
-    "export_dir", None, "Base directory of versions (TF Serving's model base path).")
+    "export_dir", None, "Base directory of versions (TF Serving's model base path)."
+)
 _VERSION = flags.DEFINE_integer(
-    "version", None, "Version to write (>= 1); default: the next free one.", lower_bound=1)
+    "version", None, "Version to write (>= 1); default: the next free one.", lower_bound=1
+)
 _LENGTH = flags.DEFINE_integer(
-    "max_sequence_length", None,
-    "Longest packed input, specials included; default: the model's.", lower_bound=2)
+    "max_sequence_length",
+    None,
+    "Longest packed input, specials included; default: the model's.",
+    lower_bound=2,
+)
 _SIGNATURES = flags.DEFINE_list(
-    "signatures", None,
+    "signatures",
+    None,
     "Signatures besides serving_default (= embed), from embed, tokenize, encode, "
     "fill_mask, classify, classify_pair, tag, translate; default: all the model supports "
-    "(a translation model: translate, also as serving_default).")
+    "(a translation model: translate, also as serving_default).",
+)
 _TOP_K = flags.DEFINE_integer("top_k", 5, "Predictions per <mask> in fill_mask.", lower_bound=1)
 _DECODE_LENGTH = flags.DEFINE_integer(
-    "max_decode_length", None,
+    "max_decode_length",
+    None,
     "translate: longest translation in tokens, specials included; default: the preset "
-    "preprocessor's decoder_sequence_length.", lower_bound=2)
+    "preprocessor's decoder_sequence_length.",
+    lower_bound=2,
+)
 _BEAMS = flags.DEFINE_integer(
-    "num_beams", 1, "translate: beams of the beam search (1: greedy).", lower_bound=1)
+    "num_beams", 1, "translate: beams of the beam search (1: greedy).", lower_bound=1
+)
 _LENGTH_PENALTY = flags.DEFINE_float(
-    "length_penalty", 1.0, "translate: beam ranking sum log p / length ** length_penalty.")
-_WARMUP = flags.DEFINE_bool(
-    "warmup", True, "Write TF Serving warm-up requests to assets.extra/.")
+    "length_penalty", 1.0, "translate: beam ranking sum log p / length ** length_penalty."
+)
+_WARMUP = flags.DEFINE_bool("warmup", True, "Write TF Serving warm-up requests to assets.extra/.")
 flags.mark_flag_as_required("export_dir")
 
 

@@ -16,12 +16,15 @@ from absl import flags
 from xlm_keras.cli.errors import run_program
 
 _INPUT = flags.DEFINE_multi_string(
-    "input", [], "`lang:path[,path...]`, repeatable: a language's text files "
+    "input",
+    [],
+    "`lang:path[,path...]`, repeatable: a language's text files "
     "(one sentence per line, .gz allowed).",
 )
 _INPUT_DIR = flags.DEFINE_string(
-    "input_dir", None, "Directory of `<lang>.txt` / `<lang>.<anything>.txt` "
-    "files (.gz allowed); instead of --input.",
+    "input_dir",
+    None,
+    "Directory of `<lang>.txt` / `<lang>.<anything>.txt` files (.gz allowed); instead of --input.",
 )
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "Tokenizer preset directory to write.")
 _VOCABULARY_SIZE = flags.DEFINE_integer(
@@ -37,8 +40,11 @@ _BYTE_FALLBACK = flags.DEFINE_bool(
     "byte_fallback", False, "Spell unknown characters as UTF-8 bytes."
 )
 _SAMPLE_ALPHA = flags.DEFINE_float(
-    "sample_alpha", 0.3, "Language sampling exponent: q ∝ p^alpha; 1 keeps corpus "
-    "proportions, 0 is uniform.", lower_bound=0, upper_bound=1,
+    "sample_alpha",
+    0.3,
+    "Language sampling exponent: q ∝ p^alpha; 1 keeps corpus proportions, 0 is uniform.",
+    lower_bound=0,
+    upper_bound=1,
 )
 _MAX_SENTENCES = flags.DEFINE_integer(
     "max_sentences", 1_000_000, "Most sentences in the training sample.", lower_bound=1
@@ -46,8 +52,9 @@ _MAX_SENTENCES = flags.DEFINE_integer(
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling and SentencePiece seed.")
 flags.mark_flags_as_required(["output_dir", "vocabulary_size"])
 flags.register_validator(
-    "character_coverage", lambda value: 0.98 <= value <= 1,
-    "--character_coverage must be in [0.98, 1], SentencePiece's range."
+    "character_coverage",
+    lambda value: 0.98 <= value <= 1,
+    "--character_coverage must be in [0.98, 1], SentencePiece's range.",
 )
 
 _FILE_NAME = re.compile(r"(?P<lang>[^.]+)(?:\.[^.]+)*\.txt(?:\.gz)?")
@@ -65,7 +72,8 @@ def corpora_from_flags(inputs, input_dir):
                 corpora.setdefault(match["lang"], []).append(path)
         if not corpora:
             raise app.UsageError(
-                f"--input_dir={input_dir} has no <lang>.txt or <lang>.<name>.txt files.")
+                f"--input_dir={input_dir} has no <lang>.txt or <lang>.<name>.txt files."
+            )
         return corpora
     for value in inputs:
         code, _, paths = value.partition(":")

@@ -18,15 +18,17 @@ from absl import flags
 from ml_collections import config_flags
 
 from xlm_keras.cli.errors import run_program
-
 from xlm_keras.pretraining import config as config_lib
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", os.path.abspath(config_lib.__file__),
-    "Experiment config file with get_config(); override fields with --config.a.b=v.")
+    "config",
+    os.path.abspath(config_lib.__file__),
+    "Experiment config file with get_config(); override fields with --config.a.b=v.",
+)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Checkpoints, logs and the final preset.")
 _STRATEGY = flags.DEFINE_string(
-    "strategy", "auto", "auto | one_device | mirrored | multi_worker | tpu.")
+    "strategy", "auto", "auto | one_device | mirrored | multi_worker | tpu."
+)
 _TPU = flags.DEFINE_string("tpu", None, "TPU name or grpc:// address (strategy=tpu).")
 flags.mark_flag_as_required("workdir")
 

@@ -33,9 +33,7 @@ def convert_checkpoint(source, input_path, output_dir, overwrite=False):
     Returns: the converted Keras model.
     """
     if source not in READERS:
-        raise ValueError(
-            f"Unknown checkpoint source {source!r}; supported: {sorted(READERS)}."
-        )
+        raise ValueError(f"Unknown checkpoint source {source!r}; supported: {sorted(READERS)}.")
     _check_output(output_dir, overwrite)
     checkpoint = READERS[source](input_path)
     return replace_directory(output_dir, lambda temp: write_preset(checkpoint, temp))
@@ -49,4 +47,5 @@ def _check_output(output_dir, overwrite):
     if os.path.isdir(output_dir) and os.listdir(output_dir) and not overwrite:
         raise FileExistsError(
             f"Output directory {output_dir} is not empty; pass --overwrite (overwrite=True) "
-            "to replace it whole, or choose another directory.")
+            "to replace it whole, or choose another directory."
+        )

@@ -2,8 +2,8 @@
 
 import dataclasses
 
-from absl import logging
 import numpy as np
+from absl import logging
 
 from xlm_keras.convert import names
 
@@ -78,9 +78,7 @@ def rename(state_dict, rules, dropped=(), source=""):
             continue
         for pattern, replacement in rules:
             if pattern.fullmatch(name):
-                renamed[pattern.sub(replacement, name)] = np.asarray(
-                    value, dtype=np.float32
-                )
+                renamed[pattern.sub(replacement, name)] = np.asarray(value, dtype=np.float32)
                 break
         else:
             unknown.append(name)
@@ -147,7 +145,11 @@ def check_sinusoidal_table(weights, backbone_config, source):
     logging.warning(
         "%s: the stored sinusoidal position table differs from the formula "
         "by %.3g max abs; it is kept as a learned position table of %d "
-        "positions.", source, difference, table.shape[0])
+        "positions.",
+        source,
+        difference,
+        table.shape[0],
+    )
     backbone_config["position_embedding"] = "learned"
     backbone_config["max_sequence_length"] = table.shape[0]
 

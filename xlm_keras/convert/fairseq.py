@@ -16,7 +16,8 @@ def read_fairseq(path):
     """Read a fairseq RoBERTa/XLM-R checkpoint (a `model.pt` file or the
     directory holding it) into a `Checkpoint`."""
     directory, model_file = (
-        (path, os.path.join(path, "model.pt")) if os.path.isdir(path)
+        (path, os.path.join(path, "model.pt"))
+        if os.path.isdir(path)
         else (os.path.dirname(path), path)
     )
     if not os.path.exists(model_file):

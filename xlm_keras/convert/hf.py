@@ -81,11 +81,11 @@ def read_hf(directory):
     model_type = config.get("model_type")
     if model_type == "encoder-decoder":
         return _with_assets(
-            _read_encoder_decoder(config, load_hf_state_dict(directory), directory), directory)
+            _read_encoder_decoder(config, load_hf_state_dict(directory), directory), directory
+        )
     if model_type not in SUPPORTED_MODEL_TYPES:
         raise ValueError(
-            f"{config_path} has model_type={model_type!r}; supported: "
-            f"{SUPPORTED_MODEL_TYPES}."
+            f"{config_path} has model_type={model_type!r}; supported: {SUPPORTED_MODEL_TYPES}."
         )
     source = f"Hugging Face {model_type} checkpoint {directory}"
     architecture = (config.get("architectures") or [None])[0]
@@ -132,41 +132,54 @@ def _read_encoder_decoder(config, state, directory):
             raise ValueError(
                 f"{source}: its {side} has model_type={side_config.get('model_type')!r}; "
                 "xlm_keras converts encoder-decoders of XLM-R ('xlm-roberta', "
-                "'xlm-roberta-xl') on both sides.")
+                "'xlm-roberta-xl') on both sides."
+            )
         prefix = f"{side}."
-        sides[side] = (side_config, {name[len(prefix):]: value for name, value in state.items()
-                                     if name.startswith(prefix)})
+        sides[side] = (
+            side_config,
+            {
+                name[len(prefix) :]: value
+                for name, value in state.items()
+                if name.startswith(prefix)
+            },
+        )
     decoder_config = sides["decoder"][0]
     if not (decoder_config.get("is_decoder") and decoder_config.get("add_cross_attention")):
         raise ValueError(
             f"{source}: its decoder needs is_decoder=True and add_cross_attention=True "
-            "(an XLMRobertaForCausalLM that attends to the encoder).")
+            "(an XLMRobertaForCausalLM that attends to the encoder)."
+        )
     outside = sorted(name for name in state if not name.startswith(("encoder.", "decoder.")))
     if outside:
         raise ValueError(
             f"{source}: weights outside the encoder and decoder: {outside[:10]} (e.g. an "
-            "enc_to_dec_proj between different widths, which XLMSeq2SeqLM has not).")
+            "enc_to_dec_proj between different widths, which XLMSeq2SeqLM has not)."
+        )
     encoder = _read_xlm_roberta(*_side(sides["encoder"]), f"{source} (encoder)", [])
-    decoder = _read_xlm_roberta(*_side(sides["decoder"]), f"{source} (decoder)",
-                                names.XLM_R_HF_CROSS_ATTENTION_RULES)
+    decoder = _read_xlm_roberta(
+        *_side(sides["decoder"]), f"{source} (decoder)", names.XLM_R_HF_CROSS_ATTENTION_RULES
+    )
     if encoder.lm_head is not None or decoder.lm_head != "roberta":
         raise ValueError(
-            f"{source}: expected an encoder without a head and a decoder with XLM-R's LM head.")
+            f"{source}: expected an encoder without a head and a decoder with XLM-R's LM head."
+        )
     backbone_config = dict(encoder.backbone_config)
     backbone_config.pop("causal")
-    different = {key: (value, decoder.backbone_config[key])
-                 for key, value in backbone_config.items()
-                 if key != "num_layers" and decoder.backbone_config[key] != value}
+    different = {
+        key: (value, decoder.backbone_config[key])
+        for key, value in backbone_config.items()
+        if key != "num_layers" and decoder.backbone_config[key] != value
+    }
     if different:
         raise ValueError(
             f"{source}: encoder and decoder differ in {different} (encoder, decoder); "
-            "XLMSeq2SeqLM shares every shape but the depth.")
+            "XLMSeq2SeqLM shares every shape but the depth."
+        )
     backbone_config["num_decoder_layers"] = decoder.backbone_config["num_layers"]
     weights = dict(encoder.weights)
     for name, value in decoder.weights.items():
         weights[name if name.startswith("lm_head.") else f"decoder.{name}"] = value
-    return Checkpoint(backbone_config, weights, lm_head="roberta", task="seq2seq",
-                      source=source)
+    return Checkpoint(backbone_config, weights, lm_head="roberta", task="seq2seq", source=source)
 
 
 def _side(side):
@@ -185,7 +198,8 @@ class ConfigJson(dict):
     def __missing__(self, key):
         raise ValueError(
             f"{self.path} lacks {key!r}, which a {self.get('model_type')} config needs; use "
-            "the config.json saved with this checkpoint (re-download it).")
+            "the config.json saved with this checkpoint (re-download it)."
+        )
 
 
 def read_config(path):
@@ -196,8 +210,9 @@ def read_config(path):
         except ValueError as error:  # JSONDecodeError, or bytes that are not UTF-8.
             raise ValueError(f"{path} is not valid JSON ({error}); re-download it.") from error
     if not isinstance(values, dict):
-        raise ValueError(f"{path} holds a {type(values).__name__}, not a JSON object; "
-                         "re-download it.")
+        raise ValueError(
+            f"{path} holds a {type(values).__name__}, not a JSON object; re-download it."
+        )
     return ConfigJson(path, values)
 
 
@@ -248,11 +263,9 @@ def _read_xlm_roberta(config, state, model_type, source, head_rules):
         )
     if config.get("hidden_act", "gelu") not in ("gelu", "relu"):
         raise ValueError(
-            f"{source}: hidden_act={config['hidden_act']!r}; supported: 'gelu' "
-            "(exact) and 'relu'."
+            f"{source}: hidden_act={config['hidden_act']!r}; supported: 'gelu' (exact) and 'relu'."
         )
-    weights = rename(
-        state, names.XLM_R_HF_RULES + head_rules, names.XLM_R_HF_DROPPED, source)
+    weights = rename(state, names.XLM_R_HF_RULES + head_rules, names.XLM_R_HF_DROPPED, source)
     fold_token_type(weights)
     offset = config.get("pad_token_id", 1) + 1
     backbone_config = dict(

@@ -76,11 +76,13 @@ def _load_embeddings(put, embeddings, layer_norm, prefix=""):
     """Token, position and language tables and the embedding LayerNorm."""
     put.assign(embeddings.token_embedding.embeddings, put.take(f"{prefix}token_embedding"))
     if embeddings.position_embedding == "learned":
-        put.assign(embeddings.position_table.position_embeddings,
-                   put.take(f"{prefix}position_embedding"))
+        put.assign(
+            embeddings.position_table.position_embeddings, put.take(f"{prefix}position_embedding")
+        )
     if embeddings.language_embedding is not None:
-        put.assign(embeddings.language_embedding.embeddings,
-                   put.take(f"{prefix}language_embedding"))
+        put.assign(
+            embeddings.language_embedding.embeddings, put.take(f"{prefix}language_embedding")
+        )
     if layer_norm is not None:
         put.layer_norm(layer_norm, f"{prefix}embeddings_layer_norm")
 
@@ -88,8 +90,11 @@ def _load_embeddings(put, embeddings, layer_norm, prefix=""):
 def _load_attention(put, attention, name, hidden, heads):
     """`{name}query/key/value/attention_output` into a keras-hub attention."""
     head_dim = hidden // heads
-    for part, dense in (("query", attention._query_dense), ("key", attention._key_dense),
-                        ("value", attention._value_dense)):
+    for part, dense in (
+        ("query", attention._query_dense),
+        ("key", attention._key_dense),
+        ("value", attention._value_dense),
+    ):
         put.linear(dense, f"{name}{part}", (hidden, heads, head_dim))
     put.linear(attention._output_dense, f"{name}attention_output", (heads, head_dim, hidden))
 
@@ -117,8 +122,9 @@ def _load_backbone(backbone, put):
 
 def _load_decoder(backbone, put):
     """The decoder of an `XLMSeq2SeqBackbone` from `decoder.*` weights."""
-    _load_embeddings(put, backbone.decoder_embeddings, backbone.decoder_embeddings_layer_norm,
-                     "decoder.")
+    _load_embeddings(
+        put, backbone.decoder_embeddings, backbone.decoder_embeddings_layer_norm, "decoder."
+    )
     for i, layer in enumerate(backbone.decoder_layers):
         _load_block(put, layer, f"decoder.layers.{i}.", backbone.hidden_dim, backbone.num_heads)
     if backbone.decoder_final_layer_norm is not None:
@@ -178,8 +184,9 @@ def build_model(checkpoint):
 
 
 def _build_seq2seq(checkpoint):
-    model = XLMSeq2SeqLM(XLMSeq2SeqBackbone(**checkpoint.backbone_config),
-                         lm_head=checkpoint.lm_head)
+    model = XLMSeq2SeqLM(
+        XLMSeq2SeqBackbone(**checkpoint.backbone_config), lm_head=checkpoint.lm_head
+    )
     put = _Assigner(checkpoint)
     _load_backbone(model.backbone.encoder, put)
     _load_decoder(model.backbone, put)
@@ -211,14 +218,17 @@ def write_preset(checkpoint, output_dir):
     if SENTENCEPIECE_FILE in checkpoint.assets:
         tokenizer = XLMTokenizer(
             proto=checkpoint.assets[SENTENCEPIECE_FILE],
-            languages=checkpoint.languages, id_convention="fairseq")
+            languages=checkpoint.languages,
+            id_convention="fairseq",
+        )
         vocabulary_size = checkpoint.backbone_config["vocabulary_size"]
         if tokenizer.vocabulary_size() > vocabulary_size:
             raise ValueError(
                 f"{checkpoint.source}: {SENTENCEPIECE_FILE} gives "
                 f"{tokenizer.vocabulary_size()} ids but the model has only "
                 f"{vocabulary_size} embeddings; the tokenizer does not belong "
-                "to this checkpoint.")
+                "to this checkpoint."
+            )
         tokenizer.save_to_preset(output_dir)
     else:
         with open(os.path.join(asset_dir, LANGUAGES_FILE), "w") as f:

@@ -15,7 +15,8 @@ def load_safetensors(path):
     except SafetensorError as error:
         raise ValueError(
             f"{path} is not a readable safetensors file ({error}); it may be truncated: "
-            "re-download it.") from error
+            "re-download it."
+        ) from error
 
 
 def load_torch_pickle(path, allowed_globals=()):
@@ -40,7 +41,8 @@ def load_torch_pickle(path, allowed_globals=()):
     if not head.startswith((b"PK", b"\x80")):  # torch.save: a zip archive, or a pickle.
         raise ValueError(
             f"{path} is not a PyTorch checkpoint (neither a zip archive nor a pickle; it "
-            f"starts with {head!r}); pass the file that torch.save wrote.")
+            f"starts with {head!r}); pass the file that torch.save wrote."
+        )
     try:
         with torch.serialization.safe_globals(list(allowed_globals)):
             obj = torch.load(path, map_location="cpu", weights_only=True)

@@ -44,9 +44,12 @@ def read_xlm(path, causal=None):
         if causal is None:
             causal = bool(params.get("clm_steps")) and not params.get("mlm_steps")
         backbone_config = _backbone_config(params, weights, causal, source)
-        checkpoint = Checkpoint(backbone_config, weights,
-                                lm_head="xlm" if "lm_head.bias" in weights else None,
-                                source=source)
+        checkpoint = Checkpoint(
+            backbone_config,
+            weights,
+            lm_head="xlm" if "lm_head.bias" in weights else None,
+            source=source,
+        )
     else:
         checkpoint = _read_translation(reloaded, params, source)
     vocab_file = os.path.join(tempfile.mkdtemp(prefix="xlm_vocab_"), "vocab.json")
@@ -59,8 +62,10 @@ def read_xlm(path, causal=None):
 
 def _state(state_dict):
     """A state dict without DataParallel's `module.` prefixes."""
-    return {name[len("module."):] if name.startswith("module.") else name: value
-            for name, value in state_dict.items()}
+    return {
+        name[len("module.") :] if name.startswith("module.") else name: value
+        for name, value in state_dict.items()
+    }
 
 
 def _backbone_config(params, weights, causal, source):
@@ -93,22 +98,30 @@ def _read_translation(reloaded, params, source):
     `decoder.<name>` with its cross-attention, the decoder's output layer as
     the LM head. The encoder's own output layer (XLM builds the encoder
     `with_output` for its LM steps) takes no part in translation: dropped."""
-    encoder = rename(_state(reloaded["encoder"]), names.XLM_RULES, names.XLM_DROPPED,
-                     f"{source} (encoder)")
+    encoder = rename(
+        _state(reloaded["encoder"]), names.XLM_RULES, names.XLM_DROPPED, f"{source} (encoder)"
+    )
     encoder.pop("lm_head.bias", None)
-    decoder = rename(_state(reloaded["decoder"]),
-                     names.XLM_RULES + names.XLM_CROSS_ATTENTION_RULES, names.XLM_DROPPED,
-                     f"{source} (decoder)")
+    decoder = rename(
+        _state(reloaded["decoder"]),
+        names.XLM_RULES + names.XLM_CROSS_ATTENTION_RULES,
+        names.XLM_DROPPED,
+        f"{source} (decoder)",
+    )
     if "lm_head.bias" not in decoder:
         raise ValueError(f"{source}: the decoder has no output layer (pred_layer).")
     encoder_config = _backbone_config(params, encoder, False, f"{source} (encoder)")
     decoder_config = _backbone_config(params, decoder, False, f"{source} (decoder)")
-    different = {key: (value, decoder_config[key]) for key, value in encoder_config.items()
-                 if key != "num_layers" and decoder_config[key] != value}
+    different = {
+        key: (value, decoder_config[key])
+        for key, value in encoder_config.items()
+        if key != "num_layers" and decoder_config[key] != value
+    }
     if different:
         raise ValueError(
             f"{source}: encoder and decoder differ in {different} (encoder, decoder); "
-            "XLMSeq2SeqLM shares every shape but the depth.")
+            "XLMSeq2SeqLM shares every shape but the depth."
+        )
     backbone_config = dict(encoder_config, num_decoder_layers=decoder_config["num_layers"])
     del backbone_config["causal"]
     weights = dict(encoder)

@@ -32,8 +32,11 @@ class CorpusStats:
 
     def skipped(self, path=None):
         return sum(
-            n for p, c in self.counts.items() if path in (None, p)
-            for reason, n in c.items() if reason != "kept"
+            n
+            for p, c in self.counts.items()
+            if path in (None, p)
+            for reason, n in c.items()
+            if reason != "kept"
         )
 
     def report(self):
@@ -69,14 +72,17 @@ def raw_lines(path, stats, name=None):
     number = 0
     with _open(path) as f:
         try:
-            for number, raw in enumerate(f, 1):
+            for number, raw in enumerate(f, 1):  # noqa: B007 (read in the except)
                 yield raw
         except _DAMAGE as error:
             stats.add(name or path, "damaged")
             logging.warning(
                 "%s is damaged after line %d (%s): the lines before are used, the rest "
                 "is lost and counted as `damaged`. Re-create or re-download the file.",
-                path, number, error)
+                path,
+                number,
+                error,
+            )
 
 
 def decoded_lines(path, stats, max_line_chars):
@@ -98,8 +104,9 @@ def decoded_lines(path, stats, max_line_chars):
 
 
 def log_stats(path, stats):
-    logging.info("read %s: kept %d, skipped %d", path, stats.kept(str(path)),
-                 stats.skipped(str(path)))
+    logging.info(
+        "read %s: kept %d, skipped %d", path, stats.kept(str(path)), stats.skipped(str(path))
+    )
 
 
 def _in_shard(number, shard):
@@ -151,8 +158,9 @@ def read_tsv_pairs(path, stats, shard=None, max_line_chars=DEFAULT_MAX_LINE_CHAR
     log_stats(path, stats)
 
 
-def read_parallel_files(source_path, target_path, stats, shard=None,
-                        max_line_chars=DEFAULT_MAX_LINE_CHARS):
+def read_parallel_files(
+    source_path, target_path, stats, shard=None, max_line_chars=DEFAULT_MAX_LINE_CHARS
+):
     """Translation pairs from two line-aligned files.
 
     A line that is malformed on either side skips the pair (counted under
@@ -169,8 +177,7 @@ def read_parallel_files(source_path, target_path, stats, shard=None,
         if not _in_shard(number, shard):
             continue
         try:
-            pair = [raw.rstrip(b"\r\n").decode("utf-8").strip()
-                    for raw in (raw_source, raw_target)]
+            pair = [raw.rstrip(b"\r\n").decode("utf-8").strip() for raw in (raw_source, raw_target)]
         except UnicodeDecodeError:
             stats.add(name, "bad_utf8")
             continue

@@ -56,7 +56,11 @@ def train_sentencepiece(
     in id order: list of str).
     """
     languages = _check_arguments(
-        corpora, vocabulary_size, languages, model_type, character_coverage,
+        corpora,
+        vocabulary_size,
+        languages,
+        model_type,
+        character_coverage,
         max_sentences,
     )
     sample = sample_sentences(corpora, sample_alpha, max_sentences, seed)
@@ -105,16 +109,15 @@ def sample_sentences(corpora, sample_alpha=0.3, max_sentences=1_000_000, seed=0)
     if empty:
         raise ValueError(
             f"No usable lines for {empty} in {[corpora[code] for code in empty]}; give "
-            "every language some text (the log lists skipped lines by reason).")
+            "every language some text (the log lists skipped lines by reason)."
+        )
     probabilities = language_sampling_probabilities(counts, sample_alpha)
     size = min(max_sentences, sum(counts.values()))
     rng = np.random.default_rng(seed)
     sample = {}
     for code in sorted(corpora):
         repeats = _line_repeats(counts[code], max(1, round(probabilities[code] * size)), rng)
-        sample[code] = [
-            line for line, n in zip(_read(corpora[code]), repeats) for _ in range(n)
-        ]
+        sample[code] = [line for line, n in zip(_read(corpora[code]), repeats) for _ in range(n)]
     return sample
 
 
@@ -143,11 +146,9 @@ def _check_arguments(
     for code, paths in corpora.items():
         if isinstance(paths, str) or not paths:
             raise ValueError(
-                f"corpora[{code!r}] must be a non-empty list of text files; "
-                f"got {paths!r}."
+                f"corpora[{code!r}] must be a non-empty list of text files; got {paths!r}."
             )
-    missing = [path for paths in corpora.values() for path in paths
-               if not os.path.isfile(path)]
+    missing = [path for paths in corpora.values() for path in paths if not os.path.isfile(path)]
     if missing:
         raise FileNotFoundError(f"Corpus files not found: {missing}.")
     languages = sorted(corpora) if languages is None else list(languages)
@@ -158,8 +159,7 @@ def _check_arguments(
         )
     if not isinstance(vocabulary_size, int) or vocabulary_size <= 5:
         raise ValueError(
-            "vocabulary_size must be an int above the 5 special pieces; got "
-            f"{vocabulary_size!r}."
+            f"vocabulary_size must be an int above the 5 special pieces; got {vocabulary_size!r}."
         )
     if model_type not in MODEL_TYPES:
         raise ValueError(f"model_type must be one of {MODEL_TYPES}; got {model_type!r}.")

@@ -33,8 +33,8 @@ def text_dataset(paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LI
 
     def generate():
         return chunks(
-            line for path in paths
-            for line in readers.read_text(path, stats, shard, max_line_chars))
+            line for path in paths for line in readers.read_text(path, stats, shard, max_line_chars)
+        )
 
     return tf.data.Dataset.from_generator(
         generate, output_signature=tf.TensorSpec((None,), tf.string)
@@ -48,11 +48,13 @@ def pair_dataset(paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LI
         paths: list of two-column TSV files, or of `(source_file,
             target_file)` tuples of line-aligned files.
     """
+
     def read():
         for path in paths:
             if isinstance(path, (tuple, list)):
                 yield from readers.read_parallel_files(
-                    str(path[0]), str(path[1]), stats, shard, max_line_chars)
+                    str(path[0]), str(path[1]), stats, shard, max_line_chars
+                )
             else:
                 yield from readers.read_tsv_pairs(str(path), stats, shard, max_line_chars)
 
@@ -62,8 +64,7 @@ def pair_dataset(paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LI
             yield list(sources), list(targets)
 
     spec = tf.TensorSpec((None,), tf.string)
-    return tf.data.Dataset.from_generator(
-        generate, output_signature=(spec, spec)).unbatch()
+    return tf.data.Dataset.from_generator(generate, output_signature=(spec, spec)).unbatch()
 
 
 def chunks(items):
@@ -101,6 +102,7 @@ def token_windows(token_ids, window, separator_id):
 
     Returns: dataset of int32 [window].
     """
+
     def join(ragged):
         separators = tf.fill([ragged.nrows(), 1], tf.constant(separator_id, tf.int32))
         return tf.concat([tf.cast(ragged, tf.int32), separators], axis=1).flat_values

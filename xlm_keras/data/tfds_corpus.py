@@ -49,14 +49,19 @@ class XlmLocalCorpus(tfds.core.GeneratorBasedBuilder):
         directory = str(dl_manager.manual_dir)
         splits = {}
         for split in ("train", "validation", "test"):
-            lister = (corpus.monolingual_files if self.builder_config.name == "monolingual"
-                      else corpus.parallel_files)
+            lister = (
+                corpus.monolingual_files
+                if self.builder_config.name == "monolingual"
+                else corpus.parallel_files
+            )
             try:
                 splits[split] = self._generate_examples(lister(directory, split))
             except FileNotFoundError:
                 continue
         if not splits:
-            raise FileNotFoundError(f"No corpus files in {directory}. {self.MANUAL_DOWNLOAD_INSTRUCTIONS}")
+            raise FileNotFoundError(
+                f"No corpus files in {directory}. {self.MANUAL_DOWNLOAD_INSTRUCTIONS}"
+            )
         return splits
 
     def _generate_examples(self, files):
@@ -68,10 +73,15 @@ class XlmLocalCorpus(tfds.core.GeneratorBasedBuilder):
                         yield f"{path}:{n}", {"text": text, "language": key}
                 else:
                     for n, (source, target) in enumerate(readers.read_tsv_pairs(path, stats)):
-                        yield f"{path}:{n}", {
-                            "source": source, "target": target,
-                            "source_language": key[0], "target_language": key[1],
-                        }
+                        yield (
+                            f"{path}:{n}",
+                            {
+                                "source": source,
+                                "target": target,
+                                "source_language": key[0],
+                                "target_language": key[1],
+                            },
+                        )
 
 
 def load_public(spec, split, data_dir=None):
@@ -86,7 +96,7 @@ def load_public(spec, split, data_dir=None):
     """
     if not spec.startswith(TFDS_PREFIX):
         raise ValueError(f"Expected 'tfds:<name>', got {spec!r}.")
-    name = spec[len(TFDS_PREFIX):]
+    name = spec[len(TFDS_PREFIX) :]
     try:
         return tfds.load(name, split=split, data_dir=data_dir, download=False)
     except Exception as error:  # TFDS raises several types for "not prepared".

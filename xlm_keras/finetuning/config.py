@@ -24,22 +24,34 @@ def base_finetune_config():
     c = ml_collections.ConfigDict()
 
     c.model = ml_collections.ConfigDict()
-    c.model.preset = ""  # Pretrained preset dir (xlm-train / xlm-convert output) or a built-in name.
+    c.model.preset = (
+        ""  # Pretrained preset dir (xlm-train / xlm-convert output) or a built-in name.
+    )
     c.model.dropout = 0.1  # Dropout of the task head.
-    c.model.classifier_head = "auto"  # Classification: auto | xlm (first token) | roberta (dense-tanh).
+    c.model.classifier_head = (
+        "auto"  # Classification: auto | xlm (first token) | roberta (dense-tanh).
+    )
     c.model.classifier_pooling = "first"  # Classification: first (token) | mean (of real tokens).
-    c.model.language_centering = False  # Classification: shift each language's mean onto the train language's.
+    c.model.language_centering = (
+        False  # Classification: shift each language's mean onto the train language's.
+    )
 
     c.task = ml_collections.ConfigDict()
     c.task.type = "classification"  # classification | tagging | qa.
-    c.task.data = ""  # Directory of <split>.<language>.jsonl/.tsv, or tfds:<name>; "" = bundled help_topic.
+    c.task.data = (
+        ""  # Directory of <split>.<language>.jsonl/.tsv, or tfds:<name>; "" = bundled help_topic.
+    )
     c.task.tfds_data_dir = ""  # TFDS data dir for tfds:<name> ("" = TFDS default).
     c.task.label_names = ""  # Comma-separated labels; "" = manifest.json / train files / TFDS.
     c.task.train_language = "en"  # Language of the training data (zero-shot transfer from it).
-    c.task.validation_languages = ""  # Languages whose mean validation metric picks the best model; "" = train language.
+    c.task.validation_languages = (
+        ""  # Languages whose mean validation metric picks the best model; "" = train language.
+    )
     c.task.eval_languages = ""  # Zero-shot test languages; "" = every language with test data.
     c.task.eval_split = "test"  # Split of the zero-shot report.
-    c.task.centering_split = "validation"  # Unlabelled text per language for model.language_centering.
+    c.task.centering_split = (
+        "validation"  # Unlabelled text per language for model.language_centering.
+    )
     c.task.max_answer_length = 30  # QA: longest answer, in pieces.
 
     c.data = ml_collections.ConfigDict()
@@ -60,7 +72,7 @@ def base_finetune_config():
 
 
 def split_list(value):
-    """"a, b" -> ["a", "b"]."""
+    """ "a, b" -> ["a", "b"]."""
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
@@ -69,31 +81,49 @@ def validate_finetune(config, strategy_name="auto", workdir=None):
     given, must be writable."""
     check, raise_errors = config_checker()
     preset = os.path.expanduser(config.model.preset)
-    check(presets.is_builtin(preset) or os.path.isfile(os.path.join(preset, "config.json")),
-          "model.preset", f"{config.model.preset!r} is neither a preset directory (with "
-          "config.json; e.g. an xlm-train workdir's `preset`) nor a built-in preset "
-          f"{sorted(presets.PRESETS)}")
-    check(config.model.classifier_head in ("auto",) + HEADS, "model.classifier_head",
-          f"choose one of {('auto',) + HEADS}")
-    check(config.model.classifier_pooling in POOLINGS, "model.classifier_pooling",
-          f"choose one of {POOLINGS}")
-    check(not config.model.language_centering or config.task.type == "classification",
-          "model.language_centering", "only classification heads center languages; set it False")
+    check(
+        presets.is_builtin(preset) or os.path.isfile(os.path.join(preset, "config.json")),
+        "model.preset",
+        f"{config.model.preset!r} is neither a preset directory (with "
+        "config.json; e.g. an xlm-train workdir's `preset`) nor a built-in preset "
+        f"{sorted(presets.PRESETS)}",
+    )
+    check(
+        config.model.classifier_head in ("auto",) + HEADS,
+        "model.classifier_head",
+        f"choose one of {('auto',) + HEADS}",
+    )
+    check(
+        config.model.classifier_pooling in POOLINGS,
+        "model.classifier_pooling",
+        f"choose one of {POOLINGS}",
+    )
+    check(
+        not config.model.language_centering or config.task.type == "classification",
+        "model.language_centering",
+        "only classification heads center languages; set it False",
+    )
     check(0 <= config.model.dropout < 1, "model.dropout", "must be in [0, 1)")
     check(config.task.type in TASK_TYPES, "task.type", f"choose one of {TASK_TYPES}")
     data = config.task.data
-    check(not data or data.startswith("tfds:") or os.path.isdir(os.path.expanduser(data)),
-          "task.data", f"{data!r} is not a directory; pass a directory of "
-          "<split>.<language>.jsonl files or tfds:<name>")
+    check(
+        not data or data.startswith("tfds:") or os.path.isdir(os.path.expanduser(data)),
+        "task.data",
+        f"{data!r} is not a directory; pass a directory of "
+        "<split>.<language>.jsonl files or tfds:<name>",
+    )
     check(bool(config.task.train_language), "task.train_language", "must be a language code")
     check(config.task.max_answer_length >= 1, "task.max_answer_length", "must be >= 1")
     check(strategy_name in STRATEGIES, "--strategy", f"choose one of {STRATEGIES}")
     check(config.data.sequence_length >= 8, "data.sequence_length", "must be >= 8")
     check(config.data.batch_size >= 1, "data.batch_size", "must be >= 1")
     check(config.data.doc_stride >= 1, "data.doc_stride", "must be >= 1")
-    check(config.task.type != "qa"
-          or 1 <= config.data.max_query_length <= config.data.sequence_length - 8,
-          "data.max_query_length", "must be in [1, data.sequence_length - 8]")
+    check(
+        config.task.type != "qa"
+        or 1 <= config.data.max_query_length <= config.data.sequence_length - 8,
+        "data.max_query_length",
+        "must be in [1, data.sequence_length - 8]",
+    )
     check(config.optimizer.head_learning_rate > 0, "optimizer.head_learning_rate", "must be > 0")
     check(config.train.patience >= 0, "train.patience", "must be >= 0")
     check_optimization(config, check)
@@ -114,22 +144,33 @@ def _check_against_preset(config, preset, check):
     else:
         return
     max_length = backbone.get("max_sequence_length")
-    check(not max_length or config.data.sequence_length <= max_length, "data.sequence_length",
-          f"{config.data.sequence_length} exceeds the preset's {max_length} positions")
+    check(
+        not max_length or config.data.sequence_length <= max_length,
+        "data.sequence_length",
+        f"{config.data.sequence_length} exceeds the preset's {max_length} positions",
+    )
     tokenizer_dir = os.path.expanduser(config.data.tokenizer) or preset
     known = None if presets.is_builtin(tokenizer_dir) else tokenizer_languages(tokenizer_dir)
-    check(not config.data.tokenizer or known is not None, "data.tokenizer",
-          f"{config.data.tokenizer!r} has no tokenizer.json; pass a tokenizer preset")
-    if not known or not (backbone.get("use_language_embedding")
-                         or config.model.language_centering):
+    check(
+        not config.data.tokenizer or known is not None,
+        "data.tokenizer",
+        f"{config.data.tokenizer!r} has no tokenizer.json; pass a tokenizer preset",
+    )
+    if not known or not (backbone.get("use_language_embedding") or config.model.language_centering):
         return
     task = config.task
-    wanted = {task.train_language, *split_list(task.validation_languages),
-              *split_list(task.eval_languages)}
+    wanted = {
+        task.train_language,
+        *split_list(task.validation_languages),
+        *split_list(task.eval_languages),
+    }
     unknown = sorted(wanted - set(known))
-    check(not unknown, "task.*_language(s)",
-          f"{unknown} are not in the tokenizer {tokenizer_dir}, which knows {known}; "
-          "fine-tune and evaluate only those, or use a model without language embeddings")
+    check(
+        not unknown,
+        "task.*_language(s)",
+        f"{unknown} are not in the tokenizer {tokenizer_dir}, which knows {known}; "
+        "fine-tune and evaluate only those, or use a model without language embeddings",
+    )
 
 
 def get_config():

@@ -6,8 +6,8 @@ import json
 import weakref
 
 import numpy as np
-from absl import logging
 import tensorflow as tf
+from absl import logging
 
 from xlm_keras.finetuning import qa_features as qa
 from xlm_keras.finetuning import task_pipelines
@@ -27,7 +27,8 @@ def check_language(spec, language):
             f"Language {language!r} is not one of this model's languages "
             f"{spec.tokenizer.languages} (it has language embeddings or centers languages); "
             "evaluate only those languages, or use a model without language embeddings "
-            "(XLM-R, xlm_mlm_100_1280).")
+            "(XLM-R, xlm_mlm_100_1280)."
+        )
 
 
 _PREDICT_FUNCTIONS = weakref.WeakKeyDictionary()
@@ -50,7 +51,8 @@ def _logits(model, x):
     function per model (eager calls are several times slower)."""
     if model not in _PREDICT_FUNCTIONS:
         _PREDICT_FUNCTIONS[model] = tf.function(
-            lambda inputs: model(inputs, training=False), reduce_retracing=True)
+            lambda inputs: model(inputs, training=False), reduce_retracing=True
+        )
     return np.asarray(_PREDICT_FUNCTIONS[model](x), np.float32)
 
 
@@ -70,32 +72,49 @@ def predict_word_tags(model, spec, token_lists, language, label_names):
     "O" (or the first label when there is no "O")."""
     predictions = []
     for start in range(0, len(token_lists), EVAL_BATCH):
-        batch = token_lists[start:start + EVAL_BATCH]
+        batch = token_lists[start : start + EVAL_BATCH]
         x, positions = spec.preprocessor.pack_words(tf.ragged.constant(batch, tf.string), language)
-        predictions += word_tags(_logits(model, x).argmax(-1), positions.numpy(),
-                                 [len(tokens) for tokens in batch], label_names)
+        predictions += word_tags(
+            _logits(model, x).argmax(-1),
+            positions.numpy(),
+            [len(tokens) for tokens in batch],
+            label_names,
+        )
     return predictions
 
 
 def tagging_metrics(model, spec, records, language, label_names):
     """-> seqeval-style entity precision / recall / F1 and counts."""
-    predicted = predict_word_tags(model, spec, [r["tokens"] for r in records], language,
-                                  label_names)
+    predicted = predict_word_tags(
+        model, spec, [r["tokens"] for r in records], language, label_names
+    )
     truth = [[label_names[t] for t in r["tags"]] for r in records]
     scores = entity_f1(truth, predicted)
-    return {key: scores[key] for key in ("precision", "recall", "f1", "true_entities",
-                                         "predicted_entities", "correct_entities")}
+    return {
+        key: scores[key]
+        for key in (
+            "precision",
+            "recall",
+            "f1",
+            "true_entities",
+            "predicted_entities",
+            "correct_entities",
+        )
+    }
 
 
 def qa_metrics(model, spec, records, language, max_answer_length=30):
     """-> {"exact_match", "f1" (percent), "count"}."""
     features = qa.qa_features(spec, records, language)
-    logits = [_logits(model, {k: v[i:i + EVAL_BATCH] for k, v in features.x.items()})
-              for i in range(0, len(features.labels), EVAL_BATCH)]
+    logits = [
+        _logits(model, {k: v[i : i + EVAL_BATCH] for k, v in features.x.items()})
+        for i in range(0, len(features.labels), EVAL_BATCH)
+    ]
     answers = qa.predict_answers(features, np.concatenate(logits), max_answer_length)
     keys = [r["id"] or str(i) for i, r in enumerate(records)]
-    return squad_metrics(dict(zip(keys, answers)),
-                         {key: r["answers"] for key, r in zip(keys, records)})
+    return squad_metrics(
+        dict(zip(keys, answers)), {key: r["answers"] for key, r in zip(keys, records)}
+    )
 
 
 def task_metrics(model, spec, task_data, records, language):
@@ -123,10 +142,11 @@ def zero_shot_report(model, spec, task_data, records, split="test", train_langua
     for code, rows in records.items():
         per_language[code] = task_metrics(model, spec, task_data, rows, code)
         if task_data.task_type == "classification" and not baselines:
-            counts = np.bincount([r["label"] for r in rows],
-                                 minlength=len(task_data.label_names))
-            baselines = {"uniform": 1.0 / len(counts),
-                         "majority_class": float(counts.max() / counts.sum())}
+            counts = np.bincount([r["label"] for r in rows], minlength=len(task_data.label_names))
+            baselines = {
+                "uniform": 1.0 / len(counts),
+                "majority_class": float(counts.max() / counts.sum()),
+            }
     transfer = [m[metric] for code, m in per_language.items() if code != train_language]
     return {
         "baselines": baselines,
@@ -143,19 +163,25 @@ def zero_shot_report(model, spec, task_data, records, split="test", train_langua
 def format_report(report):
     """A Markdown table: one row per language, then averages and baselines."""
     metric = report["metric"]
-    columns = {"classification": ["accuracy", "examples"],
-               "tagging": ["precision", "recall", "f1", "true_entities"],
-               "qa": ["exact_match", "f1", "count"]}[report["task_type"]]
+    columns = {
+        "classification": ["accuracy", "examples"],
+        "tagging": ["precision", "recall", "f1", "true_entities"],
+        "qa": ["exact_match", "f1", "count"],
+    }[report["task_type"]]
     lines = [f"| language | {' | '.join(columns)} |", "|---" + "|---:" * len(columns) + "|"]
     for code, metrics in sorted(report["languages"].items()):
         marker = " (train)" if code == report["train_language"] else ""
-        cells = [f"{metrics[c]:.3f}" if isinstance(metrics[c], float) else str(metrics[c])
-                 for c in columns]
+        cells = [
+            f"{metrics[c]:.3f}" if isinstance(metrics[c], float) else str(metrics[c])
+            for c in columns
+        ]
         lines.append(f"| {code}{marker} | {' | '.join(cells)} |")
     lines.append(f"| average | {report['average']:.3f} ({metric}) |")
     if report["transfer_average"] is not None:
-        lines.append(f"| average without {report['train_language']} | "
-                     f"{report['transfer_average']:.3f} ({metric}) |")
+        lines.append(
+            f"| average without {report['train_language']} | "
+            f"{report['transfer_average']:.3f} ({metric}) |"
+        )
     for name, value in report.get("baselines", {}).items():
         lines.append(f"| {name.replace('_', ' ')} baseline | {value:.3f} |")
     return "\n".join(lines)

@@ -18,7 +18,9 @@ def center_languages(model, spec, records, train_language):
     language_id = spec.tokenizer.language_id
     means = {}
     for code, rows in records.items():
-        pooled = [model.pooled(batch["x"]).numpy() for batch in task_pipelines.task_dataset(
-            spec, "classification", rows, code)]
+        pooled = [
+            model.pooled(batch["x"]).numpy()
+            for batch in task_pipelines.task_dataset(spec, "classification", rows, code)
+        ]
         means[language_id(code)] = np.concatenate(pooled).mean(0)
     model.centering.set_shifts(means, language_id(train_language))

@@ -41,35 +41,51 @@ def qa_features(spec, records, language):
     Returns: `QAFeatures`.
     """
     contexts = [r["context"] for r in records]
-    answers = [(r["answer_starts"][0], r["answers"][0]) if r["answers"] else (-1, "")
-               for r in records]
+    answers = [
+        (r["answer_starts"][0], r["answers"][0]) if r["answers"] else (-1, "") for r in records
+    ]
     windows = spec.preprocessor.windows(
-        {"question": tf.constant([r["question"] for r in records], tf.string),
-         "context": tf.constant(contexts, tf.string),
-         "language": language},
-        {"answer_start": tf.constant([a[0] for a in answers], tf.int32),
-         "answer": tf.constant([a[1] for a in answers], tf.string)})
-    return QAFeatures({name: value.numpy() for name, value in windows["x"].items()},
-                      windows["labels"].numpy(), windows["example_index"].numpy(),
-                      windows["byte_spans"].numpy(), [c.encode("utf-8") for c in contexts])
+        {
+            "question": tf.constant([r["question"] for r in records], tf.string),
+            "context": tf.constant(contexts, tf.string),
+            "language": language,
+        },
+        {
+            "answer_start": tf.constant([a[0] for a in answers], tf.int32),
+            "answer": tf.constant([a[1] for a in answers], tf.string),
+        },
+    )
+    return QAFeatures(
+        {name: value.numpy() for name, value in windows["x"].items()},
+        windows["labels"].numpy(),
+        windows["example_index"].numpy(),
+        windows["byte_spans"].numpy(),
+        [c.encode("utf-8") for c in contexts],
+    )
 
 
 def qa_dataset(spec, features, training=False, language_index=0, input_context=None, skip=0):
     """Batches of `QAFeatures` for the trainer (see `task_pipelines`)."""
-    slices = {"x": features.x, "labels": features.labels,
-              "sample_weight": np.ones(features.labels.shape, np.float32),
-              "language": np.full([len(features.labels)], language_index, np.int32)}
+    slices = {
+        "x": features.x,
+        "labels": features.labels,
+        "sample_weight": np.ones(features.labels.shape, np.float32),
+        "language": np.full([len(features.labels)], language_index, np.int32),
+    }
     dataset = tf.data.Dataset.from_tensor_slices(slices)
     if input_context is not None:
-        dataset = dataset.shard(input_context.num_input_pipelines,
-                                input_context.input_pipeline_id)
+        dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
     if training:
         dataset = dataset.shuffle(len(features.labels), seed=spec.seed).repeat()
-    return (dataset.batch(spec.batch_size, drop_remainder=training).skip(skip)
-            .prefetch(tf.data.AUTOTUNE))
+    return (
+        dataset.batch(spec.batch_size, drop_remainder=training)
+        .skip(skip)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def predict_answers(features, logits, max_answer_length=30):
     """Best answer text per record from the model's QA logits [windows, 2, seq]."""
-    return decode_answers(features.example_index, features.byte_spans, logits,
-                          features.contexts, max_answer_length)
+    return decode_answers(
+        features.example_index, features.byte_spans, logits, features.contexts, max_answer_length
+    )

@@ -19,9 +19,9 @@ from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
+from xlm_keras.paths import replace_directory
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.strategy import create_strategy
-from xlm_keras.paths import replace_directory
 from xlm_keras.training.trainer import train
 
 REPORT_FILE = "zero_shot.json"
@@ -31,10 +31,12 @@ def load_tokenizer(config):
     """The configured tokenizer, else the model preset's."""
     directory = config.data.tokenizer or config.model.preset
     if presets.is_builtin(directory) or not os.path.isfile(
-            os.path.join(os.path.expanduser(directory), "tokenizer.json")):
+        os.path.join(os.path.expanduser(directory), "tokenizer.json")
+    ):
         raise ValueError(
             f"No tokenizer in {directory!r}: set data.tokenizer to a tokenizer preset "
-            "(xlm-tokenizer output, or the pretraining run's preset).")
+            "(xlm-tokenizer output, or the pretraining run's preset)."
+        )
     return XLMTokenizer.from_preset(os.path.expanduser(directory))
 
 
@@ -44,17 +46,26 @@ def build_task(config, task_data, tokenizer):
     cls = task_pipelines.TASK_CLASSES[task_data.task_type]
     kwargs = {}
     if task_data.task_type != "qa":
-        kwargs = dict(num_classes=len(task_data.label_names),
-                      label_names=list(task_data.label_names), dropout=config.model.dropout)
+        kwargs = dict(
+            num_classes=len(task_data.label_names),
+            label_names=list(task_data.label_names),
+            dropout=config.model.dropout,
+        )
     if task_data.task_type == "classification":
-        kwargs.update(head=config.model.classifier_head, pooling=config.model.classifier_pooling,
-                      language_centering=config.model.language_centering)
+        kwargs.update(
+            head=config.model.classifier_head,
+            pooling=config.model.classifier_pooling,
+            language_centering=config.model.language_centering,
+        )
     preset = os.path.expanduser(config.model.preset)
     if presets.is_builtin(preset):  # Random weights, sized to the tokenizer (tests, demos).
-        backbone = XLMBackbone(**dict(
-            presets.backbone_config(preset, load_weights=False),
-            vocabulary_size=tokenizer.vocabulary_size(),
-            num_languages=max(len(tokenizer.languages), 1)))
+        backbone = XLMBackbone(
+            **dict(
+                presets.backbone_config(preset, load_weights=False),
+                vocabulary_size=tokenizer.vocabulary_size(),
+                num_languages=max(len(tokenizer.languages), 1),
+            )
+        )
         return cls(backbone, **kwargs)
     return cls.from_preset(preset, **kwargs)
 
@@ -64,7 +75,8 @@ def task_languages(config, task_data, spec):
     train_language = config.task.train_language
     validation = split_list(config.task.validation_languages) or [train_language]
     evaluation = split_list(config.task.eval_languages) or task_evaluation.default_languages(
-        spec, task_data, config.task.eval_split)
+        spec, task_data, config.task.eval_split
+    )
     return train_language, validation, evaluation
 
 
@@ -75,45 +87,62 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     keras.utils.set_random_seed(config.train.seed)
     tokenizer = load_tokenizer(config)  # After seeding (tensorflow/text#570).
     task_data = open_task_data(
-        config.task.data or SAMPLE_TASK_DIR, config.task.type, split_list(config.task.label_names),
-        config.task.tfds_data_dir or None)
+        config.task.data or SAMPLE_TASK_DIR,
+        config.task.type,
+        split_list(config.task.label_names),
+        config.task.tfds_data_dir or None,
+    )
     with strategy.scope():
         model = build_task(config, task_data, tokenizer)
-    qa_options = ({"doc_stride": config.data.doc_stride,
-                   "max_query_length": config.data.max_query_length}
-                  if task_data.task_type == "qa" else {})
+    qa_options = (
+        {"doc_stride": config.data.doc_stride, "max_query_length": config.data.max_query_length}
+        if task_data.task_type == "qa"
+        else {}
+    )
     preprocessor = task_pipelines.preprocessor_for(
-        model, tokenizer, config.data.sequence_length, **qa_options)
+        model, tokenizer, config.data.sequence_length, **qa_options
+    )
     spec = task_pipelines.TaskSpec(preprocessor, config.data.batch_size, config.data.seed)
-    train_language, validation_languages, eval_languages = task_languages(
-        config, task_data, spec)
+    train_language, validation_languages, eval_languages = task_languages(config, task_data, spec)
     for language in {train_language, *validation_languages, *eval_languages}:
         task_evaluation.check_language(spec, language)  # Unknown languages fail before compute.
 
     train_records = task_data.records("train", train_language)
-    validation_records = {code: task_data.records("validation", code)
-                          for code in validation_languages}
-    eval_records = {code: task_data.records(config.task.eval_split, code)
-                    for code in eval_languages}  # Missing data fails before compute.
+    validation_records = {
+        code: task_data.records("validation", code) for code in validation_languages
+    }
+    eval_records = {
+        code: task_data.records(config.task.eval_split, code) for code in eval_languages
+    }  # Missing data fails before compute.
     centering_records = {}
     if getattr(model, "language_centering", False):
-        centering_records = {code: task_data.records(config.task.centering_split, code)
-                             for code in {train_language, *eval_languages}}
-    logging.info("Fine-tuning on %d %s examples; validation %s", len(train_records),
-                 train_language, {k: len(v) for k, v in validation_records.items()})
+        centering_records = {
+            code: task_data.records(config.task.centering_split, code)
+            for code in {train_language, *eval_languages}
+        }
+    logging.info(
+        "Fine-tuning on %d %s examples; validation %s",
+        len(train_records),
+        train_language,
+        {k: len(v) for k, v in validation_records.items()},
+    )
     if task_data.task_type == "qa":
         features = qa.qa_features(spec, train_records, train_language)
         dataset_fn = lambda context, skip: qa.qa_dataset(  # noqa: E731
-            spec, features, True, 0, context, skip)
+            spec, features, True, 0, context, skip
+        )
     else:
         dataset_fn = lambda context, skip: task_pipelines.task_dataset(  # noqa: E731
-            spec, task_data.task_type, train_records, train_language, 0, True, context, skip)
+            spec, task_data.task_type, train_records, train_language, 0, True, context, skip
+        )
 
     metric = task_evaluation.MAIN_METRIC[task_data.task_type]
 
     def evaluator(trained):
-        scores = {code: task_evaluation.task_metrics(trained, spec, task_data, records, code)[metric]
-                  for code, records in validation_records.items()}
+        scores = {
+            code: task_evaluation.task_metrics(trained, spec, task_data, records, code)[metric]
+            for code, records in validation_records.items()
+        }
         mean = sum(scores.values()) / len(scores)
         return mean, {**{f"{metric}/{code}": v for code, v in scores.items()}, metric: mean}
 
@@ -126,8 +155,17 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         factor = config.optimizer.head_learning_rate / config.optimizer.learning_rate
         return {v.path: factor for v in trained.trainable_variables if v.path not in encoder}
 
-    train(config, workdir, strategy, lambda: model, {"finetune": dataset_fn}, [train_language],
-          save_fn=save, evaluator=evaluator, learning_rate_multipliers_fn=multipliers)
+    train(
+        config,
+        workdir,
+        strategy,
+        lambda: model,
+        {"finetune": dataset_fn},
+        [train_language],
+        save_fn=save,
+        evaluator=evaluator,
+        learning_rate_multipliers_fn=multipliers,
+    )
     if task_data.stats.counts:
         logging.info("Task lines read:\n%s", task_data.stats.report())
     if not chief:
@@ -136,10 +174,14 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     if centering_records:
         center_languages(best, spec, centering_records, train_language)
         replace_directory(os.path.join(workdir, "preset"), lambda directory: save(best, directory))
-        logging.info("Centered languages %s on %s text", sorted(centering_records),
-                     config.task.centering_split)
+        logging.info(
+            "Centered languages %s on %s text",
+            sorted(centering_records),
+            config.task.centering_split,
+        )
     report = task_evaluation.zero_shot_report(
-        best, spec, task_data, eval_records, config.task.eval_split, train_language)
+        best, spec, task_data, eval_records, config.task.eval_split, train_language
+    )
     report["label_names"] = list(task_data.label_names)
     path = os.path.join(workdir, REPORT_FILE)
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))

@@ -60,8 +60,9 @@ def _label_index(value, label_names):
     """A label name or index -> index into `label_names`."""
     if isinstance(value, bool):
         raise RecordError("unknown_label")
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()
-                                  and value not in label_names):
+    if isinstance(value, int) or (
+        isinstance(value, str) and value.isdigit() and value not in label_names
+    ):
         index = int(value)
         if 0 <= index < len(label_names):
             return index
@@ -79,20 +80,27 @@ def _text(value):
 
 def classification_record(example, label_names):
     pair = _first(example, PAIR_FIELDS, required=False)
-    return {"text": _text(_first(example, TEXT_FIELDS)),
-            "text_pair": _text(pair) if pair else "",
-            "label": _label_index(_first(example, ("label",)), label_names)}
+    return {
+        "text": _text(_first(example, TEXT_FIELDS)),
+        "text_pair": _text(pair) if pair else "",
+        "label": _label_index(_first(example, ("label",)), label_names),
+    }
 
 
 def tagging_record(example, label_names):
     tokens, tags = example.get("tokens"), _first(example, TAG_FIELDS)
-    if not isinstance(tokens, list) or not tokens or not all(
-            isinstance(t, str) and t.strip() for t in tokens):
+    if (
+        not isinstance(tokens, list)
+        or not tokens
+        or not all(isinstance(t, str) and t.strip() for t in tokens)
+    ):
         raise RecordError("bad_tokens")
     if not isinstance(tags, list) or len(tags) != len(tokens):
         raise RecordError("length_mismatch")
-    return {"tokens": [t.strip() for t in tokens],
-            "tags": [_label_index(tag, label_names) for tag in tags]}
+    return {
+        "tokens": [t.strip() for t in tokens],
+        "tags": [_label_index(tag, label_names) for tag in tags],
+    }
 
 
 def qa_record(example, label_names=None):
@@ -102,25 +110,46 @@ def qa_record(example, label_names=None):
     if not isinstance(answers, dict):
         raise RecordError("bad_answer")
     texts, starts = answers.get("text", []), answers.get("answer_start", [])
-    if (not isinstance(context, str) or not context or not isinstance(texts, list)
-            or not isinstance(starts, list) or len(texts) != len(starts)):
+    if (
+        not isinstance(context, str)
+        or not context
+        or not isinstance(texts, list)
+        or not isinstance(starts, list)
+        or len(texts) != len(starts)
+    ):
         raise RecordError("bad_answer")
     for text, start in zip(texts, starts):
-        if (not isinstance(text, str) or not text or not isinstance(start, int)
-                or start < 0 or context[start:start + len(text)] != text):
+        if (
+            not isinstance(text, str)
+            or not text
+            or not isinstance(start, int)
+            or start < 0
+            or context[start : start + len(text)] != text
+        ):
             raise RecordError("bad_answer")
-    return {"id": str(example.get("id", "")), "question": _text(example.get("question")),
-            "context": context, "answers": list(texts), "answer_starts": list(starts)}
+    return {
+        "id": str(example.get("id", "")),
+        "question": _text(example.get("question")),
+        "context": context,
+        "answers": list(texts),
+        "answer_starts": list(starts),
+    }
 
 
-RECORD_MAKERS = {"classification": classification_record, "tagging": tagging_record,
-                 "qa": qa_record}
+RECORD_MAKERS = {
+    "classification": classification_record,
+    "tagging": tagging_record,
+    "qa": qa_record,
+}
 
 
 def _tsv_example(task_type, columns):
     if task_type == "classification" and len(columns) in (2, 3):
-        return {"text": columns[0], "label": columns[-1].strip(),
-                **({"text_pair": columns[1]} if len(columns) == 3 else {})}
+        return {
+            "text": columns[0],
+            "label": columns[-1].strip(),
+            **({"text_pair": columns[1]} if len(columns) == 3 else {}),
+        }
     if task_type == "tagging" and len(columns) == 2:
         return {"tokens": columns[0].split(), "tags": columns[1].split()}
     raise RecordError("wrong_columns")
@@ -194,9 +223,10 @@ class TaskData:
             return tfds_tasks.records(self, split, language)
         path = self.files.get((split, language))
         if path is None:
-            have = sorted(f"{s}.{l}" for s, l in self.files)
+            have = sorted(f"{s}.{code}" for s, code in self.files)
             raise FileNotFoundError(
-                f"No {split} data for language {language!r}; the data has {have}.")
+                f"No {split} data for language {language!r}; the data has {have}."
+            )
         return list(read_records(path, self.task_type, self.label_names, self.stats))
 
 
@@ -212,9 +242,10 @@ def open_task_data(source, task_type, label_names=(), tfds_data_dir=None, downlo
     if source.startswith("tfds:"):
         from xlm_keras.finetuning import tfds_tasks
 
-        name = source[len("tfds:"):]
-        return TaskData(task_type, tfds_tasks.label_names(name, task_type), None, name,
-                        tfds_data_dir, download)
+        name = source[len("tfds:") :]
+        return TaskData(
+            task_type, tfds_tasks.label_names(name, task_type), None, name, tfds_data_dir, download
+        )
     directory = os.path.expanduser(source)
     files = {}
     for path in sorted(glob.glob(os.path.join(directory, "*"))):
@@ -224,11 +255,13 @@ def open_task_data(source, task_type, label_names=(), tfds_data_dir=None, downlo
     if not files:
         raise FileNotFoundError(
             f"{source!r} has no <split>.<language>.jsonl/.tsv files (split one of "
-            f"{SPLITS}); see xlm_keras/finetuning/task_data.py for the layout, or pass tfds:<name>.")
+            f"{SPLITS}); see xlm_keras/finetuning/task_data.py for the layout, or pass tfds:<name>."
+        )
     label_names = list(label_names) or _manifest_labels(directory)
     if not label_names and task_type != "qa":
         label_names = _labels_in_files(
-            [p for (split, _), p in files.items() if split == "train"], task_type)
+            [p for (split, _), p in files.items() if split == "train"], task_type
+        )
     return TaskData(task_type, label_names, files)
 
 
@@ -247,12 +280,18 @@ def _labels_in_files(paths, task_type):
     for path in paths:
         for _, line in decoded_lines(path, CorpusStats(), 1_000_000):
             try:
-                example = (_tsv_example(task_type, line.split("\t")) if path.endswith(".tsv")
-                           else json.loads(line))
+                example = (
+                    _tsv_example(task_type, line.split("\t"))
+                    if path.endswith(".tsv")
+                    else json.loads(line)
+                )
                 if not isinstance(example, dict):
                     continue
-                values = ([_first(example, ("label",))] if task_type == "classification"
-                          else _first(example, TAG_FIELDS))
+                values = (
+                    [_first(example, ("label",))]
+                    if task_type == "classification"
+                    else _first(example, TAG_FIELDS)
+                )
             except (RecordError, json.JSONDecodeError):
                 continue
             if isinstance(values, list):
@@ -260,7 +299,8 @@ def _labels_in_files(paths, task_type):
     if not names:
         raise ValueError(
             f"No labels found in {paths}; list them as `labels` in manifest.json "
-            "or in the config's task.label_names.")
+            "or in the config's task.label_names."
+        )
     if all(name.isdigit() for name in names):
         return [str(i) for i in range(max(int(name) for name in names) + 1)]
     return sorted(names)

@@ -21,8 +21,7 @@ from xlm_keras.models import XLMTextClassifier
 from xlm_keras.models import XLMTokenClassifier
 
 # Task type (`task.type` in configs) -> task class.
-TASK_CLASSES = {"classification": XLMTextClassifier, "tagging": XLMTokenClassifier,
-                "qa": XLMSpanQA}
+TASK_CLASSES = {"classification": XLMTextClassifier, "tagging": XLMTokenClassifier, "qa": XLMSpanQA}
 AUTOTUNE = tf.data.AUTOTUNE
 SHUFFLE_BUFFER = 10_000
 
@@ -67,11 +66,15 @@ def preprocessor_for(model, tokenizer, sequence_length, **kwargs):
 
 def _slices(task_type, records):
     if task_type == "classification":
-        return {"text": [r["text"] for r in records],
-                "text_pair": [r["text_pair"] for r in records],
-                "label": np.array([r["label"] for r in records], np.int32)}
-    return {"tokens": tf.ragged.constant([r["tokens"] for r in records], tf.string),
-            "tags": tf.ragged.constant([r["tags"] for r in records], tf.int32)}
+        return {
+            "text": [r["text"] for r in records],
+            "text_pair": [r["text_pair"] for r in records],
+            "label": np.array([r["label"] for r in records], np.int32),
+        }
+    return {
+        "tokens": tf.ragged.constant([r["tokens"] for r in records], tf.string),
+        "tags": tf.ragged.constant([r["tags"] for r in records], tf.int32),
+    }
 
 
 def _encode_fn(spec, task_type, language, language_index, has_pairs):
@@ -88,15 +91,22 @@ def _encode_fn(spec, task_type, language, language_index, has_pairs):
             labels = batch["label"]
             weights = tf.ones([size], tf.float32)
         else:
-            x, labels, weights = preprocessor({"text": batch["tokens"], "language": language},
-                                              batch["tags"])
-        return {"x": x, "labels": labels, "sample_weight": weights,
-                "language": tf.fill([size], tf.constant(language_index, tf.int32))}
+            x, labels, weights = preprocessor(
+                {"text": batch["tokens"], "language": language}, batch["tags"]
+            )
+        return {
+            "x": x,
+            "labels": labels,
+            "sample_weight": weights,
+            "language": tf.fill([size], tf.constant(language_index, tf.int32)),
+        }
+
     return encode
 
 
-def task_dataset(spec, task_type, records, language, language_index=0, training=False,
-                 input_context=None, skip=0):
+def task_dataset(
+    spec, task_type, records, language, language_index=0, training=False, input_context=None, skip=0
+):
     """Batches of classification / tagging records (QA: `qa_dataset`).
 
     Args:
@@ -112,7 +122,7 @@ def task_dataset(spec, task_type, records, language, language_index=0, training=
     Returns: `tf.data.Dataset` of batches (see the module docstring).
     """
     if input_context is not None:
-        records = records[input_context.input_pipeline_id::input_context.num_input_pipelines]
+        records = records[input_context.input_pipeline_id :: input_context.num_input_pipelines]
     if not records:
         raise ValueError("No examples to batch: the data (or this worker's shard) is empty.")
     has_pairs = task_type == "classification" and any(r["text_pair"] for r in records)

@@ -11,17 +11,56 @@ default, never fetches). Families, and where each split comes from:
 
 import numpy as np
 
-XNLI_LANGUAGES = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr",
-                  "ur", "vi", "zh")
+XNLI_LANGUAGES = (
+    "ar",
+    "bg",
+    "de",
+    "el",
+    "en",
+    "es",
+    "fr",
+    "hi",
+    "ru",
+    "sw",
+    "th",
+    "tr",
+    "ur",
+    "vi",
+    "zh",
+)
 LANGUAGES = {
     "xnli": XNLI_LANGUAGES,
     "paws_x_wiki": ("de", "en", "es", "fr", "ja", "ko", "zh"),
-    "wikiann": ("ar", "de", "el", "en", "es", "fr", "hi", "it", "ja", "ko", "nl", "pl", "pt",
-                "ru", "sw", "th", "tr", "ur", "vi", "zh"),
+    "wikiann": (
+        "ar",
+        "de",
+        "el",
+        "en",
+        "es",
+        "fr",
+        "hi",
+        "it",
+        "ja",
+        "ko",
+        "nl",
+        "pl",
+        "pt",
+        "ru",
+        "sw",
+        "th",
+        "tr",
+        "ur",
+        "vi",
+        "zh",
+    ),
     "xquad": ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh"),  # No ro in TFDS.
 }
-TASK_TYPES = {"xnli": "classification", "paws_x_wiki": "classification",
-              "wikiann": "tagging", "xquad": "qa"}
+TASK_TYPES = {
+    "xnli": "classification",
+    "paws_x_wiki": "classification",
+    "wikiann": "tagging",
+    "xquad": "qa",
+}
 LABELS = {
     "xnli": ["entailment", "neutral", "contradiction"],
     "paws_x_wiki": ["different_meaning", "paraphrase"],
@@ -32,11 +71,15 @@ LABELS = {
 
 def _check(name, task_type):
     if name not in TASK_TYPES:
-        raise ValueError(f"tfds:{name} is not supported; choose one of {sorted(TASK_TYPES)}"
-                         " or a local directory of JSONL/TSV files.")
+        raise ValueError(
+            f"tfds:{name} is not supported; choose one of {sorted(TASK_TYPES)}"
+            " or a local directory of JSONL/TSV files."
+        )
     if TASK_TYPES[name] != task_type:
-        raise ValueError(f"tfds:{name} is a {TASK_TYPES[name]} data set, but the config's "
-                         f"task.type is {task_type!r}.")
+        raise ValueError(
+            f"tfds:{name} is a {TASK_TYPES[name]} data set, but the config's "
+            f"task.type is {task_type!r}."
+        )
 
 
 def label_names(name, task_type):
@@ -72,22 +115,32 @@ def to_record(name, example, language):
     if name == "xnli" and isinstance(example["premise"], dict):
         hypotheses = example["hypothesis"]
         languages = [_decode(v) for v in hypotheses["language"]]
-        return {"text": _decode(example["premise"][language]),
-                "text_pair": _decode(hypotheses["translation"][languages.index(language)]),
-                "label": int(example["label"])}
+        return {
+            "text": _decode(example["premise"][language]),
+            "text_pair": _decode(hypotheses["translation"][languages.index(language)]),
+            "label": int(example["label"]),
+        }
     if name in ("xnli", "paws_x_wiki"):  # multi_nli has plain premise/hypothesis.
         first = example.get("premise", example.get("sentence1"))
         second = example.get("hypothesis", example.get("sentence2"))
-        return {"text": _decode(first), "text_pair": _decode(second),
-                "label": int(example["label"])}
+        return {
+            "text": _decode(first),
+            "text_pair": _decode(second),
+            "label": int(example["label"]),
+        }
     if name == "wikiann":
-        return {"tokens": [_decode(t) for t in example["tokens"]],
-                "tags": [int(t) for t in example["tags"]]}
+        return {
+            "tokens": [_decode(t) for t in example["tokens"]],
+            "tags": [int(t) for t in example["tags"]],
+        }
     answers = example["answers"]
-    return {"id": _decode(example["id"]), "question": _decode(example["question"]),
-            "context": _decode(example["context"]),
-            "answers": [_decode(t) for t in answers["text"]],
-            "answer_starts": [int(s) for s in np.asarray(answers["answer_start"])]}
+    return {
+        "id": _decode(example["id"]),
+        "question": _decode(example["question"]),
+        "context": _decode(example["context"]),
+        "answers": [_decode(t) for t in answers["text"]],
+        "answer_starts": [int(s) for s in np.asarray(answers["answer_start"])],
+    }
 
 
 def records(task_data, split, language):
@@ -98,8 +151,12 @@ def records(task_data, split, language):
     _check(name, task_data.task_type)
     builder_name, tfds_split = source(name, split, language)
     try:
-        dataset = tfds.load(builder_name, split=tfds_split, data_dir=task_data.tfds_data_dir,
-                            download=task_data.download)
+        dataset = tfds.load(
+            builder_name,
+            split=tfds_split,
+            data_dir=task_data.tfds_data_dir,
+            download=task_data.download,
+        )
     except AssertionError as error:  # TFDS' "could not find data".
         raise FileNotFoundError(
             f"tfds:{name} needs {builder_name} ({tfds_split}) in the TFDS data dir "

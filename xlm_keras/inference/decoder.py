@@ -23,12 +23,12 @@ LayerNorms compute in float32.
 
 import tensorflow as tf
 
+from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.layers.encoder_block import MASKED
 from xlm_keras.layers.encoder_block import activation_of
 from xlm_keras.layers.encoder_block import attention_dense
 from xlm_keras.layers.encoder_block import dense
 from xlm_keras.layers.encoder_block import layer_norm
-from xlm_keras.layers import XLMPredictionHead
 
 
 class CachedDecoder:
@@ -53,11 +53,12 @@ class CachedDecoder:
         self.width = self.num_heads * self.head_dim
         self.blocks = [self._block_weights(layer) for layer in backbone.decoder_layers]
         # [H, blocks * 2 * width]: every block's cross-attention key and value kernels.
-        keys_and_values = [self._projection(getattr(layer._cross_attention_layer, name))
-                           for layer in backbone.decoder_layers
-                           for name in ("_key_dense", "_value_dense")]
-        self.cross_projection = tuple(tf.concat(parts, axis=-1)
-                                      for parts in zip(*keys_and_values))
+        keys_and_values = [
+            self._projection(getattr(layer._cross_attention_layer, name))
+            for layer in backbone.decoder_layers
+            for name in ("_key_dense", "_value_dense")
+        ]
+        self.cross_projection = tuple(tf.concat(parts, axis=-1) for parts in zip(*keys_and_values))
         self.head = self._head_weights(model.output_head)
 
     def cross_cache(self, encoder_rows, layout):
@@ -66,8 +67,9 @@ class CachedDecoder:
         matmul, one scatter and one transpose for all blocks."""
         projected = layout.grid(dense(tf.cast(encoder_rows, self.dtype), *self.cross_projection))
         count = 2 * len(self.blocks)
-        projected = tf.reshape(projected, [layout.batch, layout.length, count, self.num_heads,
-                                           self.head_dim])
+        projected = tf.reshape(
+            projected, [layout.batch, layout.length, count, self.num_heads, self.head_dim]
+        )
         pieces = tf.unstack(tf.transpose(projected, [2, 0, 3, 1, 4]), num=count)
         return tuple(zip(pieces[0::2], pieces[1::2]))
 
@@ -88,8 +90,9 @@ class CachedDecoder:
         Returns: (logits [rows, vocab], hidden [rows, H], new self cache).
         """
         position = tf.cast(position, tf.int32)
-        x = self.backbone.embed_decoder_tokens(token_ids, position_ids=tf.reshape(position, [1, 1]),
-                                               language_ids=language_ids)
+        x = self.backbone.embed_decoder_tokens(
+            token_ids, position_ids=tf.reshape(position, [1, 1]), language_ids=language_ids
+        )
         x = tf.cast(tf.reshape(x, [-1, self.backbone.hidden_dim]), self.dtype)
         max_length = tf.shape(self_cache[0][1])[2]
         # [max_length, 1]: the cache slot this step writes (one select over the
@@ -100,13 +103,15 @@ class CachedDecoder:
         causal_mask = tf.cast(causal_mask, self.dtype)
         # [rows * heads, 1, S], as `_attend`'s scores.
         source_length = tf.shape(key_mask)[-1]
-        key_mask = tf.broadcast_to(tf.cast(key_mask, self.dtype),
-                                   [tf.shape(x)[0], self.num_heads, 1, source_length])
+        key_mask = tf.broadcast_to(
+            tf.cast(key_mask, self.dtype), [tf.shape(x)[0], self.num_heads, 1, source_length]
+        )
         key_mask = tf.reshape(key_mask, [-1, 1, source_length])
         new_cache = []
         for block, layer_self, layer_cross in zip(self.blocks, self_cache, cross_cache):
-            x, layer_self = self._block(block, x, at_position, layer_self, layer_cross,
-                                        causal_mask, key_mask)
+            x, layer_self = self._block(
+                block, x, at_position, layer_self, layer_cross, causal_mask, key_mask
+            )
             new_cache.append(layer_self)
         if self.backbone.decoder_final_layer_norm is not None:
             x = self._layer_norm(x, self.backbone.decoder_final_layer_norm)
@@ -174,18 +179,22 @@ class CachedDecoder:
 
     @property
     def _inverse_sqrt_head_dim(self):
-        return tf.cast(1.0 / self.head_dim ** 0.5, self.dtype)
+        return tf.cast(1.0 / self.head_dim**0.5, self.dtype)
 
     def _block_weights(self, layer):
         """Cast, reshaped (and for the self-attention, fused) weights of one
         `TransformerDecoder`, with its norms and activation."""
         attention, cross = layer._self_attention_layer, layer._cross_attention_layer
-        projections = [self._projection(getattr(attention, name))
-                       for name in ("_query_dense", "_key_dense", "_value_dense")]
+        projections = [
+            self._projection(getattr(attention, name))
+            for name in ("_query_dense", "_key_dense", "_value_dense")
+        ]
         return {
             "normalize_first": layer.normalize_first,
-            "qkv": (tf.concat([kernel for kernel, _ in projections], axis=1),
-                    tf.concat([bias for _, bias in projections], axis=0)),
+            "qkv": (
+                tf.concat([kernel for kernel, _ in projections], axis=1),
+                tf.concat([bias for _, bias in projections], axis=0),
+            ),
             "self_output": self._projection(attention._output_dense),
             "self_norm": layer._self_attention_layer_norm,
             "cross_query": self._projection(cross._query_dense),
@@ -211,8 +220,10 @@ class CachedDecoder:
         if isinstance(head, XLMPredictionHead):
             weights.update(dense=None, bias=tf.cast(head.bias, self.dtype))
         else:
-            weights.update(dense=self._kernel_and_bias(head._intermediate_dense),
-                           activation=activation_of(head._intermediate_dense),
-                           norm=head._intermediate_layer_norm,
-                           bias=tf.cast(head._bias, self.dtype))
+            weights.update(
+                dense=self._kernel_and_bias(head._intermediate_dense),
+                activation=activation_of(head._intermediate_dense),
+                norm=head._intermediate_layer_norm,
+                bias=tf.cast(head._bias, self.dtype),
+            )
         return weights

@@ -52,8 +52,11 @@ def token_states(backbone, inputs, drop_padding=False):
     ones in `padding_mask`): every dense layer then skips the padding, and
     only attention sees the [B, T] grid. Not for XLA (N is dynamic).
     """
-    x = backbone.embeddings(inputs["token_ids"], position_ids=inputs.get("position_ids"),
-                            language_ids=inputs.get("language_ids"))
+    x = backbone.embeddings(
+        inputs["token_ids"],
+        position_ids=inputs.get("position_ids"),
+        language_ids=inputs.get("language_ids"),
+    )
     layout = TokenLayout(inputs["padding_mask"], drop_padding)
     # Rows: every dense layer is then one 2-D MatMul.
     x = layout.rows(x)

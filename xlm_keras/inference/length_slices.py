@@ -66,13 +66,15 @@ def map_length_slices(fn, inputs, per_token=False, tokens_per_slice=TOKENS_PER_S
 
     outputs = tf.TensorArray(tf.float32, size=0, dynamic_size=True, infer_shape=False)
     _, outputs = tf.while_loop(
-        lambda start, _: start < tf.size(lengths), body, [tf.constant(0), outputs])
+        lambda start, _: start < tf.size(lengths), body, [tf.constant(0), outputs]
+    )
     # fn's shape past the row (and token) axis; fully known.
     trailing = (traced_shape[0][1:] if per_token else traced_shape[0]).as_list()
     token_axis = [full_length] if per_token else []
     # No rows: no slice ran, and an empty TensorArray has no element shape
     # to concatenate.
-    sorted_outputs = tf.cond(tf.size(lengths) > 0, outputs.concat,
-                             lambda: tf.zeros([0] + token_axis + trailing))
+    sorted_outputs = tf.cond(
+        tf.size(lengths) > 0, outputs.concat, lambda: tf.zeros([0] + token_axis + trailing)
+    )
     sorted_outputs.set_shape([None] + [None] * per_token + trailing)
     return tf.gather(sorted_outputs, tf.math.invert_permutation(order))

@@ -46,11 +46,13 @@ def sliced_predict(model, fn, inputs, batch_size=32, per_token=False):
         model_ref = weakref.ref(model)  # The cache must not keep the model alive.
         traced[key] = tf.function(
             lambda x: map_length_slices(lambda rows: fn(model_ref(), rows), x, per_token),
-            input_signature=[specs], autograph=False)
+            input_signature=[specs],
+            autograph=False,
+        )
     rows, full_length = inputs["padding_mask"].shape
     chunks = []
     for start in range(0, rows, batch_size):
-        chunk = {name: value[start:start + batch_size] for name, value in inputs.items()}
+        chunk = {name: value[start : start + batch_size] for name, value in inputs.items()}
         # Cut to the chunk's longest row: the slices pad no further.
         length = max(int(chunk["padding_mask"].sum(axis=1).max()), 1)
         output = traced[key]({name: value[:, :length] for name, value in chunk.items()}).numpy()

@@ -50,8 +50,7 @@ def hash_dropout(inputs, rate, seed):
     if rate >= 1.0:
         return tf.zeros_like(inputs)
     keep = keep_mask(tf.shape(inputs), seed, rate)
-    return tf.where(keep, inputs * tf.cast(1.0 / (1.0 - rate), inputs.dtype),
-                    tf.zeros_like(inputs))
+    return tf.where(keep, inputs * tf.cast(1.0 / (1.0 - rate), inputs.dtype), tf.zeros_like(inputs))
 
 
 def dropout_with(layer, inputs):

@@ -28,8 +28,9 @@ class TokenLayout:
     def __init__(self, padding_mask, drop_padding=False):
         self.batch, self.length = tf.shape(padding_mask)[0], tf.shape(padding_mask)[1]
         # [N, 1] int64 flat positions of the tokens, or None for all positions.
-        self.index = (tf.where(tf.reshape(tf.cast(padding_mask, tf.bool), [-1]))
-                      if drop_padding else None)
+        self.index = (
+            tf.where(tf.reshape(tf.cast(padding_mask, tf.bool), [-1])) if drop_padding else None
+        )
 
     def rows(self, grid):
         """[B, T, W] -> [N, W]."""

@@ -31,8 +31,11 @@ class LanguageCentering(keras.layers.Layer):
 
     def build(self, pooled_shape, language_ids_shape=None):
         self.shifts = self.add_weight(
-            name="shifts", shape=(self.num_languages, pooled_shape[-1]),
-            initializer="zeros", trainable=False)
+            name="shifts",
+            shape=(self.num_languages, pooled_shape[-1]),
+            initializer="zeros",
+            trainable=False,
+        )
 
     def call(self, pooled, language_ids):
         return pooled + ops.cast(ops.take(self.shifts, language_ids[:, 0], axis=0), pooled.dtype)

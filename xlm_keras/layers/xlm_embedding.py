@@ -63,9 +63,7 @@ class XLMEmbedding(keras.layers.Layer):
         self.position_embedding = position_embedding
         self.position_offset = position_offset
         self.num_language_embeddings = num_language_embeddings
-        self.embeddings_initializer = keras.initializers.get(
-            embeddings_initializer
-        )
+        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
 
         self.token_embedding = ReversibleEmbedding(
             vocabulary_size,
@@ -100,8 +98,7 @@ class XLMEmbedding(keras.layers.Layer):
             self.embeddings_initializer.get_config()
         )
 
-    def build(self, token_ids_shape, position_ids_shape=None,
-              language_ids_shape=None):
+    def build(self, token_ids_shape, position_ids_shape=None, language_ids_shape=None):
         self.token_embedding.build(token_ids_shape)
         embedded_shape = tuple(token_ids_shape) + (self.hidden_dim,)
         self.position_table.build(embedded_shape)
@@ -134,9 +131,7 @@ class XLMEmbedding(keras.layers.Layer):
                 "position_embedding": self.position_embedding,
                 "position_offset": self.position_offset,
                 "num_language_embeddings": self.num_language_embeddings,
-                "embeddings_initializer": keras.initializers.serialize(
-                    self.embeddings_initializer
-                ),
+                "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
             }
         )
         return config

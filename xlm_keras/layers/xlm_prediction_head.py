@@ -40,7 +40,5 @@ class XLMPredictionHead(keras.layers.Layer):
         return ops.cast(logits, self.compute_dtype) + self.bias
 
     def compute_output_shape(self, inputs_shape, mask_positions_shape=None):
-        length = inputs_shape[1] if mask_positions_shape is None else (
-            mask_positions_shape[1]
-        )
+        length = inputs_shape[1] if mask_positions_shape is None else (mask_positions_shape[1])
         return (inputs_shape[0], length, self.token_embedding.input_dim)

@@ -5,11 +5,11 @@ import tensorflow as tf
 from keras import ops
 from keras_hub.layers import TransformerEncoder
 
+from xlm_keras.layers.dropout import dropout_with
 from xlm_keras.layers.encoder_block import MASKED
 from xlm_keras.layers.encoder_block import TokenLayout
 from xlm_keras.layers.encoder_block import additive_key_mask
 from xlm_keras.layers.encoder_block import block
-from xlm_keras.layers.dropout import dropout_with
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
@@ -59,8 +59,9 @@ class XLMTransformerLayer(TransformerEncoder):
             if self.causal:
                 visible = _causal_visibility(length)
                 attention_mask = tf.broadcast_to(visible, [tf.shape(inputs)[0], length, length])
-            outputs = super().call(inputs, padding_mask=padding_mask,
-                                   attention_mask=attention_mask, training=training)
+            outputs = super().call(
+                inputs, padding_mask=padding_mask, attention_mask=attention_mask, training=training
+            )
             if query_positions is None:
                 return outputs
             return tf.gather(outputs, query_positions, batch_dims=1)

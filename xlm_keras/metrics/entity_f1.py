@@ -40,9 +40,7 @@ def entity_spans(tags):
     open_type, start, previous = None, 0, "O"
     for position, tag in enumerate(tags):
         prefix, entity_type = _parse(tag, position)
-        continues = (
-            open_type == entity_type and previous in ("B", "I") and prefix in ("I", "E")
-        )
+        continues = open_type == entity_type and previous in ("B", "I") and prefix in ("I", "E")
         if open_type is not None and not continues:
             spans.append((open_type, start, position))
             open_type = None
@@ -64,11 +62,7 @@ def _scores(correct, true, predicted):
 
 def _all_spans(sequences):
     """`{(sentence_index, type, start, end)}` over all sentences."""
-    return {
-        (index,) + span
-        for index, tags in enumerate(sequences)
-        for span in entity_spans(tags)
-    }
+    return {(index,) + span for index, tags in enumerate(sequences) for span in entity_spans(tags)}
 
 
 def entity_f1(true_sequences, predicted_sequences):
@@ -107,8 +101,9 @@ def entity_f1(true_sequences, predicted_sequences):
     correct_types = count_types(correct_spans)
     per_type = {
         entity_type: {
-            **_scores(correct_types[entity_type], true_types[entity_type],
-                      predicted_types[entity_type]),
+            **_scores(
+                correct_types[entity_type], true_types[entity_type], predicted_types[entity_type]
+            ),
             "support": true_types[entity_type],
         }
         for entity_type in sorted(true_types | predicted_types)

@@ -35,8 +35,9 @@ def _articles(*words):
 _ARTICLES = {
     "en": _articles("a", "an", "the"),
     "es": _articles("un", "una", "unos", "unas", "el", "la", "los", "las"),
-    "de": _articles("ein", "eine", "einem", "einen", "einer", "eines",
-                    "der", "die", "das", "des", "dem", "den"),
+    "de": _articles(
+        "ein", "eine", "einem", "einen", "einer", "eines", "der", "die", "das", "des", "dem", "den"
+    ),
     "vi": _articles("của", "là", "cái", "chiếc", "những"),
     "ar": re.compile("ال"),
     "hi": None,
@@ -63,7 +64,8 @@ def normalize_answer(text, language=None):
         )
     articles = _ARTICLES["en"] if language is None else _ARTICLES[language]
     text = "".join(
-        char for char in text.lower()
+        char
+        for char in text.lower()
         if char not in _ASCII_PUNCTUATION
         and (language is None or not unicodedata.category(char).startswith("P"))
     )

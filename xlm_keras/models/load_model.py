@@ -14,8 +14,14 @@ from xlm_keras.models.xlm_token_classifier import XLMTokenClassifier
 # Class name in `task.json` -> task class.
 TASKS = {
     cls.__name__: cls
-    for cls in (XLMMaskedLM, XLMCausalLM, XLMTextClassifier, XLMTokenClassifier, XLMSpanQA,
-                XLMSeq2SeqLM)
+    for cls in (
+        XLMMaskedLM,
+        XLMCausalLM,
+        XLMTextClassifier,
+        XLMTokenClassifier,
+        XLMSpanQA,
+        XLMSeq2SeqLM,
+    )
 }
 
 

@@ -108,9 +108,7 @@ class XLMBackbone(Backbone):
                 dtype=dtype,
                 name="embeddings_layer_norm",
             )
-        self.embeddings_dropout = XLMDropout(
-            dropout, dtype=dtype, name="embeddings_dropout"
-        )
+        self.embeddings_dropout = XLMDropout(dropout, dtype=dtype, name="embeddings_dropout")
         self.transformer_layers = [
             XLMTransformerLayer(
                 causal=causal,
@@ -138,14 +136,10 @@ class XLMBackbone(Backbone):
         inputs = {
             "token_ids": keras.Input((None,), dtype="int32", name="token_ids"),
             "padding_mask": keras.Input((None,), dtype="int32", name="padding_mask"),
-            "position_ids": keras.Input(
-                (None,), dtype="int32", name="position_ids", optional=True
-            ),
+            "position_ids": keras.Input((None,), dtype="int32", name="position_ids", optional=True),
         }
         if has_language_embedding:
-            inputs["language_ids"] = keras.Input(
-                (None,), dtype="int32", name="language_ids"
-            )
+            inputs["language_ids"] = keras.Input((None,), dtype="int32", name="language_ids")
         x = self._encode(inputs)
         super().__init__(inputs=inputs, outputs=x, dtype=dtype, **kwargs)
 
@@ -203,8 +197,12 @@ class XLMBackbone(Backbone):
         x = self.embeddings_dropout(x, training=training)
         last = len(self.transformer_layers) - 1
         for index, layer in enumerate(self.transformer_layers):
-            x = layer(x, padding_mask=inputs["padding_mask"], training=training,
-                      query_positions=positions if index == last else None)
+            x = layer(
+                x,
+                padding_mask=inputs["padding_mask"],
+                training=training,
+                query_positions=positions if index == last else None,
+            )
         if self.final_layer_norm is not None:
             x = self.final_layer_norm(x)
         return x
@@ -275,8 +273,11 @@ def complete_inputs(model, inputs):
             "with language embeddings (e.g. an xlm_mlm_*_1024 preset)."
         )
     if needs_language_ids and "language_ids" not in inputs:
-        reason = (f"has {backbone.num_languages} language embeddings"
-                  if backbone.has_language_embedding else "centers languages")
+        reason = (
+            f"has {backbone.num_languages} language embeddings"
+            if backbone.has_language_embedding
+            else "centers languages"
+        )
         raise ValueError(
             f"This model {reason} and needs `language_ids` int32 [batch, seq] "
             "(one language id per token). Add 'language_ids' to the inputs."
@@ -285,8 +286,7 @@ def complete_inputs(model, inputs):
     unknown = set(inputs) - expected
     if expected and unknown:
         raise ValueError(
-            f"Unknown model inputs {sorted(unknown)}; expected some of "
-            f"{sorted(expected)}."
+            f"Unknown model inputs {sorted(unknown)}; expected some of {sorted(expected)}."
         )
     if any(keras.backend.is_keras_tensor(v) for v in inputs.values()):
         return {"position_ids": None, **inputs}
@@ -294,6 +294,6 @@ def complete_inputs(model, inputs):
     if "position_ids" not in inputs:
         token_ids = inputs["token_ids"]
         inputs["position_ids"] = ops.broadcast_to(
-            ops.arange(ops.shape(token_ids)[1], dtype="int32")[None, :],
-            ops.shape(token_ids))
+            ops.arange(ops.shape(token_ids)[1], dtype="int32")[None, :], ops.shape(token_ids)
+        )
     return inputs

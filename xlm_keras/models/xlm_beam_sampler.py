@@ -46,13 +46,21 @@ class XLMBeamSampler(Sampler):
         self.length_penalty = length_penalty
         self.pad_token_id = pad_token_id
 
-    def __call__(self, next, prompt, cache=None, index=0, mask=None, stop_token_ids=None,
-                 hidden_states=None, model=None):
+    def __call__(
+        self,
+        next,
+        prompt,
+        cache=None,
+        index=0,
+        mask=None,
+        stop_token_ids=None,
+        hidden_states=None,
+        model=None,
+    ):
         beams = self.num_beams
         batch_size, max_length = ops.shape(prompt)[0], ops.shape(prompt)[1]
         index = ops.cast(index, "int32")
-        mask = (ops.zeros_like(prompt, dtype="bool") if mask is None
-                else ops.cast(mask, "bool"))
+        mask = ops.zeros_like(prompt, dtype="bool") if mask is None else ops.cast(mask, "bool")
         stop_ids = ops.convert_to_tensor(list(stop_token_ids or []), "int32")
 
         def repeat(x):
@@ -73,13 +81,15 @@ class XLMBeamSampler(Sampler):
 
         def body(prompt, beam_state, index, log_probs, finished, lengths):
             logits, _, (beam_state, _) = next(prompt, (beam_state, shared), index)
-            step = ops.log_softmax(ops.cast(self.compute_probabilities_logits(logits),
-                                            "float32"), axis=-1)
+            step = ops.log_softmax(
+                ops.cast(self.compute_probabilities_logits(logits), "float32"), axis=-1
+            )
             vocabulary_size = ops.shape(step)[-1]
             # Finished rows may only add padding, given positions their token,
             # at no cost: one candidate each, not a pass over the vocabulary.
-            forced_token = ops.where(finished, self.pad_token_id,
-                                     ops.cast(prompt[:, index], "int32"))
+            forced_token = ops.where(
+                finished, self.pad_token_id, ops.cast(prompt[:, index], "int32")
+            )
             is_forced = ops.logical_or(finished, mask[:, index])
             free_scores = ops.where(is_forced, -1e9, log_probs)
             scores = ops.reshape(free_scores[:, None] + step, [-1, beams * vocabulary_size])
@@ -88,14 +98,15 @@ class XLMBeamSampler(Sampler):
             forced_scores = ops.reshape(ops.where(is_forced, log_probs, -1e9), [-1, beams])
             forced_indices = ops.reshape(
                 ops.arange(beams) * vocabulary_size + ops.reshape(forced_token, [-1, beams]),
-                [-1, beams])
+                [-1, beams],
+            )
             candidate_scores = ops.concatenate([forced_scores, free_top], axis=1)
             candidate_indices = ops.concatenate(
-                [forced_indices, ops.cast(free_indices, "int32")], axis=1)
+                [forced_indices, ops.cast(free_indices, "int32")], axis=1
+            )
             top_scores, picked = ops.top_k(candidate_scores, k=beams)
             top_indices = ops.take_along_axis(candidate_indices, picked, axis=1)
-            source_beam = (ops.arange(batch_size)[:, None] * beams
-                           + top_indices // vocabulary_size)
+            source_beam = ops.arange(batch_size)[:, None] * beams + top_indices // vocabulary_size
             source_beam = ops.reshape(source_beam, [-1])
             token = ops.cast(ops.reshape(top_indices % vocabulary_size, [-1]), prompt.dtype)
 
@@ -108,19 +119,24 @@ class XLMBeamSampler(Sampler):
             was_finished = gather(finished)
             was_given = gather(mask[:, index])
             lengths = gather(lengths) + ops.cast(
-                ops.logical_not(ops.logical_or(was_finished, was_given)), "int32")
+                ops.logical_not(ops.logical_or(was_finished, was_given)), "int32"
+            )
             stopped = ops.any(ops.cast(token, "int32")[:, None] == stop_ids[None, :], axis=-1)
             finished = ops.logical_or(
-                was_finished, ops.logical_and(stopped, ops.logical_not(was_given)))
-            return (prompt, beam_state, index + 1, ops.reshape(top_scores, [-1]),
-                    finished, lengths)
+                was_finished, ops.logical_and(stopped, ops.logical_not(was_given))
+            )
+            return (prompt, beam_state, index + 1, ops.reshape(top_scores, [-1]), finished, lengths)
 
         prompt, _, _, log_probs, _, lengths = self.run_loop(
-            cond=cond, body=body,
+            cond=cond,
+            body=body,
             loop_vars=(prompt, beam_state, index, log_probs, finished, lengths),
-            maximum_iterations=max_length - index, model=model)
+            maximum_iterations=max_length - index,
+            model=model,
+        )
         normalised = log_probs / ops.power(
-            ops.cast(ops.maximum(lengths, 1), "float32"), self.length_penalty)
+            ops.cast(ops.maximum(lengths, 1), "float32"), self.length_penalty
+        )
         normalised = ops.reshape(normalised, [batch_size, beams])
         best = ops.argmax(normalised, axis=-1)
         rows = ops.arange(batch_size) * beams + ops.cast(best, "int32")
@@ -132,6 +148,11 @@ class XLMBeamSampler(Sampler):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_beams": self.num_beams, "length_penalty": self.length_penalty,
-                       "pad_token_id": self.pad_token_id})
+        config.update(
+            {
+                "num_beams": self.num_beams,
+                "length_penalty": self.length_penalty,
+                "pad_token_id": self.pad_token_id,
+            }
+        )
         return config

@@ -66,15 +66,22 @@ class XLMCausalLM(XLMTask, CausalLM):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.configure_preprocessor()
 
-    def compile(self, optimizer="auto", loss="auto", *, weighted_metrics="auto",
-                sampler="greedy", **kwargs):
+    def compile(
+        self, optimizer="auto", loss="auto", *, weighted_metrics="auto", sampler="greedy", **kwargs
+    ):
         """`keras.Model.compile` with defaults: Adam, cross-entropy on logits,
         weighted accuracy (pass `sample_weight` to skip padding), and the
         keras-hub `sampler` that `generate` uses."""
         optimizer, loss, weighted_metrics = generation_compile_defaults(
-            optimizer, loss, weighted_metrics)
-        super().compile(optimizer=optimizer, loss=loss,
-                        weighted_metrics=weighted_metrics, sampler=sampler, **kwargs)
+            optimizer, loss, weighted_metrics
+        )
+        super().compile(
+            optimizer=optimizer,
+            loss=loss,
+            weighted_metrics=weighted_metrics,
+            sampler=sampler,
+            **kwargs,
+        )
 
     def call_with_cache(self, token_ids, cache, cache_update_index, language_ids=None):
         """Logits of `token_ids` at positions `cache_update_index ..`.
@@ -92,8 +99,9 @@ class XLMCausalLM(XLMTask, CausalLM):
         """
         backbone = self.backbone
         positions = cache_update_index + ops.arange(ops.shape(token_ids)[1])
-        x = backbone.embeddings(token_ids, position_ids=positions[None, :],
-                                language_ids=language_ids)
+        x = backbone.embeddings(
+            token_ids, position_ids=positions[None, :], language_ids=language_ids
+        )
         if backbone.embeddings_layer_norm is not None:
             x = backbone.embeddings_layer_norm(x)
         caches = []
@@ -120,29 +128,41 @@ class XLMCausalLM(XLMTask, CausalLM):
         backbone = self.backbone
         batch_size, max_length = ops.shape(token_ids)[0], ops.shape(token_ids)[1]
         head_dim = backbone.hidden_dim // backbone.num_heads
-        cache = ops.zeros([batch_size, backbone.num_layers, 2, max_length, backbone.num_heads,
-                           head_dim], dtype=self.compute_dtype)
+        cache = ops.zeros(
+            [batch_size, backbone.num_layers, 2, max_length, backbone.num_heads, head_dim],
+            dtype=self.compute_dtype,
+        )
         _, hidden_states, cache = self.call_with_cache(token_ids, cache, 0, language_ids)
         index = ops.min(ops.sum(ops.cast(padding_mask, "int32"), axis=-1))
 
         def next(prompt, cache, index):
             position = index - 1
             rows = ops.shape(prompt)[0]
-            step_language = (None if language_ids is None
-                             else ops.slice(language_ids, [0, position], [rows, 1]))
+            step_language = (
+                None if language_ids is None else ops.slice(language_ids, [0, position], [rows, 1])
+            )
             logits, hidden, cache = self.call_with_cache(
-                ops.slice(prompt, [0, position], [rows, 1]), cache, position, step_language)
+                ops.slice(prompt, [0, position], [rows, 1]), cache, position, step_language
+            )
             return ops.squeeze(logits, 1), ops.squeeze(hidden, 1), cache
 
-        token_ids = self.sampler(next=next, prompt=token_ids, cache=cache, index=index,
-                                 mask=padding_mask, stop_token_ids=stop_token_ids,
-                                 hidden_states=hidden_states, model=self)
+        token_ids = self.sampler(
+            next=next,
+            prompt=token_ids,
+            cache=cache,
+            index=index,
+            mask=padding_mask,
+            stop_token_ids=stop_token_ids,
+            hidden_states=hidden_states,
+            model=self,
+        )
         if stop_token_ids is None:
             padding_mask = ops.ones_like(token_ids, dtype="bool")
         else:
             # Keep each row up to and including its first generated stop token.
-            ends = ops.cast(any_equal(token_ids, stop_token_ids,
-                                      ops.logical_not(padding_mask)), "int32")
+            ends = ops.cast(
+                any_equal(token_ids, stop_token_ids, ops.logical_not(padding_mask)), "int32"
+            )
             padding_mask = ops.logical_not(ops.cast(ops.cumsum(ends, axis=-1) - ends, "bool"))
         outputs = {"token_ids": token_ids, "padding_mask": padding_mask}
         if language_ids is not None:

@@ -33,11 +33,12 @@ class XLMCausalLMPreprocessor(XLMPreprocessor, CausalLMPreprocessor):
     def call(self, x, y=None, sample_weight=None):
         if y is not None or sample_weight is not None:
             raise ValueError(
-                "XLMCausalLMPreprocessor makes its own labels (the next tokens); pass "
-                "text only.")
+                "XLMCausalLMPreprocessor makes its own labels (the next tokens); pass text only."
+            )
         text, _, language = self.split_inputs(x)
         packed = self.model_inputs(
-            self.pack(text, language=language, sequence_length=self.sequence_length + 1))
+            self.pack(text, language=language, sequence_length=self.sequence_length + 1)
+        )
         inputs = {name: value[:, :-1] for name, value in packed.items()}
         labels = packed["token_ids"][:, 1:]
         weights = tf.cast(packed["padding_mask"][:, 1:], tf.float32)
@@ -54,12 +55,15 @@ class XLMCausalLMPreprocessor(XLMPreprocessor, CausalLMPreprocessor):
         lengths = tf.reduce_sum(packed["padding_mask"], axis=1, keepdims=True)
         is_end = tf.range(length + 1)[tf.newaxis] == lengths - 1
         packed["token_ids"] = tf.where(is_end, self.tokenizer.pad_token_id, packed["token_ids"])
-        packed = {name: tf.where(is_end, 0, value) if name != "token_ids" else value
-                  for name, value in packed.items()}
+        packed = {
+            name: tf.where(is_end, 0, value) if name != "token_ids" else value
+            for name, value in packed.items()
+        }
         if "language_ids" in packed:
             # Generated positions take the prompt's language.
-            packed["language_ids"] = tf.broadcast_to(packed["language_ids"][:, :1],
-                                                     tf.shape(packed["language_ids"]))
+            packed["language_ids"] = tf.broadcast_to(
+                packed["language_ids"][:, :1], tf.shape(packed["language_ids"])
+            )
         return {name: value[:, :length] for name, value in packed.items()}
 
     @preprocessing_function

@@ -78,15 +78,11 @@ class XLMMaskedLM(XLMTask, MaskedLM):
         # === Functional Model ===
         inputs = {
             **backbone.input,
-            "mask_positions": keras.Input(
-                (None,), dtype="int32", name="mask_positions"
-            ),
+            "mask_positions": keras.Input((None,), dtype="int32", name="mask_positions"),
         }
         backbone_inputs = {k: v for k, v in inputs.items() if k != "mask_positions"}
         sequence_output = backbone(backbone_inputs)
-        outputs = self.masked_lm_head(
-            sequence_output, mask_positions=inputs["mask_positions"]
-        )
+        outputs = self.masked_lm_head(sequence_output, mask_positions=inputs["mask_positions"])
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         # === Config ===
@@ -126,8 +122,12 @@ class XLMMaskedLM(XLMTask, MaskedLM):
             results.append([])
             for column in np.flatnonzero(row_positions != MASK_POSITION_PADDING):
                 best = np.argsort(-probabilities[row, column])[:top_k]
-                results[-1].append([(tokenizer.id_to_token(int(i)),
-                                     float(probabilities[row, column, i])) for i in best])
+                results[-1].append(
+                    [
+                        (tokenizer.id_to_token(int(i)), float(probabilities[row, column, i]))
+                        for i in best
+                    ]
+                )
         return results
 
     def get_config(self):

@@ -48,9 +48,18 @@ class XLMMaskedLMPreprocessor(XLMPreprocessor, MaskedLMPreprocessor):
     >>> x, labels, weights = preprocessor({"text": ["Guten Tag"], "language": "de"})
     """
 
-    def __init__(self, tokenizer, sequence_length=512, frame="xlm", use_language_ids=False,
-                 mask_rate=0.15, replace_with_mask=0.8, replace_with_random=0.1, seed=None,
-                 **kwargs):
+    def __init__(
+        self,
+        tokenizer,
+        sequence_length=512,
+        frame="xlm",
+        use_language_ids=False,
+        mask_rate=0.15,
+        replace_with_mask=0.8,
+        replace_with_random=0.1,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(tokenizer, sequence_length, frame, use_language_ids, **kwargs)
         self.mask_rate = mask_rate
         self.replace_with_mask = replace_with_mask
@@ -61,14 +70,19 @@ class XLMMaskedLMPreprocessor(XLMPreprocessor, MaskedLMPreprocessor):
     def call(self, x, y=None, sample_weight=None):
         if y is not None or sample_weight is not None:
             raise ValueError(
-                "XLMMaskedLMPreprocessor makes its own labels (the masked tokens); "
-                "pass text only.")
+                "XLMMaskedLMPreprocessor makes its own labels (the masked tokens); pass text only."
+            )
         pair_language = x.get("language_pair") if isinstance(x, dict) else None
         if isinstance(x, dict):
             x = {k: v for k, v in x.items() if k != "language_pair"}
         text, text_pair, language = self.split_inputs(x)
-        packed = self.pack(text, text_pair, language, reset_positions=text_pair is not None,
-                           pair_language=pair_language)
+        packed = self.pack(
+            text,
+            text_pair,
+            language,
+            reset_positions=text_pair is not None,
+            pair_language=pair_language,
+        )
         return self.mask(packed)
 
     def mask(self, packed, seed=None, token_weights=None):
@@ -76,12 +90,16 @@ class XLMMaskedLMPreprocessor(XLMPreprocessor, MaskedLMPreprocessor):
         rates: `(x, labels, sample_weight)`."""
         tokenizer = self.tokenizer
         return mask_tokens(
-            packed, mask_id=tokenizer.mask_token_id,
+            packed,
+            mask_id=tokenizer.mask_token_id,
             vocabulary_size=tokenizer.vocabulary_size(),
-            special_ids=tokenizer.special_token_ids, mask_rate=self.mask_rate,
+            special_ids=tokenizer.special_token_ids,
+            mask_rate=self.mask_rate,
             replace_with_mask=self.replace_with_mask,
             replace_with_random=self.replace_with_random,
-            token_weights=token_weights, seed=self.seed if seed is None else seed)
+            token_weights=token_weights,
+            seed=self.seed if seed is None else seed,
+        )
 
     @preprocessing_function
     def fill_mask_inputs(self, x):
@@ -100,19 +118,31 @@ class XLMMaskedLMPreprocessor(XLMPreprocessor, MaskedLMPreprocessor):
         piece_ids = tf.concat([piece_ids, tf.RaggedTensor.from_tensor(mask_ids)], axis=1)
         ids = tf.RaggedTensor.from_row_splits(piece_ids, pieces.row_splits).merge_dims(1, 2)
         start_id, end_id = sentence_frame(self.frame, tokenizer)
-        packed = pack_single(ids[:, :-1], self.sequence_length, start_id, end_id,
-                             tokenizer.pad_token_id,
-                             language_id=self.language_ids(text, language))
+        packed = pack_single(
+            ids[:, :-1],
+            self.sequence_length,
+            start_id,
+            end_id,
+            tokenizer.pad_token_id,
+            language_id=self.language_ids(text, language),
+        )
         inputs = self.model_inputs(packed)
         token_ids = inputs["token_ids"]
         is_mask = (token_ids == tokenizer.mask_token_id) & (inputs["padding_mask"] > 0)
         columns = tf.broadcast_to(tf.range(tf.shape(token_ids)[1]), tf.shape(token_ids))
         inputs["mask_positions"] = tf.ragged.boolean_mask(columns, is_mask).to_tensor(
-            MASK_POSITION_PADDING)
+            MASK_POSITION_PADDING
+        )
         return inputs
 
     def get_config(self):
         config = super().get_config()
-        config.update({"mask_rate": self.mask_rate, "replace_with_mask": self.replace_with_mask,
-                       "replace_with_random": self.replace_with_random, "seed": self.seed})
+        config.update(
+            {
+                "mask_rate": self.mask_rate,
+                "replace_with_mask": self.replace_with_mask,
+                "replace_with_random": self.replace_with_random,
+                "seed": self.seed,
+            }
+        )
         return config

@@ -56,8 +56,9 @@ class XLMPreprocessor(Preprocessor):
     backbone_cls = XLMBackbone
     tokenizer_cls = XLMTokenizer
 
-    def __init__(self, tokenizer, sequence_length=512, frame="xlm", use_language_ids=False,
-                 **kwargs):
+    def __init__(
+        self, tokenizer, sequence_length=512, frame="xlm", use_language_ids=False, **kwargs
+    ):
         Preprocessor.__init__(self, **kwargs)
         if frame not in FRAMES:
             raise ValueError(f"`frame` must be one of {FRAMES}. Received: frame={frame!r}")
@@ -89,13 +90,15 @@ class XLMPreprocessor(Preprocessor):
             if unknown or "text" not in x:
                 raise ValueError(
                     f"Preprocessor inputs must be strings, a (text, text_pair) tuple, or a "
-                    f"dict with keys {TEXT_KEYS} ('text' required). Received keys {sorted(x)}.")
+                    f"dict with keys {TEXT_KEYS} ('text' required). Received keys {sorted(x)}."
+                )
             return x["text"], x.get("text_pair"), x.get("language")
         if isinstance(x, tuple):
             if len(x) != 2:
                 raise ValueError(
                     f"A tuple input is a (text, text_pair) pair of segments; received "
-                    f"{len(x)} segments.")
+                    f"{len(x)} segments."
+                )
             return x[0], x[1], None
         return x, None, None
 
@@ -107,21 +110,30 @@ class XLMPreprocessor(Preprocessor):
         if language is None:
             raise ValueError(
                 "This model takes language ids: pass {'text': ..., 'language': ...} with "
-                f"language codes among {self.tokenizer.languages}.")
+                f"language codes among {self.tokenizer.languages}."
+            )
         language = tf.convert_to_tensor(language, tf.string)
         if language.shape.rank == 0:
             language = tf.fill(tf.shape(text)[:1], language)
         check = tf.debugging.assert_equal(
-            tf.size(language), tf.shape(text)[0],
-            message="`language` needs one language code per `text` (or one for all).")
+            tf.size(language),
+            tf.shape(text)[0],
+            message="`language` needs one language code per `text` (or one for all).",
+        )
         with tf.control_dependencies([check]):
             # Valid UTF-8 first: the unknown-code error echoes the codes.
-            language = tf.strings.unicode_transcode(language, "UTF-8", "UTF-8",
-                                                    errors="replace")
+            language = tf.strings.unicode_transcode(language, "UTF-8", "UTF-8", errors="replace")
         return self.tokenizer.language_ids(language)
 
-    def pack(self, text, text_pair=None, language=None, reset_positions=False,
-             pair_language=None, sequence_length=None):
+    def pack(
+        self,
+        text,
+        text_pair=None,
+        language=None,
+        reset_positions=False,
+        pair_language=None,
+        sequence_length=None,
+    ):
         """Tokenise and pack (`packing.pack_text`): dict of int32
         [batch, sequence_length] with `position_ids` and, when the model
         takes them, `language_ids` (`pair_language` for the second
@@ -129,12 +141,18 @@ class XLMPreprocessor(Preprocessor):
         text = tf.convert_to_tensor(text, tf.string)
         if text_pair is not None:
             text_pair = tf.convert_to_tensor(text_pair, tf.string)
-        packed = pack_text(self.tokenizer, text, sequence_length or self.sequence_length,
-                           self.frame, text_pair=text_pair,
-                           language_id=self.language_ids(text, language),
-                           pair_language_id=(None if pair_language is None
-                                             else self.language_ids(text, pair_language)),
-                           reset_positions=reset_positions)
+        packed = pack_text(
+            self.tokenizer,
+            text,
+            sequence_length or self.sequence_length,
+            self.frame,
+            text_pair=text_pair,
+            language_id=self.language_ids(text, language),
+            pair_language_id=(
+                None if pair_language is None else self.language_ids(text, pair_language)
+            ),
+            reset_positions=reset_positions,
+        )
         if not self.use_language_ids:
             packed.pop("language_ids", None)
         return packed
@@ -145,8 +163,13 @@ class XLMPreprocessor(Preprocessor):
 
     def get_config(self):
         config = Preprocessor.get_config(self)
-        config.update({"sequence_length": self.sequence_length, "frame": self.frame,
-                       "use_language_ids": self.use_language_ids})
+        config.update(
+            {
+                "sequence_length": self.sequence_length,
+                "frame": self.frame,
+                "use_language_ids": self.use_language_ids,
+            }
+        )
         return config
 
     @classmethod
@@ -158,10 +181,12 @@ class XLMPreprocessor(Preprocessor):
         task = {}
         if check_file_exists(loader.preset, TASK_CONFIG_FILE):
             task = load_json(loader.preset, TASK_CONFIG_FILE).get("config", {})
-        has_language_embedding = (backbone.get("use_language_embedding", True)
-                                  and backbone.get("num_languages", 1) > 1)
+        has_language_embedding = (
+            backbone.get("use_language_embedding", True) and backbone.get("num_languages", 1) > 1
+        )
         kwargs.setdefault("frame", "roberta" if backbone.get("position_offset", 0) > 0 else "xlm")
-        kwargs.setdefault("use_language_ids",
-                          has_language_embedding or task.get("language_centering", False))
+        kwargs.setdefault(
+            "use_language_ids", has_language_embedding or task.get("language_centering", False)
+        )
         kwargs.setdefault("sequence_length", backbone.get("max_sequence_length", 512))
         return kwargs

@@ -12,9 +12,20 @@ from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
 
 # `XLMBackbone` arguments the decoder shares with the encoder.
 SHARED_ARGUMENTS = (
-    "vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim", "dropout",
-    "max_sequence_length", "position_embedding", "position_offset", "num_languages",
-    "use_language_embedding", "activation", "layer_norm_epsilon", "normalize_first",
+    "vocabulary_size",
+    "num_layers",
+    "num_heads",
+    "hidden_dim",
+    "intermediate_dim",
+    "dropout",
+    "max_sequence_length",
+    "position_embedding",
+    "position_offset",
+    "num_languages",
+    "use_language_embedding",
+    "activation",
+    "layer_norm_epsilon",
+    "normalize_first",
 )
 
 
@@ -73,12 +84,20 @@ class XLMSeq2SeqBackbone(Backbone):
         **kwargs,
     ):
         shared = dict(
-            vocabulary_size=vocabulary_size, num_layers=num_layers, num_heads=num_heads,
-            hidden_dim=hidden_dim, intermediate_dim=intermediate_dim, dropout=dropout,
-            max_sequence_length=max_sequence_length, position_embedding=position_embedding,
-            position_offset=position_offset, num_languages=num_languages,
-            use_language_embedding=use_language_embedding, activation=activation,
-            layer_norm_epsilon=layer_norm_epsilon, normalize_first=normalize_first,
+            vocabulary_size=vocabulary_size,
+            num_layers=num_layers,
+            num_heads=num_heads,
+            hidden_dim=hidden_dim,
+            intermediate_dim=intermediate_dim,
+            dropout=dropout,
+            max_sequence_length=max_sequence_length,
+            position_embedding=position_embedding,
+            position_offset=position_offset,
+            num_languages=num_languages,
+            use_language_embedding=use_language_embedding,
+            activation=activation,
+            layer_norm_epsilon=layer_norm_epsilon,
+            normalize_first=normalize_first,
         )
         num_decoder_layers = num_decoder_layers or num_layers
 
@@ -100,9 +119,11 @@ class XLMSeq2SeqBackbone(Backbone):
         self.decoder_embeddings_layer_norm = None
         if not normalize_first:
             self.decoder_embeddings_layer_norm = keras.layers.LayerNormalization(
-                epsilon=layer_norm_epsilon, dtype=dtype, name="decoder_embeddings_layer_norm")
+                epsilon=layer_norm_epsilon, dtype=dtype, name="decoder_embeddings_layer_norm"
+            )
         self.decoder_embeddings_dropout = keras.layers.Dropout(
-            dropout, dtype=dtype, name="decoder_embeddings_dropout")
+            dropout, dtype=dtype, name="decoder_embeddings_dropout"
+        )
         self.decoder_layers = [
             TransformerDecoder(
                 num_heads=num_heads,
@@ -120,30 +141,44 @@ class XLMSeq2SeqBackbone(Backbone):
         self.decoder_final_layer_norm = None
         if normalize_first:
             self.decoder_final_layer_norm = keras.layers.LayerNormalization(
-                epsilon=layer_norm_epsilon, dtype=dtype, name="decoder_final_layer_norm")
+                epsilon=layer_norm_epsilon, dtype=dtype, name="decoder_final_layer_norm"
+            )
 
         # === Functional Model ===
         inputs = {
             name: keras.Input((None,), dtype="int32", name=name)
-            for name in ("encoder_token_ids", "encoder_padding_mask",
-                         "decoder_token_ids", "decoder_padding_mask")
+            for name in (
+                "encoder_token_ids",
+                "encoder_padding_mask",
+                "decoder_token_ids",
+                "decoder_padding_mask",
+            )
         }
         inputs["encoder_position_ids"] = keras.Input(
-            (None,), dtype="int32", name="encoder_position_ids", optional=True)
+            (None,), dtype="int32", name="encoder_position_ids", optional=True
+        )
         if has_language_embedding:
             for name in ("encoder_language_ids", "decoder_language_ids"):
                 inputs[name] = keras.Input((None,), dtype="int32", name=name)
-        encoder_inputs = {"token_ids": inputs["encoder_token_ids"],
-                          "padding_mask": inputs["encoder_padding_mask"],
-                          "position_ids": inputs["encoder_position_ids"]}
+        encoder_inputs = {
+            "token_ids": inputs["encoder_token_ids"],
+            "padding_mask": inputs["encoder_padding_mask"],
+            "position_ids": inputs["encoder_position_ids"],
+        }
         if has_language_embedding:
             encoder_inputs["language_ids"] = inputs["encoder_language_ids"]
         encoder_output = self.encoder(encoder_inputs)
         decoder_output = self.decode(
-            inputs["decoder_token_ids"], inputs["decoder_padding_mask"], encoder_output,
-            inputs["encoder_padding_mask"], inputs.get("decoder_language_ids"))
-        outputs = {"encoder_sequence_output": encoder_output,
-                   "decoder_sequence_output": decoder_output}
+            inputs["decoder_token_ids"],
+            inputs["decoder_padding_mask"],
+            encoder_output,
+            inputs["encoder_padding_mask"],
+            inputs.get("decoder_language_ids"),
+        )
+        outputs = {
+            "encoder_sequence_output": encoder_output,
+            "decoder_sequence_output": decoder_output,
+        }
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
 
         # === Config ===
@@ -163,21 +198,25 @@ class XLMSeq2SeqBackbone(Backbone):
         """Decoder embeddings with their LayerNorm and dropout: float
         [batch, len, hidden]; `position_ids` int [1 or batch, len] counted
         from 0 (default `0 .. len-1`)."""
-        x = self.decoder_embeddings(token_ids, position_ids=position_ids,
-                                    language_ids=language_ids)
+        x = self.decoder_embeddings(token_ids, position_ids=position_ids, language_ids=language_ids)
         if self.decoder_embeddings_layer_norm is not None:
             x = self.decoder_embeddings_layer_norm(x)
         return self.decoder_embeddings_dropout(x)
 
-    def decode(self, token_ids, padding_mask, encoder_output, encoder_padding_mask,
-               language_ids=None):
+    def decode(
+        self, token_ids, padding_mask, encoder_output, encoder_padding_mask, language_ids=None
+    ):
         """Decoder hidden states float [batch, target_len, hidden] of target
         ids int [batch, target_len] over the encoder output float
         [batch, source_len, hidden]."""
         x = self.embed_decoder_tokens(token_ids, language_ids=language_ids)
         for layer in self.decoder_layers:
-            x = layer(x, encoder_output, decoder_padding_mask=padding_mask,
-                      encoder_padding_mask=encoder_padding_mask)
+            x = layer(
+                x,
+                encoder_output,
+                decoder_padding_mask=padding_mask,
+                encoder_padding_mask=encoder_padding_mask,
+            )
         if self.decoder_final_layer_norm is not None:
             x = self.decoder_final_layer_norm(x)
         return x
@@ -194,7 +233,8 @@ def complete_seq2seq_inputs(model, inputs):
     `encoder_position_ids` (`0 .. source_len-1`); language ids must be given
     exactly when the model has language embeddings."""
     if not isinstance(inputs, dict) or any(
-            keras.backend.is_keras_tensor(v) for v in inputs.values()):
+        keras.backend.is_keras_tensor(v) for v in inputs.values()
+    ):
         return inputs
     backbone = getattr(model, "backbone", model)
     language_keys = {"encoder_language_ids", "decoder_language_ids"}
@@ -203,13 +243,16 @@ def complete_seq2seq_inputs(model, inputs):
         raise ValueError(
             f"This model has {backbone.num_languages} language embeddings and needs "
             "`encoder_language_ids` (source language) and `decoder_language_ids` (target "
-            f"language), int32 [batch, len]; received keys {sorted(inputs)}.")
+            f"language), int32 [batch, len]; received keys {sorted(inputs)}."
+        )
     if not backbone.has_language_embedding and given:
         raise ValueError(
-            f"This model has no language embeddings; remove {sorted(given)} from the inputs.")
+            f"This model has no language embeddings; remove {sorted(given)} from the inputs."
+        )
     inputs = {k: ops.convert_to_tensor(v) for k, v in inputs.items() if v is not None}
     if "encoder_position_ids" not in inputs:
         token_ids = inputs["encoder_token_ids"]
         inputs["encoder_position_ids"] = ops.broadcast_to(
-            ops.arange(ops.shape(token_ids)[1], dtype="int32")[None, :], ops.shape(token_ids))
+            ops.arange(ops.shape(token_ids)[1], dtype="int32")[None, :], ops.shape(token_ids)
+        )
     return inputs

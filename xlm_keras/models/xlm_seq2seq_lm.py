@@ -10,12 +10,12 @@ from keras_hub.src.utils.preset_utils import check_file_exists
 from keras_hub.src.utils.tensor_utils import any_equal
 
 from xlm_keras.inference.decoder import CachedDecoder
-from xlm_keras.layers.encoder_block import TokenLayout
-from xlm_keras.layers.encoder_block import additive_key_mask
 from xlm_keras.inference.encoder import covers
 from xlm_keras.inference.encoder import token_states
 from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.layers import XLMRobertaLMHead
+from xlm_keras.layers.encoder_block import TokenLayout
+from xlm_keras.layers.encoder_block import additive_key_mask
 from xlm_keras.models import presets
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_causal_lm import XLMCausalLM
@@ -24,9 +24,9 @@ from xlm_keras.models.xlm_seq2seq_backbone import SHARED_ARGUMENTS
 from xlm_keras.models.xlm_seq2seq_backbone import XLMSeq2SeqBackbone
 from xlm_keras.models.xlm_seq2seq_backbone import complete_seq2seq_inputs
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
-from xlm_keras.models.xlm_task import resolve_head
 from xlm_keras.models.xlm_task import generation_compile_defaults
 from xlm_keras.models.xlm_task import normalize_generate_dict
+from xlm_keras.models.xlm_task import resolve_head
 from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 
 # Saved tasks whose LM head can initialise the translation output head.
@@ -74,7 +74,8 @@ class XLMSeq2SeqLM(Seq2SeqLM):
         self.preprocessor = preprocessor
         if lm_head == "xlm":
             self.output_head = XLMPredictionHead(
-                backbone.token_embedding, dtype=backbone.dtype_policy, name="output_head")
+                backbone.token_embedding, dtype=backbone.dtype_policy, name="output_head"
+            )
         else:
             self.output_head = XLMRobertaLMHead(
                 token_embedding=backbone.token_embedding,
@@ -98,22 +99,31 @@ class XLMSeq2SeqLM(Seq2SeqLM):
     def __call__(self, inputs, *args, **kwargs):
         return super().__call__(complete_seq2seq_inputs(self, inputs), *args, **kwargs)
 
-    def compile(self, optimizer="auto", loss="auto", *, weighted_metrics="auto",
-                sampler="greedy", **kwargs):
+    def compile(
+        self, optimizer="auto", loss="auto", *, weighted_metrics="auto", sampler="greedy", **kwargs
+    ):
         """`keras.Model.compile` with defaults: Adam, cross-entropy on logits,
         weighted accuracy, and the `sampler` that `generate` uses."""
         optimizer, loss, weighted_metrics = generation_compile_defaults(
-            optimizer, loss, weighted_metrics)
-        super().compile(optimizer=optimizer, loss=loss,
-                        weighted_metrics=weighted_metrics, sampler=sampler, **kwargs)
+            optimizer, loss, weighted_metrics
+        )
+        super().compile(
+            optimizer=optimizer,
+            loss=loss,
+            weighted_metrics=weighted_metrics,
+            sampler=sampler,
+            **kwargs,
+        )
 
     def call_encoder(self, inputs, drop_padding=False):
         """The encoder output at inference as rows: (float [N, hidden],
         `TokenLayout` of `encoder_padding_mask`); `drop_padding` leaves the
         padding out of the rows (not for XLA)."""
         encoder = self.backbone.encoder
-        encoder_inputs = {"token_ids": inputs["encoder_token_ids"],
-                          "padding_mask": inputs["encoder_padding_mask"]}
+        encoder_inputs = {
+            "token_ids": inputs["encoder_token_ids"],
+            "padding_mask": inputs["encoder_padding_mask"],
+        }
         if self.backbone.has_language_embedding:
             encoder_inputs["language_ids"] = inputs["encoder_language_ids"]
         if covers(encoder):
@@ -143,7 +153,8 @@ class XLMSeq2SeqLM(Seq2SeqLM):
             raise ValueError(
                 "XLMSeq2SeqLM does not support `ContrastiveSampler` (it needs the prompt's "
                 "hidden states, which cached translation does not compute). Use 'greedy', "
-                "`XLMBeamSampler` or a sampling sampler ('top_k', 'top_p', 'random').")
+                "`XLMBeamSampler` or a sampling sampler ('top_k', 'top_p', 'random')."
+            )
         token_ids, padding_mask = inputs["decoder_token_ids"], inputs["decoder_padding_mask"]
         language_ids = inputs.get("decoder_language_ids")
         decoder = CachedDecoder(self)
@@ -151,8 +162,9 @@ class XLMSeq2SeqLM(Seq2SeqLM):
         key_mask = additive_key_mask(inputs["encoder_padding_mask"])
         batch_size, max_length = ops.shape(token_ids)[0], ops.shape(token_ids)[1]
         # Loop variables cannot be None: a model without languages carries zeros.
-        row_language = (ops.zeros([batch_size, 1], "int32") if language_ids is None
-                        else language_ids[:, :1])
+        row_language = (
+            ops.zeros([batch_size, 1], "int32") if language_ids is None else language_ids[:, :1]
+        )
         takes_language = language_ids is not None
 
         # The encoder tensors ride in the cache (read-only) so that samplers
@@ -163,25 +175,35 @@ class XLMSeq2SeqLM(Seq2SeqLM):
             self_cache, (key_mask, cross_cache, row_language) = cache
             position = index - 1
             logits, hidden, self_cache = decoder.step(
-                ops.slice(prompt, [0, position], [ops.shape(prompt)[0], 1]), position,
-                self_cache, cross_cache, key_mask,
-                language_ids=row_language if takes_language else None)
+                ops.slice(prompt, [0, position], [ops.shape(prompt)[0], 1]),
+                position,
+                self_cache,
+                cross_cache,
+                key_mask,
+                language_ids=row_language if takes_language else None,
+            )
             return logits, hidden, (self_cache, (key_mask, cross_cache, row_language))
 
         # Generation starts after position 0 (the start token): given prompt
         # tokens past it are fed through the cache one by one like generated
         # ones, and the samplers keep them (`mask`).
         result = sampler(
-            next=next, prompt=token_ids,
+            next=next,
+            prompt=token_ids,
             cache=(decoder.empty_self_cache(batch_size, max_length), shared),
-            index=1, mask=padding_mask, stop_token_ids=stop_token_ids, model=self)
+            index=1,
+            mask=padding_mask,
+            stop_token_ids=stop_token_ids,
+            model=self,
+        )
         token_ids, scores = result if isinstance(result, tuple) else (result, None)
         if stop_token_ids is None:
             padding_mask = ops.ones_like(token_ids, dtype="bool")
         else:
             # Keep each row up to and including its first generated stop token.
-            ends = ops.cast(any_equal(token_ids, stop_token_ids,
-                                      ops.logical_not(padding_mask)), "int32")
+            ends = ops.cast(
+                any_equal(token_ids, stop_token_ids, ops.logical_not(padding_mask)), "int32"
+            )
             padding_mask = ops.logical_not(ops.cast(ops.cumsum(ends, axis=-1) - ends, "bool"))
         outputs = dict(inputs, decoder_token_ids=token_ids, decoder_padding_mask=padding_mask)
         if scores is not None:
@@ -208,9 +230,15 @@ class XLMSeq2SeqLM(Seq2SeqLM):
         return super().from_preset(preset, load_weights=load_weights, **kwargs)
 
     @classmethod
-    def from_pretrained_encoder(cls, preset, num_decoder_layers=None, preprocessor="auto",
-                                encoder_sequence_length=128, decoder_sequence_length=128,
-                                **kwargs):
+    def from_pretrained_encoder(
+        cls,
+        preset,
+        num_decoder_layers=None,
+        preprocessor="auto",
+        encoder_sequence_length=128,
+        decoder_sequence_length=128,
+        **kwargs,
+    ):
         """XLM's initialisation: encoder AND decoder from one pretrained
         XLM/XLM-R preset (an `XLMBackbone`, `XLMMaskedLM` or `XLMCausalLM`
         directory, or a built-in name for random weights).
@@ -232,16 +260,17 @@ class XLMSeq2SeqLM(Seq2SeqLM):
         """
         pretrained = XLMBackbone.from_preset(preset)
         config = {name: getattr(pretrained, name) for name in SHARED_ARGUMENTS}
-        backbone = XLMSeq2SeqBackbone(**config, num_decoder_layers=num_decoder_layers,
-                                      dtype=pretrained.dtype_policy)
+        backbone = XLMSeq2SeqBackbone(
+            **config, num_decoder_layers=num_decoder_layers, dtype=pretrained.dtype_policy
+        )
         if preprocessor == "auto":
             preprocessor = None
-            if not presets.is_builtin(preset) and check_file_exists(
-                    preset, TOKENIZER_CONFIG_FILE):
+            if not presets.is_builtin(preset) and check_file_exists(preset, TOKENIZER_CONFIG_FILE):
                 preprocessor = XLMSeq2SeqLMPreprocessor(
                     XLMTokenizer.from_preset(preset),
                     encoder_sequence_length=encoder_sequence_length,
-                    decoder_sequence_length=decoder_sequence_length)
+                    decoder_sequence_length=decoder_sequence_length,
+                )
         model = cls(backbone, preprocessor=preprocessor, **kwargs)
         copy_pretrained_weights(pretrained, model)
         copy_pretrained_head(preset, model)
@@ -256,14 +285,18 @@ def copy_pretrained_weights(pretrained, model):
     backbone.decoder_embeddings.set_weights(pretrained.embeddings.get_weights())
     if pretrained.embeddings_layer_norm is not None:
         backbone.decoder_embeddings_layer_norm.set_weights(
-            pretrained.embeddings_layer_norm.get_weights())
+            pretrained.embeddings_layer_norm.get_weights()
+        )
     if pretrained.final_layer_norm is not None:
-        backbone.decoder_final_layer_norm.set_weights(
-            pretrained.final_layer_norm.get_weights())
+        backbone.decoder_final_layer_norm.set_weights(pretrained.final_layer_norm.get_weights())
     for source, target in zip(pretrained.transformer_layers, backbone.decoder_layers):
-        for name in ("_self_attention_layer", "_self_attention_layer_norm",
-                     "_feedforward_intermediate_dense", "_feedforward_output_dense",
-                     "_feedforward_layer_norm"):
+        for name in (
+            "_self_attention_layer",
+            "_self_attention_layer_norm",
+            "_feedforward_intermediate_dense",
+            "_feedforward_output_dense",
+            "_feedforward_layer_norm",
+        ):
             getattr(target, name).set_weights(getattr(source, name).get_weights())
 
 

@@ -56,10 +56,23 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
     # not (packing goes through `XLMPreprocessor.pack`, which is told the length).
     encoder_sequence_length = decoder_sequence_length = None
 
-    def __init__(self, tokenizer, encoder_sequence_length=128, decoder_sequence_length=128,
-                 frame="xlm", use_language_ids=False, **kwargs):
-        XLMPreprocessor.__init__(self, tokenizer, sequence_length=decoder_sequence_length,
-                                 frame=frame, use_language_ids=use_language_ids, **kwargs)
+    def __init__(
+        self,
+        tokenizer,
+        encoder_sequence_length=128,
+        decoder_sequence_length=128,
+        frame="xlm",
+        use_language_ids=False,
+        **kwargs,
+    ):
+        XLMPreprocessor.__init__(
+            self,
+            tokenizer,
+            sequence_length=decoder_sequence_length,
+            frame=frame,
+            use_language_ids=use_language_ids,
+            **kwargs,
+        )
         self.encoder_sequence_length = encoder_sequence_length
         self.decoder_sequence_length = decoder_sequence_length
 
@@ -81,17 +94,22 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
             required = "'source' and 'target'" if need_target else "'source'"
             raise ValueError(
                 f"Translation inputs are a dict with keys {SEQ2SEQ_KEYS} ({required} "
-                f"required), or source strings. Received keys {sorted(x)}.")
+                f"required), or source strings. Received keys {sorted(x)}."
+            )
         if self.use_language_ids and "target_language" not in x:
             raise ValueError(
                 "This model takes language ids: pass 'source_language' and 'target_language' "
-                f"codes among {self.tokenizer.languages}.")
+                f"codes among {self.tokenizer.languages}."
+            )
         return x["source"], x.get("target"), x.get("source_language"), x.get("target_language")
 
     def encoder_inputs(self, source, source_language):
         """`encoder_*` int32 [batch, encoder_sequence_length] of sources."""
-        packed = self.model_inputs(self.pack(source, language=source_language,
-                                             sequence_length=self.encoder_sequence_length))
+        packed = self.model_inputs(
+            self.pack(
+                source, language=source_language, sequence_length=self.encoder_sequence_length
+            )
+        )
         return {f"encoder_{name}": value for name, value in packed.items()}
 
     @preprocessing_function
@@ -99,15 +117,19 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
         if y is not None or sample_weight is not None:
             raise ValueError(
                 "XLMSeq2SeqLMPreprocessor makes its own labels (the target shifted); pass "
-                "{'source': ..., 'target': ...} only.")
+                "{'source': ..., 'target': ...} only."
+            )
         source, target, source_language, target_language = self.split_seq2seq_inputs(x, True)
         inputs = self.encoder_inputs(source, source_language)
         return self._with_target(inputs, target, target_language)
 
     def _with_target(self, inputs, target, target_language):
         """`(inputs + decoder_*, labels, sample_weight)` of target sentences."""
-        packed = self.model_inputs(self.pack(
-            target, language=target_language, sequence_length=self.decoder_sequence_length + 1))
+        packed = self.model_inputs(
+            self.pack(
+                target, language=target_language, sequence_length=self.decoder_sequence_length + 1
+            )
+        )
         inputs.update({f"decoder_{name}": value[:, :-1] for name, value in packed.items()})
         labels = packed["token_ids"][:, 1:]
         weights = tf.cast(packed["padding_mask"][:, 1:], tf.float32)
@@ -127,12 +149,24 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
         Returns: `(x, labels, sample_weight)` as `call`.
         """
         text = tf.convert_to_tensor(text, tf.string)
-        noisy = add_noise(self.tokenizer.tokenize(text), word_start_table(self.tokenizer), seed,
-                          self.tokenizer.mask_token_id, shuffle_distance, dropout, blank)
+        noisy = add_noise(
+            self.tokenizer.tokenize(text),
+            word_start_table(self.tokenizer),
+            seed,
+            self.tokenizer.mask_token_id,
+            shuffle_distance,
+            dropout,
+            blank,
+        )
         start_id, end_id = sentence_frame(self.frame, self.tokenizer)
-        packed = pack_single(noisy, self.encoder_sequence_length, start_id, end_id,
-                             self.tokenizer.pad_token_id,
-                             language_id=self.language_ids(text, language))
+        packed = pack_single(
+            noisy,
+            self.encoder_sequence_length,
+            start_id,
+            end_id,
+            self.tokenizer.pad_token_id,
+            language_id=self.language_ids(text, language),
+        )
         inputs = {f"encoder_{name}": value for name, value in self.model_inputs(packed).items()}
         return self._with_target(inputs, text, language)
 
@@ -160,15 +194,20 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
     def generate_postprocess(self, x):
         """Generated `decoder_token_ids` and `decoder_padding_mask` ->
         tf.string [batch] (special tokens dropped)."""
-        ids = tf.ragged.boolean_mask(x["decoder_token_ids"],
-                                     tf.cast(x["decoder_padding_mask"], tf.bool))
+        ids = tf.ragged.boolean_mask(
+            x["decoder_token_ids"], tf.cast(x["decoder_padding_mask"], tf.bool)
+        )
         return self.tokenizer.detokenize(ids)
 
     def get_config(self):
         config = XLMPreprocessor.get_config(self)
         del config["sequence_length"]
-        config.update({"encoder_sequence_length": self.encoder_sequence_length,
-                       "decoder_sequence_length": self.decoder_sequence_length})
+        config.update(
+            {
+                "encoder_sequence_length": self.encoder_sequence_length,
+                "decoder_sequence_length": self.decoder_sequence_length,
+            }
+        )
         return config
 
     @classmethod

@@ -80,8 +80,13 @@ class XLMSpanQA(XLMTask, Task):
         windows = self.preprocessor.windows(x)
         logits = self.packed_predict(windows["x"], batch_size)
         contexts = [c.numpy() for c in tf.reshape(tf.convert_to_tensor(x["context"]), [-1])]
-        return decode_answers(windows["example_index"].numpy(), windows["byte_spans"].numpy(),
-                              logits, contexts, max_answer_length)
+        return decode_answers(
+            windows["example_index"].numpy(),
+            windows["byte_spans"].numpy(),
+            logits,
+            contexts,
+            max_answer_length,
+        )
 
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
         """`keras.Model.compile` with defaults: AdamW (2e-5), cross-entropy

@@ -42,13 +42,22 @@ class XLMSpanQAPreprocessor(XLMPreprocessor):
     >>> preprocessor({"question": ["Wo?"], "context": ["Köln liegt am Rhein."]})
     """
 
-    def __init__(self, tokenizer, sequence_length=384, frame="xlm", use_language_ids=False,
-                 doc_stride=128, max_query_length=64, **kwargs):
+    def __init__(
+        self,
+        tokenizer,
+        sequence_length=384,
+        frame="xlm",
+        use_language_ids=False,
+        doc_stride=128,
+        max_query_length=64,
+        **kwargs,
+    ):
         super().__init__(tokenizer, sequence_length, frame, use_language_ids, **kwargs)
         if doc_stride < 1 or max_query_length < 1:
             raise ValueError(
                 "`doc_stride` and `max_query_length` must be >= 1. Received: "
-                f"doc_stride={doc_stride!r}, max_query_length={max_query_length!r}")
+                f"doc_stride={doc_stride!r}, max_query_length={max_query_length!r}"
+            )
         self.doc_stride = doc_stride
         self.max_query_length = max_query_length
 
@@ -57,8 +66,7 @@ class XLMSpanQAPreprocessor(XLMPreprocessor):
         windows = self.windows(x, y)
         if y is None:
             return windows["x"]
-        return keras.utils.pack_x_y_sample_weight(windows["x"], windows["labels"],
-                                                  sample_weight)
+        return keras.utils.pack_x_y_sample_weight(windows["x"], windows["labels"], sample_weight)
 
     def windows(self, x, y=None):
         """Every window of a batch, with what decoding needs.
@@ -72,7 +80,8 @@ class XLMSpanQAPreprocessor(XLMPreprocessor):
         if not isinstance(x, dict) or {"question", "context"} - set(x) or set(x) - set(QA_KEYS):
             raise ValueError(
                 f"XLMSpanQAPreprocessor takes a dict with 'question' and 'context' (and "
-                f"'language'). Received: {sorted(x) if isinstance(x, dict) else type(x)}.")
+                f"'language'). Received: {sorted(x) if isinstance(x, dict) else type(x)}."
+            )
         tokenizer, length = self.tokenizer, self.sequence_length
         context = tf.convert_to_tensor(x["context"], tf.string)
         questions = tokenizer.tokenize(x["question"])[:, : self.max_query_length]
@@ -81,16 +90,19 @@ class XLMSpanQAPreprocessor(XLMPreprocessor):
         offset = tf.cast(questions.row_lengths(), tf.int32) + 3  # First context position.
         budget = length - offset - 1
         check = tf.debugging.assert_positive(
-            budget, message=f"sequence_length={length} leaves no room for the context after "
-            "the question; raise it or lower max_query_length")
+            budget,
+            message=f"sequence_length={length} leaves no room for the context after "
+            "the question; raise it or lower max_query_length",
+        )
         with tf.control_dependencies([check]):
             stride = tf.minimum(self.doc_stride, budget)
         count = 1 + tf.maximum(0, (num_pieces - budget + stride - 1) // stride)
         window_starts = tf.ragged.range(tf.zeros_like(count), count * stride, stride)
         example_index = tf.cast(window_starts.value_rowids(), tf.int32)
         first = window_starts.flat_values
-        window_length = tf.minimum(tf.gather(budget, example_index),
-                                   tf.gather(num_pieces, example_index) - first)
+        window_length = tf.minimum(
+            tf.gather(budget, example_index), tf.gather(num_pieces, example_index) - first
+        )
         pieces = tf.ragged.range(first, first + window_length)
 
         def take(values):
@@ -100,9 +112,16 @@ class XLMSpanQAPreprocessor(XLMPreprocessor):
         language_ids = self.language_ids(context, x.get("language"))
         if language_ids is not None:
             language_ids = tf.gather(language_ids, example_index)
-        packed = pack_pair(tf.gather(questions, example_index), take(context_ids), length,
-                           start_id, end_id, tokenizer.pad_token_id,
-                           first_language_id=language_ids, second_language_id=language_ids)
+        packed = pack_pair(
+            tf.gather(questions, example_index),
+            take(context_ids),
+            length,
+            start_id,
+            end_id,
+            tokenizer.pad_token_id,
+            first_language_id=language_ids,
+            second_language_id=language_ids,
+        )
         window_offset = tf.gather(offset, example_index)
         off_context = tf.ragged.range(window_offset) * 0 - 1
 
@@ -111,8 +130,11 @@ class XLMSpanQAPreprocessor(XLMPreprocessor):
             return values.to_tensor(-1, shape=[None, length])
 
         byte_spans = tf.stack([spans(starts), spans(ends)], axis=-1)
-        outputs = {"x": self.model_inputs(packed), "example_index": example_index,
-                   "byte_spans": byte_spans}
+        outputs = {
+            "x": self.model_inputs(packed),
+            "example_index": example_index,
+            "byte_spans": byte_spans,
+        }
         if y is not None:
             outputs["labels"] = _window_labels(context, y, example_index, byte_spans)
         return outputs
@@ -128,21 +150,27 @@ def _window_labels(context, y, example_index, byte_spans):
     of it, else (0, 0): int32 [W, 2]."""
     answer_start = tf.cast(tf.convert_to_tensor(y["answer_start"]), tf.int32)
     has_answer = answer_start >= 0
-    prefix = tf.strings.substr(context, tf.zeros_like(answer_start), tf.maximum(answer_start, 0),
-                               unit="UTF8_CHAR")
+    prefix = tf.strings.substr(
+        context, tf.zeros_like(answer_start), tf.maximum(answer_start, 0), unit="UTF8_CHAR"
+    )
     begin = tf.cast(tf.strings.length(prefix), tf.int64)
-    end = begin + tf.cast(tf.strings.length(tf.convert_to_tensor(y["answer"], tf.string)),
-                          tf.int64)
+    end = begin + tf.cast(tf.strings.length(tf.convert_to_tensor(y["answer"], tf.string)), tf.int64)
     begin, end = (tf.gather(v, example_index)[:, tf.newaxis] for v in (begin, end))
     span_begin, span_end = byte_spans[..., 0], byte_spans[..., 1]
     inside = span_begin >= 0
     covers_begin = inside & (span_begin <= begin) & (span_end > begin)
     covers_end = inside & (span_begin < end) & (span_end >= end)
-    found = (tf.gather(has_answer, example_index) & tf.reduce_any(covers_begin, axis=1)
-             & tf.reduce_any(covers_end, axis=1))
+    found = (
+        tf.gather(has_answer, example_index)
+        & tf.reduce_any(covers_begin, axis=1)
+        & tf.reduce_any(covers_end, axis=1)
+    )
     first = tf.argmax(tf.cast(covers_begin, tf.int32), axis=1, output_type=tf.int32)
-    last = tf.shape(covers_end)[1] - 1 - tf.argmax(
-        tf.cast(tf.reverse(covers_end, [1]), tf.int32), axis=1, output_type=tf.int32)
+    last = (
+        tf.shape(covers_end)[1]
+        - 1
+        - tf.argmax(tf.cast(tf.reverse(covers_end, [1]), tf.int32), axis=1, output_type=tf.int32)
+    )
     return tf.where(found[:, tf.newaxis], tf.stack([first, last], axis=1), 0)
 
 

@@ -23,7 +23,8 @@ def resolve_head(head, backbone, argument="head"):
         return family(backbone)
     if head not in HEADS:
         raise ValueError(
-            f"`{argument}` must be one of {HEADS + ('auto',)}. Received: {argument}={head!r}")
+            f"`{argument}` must be one of {HEADS + ('auto',)}. Received: {argument}={head!r}"
+        )
     return head
 
 
@@ -35,6 +36,7 @@ def is_raw(x):
     if isinstance(x, dict):
         return "token_ids" not in x
     return True
+
 
 def check_label_names(num_classes, label_names):
     """The validated label names of a `num_classes`-way head: `label_names`
@@ -58,26 +60,25 @@ def check_label_names(num_classes, label_names):
             f"{num_classes} names or change `num_classes`."
         )
     if not all(isinstance(name, str) for name in label_names):
-        raise ValueError(
-            f"`label_names` must be strings. Received: {label_names!r}"
-        )
+        raise ValueError(f"`label_names` must be strings. Received: {label_names!r}")
     repeated = sorted({name for name in label_names if label_names.count(name) > 1})
     if repeated:
         raise ValueError(
-            f"`label_names` must be unique; {repeated} appear more than once "
-            f"in {label_names!r}."
+            f"`label_names` must be unique; {repeated} appear more than once in {label_names!r}."
         )
     return label_names
-
 
 
 def output_layers(backbone, num_classes, dropout):
     """`(dropout, dense)`: the last layers of the classification heads,
     dropout then a dense layer to `num_classes` logits ("logits")."""
     dtype = backbone.dtype_policy
-    return (keras.layers.Dropout(dropout, dtype=dtype, name="output_dropout"),
-            keras.layers.Dense(num_classes, kernel_initializer=xlm_kernel_initializer(),
-                               dtype=dtype, name="logits"))
+    return (
+        keras.layers.Dropout(dropout, dtype=dtype, name="output_dropout"),
+        keras.layers.Dense(
+            num_classes, kernel_initializer=xlm_kernel_initializer(), dtype=dtype, name="logits"
+        ),
+    )
 
 
 def generation_compile_defaults(optimizer, loss, weighted_metrics):
@@ -121,8 +122,10 @@ def normalize_generate_dict(normalize, inputs, text_key):
     single = isinstance(text, (str, bytes)) or (tf.is_tensor(text) and text.shape.rank == 0)
     (batch,), _ = normalize(dict(inputs))
     if not single:
-        batch = {key: inputs[key] if isinstance(inputs[key], (str, bytes)) else value
-                 for key, value in batch.items()}
+        batch = {
+            key: inputs[key] if isinstance(inputs[key], (str, bytes)) else value
+            for key, value in batch.items()
+        }
     return [batch], single
 
 

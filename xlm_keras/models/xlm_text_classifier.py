@@ -122,11 +122,8 @@ class XLMTextClassifier(LabelledTask, TextClassifier):
         # === Functional Model ===
         inputs = dict(backbone.input)
         if language_centering and "language_ids" not in inputs:
-            inputs["language_ids"] = keras.Input(
-                shape=(None,), dtype="int32", name="language_ids"
-            )
-        x = pool(backbone({k: inputs[k] for k in backbone.input}),
-                 inputs["padding_mask"], pooling)
+            inputs["language_ids"] = keras.Input(shape=(None,), dtype="int32", name="language_ids")
+        x = pool(backbone({k: inputs[k] for k in backbone.input}), inputs["padding_mask"], pooling)
         outputs = self._classify(x, inputs)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
@@ -168,8 +165,9 @@ class XLMTextClassifier(LabelledTask, TextClassifier):
         if self.preprocessor is None or not is_raw(x):
             return super().predict(x, batch_size=batch_size, **kwargs)
         packed = self.preprocessor.pack(*self.preprocessor.split_inputs(x))
-        return sliced_predict(self, model_outputs, self.preprocessor.model_inputs(packed),
-                              batch_size)
+        return sliced_predict(
+            self, model_outputs, self.preprocessor.model_inputs(packed), batch_size
+        )
 
     def pooled(self, inputs):
         """float32 [batch, hidden]: the pooled vectors before centering."""

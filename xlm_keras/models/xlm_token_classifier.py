@@ -32,8 +32,10 @@ def word_tags(tag_ids, word_positions, word_counts, label_names):
     words cut by truncation).
     """
     unplaced = unplaced_tag_id(label_names)
-    return [[label_names[tag_ids[row, p] if p >= 0 else unplaced]
-             for p in word_positions[row, :count]] for row, count in enumerate(word_counts)]
+    return [
+        [label_names[tag_ids[row, p] if p >= 0 else unplaced] for p in word_positions[row, :count]]
+        for row, count in enumerate(word_counts)
+    ]
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
@@ -114,17 +116,15 @@ class XLMTokenClassifier(LabelledTask, Task):
         words = self.preprocessor.words(text)
         inputs, positions = self.preprocessor.pack_words(words, language)
         tag_ids = sliced_predict(self, model_outputs, inputs, batch_size, per_token=True).argmax(-1)
-        return word_tags(tag_ids, positions.numpy(), words.row_lengths().numpy(),
-                         self.label_names)
+        return word_tags(tag_ids, positions.numpy(), words.row_lengths().numpy(), self.label_names)
 
-    def compile(self, optimizer="auto", loss="auto", *, weighted_metrics="auto",
-                **kwargs):
+    def compile(self, optimizer="auto", loss="auto", *, weighted_metrics="auto", **kwargs):
         """`keras.Model.compile` with defaults: AdamW (2e-5), cross-entropy
         on logits, weighted accuracy (pass `sample_weight` to skip padding)."""
         optimizer, loss, weighted_metrics = fine_tuning_compile_defaults(
-            optimizer, loss, weighted_metrics)
-        super().compile(optimizer=optimizer, loss=loss,
-                        weighted_metrics=weighted_metrics, **kwargs)
+            optimizer, loss, weighted_metrics
+        )
+        super().compile(optimizer=optimizer, loss=loss, weighted_metrics=weighted_metrics, **kwargs)
 
     def get_config(self):
         config = super().get_config()

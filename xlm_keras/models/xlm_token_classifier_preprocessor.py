@@ -38,8 +38,10 @@ class XLMTokenClassifierPreprocessor(XLMPreprocessor):
     @preprocessing_function
     def call(self, x, y=None, sample_weight=None):
         if sample_weight is not None:
-            raise ValueError("XLMTokenClassifierPreprocessor weights the first piece of each "
-                             "word itself; pass no sample_weight.")
+            raise ValueError(
+                "XLMTokenClassifierPreprocessor weights the first piece of each "
+                "word itself; pass no sample_weight."
+            )
         text, _, language = self.split_inputs(x)
         words = self.words(text)
         inputs, word_positions = self.pack_words(words, language)
@@ -76,11 +78,13 @@ class XLMTokenClassifierPreprocessor(XLMPreprocessor):
         position = tf.cumsum(counts, exclusive=True) - row_start + 1  # After the start token.
         valid = (counts > 0) & (position < length - 1)
         positions = tf.RaggedTensor.from_row_splits(
-            tf.where(valid, position, -1), words.row_splits).to_tensor(-1)
+            tf.where(valid, position, -1), words.row_splits
+        ).to_tensor(-1)
         start_id, end_id = sentence_frame(self.frame, self.tokenizer)
         language_ids = self.language_ids(words.row_lengths(), language)
-        packed = pack_single(ids, length, start_id, end_id, self.tokenizer.pad_token_id,
-                             language_id=language_ids)
+        packed = pack_single(
+            ids, length, start_id, end_id, self.tokenizer.pad_token_id, language_id=language_ids
+        )
         return self.model_inputs(packed), positions
 
 
@@ -88,11 +92,13 @@ def word_labels(word_positions, tags, sequence_length):
     """Tags int [batch, W] at `word_positions` -> (labels int32 [batch, seq]
     with `IGNORE` elsewhere clipped to 0, sample_weight float32 [batch, seq])."""
     valid = word_positions >= 0
-    rows = tf.broadcast_to(tf.range(tf.shape(word_positions)[0])[:, None],
-                           tf.shape(word_positions))
-    indices = tf.stack([tf.boolean_mask(rows, valid),
-                        tf.boolean_mask(word_positions, valid)], axis=1)
+    rows = tf.broadcast_to(tf.range(tf.shape(word_positions)[0])[:, None], tf.shape(word_positions))
+    indices = tf.stack(
+        [tf.boolean_mask(rows, valid), tf.boolean_mask(word_positions, valid)], axis=1
+    )
     labels = tf.tensor_scatter_nd_update(
-        tf.fill([tf.shape(word_positions)[0], sequence_length], IGNORE), indices,
-        tf.boolean_mask(tf.cast(tags, tf.int32), valid))
+        tf.fill([tf.shape(word_positions)[0], sequence_length], IGNORE),
+        indices,
+        tf.boolean_mask(tf.cast(tags, tf.int32), valid),
+    )
     return tf.maximum(labels, 0), tf.cast(labels != IGNORE, tf.float32)

@@ -110,8 +110,13 @@ class XLMTokenizer(SentencePieceTokenizer):
         """Sorted ids of `<s>`, `<pad>`, `</s>`, `<unk>` and `<mask>`."""
         self._check_vocabulary()
         return sorted(
-            [self.start_token_id, self.pad_token_id, self.end_token_id,
-             self.unk_token_id, self.mask_token_id]
+            [
+                self.start_token_id,
+                self.pad_token_id,
+                self.end_token_id,
+                self.unk_token_id,
+                self.mask_token_id,
+            ]
         )
 
     def vocabulary_size(self):
@@ -128,9 +133,7 @@ class XLMTokenizer(SentencePieceTokenizer):
         """Token of the model id `id`."""
         self._check_vocabulary()
         if not 0 <= id < self.vocabulary_size():
-            raise ValueError(
-                f"`id` must be in [0, {self.vocabulary_size() - 1}]; got {id}."
-            )
+            raise ValueError(f"`id` must be in [0, {self.vocabulary_size() - 1}]; got {id}.")
         return self._vocabulary_by_id[id]
 
     def token_to_id(self, token):
@@ -240,15 +243,17 @@ class XLMTokenizer(SentencePieceTokenizer):
         model; the language table, if any): what a `tf.Module` tracks to
         save the tokenizer in a SavedModel."""
         self._maybe_initialized_tf()
-        return [resource for resource in (self._sentence_piece, self._language_table)
-                if resource is not None]
+        return [
+            resource
+            for resource in (self._sentence_piece, self._language_table)
+            if resource is not None
+        ]
 
     def language_id(self, code):
         """The language id (index in `languages`) of the code `code`."""
         if code not in self.languages:
             raise ValueError(
-                f"Unknown language code {code!r}; this tokenizer knows "
-                f"{list(self.languages)}."
+                f"Unknown language code {code!r}; this tokenizer knows {list(self.languages)}."
             )
         return self.languages.index(code)
 
@@ -308,9 +313,7 @@ class XLMTokenizer(SentencePieceTokenizer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {"languages": list(self.languages), "id_convention": self.id_convention}
-        )
+        config.update({"languages": list(self.languages), "id_convention": self.id_convention})
         return config
 
 

@@ -26,7 +26,9 @@ def base_config():
     c = ml_collections.ConfigDict()
 
     c.model = ml_collections.ConfigDict()
-    c.model.preset = "xlm_tiny"  # Architecture preset; vocabulary/languages come from the tokenizer.
+    c.model.preset = (
+        "xlm_tiny"  # Architecture preset; vocabulary/languages come from the tokenizer.
+    )
     c.model.dropout = 0.1  # Dropout on embeddings, attention and residuals.
     c.model.use_language_embedding = True  # XLM's per-token language embeddings (XLM-R: False).
 
@@ -58,21 +60,31 @@ def validate(config, strategy_name="auto", workdir=None):
     naming the key and the fix; `workdir`, when given, must be writable."""
     check, raise_errors = config_checker()
     preset = config.model.preset
-    check(preset in PRESETS, "model.preset",
-          f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    check(
+        preset in PRESETS,
+        "model.preset",
+        f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}",
+    )
     check(0 <= config.model.dropout < 1, "model.dropout", "must be in [0, 1)")
     check(strategy_name in STRATEGIES, "--strategy", f"choose one of {STRATEGIES}")
     _check_data(config, check)
     weights = {name: config.objectives[name].weight for name in OBJECTIVES}
     check(all(w >= 0 for w in weights.values()), "objectives.*.weight", "must be >= 0")
-    check(any(w > 0 for w in weights.values()), "objectives.*.weight",
-          "at least one of mlm/tlm/clm needs a positive weight")
-    check(not (weights["clm"] > 0 and (weights["mlm"] > 0 or weights["tlm"] > 0)),
-          "objectives.clm.weight",
-          "CLM needs a causal model and cannot be mixed with MLM/TLM; set "
-          "objectives.mlm.weight=0 and objectives.tlm.weight=0, or clm.weight=0")
+    check(
+        any(w > 0 for w in weights.values()),
+        "objectives.*.weight",
+        "at least one of mlm/tlm/clm needs a positive weight",
+    )
+    check(
+        not (weights["clm"] > 0 and (weights["mlm"] > 0 or weights["tlm"] > 0)),
+        "objectives.clm.weight",
+        "CLM needs a causal model and cannot be mixed with MLM/TLM; set "
+        "objectives.mlm.weight=0 and objectives.tlm.weight=0, or clm.weight=0",
+    )
     for name in OBJECTIVES:
-        check(0 <= config.objectives[name].alpha <= 1, f"objectives.{name}.alpha", "must be in [0, 1]")
+        check(
+            0 <= config.objectives[name].alpha <= 1, f"objectives.{name}.alpha", "must be in [0, 1]"
+        )
     check_optimization(config, check)
     if workdir is not None:
         check_workdir(workdir, check)
@@ -84,28 +96,40 @@ def _check_data(config, check):
     data = config.data
     check(data.sequence_length >= 8, "data.sequence_length", "must be >= 8")
     if config.model.preset in PRESETS:
-        max_length = backbone_config(config.model.preset, load_weights=False)[
-            "max_sequence_length"]
-        check(data.sequence_length <= max_length, "data.sequence_length",
-              f"{data.sequence_length} exceeds the {config.model.preset} maximum of "
-              f"{max_length} positions")
+        max_length = backbone_config(config.model.preset, load_weights=False)["max_sequence_length"]
+        check(
+            data.sequence_length <= max_length,
+            "data.sequence_length",
+            f"{data.sequence_length} exceeds the {config.model.preset} maximum of "
+            f"{max_length} positions",
+        )
     check(data.batch_size >= 1, "data.batch_size", "must be >= 1")
     check(0 < data.mask_rate < 1, "data.mask_rate", "must be in (0, 1)")
-    check(0 <= data.target_frequency_alpha <= 1, "data.target_frequency_alpha",
-          "must be in [0, 1] (XLM uses 0 or 0.5)")
+    check(
+        0 <= data.target_frequency_alpha <= 1,
+        "data.target_frequency_alpha",
+        "must be in [0, 1] (XLM uses 0 or 0.5)",
+    )
     check(data.vocabulary_size >= 100, "data.vocabulary_size", "must be >= 100")
     corpus_dir = os.path.expanduser(data.corpus_dir)
-    check(not corpus_dir or os.path.isdir(corpus_dir), "data.corpus_dir",
-          f"{data.corpus_dir!r} is not a directory; pass a corpus directory "
-          "(mono/, parallel/) or '' for the bundled sample")
+    check(
+        not corpus_dir or os.path.isdir(corpus_dir),
+        "data.corpus_dir",
+        f"{data.corpus_dir!r} is not a directory; pass a corpus directory "
+        "(mono/, parallel/) or '' for the bundled sample",
+    )
     if data.tokenizer:
         tokenizer_dir = os.path.expanduser(data.tokenizer)
         known = tokenizer_languages(tokenizer_dir)
-        check(known is not None, "data.tokenizer",
-              f"{data.tokenizer!r} has no tokenizer.json; pass an xlm-tokenizer output "
-              "or a preset directory, or '' to train one")
+        check(
+            known is not None,
+            "data.tokenizer",
+            f"{data.tokenizer!r} has no tokenizer.json; pass an xlm-tokenizer output "
+            "or a preset directory, or '' to train one",
+        )
         problem = known is not None and missing_languages(
-            split_languages(data.languages), known, tokenizer_dir)
+            split_languages(data.languages), known, tokenizer_dir
+        )
         check(not problem, "data.languages", problem)
 
 

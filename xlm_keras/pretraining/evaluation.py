@@ -4,14 +4,14 @@ deterministic masking, and cross-lingual sentence retrieval."""
 import numpy as np
 import tensorflow as tf
 
-from xlm_keras.inference.encoder import hidden_states
-from xlm_keras.inference.sliced_predict import sliced_predict
 from xlm_keras.data import corpus
-from xlm_keras.pretraining import pipelines
 from xlm_keras.data.readers import CorpusStats
 from xlm_keras.data.readers import read_tsv_pairs
-from xlm_keras.models.xlm_text_classifier import pool
+from xlm_keras.inference.encoder import hidden_states
+from xlm_keras.inference.sliced_predict import sliced_predict
 from xlm_keras.models.xlm_backbone import family
+from xlm_keras.models.xlm_text_classifier import pool
+from xlm_keras.pretraining import pipelines
 from xlm_keras.text.packing import model_inputs
 from xlm_keras.text.packing import pack_text
 
@@ -26,21 +26,25 @@ def masked_lm_metrics(task, spec, batches):
     for batch in batches:
         logits = task(batch["x"], training=False)
         losses = tf.keras.losses.sparse_categorical_crossentropy(
-            batch["labels"], logits, from_logits=True).numpy()
-        correct = (np.argmax(logits, -1) == batch["labels"].numpy())
+            batch["labels"], logits, from_logits=True
+        ).numpy()
+        correct = np.argmax(logits, -1) == batch["labels"].numpy()
         weights = batch["sample_weight"].numpy()
         for row, language in enumerate(batch["language"].numpy()):
             total = sums.setdefault(int(language), np.zeros(3))
-            total += [(losses[row] * weights[row]).sum(),
-                      (correct[row] * weights[row]).sum(), weights[row].sum()]
+            total += [
+                (losses[row] * weights[row]).sum(),
+                (correct[row] * weights[row]).sum(),
+                weights[row].sum(),
+            ]
     return {
         language: {"accuracy": c / n, "perplexity": float(np.exp(loss / n)), "targets": int(n)}
-        for language, (loss, c, n) in sums.items() if n > 0
+        for language, (loss, c, n) in sums.items()
+        if n > 0
     }
 
 
-def encode_sentences(backbone, tokenizer, texts, language, sequence_length=128,
-                     batch_size=64):
+def encode_sentences(backbone, tokenizer, texts, language, sequence_length=128, batch_size=64):
     """Mean-pooled final hidden states (over real tokens) of `texts`, run
     in length-sorted slices (`sliced_predict`): the outputs of padded
     batches, to float round-off.
@@ -48,10 +52,19 @@ def encode_sentences(backbone, tokenizer, texts, language, sequence_length=128,
     Returns: float32 [len(texts), hidden_dim].
     """
     language_id = tokenizer.language_id(language) if backbone.has_language_embedding else None
-    packed = pack_text(tokenizer, tf.constant(texts, tf.string), sequence_length, family(backbone),
-                       language_id=language_id)
-    return sliced_predict(backbone, mean_hidden_state,
-                          model_inputs(packed, backbone.has_language_embedding), batch_size)
+    packed = pack_text(
+        tokenizer,
+        tf.constant(texts, tf.string),
+        sequence_length,
+        family(backbone),
+        language_id=language_id,
+    )
+    return sliced_predict(
+        backbone,
+        mean_hidden_state,
+        model_inputs(packed, backbone.has_language_embedding),
+        batch_size,
+    )
 
 
 def mean_hidden_state(backbone, inputs):
@@ -70,12 +83,15 @@ def retrieval_accuracy(source, target):
     target = target / np.linalg.norm(target, axis=1, keepdims=True)
     similarity = source @ target.T
     truth = np.arange(len(source))
-    return (float(np.mean(similarity.argmax(1) == truth)),
-            float(np.mean(similarity.argmax(0) == truth)))
+    return (
+        float(np.mean(similarity.argmax(1) == truth)),
+        float(np.mean(similarity.argmax(0) == truth)),
+    )
 
 
-def retrieval_metrics(backbone, tokenizer, corpus_dir, languages, split="test",
-                      sequence_length=128, max_pairs=None):
+def retrieval_metrics(
+    backbone, tokenizer, corpus_dir, languages, split="test", sequence_length=128, max_pairs=None
+):
     """Retrieval accuracy for every `parallel/<l1>-<l2>.<split>.tsv` pair of
     the given languages. Returns: dict "l1-l2" -> {"forward", "backward",
     "pairs", "chance"}."""
@@ -88,24 +104,34 @@ def retrieval_metrics(backbone, tokenizer, corpus_dir, languages, split="test",
         a = encode_sentences(backbone, tokenizer, [p[0] for p in pairs], first, sequence_length)
         b = encode_sentences(backbone, tokenizer, [p[1] for p in pairs], second, sequence_length)
         forward, backward = retrieval_accuracy(a, b)
-        results[f"{first}-{second}"] = {"forward": forward, "backward": backward,
-                                        "pairs": len(pairs), "chance": 1.0 / len(pairs)}
+        results[f"{first}-{second}"] = {
+            "forward": forward,
+            "backward": backward,
+            "pairs": len(pairs),
+            "chance": 1.0 / len(pairs),
+        }
     return results
 
 
-def evaluate(model, tokenizer, corpus_dir, languages, sequence_length=64,
-             batch_size=32, split="test"):
+def evaluate(
+    model, tokenizer, corpus_dir, languages, sequence_length=64, batch_size=32, split="test"
+):
     """Everything `xlm-eval` reports for a task or a bare backbone, as a
     JSON-ready dict (MLM/TLM metrics need an `XLMMaskedLM`)."""
     backbone = getattr(model, "backbone", model)
     spec = pipelines.PipelineSpec(
-        tokenizer, sequence_length, batch_size,
-        use_language_ids=backbone.has_language_embedding, seed=1234)
+        tokenizer,
+        sequence_length,
+        batch_size,
+        use_language_ids=backbone.has_language_embedding,
+        seed=1234,
+    )
     names = dict(enumerate(tokenizer.languages))
-    report = {"retrieval": retrieval_metrics(backbone, tokenizer, corpus_dir,
-                                             languages, split)}
+    report = {"retrieval": retrieval_metrics(backbone, tokenizer, corpus_dir, languages, split)}
     if hasattr(model, "masked_lm_head"):
         for objective, make in (("mlm", pipelines.mlm_dataset), ("tlm", pipelines.tlm_dataset)):
             batches = make(spec, corpus_dir, languages, 1.0, split=split, evaluation=True)
-            report[objective] = {names[k]: v for k, v in masked_lm_metrics(model, spec, batches).items()}
+            report[objective] = {
+                names[k]: v for k, v in masked_lm_metrics(model, spec, batches).items()
+            }
     return report

@@ -43,8 +43,16 @@ class PipelineSpec:
         seed: data order and masking seed.
     """
 
-    def __init__(self, tokenizer, sequence_length, batch_size, mask_rate=0.15,
-                 use_language_ids=True, token_weights=None, seed=0):
+    def __init__(
+        self,
+        tokenizer,
+        sequence_length,
+        batch_size,
+        mask_rate=0.15,
+        use_language_ids=True,
+        token_weights=None,
+        seed=0,
+    ):
         self.tokenizer = tokenizer
         self.sequence_length = sequence_length
         self.batch_size = batch_size
@@ -68,7 +76,8 @@ def _mix(datasets, files, alpha, spec, evaluation):
             mixed = mixed.concatenate(datasets[name])
         return mixed
     probabilities = language_sampling_probabilities(
-        {name: sum(os.path.getsize(p) for p in files[name]) for name in files}, alpha)
+        {name: sum(os.path.getsize(p) for p in files[name]) for name in files}, alpha
+    )
     return sample_languages(datasets, probabilities, seed=spec.seed)
 
 
@@ -88,13 +97,17 @@ def _finish(spec, examples, masked, skip, evaluation=False):
         def mask(index, batch):
             language = batch.pop("language")
             x, labels, weights = mask_tokens(
-                batch, mask_id=tokenizer.mask_token_id,
+                batch,
+                mask_id=tokenizer.mask_token_id,
                 vocabulary_size=tokenizer.vocabulary_size(),
-                special_ids=tokenizer.special_token_ids, mask_rate=spec.mask_rate,
+                special_ids=tokenizer.special_token_ids,
+                mask_rate=spec.mask_rate,
                 token_weights=spec.token_weights,
-                seed=tf.stack([tf.cast(spec.seed, tf.int64), index]))
+                seed=tf.stack([tf.cast(spec.seed, tf.int64), index]),
+            )
             return drop_unused(
-                {"x": x, "labels": labels, "sample_weight": weights, "language": language})
+                {"x": x, "labels": labels, "sample_weight": weights, "language": language}
+            )
 
         batches = batches.enumerate().map(mask, num_parallel_calls=AUTOTUNE)
     else:
@@ -113,16 +126,23 @@ def _stream_examples(spec, files, alpha, shard, window, to_examples, evaluation)
     for code, paths in files.items():
         language = spec.language_index(code)
         windows = token_windows(
-            text_dataset(paths, spec.stats, shard).batch(LINES_PER_CHUNK).map(
-                tokenizer.tokenize, num_parallel_calls=AUTOTUNE),
-            window, tokenizer.end_token_id)
-        per_language[code] = windows.batch(WINDOWS_PER_CHUNK).map(
-            lambda w, language=language: to_examples(w, language)).unbatch()
+            text_dataset(paths, spec.stats, shard)
+            .batch(LINES_PER_CHUNK)
+            .map(tokenizer.tokenize, num_parallel_calls=AUTOTUNE),
+            window,
+            tokenizer.end_token_id,
+        )
+        per_language[code] = (
+            windows.batch(WINDOWS_PER_CHUNK)
+            .map(lambda w, language=language: to_examples(w, language))
+            .unbatch()
+        )
     return _mix(per_language, files, alpha, spec, evaluation)
 
 
-def mlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
-                split="train", evaluation=False):
+def mlm_dataset(
+    spec, corpus_dir, languages, alpha, input_context=None, skip=0, split="train", evaluation=False
+):
     """MLM on monolingual XLM streams: `</s>`-separated sentences cut into
     windows of `sequence_length`, languages sampled with exponent `alpha`."""
     files = _select(corpus.monolingual_files(corpus_dir, split), languages)
@@ -139,12 +159,14 @@ def mlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
         }
 
     examples = _stream_examples(
-        spec, files, alpha, shard_of(input_context), length, examples, evaluation)
+        spec, files, alpha, shard_of(input_context), length, examples, evaluation
+    )
     return _finish(spec, examples, masked=True, skip=skip, evaluation=evaluation)
 
 
-def clm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
-                split="train", evaluation=False):
+def clm_dataset(
+    spec, corpus_dir, languages, alpha, input_context=None, skip=0, split="train", evaluation=False
+):
     """CLM on XLM streams: predict token t+1 from tokens <= t."""
     files = _select(corpus.monolingual_files(corpus_dir, split), languages)
     length = spec.sequence_length
@@ -163,12 +185,14 @@ def clm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
         }
 
     examples = _stream_examples(
-        spec, files, alpha, shard_of(input_context), length + 1, examples, evaluation)
+        spec, files, alpha, shard_of(input_context), length + 1, examples, evaluation
+    )
     return _finish(spec, examples, masked=False, skip=skip, evaluation=evaluation)
 
 
-def tlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
-                split="train", evaluation=False):
+def tlm_dataset(
+    spec, corpus_dir, languages, alpha, input_context=None, skip=0, split="train", evaluation=False
+):
     """TLM on translation pairs: `</s> a </s></s> b </s>` with each token's
     own language id and positions restarting at the second sentence.
     Metrics are reported under the second language of the pair."""
@@ -182,14 +206,25 @@ def tlm_dataset(spec, corpus_dir, languages, alpha, input_context=None, skip=0,
         @tf.autograph.experimental.do_not_convert
         def pack(sources, targets, ids=ids):
             # XLM's frame in every family: TLM trains on `</s> a </s></s> b </s>`.
-            packed = pack_text(tokenizer, sources, spec.sequence_length, "xlm",
-                               text_pair=targets, language_id=ids[0],
-                               pair_language_id=ids[1], reset_positions=True)
+            packed = pack_text(
+                tokenizer,
+                sources,
+                spec.sequence_length,
+                "xlm",
+                text_pair=targets,
+                language_id=ids[0],
+                pair_language_id=ids[1],
+                reset_positions=True,
+            )
             packed["language"] = tf.fill([tf.shape(sources)[0]], ids[1])
             return packed
 
-        per_pair[(first, second)] = pair_dataset(paths, spec.stats, shard).batch(
-            LINES_PER_CHUNK).map(pack, num_parallel_calls=AUTOTUNE).unbatch()
+        per_pair[(first, second)] = (
+            pair_dataset(paths, spec.stats, shard)
+            .batch(LINES_PER_CHUNK)
+            .map(pack, num_parallel_calls=AUTOTUNE)
+            .unbatch()
+        )
     examples = _mix(per_pair, files, alpha, spec, evaluation)
     return _finish(spec, examples, masked=True, skip=skip, evaluation=evaluation)
 
@@ -212,10 +247,14 @@ def _select(files, languages, pairs=False):
     if not languages:
         return files
     wanted = set(languages)
-    kept = {key: paths for key, paths in files.items()
-            if (set(key) <= wanted if pairs else key in wanted)}
+    kept = {
+        key: paths
+        for key, paths in files.items()
+        if (set(key) <= wanted if pairs else key in wanted)
+    }
     if not kept:
         raise ValueError(
             f"None of the languages {sorted(wanted)} is in the corpus, which "
-            f"has {sorted(files)}. Fix data.languages.")
+            f"has {sorted(files)}. Fix data.languages."
+        )
     return kept

@@ -6,20 +6,23 @@ import keras
 from absl import logging
 
 from xlm_keras.data import corpus
-from xlm_keras.pretraining import pipelines
-from xlm_keras.training.config import missing_languages
-from xlm_keras.training.config import split_languages
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
 from xlm_keras.models import presets
+from xlm_keras.pretraining import pipelines
 from xlm_keras.training.checkpoints import is_chief
+from xlm_keras.training.config import missing_languages
+from xlm_keras.training.config import split_languages
 from xlm_keras.training.strategy import create_strategy
 from xlm_keras.training.tokenizer_setup import load_or_train_tokenizer
 from xlm_keras.training.trainer import train
 
-PIPELINES = {"mlm": pipelines.mlm_dataset, "tlm": pipelines.tlm_dataset,
-             "clm": pipelines.clm_dataset}
+PIPELINES = {
+    "mlm": pipelines.mlm_dataset,
+    "tlm": pipelines.tlm_dataset,
+    "clm": pipelines.clm_dataset,
+}
 
 
 def corpus_languages(config, corpus_dir):
@@ -31,7 +34,8 @@ def corpus_languages(config, corpus_dir):
     unknown = sorted(set(wanted) - set(available))
     if unknown:
         raise ValueError(
-            f"data.languages has {unknown}, which {corpus_dir} lacks; it has {available}.")
+            f"data.languages has {unknown}, which {corpus_dir} lacks; it has {available}."
+        )
     return sorted(wanted)
 
 
@@ -64,29 +68,45 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     if problem:
         raise ValueError(f"data.languages: {problem}.")
     spec = pipelines.PipelineSpec(
-        tokenizer, config.data.sequence_length, config.data.batch_size,
-        config.data.mask_rate, config.model.use_language_embedding,
-        seed=config.data.seed)
+        tokenizer,
+        config.data.sequence_length,
+        config.data.batch_size,
+        config.data.mask_rate,
+        config.model.use_language_embedding,
+        seed=config.data.seed,
+    )
     if config.data.target_frequency_alpha > 0:
         spec.token_weights = pipelines.target_weights(
-            spec, corpus_dir, languages, config.data.target_frequency_alpha)
+            spec, corpus_dir, languages, config.data.target_frequency_alpha
+        )
     dataset_fns = {
-        name: (lambda context, skip, name=name: PIPELINES[name](
-            spec, corpus_dir, languages, config.objectives[name].alpha, context, skip))
-        for name in PIPELINES if config.objectives[name].weight > 0
+        name: (
+            lambda context, skip, name=name: PIPELINES[name](
+                spec, corpus_dir, languages, config.objectives[name].alpha, context, skip
+            )
+        )
+        for name in PIPELINES
+        if config.objectives[name].weight > 0
     }
 
     def save(model, directory):
         # With its preprocessor (and tokenizer): the preset takes raw text.
         model.preprocessor = model.preprocessor_cls(
-            tokenizer, sequence_length=config.data.sequence_length)
+            tokenizer, sequence_length=config.data.sequence_length
+        )
         model.configure_preprocessor()
         model.save_to_preset(directory)
 
     # Language ids are the tokenizer's (a subset of a larger tokenizer keeps
     # them), so the model and the metrics cover all of its languages.
-    model = train(config, workdir, strategy,
-                  lambda: build_task(config, tokenizer, len(tokenizer.languages)),
-                  dataset_fns, list(tokenizer.languages), save_fn=save)
+    model = train(
+        config,
+        workdir,
+        strategy,
+        lambda: build_task(config, tokenizer, len(tokenizer.languages)),
+        dataset_fns,
+        list(tokenizer.languages),
+        save_fn=save,
+    )
     logging.info("Corpus lines read:\n%s", spec.stats.report())
     return model

@@ -1,14 +1,14 @@
 """SavedModels for TF Serving: in-graph tokenisation, named signatures,
 versioned layout, op audit."""
 
-from xlm_keras.serving.exporter import export
 from xlm_keras.models.load_model import load_model
+from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
+from xlm_keras.serving.exporter import export
 from xlm_keras.serving.exporter import next_version
 from xlm_keras.serving.op_audit import OpAuditError
 from xlm_keras.serving.op_audit import audit_ops
 from xlm_keras.serving.op_audit import saved_model_ops
 from xlm_keras.serving.op_audit import sentencepiece_library
-from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
 from xlm_keras.serving.serving_module import SIGNATURES
 from xlm_keras.serving.serving_module import ServingModule
 from xlm_keras.serving.warmup import WARMUP_FILE

@@ -17,22 +17,22 @@ import shutil
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
+from xlm_keras.models import XLMTokenizer
 from xlm_keras.models.load_model import load_model
 from xlm_keras.models.xlm_backbone import family
-from xlm_keras.text.packing import sentence_frame
+from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
 from xlm_keras.paths import cannot_write
 from xlm_keras.serving.op_audit import audit_ops
 from xlm_keras.serving.op_audit import prefetch_core_ops
 from xlm_keras.serving.op_audit import saved_model_ops
-from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
 from xlm_keras.serving.serving_module import SIGNATURES
 from xlm_keras.serving.serving_module import TASK_SIGNATURES
-from xlm_keras.serving.serving_module import supported_signatures
 from xlm_keras.serving.serving_module import ServingModule
+from xlm_keras.serving.serving_module import supported_signatures
 from xlm_keras.serving.translation_module import TranslationModule
 from xlm_keras.serving.warmup import warmup_requests
 from xlm_keras.serving.warmup import write_warmup_requests
-from xlm_keras.models import XLMTokenizer
+from xlm_keras.text.packing import sentence_frame
 
 SIGNATURES_FILE = "signatures.json"
 
@@ -81,8 +81,8 @@ def export(
     reason = cannot_write(export_base)
     if reason:  # Before the model is loaded: that takes long.
         raise PermissionError(
-            f"Cannot write export_dir {export_base!r}: {reason}. Pass a directory you can "
-            "write.")
+            f"Cannot write export_dir {export_base!r}: {reason}. Pass a directory you can write."
+        )
     remove_dead_temp_dirs(export_base)
     version = _check_version(export_base, version)
     prefetch_core_ops()  # A subprocess; it runs while the model is traced.
@@ -92,11 +92,13 @@ def export(
     max_sequence_length = _check_length(max_sequence_length, backbone)
     signatures = check_signatures(signatures, model)
     if "translate" in signatures:
-        max_decode_length = _check_length(max_decode_length, backbone, "max_decode_length",
-                                          _decoder_length(model))
+        max_decode_length = _check_length(
+            max_decode_length, backbone, "max_decode_length", _decoder_length(model)
+        )
         _check_beams(num_beams, length_penalty)
-        module = TranslationModule(model, tokenizer, max_sequence_length, max_decode_length,
-                                   num_beams, length_penalty)
+        module = TranslationModule(
+            model, tokenizer, max_sequence_length, max_decode_length, num_beams, length_penalty
+        )
     else:
         module = ServingModule(model, tokenizer, max_sequence_length, top_k)
     module.tokenizer_assets = _tokenizer_assets(preset_dir)
@@ -109,9 +111,15 @@ def export(
         ops = audit_ops(saved_model_ops(temp_dir))
         table = signature_table(temp_dir)
         if warmup:
-            write_warmup_requests(temp_dir, warmup_requests(
-                table, tokenizer.languages, module.has_language_input,
-                *sentence_frame(family(model), tokenizer)))
+            write_warmup_requests(
+                temp_dir,
+                warmup_requests(
+                    table,
+                    tokenizer.languages,
+                    module.has_language_input,
+                    *sentence_frame(family(model), tokenizer),
+                ),
+            )
         description = {
             "model": _serving_facts(module, model, tokenizer, signatures),
             "signatures": table,
@@ -170,8 +178,11 @@ def _serving_facts(module, model, tokenizer, signatures):
         "mask_position_padding": MASK_POSITION_PADDING,
     }
     if "translate" in signatures:
-        facts.update(max_decode_length=module.max_decode_length, num_beams=module.num_beams,
-                     length_penalty=module.length_penalty)
+        facts.update(
+            max_decode_length=module.max_decode_length,
+            num_beams=module.num_beams,
+            length_penalty=module.length_penalty,
+        )
     return facts
 
 
@@ -182,8 +193,10 @@ def _tokenizer_assets(preset_dir):
     asset_dir = os.path.join(preset_dir, "assets", "tokenizer")
     if not os.path.isdir(asset_dir):
         return []
-    return [tf.saved_model.Asset(os.path.join(asset_dir, name))
-            for name in sorted(os.listdir(asset_dir))]
+    return [
+        tf.saved_model.Asset(os.path.join(asset_dir, name))
+        for name in sorted(os.listdir(asset_dir))
+    ]
 
 
 def signature_table(saved_model_dir):

@@ -129,8 +129,7 @@ def core_ops():
         returncode, _listing = _listing.returncode, None
         if returncode:
             raise RuntimeError(
-                "Could not list the ops of a plain TensorFlow process: "
-                f"{stderr[-2000:]}"
+                f"Could not list the ops of a plain TensorFlow process: {stderr[-2000:]}"
             )
         _core_ops = frozenset(json.loads(stdout))
     return _core_ops

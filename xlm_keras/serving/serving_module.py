@@ -17,6 +17,8 @@ import types
 import tensorflow as tf
 
 from xlm_keras.inference.encoder import hidden_states
+from xlm_keras.inference.length_slices import TOKENS_PER_SLICE
+from xlm_keras.inference.length_slices import map_length_slices
 from xlm_keras.models.xlm_backbone import family
 from xlm_keras.models.xlm_backbone import takes_language_ids
 from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
@@ -25,17 +27,27 @@ from xlm_keras.models.xlm_text_classifier import pool
 from xlm_keras.models.xlm_text_classifier_preprocessor import XLMTextClassifierPreprocessor
 from xlm_keras.models.xlm_token_classifier import unplaced_tag_id
 from xlm_keras.models.xlm_token_classifier_preprocessor import XLMTokenClassifierPreprocessor
-from xlm_keras.inference.length_slices import TOKENS_PER_SLICE
-from xlm_keras.inference.length_slices import map_length_slices
 from xlm_keras.text.packing import model_inputs
 from xlm_keras.text.packing import sentence_frame
 
-SIGNATURES = ("embed", "tokenize", "encode", "fill_mask", "classify", "classify_pair", "tag",
-              "translate")
+SIGNATURES = (
+    "embed",
+    "tokenize",
+    "encode",
+    "fill_mask",
+    "classify",
+    "classify_pair",
+    "tag",
+    "translate",
+)
 # Signature -> the task class it needs (the others work for every encoder-only model).
-TASK_SIGNATURES = {"fill_mask": "XLMMaskedLM", "classify": "XLMTextClassifier",
-                   "classify_pair": "XLMTextClassifier", "tag": "XLMTokenClassifier",
-                   "translate": "XLMSeq2SeqLM"}
+TASK_SIGNATURES = {
+    "fill_mask": "XLMMaskedLM",
+    "classify": "XLMTextClassifier",
+    "classify_pair": "XLMTextClassifier",
+    "tag": "XLMTokenClassifier",
+    "translate": "XLMSeq2SeqLM",
+}
 # Tasks whose backbone also takes target ids: they serve their own signatures only.
 ENCODER_DECODER_TASKS = ("XLMSeq2SeqLM",)
 TEXT = tf.TensorSpec([None], tf.string, name="text")
@@ -82,21 +94,26 @@ class ServingModule(tf.Module):
     (language embeddings, or a classifier's language centering).
     """
 
-    def __init__(self, model, tokenizer, max_sequence_length, top_k=5,
-                 tokens_per_slice=TOKENS_PER_SLICE):
+    def __init__(
+        self, model, tokenizer, max_sequence_length, top_k=5, tokens_per_slice=TOKENS_PER_SLICE
+    ):
         super().__init__(name="xlm_serving")
         backbone = getattr(model, "backbone", model)
         preprocessors = {
             name: cls(tokenizer, sequence_length=max_sequence_length)
-            for name, cls in (("text", XLMTextClassifierPreprocessor),
-                              ("mask", XLMMaskedLMPreprocessor),
-                              ("words", XLMTokenClassifierPreprocessor))}
+            for name, cls in (
+                ("text", XLMTextClassifierPreprocessor),
+                ("mask", XLMMaskedLMPreprocessor),
+                ("words", XLMTokenClassifierPreprocessor),
+            )
+        }
         for preprocessor in preprocessors.values():
             preprocessor.configure_for(model)
         # A namespace, not attributes: the Keras objects are not saved as
         # trackable children, only the state below.
         self._keras = types.SimpleNamespace(
-            model=model, backbone=backbone, tokenizer=tokenizer, **preprocessors)
+            model=model, backbone=backbone, tokenizer=tokenizer, **preprocessors
+        )
         self.max_sequence_length = max_sequence_length
         self.tokens_per_slice = tokens_per_slice
         self.vocabulary_size = tokenizer.vocabulary_size()
@@ -116,7 +133,8 @@ class ServingModule(tf.Module):
         input_names = ["token_ids", "padding_mask"] + ["language_ids"] * self.has_language_input
         self.encode = graph_function(
             lambda *inputs: self._encode(**dict(zip(input_names, inputs))),
-            [tf.TensorSpec([None, None], tf.int32, name=name) for name in input_names])
+            [tf.TensorSpec([None, None], tf.int32, name=name) for name in input_names],
+        )
         supported = supported_signatures(model)
         if "fill_mask" in supported:
             self.fill_mask = self._strings_function(self._fill_mask)
@@ -159,7 +177,8 @@ class ServingModule(tf.Module):
             return tf.stack([pool(hidden, inputs["padding_mask"], "mean"), hidden[:, 0]], axis=1)
 
         embedding, cls_embedding = tf.unstack(
-            self._by_length(pooled, self._tokenize(text, language)), axis=1)
+            self._by_length(pooled, self._tokenize(text, language)), axis=1
+        )
         return {
             "embedding": embedding,
             "embedding_l2": tf.math.l2_normalize(embedding, axis=-1),
@@ -175,13 +194,18 @@ class ServingModule(tf.Module):
         if language_ids is not None:
             inputs["language_ids"] = language_ids
             backbone = self._keras.backbone
-            ranges["language_ids"] = (backbone.num_languages if backbone.use_language_embedding
-                                      else len(self._keras.tokenizer.languages))
+            ranges["language_ids"] = (
+                backbone.num_languages
+                if backbone.use_language_embedding
+                else len(self._keras.tokenizer.languages)
+            )
         checks = []
         for name, size in ranges.items():
             message = f"`{name}` must be in [0, {size}); got a value outside it"
-            checks += [tf.debugging.assert_non_negative(inputs[name], message=message),
-                       tf.debugging.assert_less(inputs[name], size, message=message)]
+            checks += [
+                tf.debugging.assert_non_negative(inputs[name], message=message),
+                tf.debugging.assert_less(inputs[name], size, message=message),
+            ]
         with tf.control_dependencies(checks):
             inputs = {name: tf.identity(value) for name, value in inputs.items()}
         return {"sequence_output": tf.cast(self._backbone(inputs), tf.float32)}
@@ -191,8 +215,7 @@ class ServingModule(tf.Module):
         ops than the Keras call, same outputs); `language_ids` that only the
         task takes (language centering) are not passed on."""
         backbone = self._keras.backbone
-        return hidden_states(
-            backbone, {k: v for k, v in inputs.items() if k in backbone.input})
+        return hidden_states(backbone, {k: v for k, v in inputs.items() if k in backbone.input})
 
     def _by_length(self, fn, inputs, per_token=False):
         return map_length_slices(fn, inputs, per_token, self.tokens_per_slice)
@@ -214,7 +237,8 @@ class ServingModule(tf.Module):
 
         def predict():
             logits = self._keras.model(
-                {**inputs, "mask_positions": tf.maximum(positions, 0)}, training=False)
+                {**inputs, "mask_positions": tf.maximum(positions, 0)}, training=False
+            )
             return tf.nn.softmax(tf.cast(logits, tf.float32))
 
         def nothing_to_predict():
@@ -238,16 +262,21 @@ class ServingModule(tf.Module):
     def _classify_pair(self, text, text_pair, language=None):
         """Sentence pairs `text` [B] + `text_pair` [B] (NLI, paraphrase),
         packed `start a end end b end` -> as `classify`."""
-        tf.debugging.assert_equal(tf.size(text_pair), tf.size(text),
-                                  message="`text_pair` needs one text per `text`.")
-        return self._classes(self._trim(self._keras.text(
-            _request(text, language, text_pair=text_pair))))
+        tf.debugging.assert_equal(
+            tf.size(text_pair), tf.size(text), message="`text_pair` needs one text per `text`."
+        )
+        return self._classes(
+            self._trim(self._keras.text(_request(text, language, text_pair=text_pair)))
+        )
 
     def _classes(self, inputs):
         logits = self._by_length(self._model, inputs)
         label_id = tf.argmax(logits, axis=-1, output_type=tf.int32)
-        return {"label": tf.gather(self.label_names, label_id), "label_id": label_id,
-                "probabilities": tf.nn.softmax(logits)}
+        return {
+            "label": tf.gather(self.label_names, label_id),
+            "label_id": label_id,
+            "probabilities": tf.nn.softmax(logits),
+        }
 
     def _tag(self, text, language=None):
         """Whitespace-separated words of `text` [B] -> words and tags
@@ -259,17 +288,23 @@ class ServingModule(tf.Module):
         logits = self._by_length(self._model, self._trim(inputs), per_token=True)
         predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)  # [B, T]
         fallback = unplaced_tag_id(self._keras.model.label_names)
-        tag_ids = tf.where(positions >= 0,
-                           tf.gather(predicted, tf.maximum(positions, 0), batch_dims=1), fallback)
+        tag_ids = tf.where(
+            positions >= 0, tf.gather(predicted, tf.maximum(positions, 0), batch_dims=1), fallback
+        )
         is_word = tf.sequence_mask(words.row_lengths(), tf.shape(positions)[1])
         tag_ids = tf.where(is_word, tag_ids, -1)
-        return {"words": words.to_tensor(""), "tag_ids": tag_ids,
-                "tags": tf.where(is_word, tf.gather(self.label_names, tf.maximum(tag_ids, 0)), "")}
+        return {
+            "words": words.to_tensor(""),
+            "tag_ids": tag_ids,
+            "tags": tf.where(is_word, tf.gather(self.label_names, tf.maximum(tag_ids, 0)), ""),
+        }
 
     def _trim(self, packed):
         """Model inputs of packed rows, cut to the request's longest (at
         least 2 tokens)."""
         lengths = tf.reduce_sum(packed["padding_mask"], axis=1)
         length = tf.reduce_max(tf.concat([[2], lengths], axis=0))
-        return {name: value[:, :length]
-                for name, value in model_inputs(packed, self.has_language_input).items()}
+        return {
+            name: value[:, :length]
+            for name, value in model_inputs(packed, self.has_language_input).items()
+        }

@@ -48,19 +48,28 @@ class TranslationModule(tf.Module):
     normalised log-probability of the translation).
     """
 
-    def __init__(self, model, tokenizer, max_sequence_length, max_decode_length,
-                 num_beams=1, length_penalty=1.0):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        max_sequence_length,
+        max_decode_length,
+        num_beams=1,
+        length_penalty=1.0,
+    ):
         super().__init__(name="xlm_translation")
         preprocessor = XLMSeq2SeqLMPreprocessor(
-            tokenizer, encoder_sequence_length=max_sequence_length,
-            decoder_sequence_length=max_decode_length)
+            tokenizer,
+            encoder_sequence_length=max_sequence_length,
+            decoder_sequence_length=max_decode_length,
+        )
         preprocessor.configure_for(model)
-        sampler = XLMBeamSampler(num_beams=num_beams, length_penalty=length_penalty,
-                                 pad_token_id=tokenizer.pad_token_id)
+        sampler = XLMBeamSampler(
+            num_beams=num_beams, length_penalty=length_penalty, pad_token_id=tokenizer.pad_token_id
+        )
         # A namespace, not attributes: the Keras objects are not saved as
         # trackable children, only the state below.
-        self._keras = types.SimpleNamespace(model=model, preprocessor=preprocessor,
-                                            sampler=sampler)
+        self._keras = types.SimpleNamespace(model=model, preprocessor=preprocessor, sampler=sampler)
         self.max_sequence_length = max_sequence_length
         self.max_decode_length = max_decode_length
         self.num_beams = num_beams
@@ -74,7 +83,9 @@ class TranslationModule(tf.Module):
 
         # === Functions ===
         if self.has_language_input:
-            self.translate = graph_function(self._translate, [TEXT, SOURCE_LANGUAGE, TARGET_LANGUAGE])
+            self.translate = graph_function(
+                self._translate, [TEXT, SOURCE_LANGUAGE, TARGET_LANGUAGE]
+            )
         else:
             self.translate = graph_function(lambda text: self._translate(text), [TEXT])
 
@@ -92,15 +103,23 @@ class TranslationModule(tf.Module):
         if self.has_language_input:
             request.update(source_language=source_language, target_language=target_language)
         inputs = self._trim_source(preprocessor.generate_preprocess(request))
-        outputs = model.generate_step(inputs, stop_token_ids=self.stop_token_ids,
-                                      sampler=self._keras.sampler, drop_padding=True)
-        return {"translation": preprocessor.generate_postprocess(outputs),
-                "score": outputs["score"]}
+        outputs = model.generate_step(
+            inputs,
+            stop_token_ids=self.stop_token_ids,
+            sampler=self._keras.sampler,
+            drop_padding=True,
+        )
+        return {
+            "translation": preprocessor.generate_postprocess(outputs),
+            "score": outputs["score"],
+        }
 
     @staticmethod
     def _trim_source(inputs):
         """`encoder_*` cut to the request's longest source (at least 2)."""
         lengths = tf.reduce_sum(inputs["encoder_padding_mask"], axis=1)
         length = tf.reduce_max(tf.concat([[2], lengths], axis=0))
-        return {name: value[:, :length] if name.startswith("encoder_") else value
-                for name, value in inputs.items()}
+        return {
+            name: value[:, :length] if name.startswith("encoder_") else value
+            for name, value in inputs.items()
+        }

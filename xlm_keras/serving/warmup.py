@@ -68,8 +68,11 @@ def prediction_log(signature_name, inputs):
     """A serialized `PredictionLog` holding one `PredictRequest`."""
     model_spec = _field(3, signature_name.encode("utf-8"))
     entries = [
-        _field(2, _field(1, name.encode("utf-8"))
-               + _field(2, tf.make_tensor_proto(value).SerializeToString()))
+        _field(
+            2,
+            _field(1, name.encode("utf-8"))
+            + _field(2, tf.make_tensor_proto(value).SerializeToString()),
+        )
         for name, value in sorted(inputs.items())
     ]
     request = _field(1, model_spec) + b"".join(entries)

@@ -26,8 +26,7 @@ def target_sampling_weights(counts, sample_alpha):
     counts = tf.cast(tf.convert_to_tensor(counts), tf.float32)
     if counts.shape.rank != 1:
         raise ValueError(
-            "`counts` must be 1-D, one count per token id. "
-            f"Received: shape={counts.shape}"
+            f"`counts` must be 1-D, one count per token id. Received: shape={counts.shape}"
         )
     return tf.where(counts > 0, tf.pow(tf.maximum(counts, 1.0), -sample_alpha), 0.0)
 
@@ -89,8 +88,13 @@ def mask_tokens(
     (TensorShape([1, 2]), TensorShape([1, 2]), TensorShape([1, 2]))
     """
     specials = _check_arguments(
-        mask_id, vocabulary_size, special_ids, mask_rate, max_targets,
-        replace_with_mask, replace_with_random,
+        mask_id,
+        vocabulary_size,
+        special_ids,
+        mask_rate,
+        max_targets,
+        replace_with_mask,
+        replace_with_random,
     )
     inputs = {name: tf.convert_to_tensor(value) for name, value in inputs.items()}
     unbatched = inputs["token_ids"].shape.rank == 1
@@ -104,8 +108,13 @@ def mask_tokens(
     )
 
     positions, is_target = _choose_targets(
-        token_ids, inputs["padding_mask"], specials, mask_rate, max_targets,
-        token_weights, select_seed,
+        token_ids,
+        inputs["padding_mask"],
+        specials,
+        mask_rate,
+        max_targets,
+        token_weights,
+        select_seed,
     )
     labels = tf.gather(token_ids, positions, batch_dims=1) * tf.cast(is_target, tf.int32)
 
@@ -131,9 +140,7 @@ def mask_tokens(
     return outputs
 
 
-def _choose_targets(
-    token_ids, padding_mask, specials, mask_rate, max_targets, token_weights, seed
-):
+def _choose_targets(token_ids, padding_mask, specials, mask_rate, max_targets, token_weights, seed):
     """Gumbel top-k over candidates.
 
     Returns: positions int32 [batch, max_targets] (ascending, 0 where not a
@@ -167,8 +174,13 @@ def _choose_targets(
 
 
 def _check_arguments(
-    mask_id, vocabulary_size, special_ids, mask_rate, max_targets,
-    replace_with_mask, replace_with_random,
+    mask_id,
+    vocabulary_size,
+    special_ids,
+    mask_rate,
+    max_targets,
+    replace_with_mask,
+    replace_with_random,
 ):
     """Validated special ids (mask id included) as a sorted int32 tensor."""
     specials = sorted({int(i) for i in special_ids} | {int(mask_id)})

@@ -17,12 +17,14 @@ def word_start_table(tokenizer):
     special tokens)."""
     vocabulary = tokenizer.get_vocabulary()
     specials = set(tokenizer.special_token_ids)
-    return tf.constant([piece.startswith(WORD_START) or i in specials
-                        for i, piece in enumerate(vocabulary)])
+    return tf.constant(
+        [piece.startswith(WORD_START) or i in specials for i, piece in enumerate(vocabulary)]
+    )
 
 
-def add_noise(token_ids, is_word_start, seed, mask_id, shuffle_distance=3.0,
-              dropout=0.1, blank=0.1):
+def add_noise(
+    token_ids, is_word_start, seed, mask_id, shuffle_distance=3.0, dropout=0.1, blank=0.1
+):
     """Shuffle, drop and blank the words of each sentence.
 
     As XLM: each word gets the score `position + uniform(0, shuffle_distance)`
@@ -45,26 +47,33 @@ def add_noise(token_ids, is_word_start, seed, mask_id, shuffle_distance=3.0,
     batch_size = token_ids.nrows(out_type=tf.int32)
     flat = token_ids.flat_values
     rows = tf.cast(token_ids.value_rowids(), tf.int32)
-    starts = tf.logical_or(tf.gather(is_word_start, flat),
-                           tf.range(tf.size(flat)) == tf.gather(
-                               tf.cast(token_ids.row_splits, tf.int32), rows))
+    starts = tf.logical_or(
+        tf.gather(is_word_start, flat),
+        tf.range(tf.size(flat)) == tf.gather(tf.cast(token_ids.row_splits, tf.int32), rows),
+    )
     word = tf.cumsum(tf.cast(starts, tf.int32)) - 1  # Word of each piece, over the batch.
     word_row = tf.boolean_mask(rows, starts)
     num_words = tf.size(word_row)
     first_word = tf.math.unsorted_segment_min(tf.range(num_words), word_row, batch_size)
     word_position = tf.range(num_words) - tf.gather(first_word, word_row)
     shuffle_noise, drop_noise, blank_noise = tf.unstack(
-        tf.random.stateless_uniform([3, num_words], seed=seed))
+        tf.random.stateless_uniform([3, num_words], seed=seed)
+    )
 
     keep = drop_noise >= dropout
     kept = tf.math.unsorted_segment_sum(tf.cast(keep, tf.int32), word_row, batch_size)
     likeliest = tf.math.unsorted_segment_max(drop_noise, word_row, batch_size)
-    keep = tf.logical_or(keep, tf.logical_and(drop_noise == tf.gather(likeliest, word_row),
-                                              tf.gather(kept, word_row) == 0))
+    keep = tf.logical_or(
+        keep,
+        tf.logical_and(
+            drop_noise == tf.gather(likeliest, word_row), tf.gather(kept, word_row) == 0
+        ),
+    )
     blanked = tf.logical_and(keep, blank_noise < blank)
 
-    score = tf.cast(word_position, tf.float64) + shuffle_distance * tf.cast(shuffle_noise,
-                                                                            tf.float64)
+    score = tf.cast(word_position, tf.float64) + shuffle_distance * tf.cast(
+        shuffle_noise, tf.float64
+    )
     # Rows stay apart (a row's scores are < its length + distance); a stable
     # sort keeps each word's pieces in order.
     row_span = tf.cast(tf.size(flat), tf.float64) + shuffle_distance + 1.0
@@ -73,8 +82,10 @@ def add_noise(token_ids, is_word_start, seed, mask_id, shuffle_distance=3.0,
     flat, rows, word, starts = (tf.gather(t, order) for t in (flat, rows, word, starts))
 
     is_blanked = tf.gather(blanked, word)
-    survives = tf.logical_and(tf.gather(keep, word),
-                              tf.logical_or(tf.logical_not(is_blanked), starts))
+    survives = tf.logical_and(
+        tf.gather(keep, word), tf.logical_or(tf.logical_not(is_blanked), starts)
+    )
     flat = tf.where(is_blanked, mask_id, flat)
     return tf.RaggedTensor.from_value_rowids(
-        tf.boolean_mask(flat, survives), tf.boolean_mask(rows, survives), nrows=batch_size)
+        tf.boolean_mask(flat, survives), tf.boolean_mask(rows, survives), nrows=batch_size
+    )

@@ -33,8 +33,16 @@ def model_inputs(packed, language_ids):
     return {name: packed[name] for name in names}
 
 
-def pack_text(tokenizer, text, sequence_length, frame, text_pair=None, language_id=None,
-              pair_language_id=None, reset_positions=False):
+def pack_text(
+    tokenizer,
+    text,
+    sequence_length,
+    frame,
+    text_pair=None,
+    language_id=None,
+    pair_language_id=None,
+    reset_positions=False,
+):
     """Tokenise and pack sentences (or sentence pairs): the one path from
     text to model inputs, shared by the preprocessors, the pipelines,
     evaluation and the SavedModel signatures.
@@ -56,9 +64,14 @@ def pack_text(tokenizer, text, sequence_length, frame, text_pair=None, language_
         return pack_single(tokenizer.tokenize(text), *ids, language_id=language_id)
     if pair_language_id is None:
         pair_language_id = language_id
-    return pack_pair(tokenizer.tokenize(text), tokenizer.tokenize(text_pair), *ids,
-                     first_language_id=language_id, second_language_id=pair_language_id,
-                     reset_positions=reset_positions)
+    return pack_pair(
+        tokenizer.tokenize(text),
+        tokenizer.tokenize(text_pair),
+        *ids,
+        first_language_id=language_id,
+        second_language_id=pair_language_id,
+        reset_positions=reset_positions,
+    )
 
 
 def pack_single(token_ids, sequence_length, start_id, end_id, pad_id, language_id=None):
@@ -149,9 +162,7 @@ def pack_pair(
     budget = sequence_length - 4
     first_length = tf.cast(first.row_lengths(), tf.int32)
     second_length = tf.cast(second.row_lengths(), tf.int32)
-    keep_first = tf.minimum(
-        first_length, tf.maximum((budget + 1) // 2, budget - second_length)
-    )
+    keep_first = tf.minimum(first_length, tf.maximum((budget + 1) // 2, budget - second_length))
     keep_second = tf.minimum(second_length, budget - keep_first)
     first = _frame(_head(first, keep_first), start_id, end_id)
     second = _frame(_head(second, keep_second), separator_start_id, end_id)
@@ -168,9 +179,7 @@ def pack_pair(
         outputs["position_ids"] -= tf.where(in_second, first_end[:, tf.newaxis], 0)
         outputs["position_ids"] *= outputs["padding_mask"]
     if first_language_id is not None:
-        languages = tf.where(
-            in_second, _per_row(second_language_id), _per_row(first_language_id)
-        )
+        languages = tf.where(in_second, _per_row(second_language_id), _per_row(first_language_id))
         outputs["language_ids"] = languages * outputs["padding_mask"]
     return _unbatch(outputs) if unbatched else outputs
 

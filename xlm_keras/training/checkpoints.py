@@ -13,7 +13,8 @@ def is_chief(strategy):
     if resolver is None or not resolver.task_type:
         return True
     return resolver.task_type == "chief" or (
-        resolver.task_type == "worker" and resolver.task_id == 0
+        resolver.task_type == "worker"
+        and resolver.task_id == 0
         and "chief" not in resolver.cluster_spec().as_dict()
     )
 
@@ -34,11 +35,13 @@ class CheckpointSaver:
         directory = os.path.join(workdir, "checkpoints")
         if not self.chief:
             directory = os.path.join(
-                workdir, "scratch", f"worker_{strategy.cluster_resolver.task_id}")
+                workdir, "scratch", f"worker_{strategy.cluster_resolver.task_id}"
+            )
         self.scratch = None if self.chief else directory
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=keep)
         self.read_manager = tf.train.CheckpointManager(
-            self.checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=keep)
+            self.checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=keep
+        )
 
     def restore_latest(self):
         """Restore the chief's newest readable checkpoint; returns its path,
@@ -50,8 +53,9 @@ class CheckpointSaver:
                 self.checkpoint.restore(path).assert_existing_objects_matched()
             except (tf.errors.OpError, IndexError) as error:  # IndexError: short data file.
                 reason = str(error).strip().splitlines()[0]
-                logging.warning("Checkpoint %s is unreadable (%s); trying the one before.",
-                                path, reason)
+                logging.warning(
+                    "Checkpoint %s is unreadable (%s); trying the one before.", path, reason
+                )
                 unreadable.append(f"{os.path.basename(path)} ({reason})")
                 continue
             return path
@@ -59,7 +63,8 @@ class CheckpointSaver:
             directory = self.read_manager.directory
             raise ValueError(
                 f"No readable checkpoint in {directory}: {'; '.join(unreadable)}. Restore "
-                f"them from a backup, or delete {directory} to train from scratch.")
+                f"them from a backup, or delete {directory} to train from scratch."
+            )
         return None
 
     def save(self, step):

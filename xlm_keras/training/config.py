@@ -66,8 +66,11 @@ def config_checker():
 def check_workdir(workdir, check):
     """`workdir` must be writable (see `cannot_write`)."""
     reason = cannot_write(workdir)
-    check(reason is None, "--workdir",
-          f"{workdir!r} cannot be written: {reason}; pass a directory you can write")
+    check(
+        reason is None,
+        "--workdir",
+        f"{workdir!r} cannot be written: {reason}; pass a directory you can write",
+    )
 
 
 def tokenizer_languages(preset_dir):
@@ -98,17 +101,26 @@ def check_optimization(config, check):
     train = config.train
     check(train.num_steps >= 1, "train.num_steps", "must be >= 1")
     check(train.steps_per_execution >= 1, "train.steps_per_execution", "must be >= 1")
-    check(train.keep_checkpoints >= 1, "train.keep_checkpoints",
-          "must be >= 1 (2 or more lets resume fall back from a damaged checkpoint)")
+    check(
+        train.keep_checkpoints >= 1,
+        "train.keep_checkpoints",
+        "must be >= 1 (2 or more lets resume fall back from a damaged checkpoint)",
+    )
     for key in ("checkpoint_every",) + (("eval_every",) if "eval_every" in train else ()):
-        check(train[key] >= 1 and train[key] % train.steps_per_execution == 0, f"train.{key}",
-              f"must be a positive multiple of train.steps_per_execution={train.steps_per_execution}")
-    check(train.mixed_precision in MIXED_PRECISION, "train.mixed_precision",
-          f"choose one of {MIXED_PRECISION}")
+        check(
+            train[key] >= 1 and train[key] % train.steps_per_execution == 0,
+            f"train.{key}",
+            f"must be a positive multiple of train.steps_per_execution={train.steps_per_execution}",
+        )
+    check(
+        train.mixed_precision in MIXED_PRECISION,
+        "train.mixed_precision",
+        f"choose one of {MIXED_PRECISION}",
+    )
 
 
 def split_languages(value):
-    """"en, fr" -> ["en", "fr"] (`data.languages`)."""
+    """ "en, fr" -> ["en", "fr"] (`data.languages`)."""
     return [code.strip() for code in value.split(",") if code.strip()]
 
 
@@ -118,6 +130,8 @@ def missing_languages(languages, tokenizer_languages, tokenizer_dir):
     unknown = sorted(set(languages) - set(tokenizer_languages))
     if not unknown:
         return None
-    return (f"{unknown} are not in the tokenizer {tokenizer_dir}, which knows "
-            f"{list(tokenizer_languages)}; drop them, or use a tokenizer trained on them "
-            "(data.tokenizer='' trains one)")
+    return (
+        f"{unknown} are not in the tokenizer {tokenizer_dir}, which knows "
+        f"{list(tokenizer_languages)}; drop them, or use a tokenizer trained on them "
+        "(data.tokenizer='' trains one)"
+    )

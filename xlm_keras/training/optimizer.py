@@ -65,16 +65,25 @@ class ScaledAdamW(keras.optimizers.AdamW):
     def build(self, var_list):
         super().build(var_list)
         self._multipliers = [
-            float(self.learning_rate_multipliers.get(v.path, 1.0)) for v in var_list]
+            float(self.learning_rate_multipliers.get(v.path, 1.0)) for v in var_list
+        ]
 
     def update_step(self, gradient, variable, learning_rate):
         factor = self._multipliers[self._get_variable_index(variable)]
         super().update_step(gradient, variable, learning_rate * factor)
 
 
-def create_optimizer(learning_rate, warmup_steps, total_steps, decay="linear",
-                     weight_decay=0.01, beta_1=0.9, beta_2=0.98, epsilon=1e-6,
-                     learning_rate_multipliers=None):
+def create_optimizer(
+    learning_rate,
+    warmup_steps,
+    total_steps,
+    decay="linear",
+    weight_decay=0.01,
+    beta_1=0.9,
+    beta_2=0.98,
+    epsilon=1e-6,
+    learning_rate_multipliers=None,
+):
     """AdamW without weight decay on biases and LayerNorm parameters.
 
     Gradient clipping is done by the training step on the gradients summed

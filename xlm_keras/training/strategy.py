@@ -33,8 +33,8 @@ def create_strategy(name="auto", tpu=None):
         if "TF_CONFIG" not in os.environ:
             raise ValueError(
                 "strategy=multi_worker needs TF_CONFIG with the cluster and this "
-                "worker's task, e.g. {\"cluster\": {\"worker\": [\"host1:port\", "
-                "\"host2:port\"]}, \"task\": {\"type\": \"worker\", \"index\": 0}}."
+                'worker\'s task, e.g. {"cluster": {"worker": ["host1:port", '
+                '"host2:port"]}, "task": {"type": "worker", "index": 0}}.'
             )
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "mirrored":

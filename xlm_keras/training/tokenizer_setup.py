@@ -16,6 +16,9 @@ def load_or_train_tokenizer(config, corpus_dir, languages, workdir, chief):
         return XLMTokenizer.from_preset(directory)
     files = corpus.monolingual_files(corpus_dir, "train")
     return train_tokenizer(
-        {code: files[code] for code in languages}, directory,
-        vocabulary_size=config.data.vocabulary_size, languages=languages,
-        seed=config.data.seed)
+        {code: files[code] for code in languages},
+        directory,
+        vocabulary_size=config.data.vocabulary_size,
+        languages=languages,
+        seed=config.data.seed,
+    )

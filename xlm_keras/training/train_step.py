@@ -50,8 +50,7 @@ def _squared_norm(gradient):
 def _scale(gradient, factor):
     """`gradient * factor`, an `IndexedSlices` staying sparse."""
     if isinstance(gradient, tf.IndexedSlices):
-        return tf.IndexedSlices(gradient.values * factor, gradient.indices,
-                                gradient.dense_shape)
+        return tf.IndexedSlices(gradient.values * factor, gradient.indices, gradient.dense_shape)
     return gradient * factor
 
 
@@ -78,9 +77,18 @@ class TrainStep:
             online back-translation, which needs the current weights).
     """
 
-    def __init__(self, strategy, model, optimizer, num_languages, clip_norm=1.0,
-                 accumulation_steps=1, jit_compile=False, label_smoothing=0.0,
-                 batch_transforms=None):
+    def __init__(
+        self,
+        strategy,
+        model,
+        optimizer,
+        num_languages,
+        clip_norm=1.0,
+        accumulation_steps=1,
+        jit_compile=False,
+        label_smoothing=0.0,
+        batch_transforms=None,
+    ):
         self.strategy = strategy
         self.model = model
         self.optimizer = optimizer
@@ -99,11 +107,16 @@ class TrainStep:
         # No AutoGraph: the step has no tensor-dependent Python control flow,
         # and converting every Keras / keras-hub call it reaches took about a
         # third of a small run's start-up.
-        self._gradients = (self._local_gradients if whole_step else tf.function(
-            self._local_gradients, jit_compile=jit_compile, autograph=False))
-        self._step = (tf.function(self._replica_step, jit_compile=True, autograph=False)
-                      if whole_step else
-                      tf.autograph.experimental.do_not_convert(self._replica_step))
+        self._gradients = (
+            self._local_gradients
+            if whole_step
+            else tf.function(self._local_gradients, jit_compile=jit_compile, autograph=False)
+        )
+        self._step = (
+            tf.function(self._replica_step, jit_compile=True, autograph=False)
+            if whole_step
+            else tf.autograph.experimental.do_not_convert(self._replica_step)
+        )
         # Embedding lookups give `IndexedSlices` (rows of the looked-up ids).
         # Micro-batches need dense gradients to be summed, and XLA densifies
         # inside its program anyway (its scatter fuses; `tf.unique` does not
@@ -137,15 +150,22 @@ class TrainStep:
         language = batch["language"]
         metrics = {
             "loss_sum": tf.math.unsorted_segment_sum(
-                _per_example(losses * weights), language, self.num_languages),
+                _per_example(losses * weights), language, self.num_languages
+            ),
             "correct": tf.math.unsorted_segment_sum(
-                _per_example(correct * weights), language, self.num_languages),
+                _per_example(correct * weights), language, self.num_languages
+            ),
             "targets": tf.math.unsorted_segment_sum(
-                _per_example(weights), language, self.num_languages),
+                _per_example(weights), language, self.num_languages
+            ),
             # Real tokens of every input sequence (seq2seq: source and target).
-            "tokens": tf.add_n([tf.reduce_sum(tf.cast(mask, tf.float32))
-                                for name, mask in sorted(batch["x"].items())
-                                if name.endswith("padding_mask")]),
+            "tokens": tf.add_n(
+                [
+                    tf.reduce_sum(tf.cast(mask, tf.float32))
+                    for name, mask in sorted(batch["x"].items())
+                    if name.endswith("padding_mask")
+                ]
+            ),
         }
         return grads, metrics
 
@@ -158,7 +178,8 @@ class TrainStep:
         context = tf.distribute.get_replica_context()
         grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
         total_weight = context.all_reduce(
-            tf.distribute.ReduceOp.SUM, tf.reduce_sum(metrics["targets"]))
+            tf.distribute.ReduceOp.SUM, tf.reduce_sum(metrics["targets"])
+        )
         # The mean gradient is grads / (targets * loss scale). The optimizer
         # removes the loss scale itself and sums over replicas again, so each
         # replica hands it grads * clip / (targets * replicas): one multiply
@@ -167,10 +188,12 @@ class TrainStep:
         factor = 1.0 / (total_weight * float(self.strategy.num_replicas_in_sync))
         if self.clip_norm:
             norm = tf.sqrt(tf.add_n([_squared_norm(g) for g in grads])) / (
-                total_weight * self._loss_scale())
+                total_weight * self._loss_scale()
+            )
             factor *= tf.minimum(1.0, self.clip_norm / norm)
-        self.optimizer.apply([tf.convert_to_tensor(_scale(g, factor)) for g in grads],
-                             self.model.trainable_variables)
+        self.optimizer.apply(
+            [tf.convert_to_tensor(_scale(g, factor)) for g in grads], self.model.trainable_variables
+        )
         return metrics
 
     def _run(self, iterator, num_steps, objective=None):
@@ -187,11 +210,12 @@ class TrainStep:
             batches = [next(iterator) for _ in range(self.accumulation_steps)]
             per_replica = self.strategy.run(self._step, args=(batches, objective))
             return done + 1, {
-                key: totals[key] + self.strategy.reduce(
-                    tf.distribute.ReduceOp.SUM, per_replica[key], axis=None)
+                key: totals[key]
+                + self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[key], axis=None)
                 for key in totals
             }
 
-        _, totals = tf.while_loop(lambda done, _: done < num_steps, one_step,
-                                  (tf.constant(0), totals))
+        _, totals = tf.while_loop(
+            lambda done, _: done < num_steps, one_step, (tf.constant(0), totals)
+        )
         return totals

@@ -40,9 +40,19 @@ def objective_schedule(weights, num_chunks):
     return schedule
 
 
-def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save_fn=None,
-          evaluator=None, learning_rate_multipliers_fn=None, label_smoothing=0.0,
-          batch_transforms_fn=None):
+def train(
+    config,
+    workdir,
+    strategy,
+    model_fn,
+    dataset_fns,
+    language_names,
+    save_fn=None,
+    evaluator=None,
+    learning_rate_multipliers_fn=None,
+    label_smoothing=0.0,
+    batch_transforms_fn=None,
+):
     """Train until `config.train.num_steps`, resuming from the last checkpoint.
 
     Args:
@@ -78,24 +88,44 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
     with strategy.scope():
         model = model_fn()
         optimizer = create_optimizer(
-            opt_config.learning_rate, opt_config.warmup_steps, total_steps,
-            opt_config.decay, opt_config.weight_decay, opt_config.beta_1,
-            opt_config.beta_2, opt_config.epsilon,
-            learning_rate_multipliers_fn(model) if learning_rate_multipliers_fn else None)
+            opt_config.learning_rate,
+            opt_config.warmup_steps,
+            total_steps,
+            opt_config.decay,
+            opt_config.weight_decay,
+            opt_config.beta_1,
+            opt_config.beta_2,
+            opt_config.epsilon,
+            learning_rate_multipliers_fn(model) if learning_rate_multipliers_fn else None,
+        )
         if train_config.mixed_precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         step_fn = TrainStep(
-            strategy, model, optimizer, len(language_names), opt_config.clip_norm,
-            opt_config.accumulation_steps, train_config.jit_compile, label_smoothing,
-            batch_transforms_fn(model) if batch_transforms_fn else None)
+            strategy,
+            model,
+            optimizer,
+            len(language_names),
+            opt_config.clip_norm,
+            opt_config.accumulation_steps,
+            train_config.jit_compile,
+            label_smoothing,
+            batch_transforms_fn(model) if batch_transforms_fn else None,
+        )
         # Dropout's random state is not part of a Keras model's checkpoint
         # graph; save it too, so a resumed run draws the same masks.
-        rng_states = [v.value for v in model.non_trainable_variables
-                      if "seed_generator_state" in v.path]
+        rng_states = [
+            v.value for v in model.non_trainable_variables if "seed_generator_state" in v.path
+        ]
         best = BestModel(evaluator, train_config, workdir, save_fn)
-        saver = CheckpointSaver(strategy, workdir, train_config.keep_checkpoints,
-                                model=model, optimizer=optimizer, rng_states=rng_states,
-                                best=best.state)
+        saver = CheckpointSaver(
+            strategy,
+            workdir,
+            train_config.keep_checkpoints,
+            model=model,
+            optimizer=optimizer,
+            rng_states=rng_states,
+            best=best.state,
+        )
     restored = saver.restore_latest()
     step = int(optimizer.iterations.numpy())
     if restored:
@@ -103,48 +133,75 @@ def train(config, workdir, strategy, model_fn, dataset_fns, language_names, save
     if step % chunk:
         raise ValueError(
             f"Checkpoint step {step} is not a multiple of train.steps_per_execution="
-            f"{chunk}; resume with the steps_per_execution the run started with.")
+            f"{chunk}; resume with the steps_per_execution the run started with."
+        )
 
-    weights = ({name: config.objectives[name].weight for name in dataset_fns}
-               if len(dataset_fns) > 1 else {name: 1.0 for name in dataset_fns})
+    weights = (
+        {name: config.objectives[name].weight for name in dataset_fns}
+        if len(dataset_fns) > 1
+        else {name: 1.0 for name in dataset_fns}
+    )
     schedule = objective_schedule(weights, math.ceil(total_steps / chunk))
     done = {name: schedule[: step // chunk].count(name) * chunk for name in dataset_fns}
     iterators = {
-        name: iter(strategy.distribute_datasets_from_function(
-            lambda context, fn=fn, skip=done[name] * opt_config.accumulation_steps:
-            fn(context, skip)))
+        name: iter(
+            strategy.distribute_datasets_from_function(
+                lambda context, fn=fn, skip=done[name] * opt_config.accumulation_steps: fn(
+                    context, skip
+                )
+            )
+        )
         for name, fn in dataset_fns.items()
     }
     chief = is_chief(strategy)
-    writer = (tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
-              if chief else tf.summary.create_noop_writer())
-    progress = keras.utils.Progbar(total_steps, verbose=1 if chief else 0,
-                                   stateful_metrics=["loss", "accuracy", "tokens/s"])
+    writer = (
+        tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
+        if chief
+        else tf.summary.create_noop_writer()
+    )
+    progress = keras.utils.Progbar(
+        total_steps, verbose=1 if chief else 0, stateful_metrics=["loss", "accuracy", "tokens/s"]
+    )
     progress.update(step)
     while step < total_steps and not best.stopped():
         name = schedule[step // chunk]
         num = min(chunk, total_steps - step)
         start = time.perf_counter()
-        totals = {k: v.numpy() for k, v in step_fn.run(iterators[name], tf.constant(num), name).items()}
+        totals = {
+            k: v.numpy() for k, v in step_fn.run(iterators[name], tf.constant(num), name).items()
+        }
         seconds = time.perf_counter() - start
         step += num
         scalars = _scalars(name, totals, language_names, seconds)
-        scalars["learning_rate"] = float(optimizer.learning_rate.numpy()) if hasattr(
-            optimizer.learning_rate, "numpy") else float(optimizer.learning_rate)
+        scalars["learning_rate"] = (
+            float(optimizer.learning_rate.numpy())
+            if hasattr(optimizer.learning_rate, "numpy")
+            else float(optimizer.learning_rate)
+        )
         with writer.as_default(step=step):
             for tag, value in scalars.items():
                 tf.summary.scalar(tag, value)
-        progress.update(step, [("loss", scalars[f"{name}/loss"]),
-                               ("accuracy", scalars[f"{name}/accuracy"]),
-                               ("tokens/s", scalars["tokens_per_second"])])
+        progress.update(
+            step,
+            [
+                ("loss", scalars[f"{name}/loss"]),
+                ("accuracy", scalars[f"{name}/accuracy"]),
+                ("tokens/s", scalars["tokens_per_second"]),
+            ],
+        )
         if evaluator and (step % train_config.eval_every == 0 or step == total_steps):
             best.update(model, step, writer, chief)
         if step % train_config.checkpoint_every == 0 or step == total_steps or best.stopped():
             saver.save(step)
         if best.stopped():
-            logging.info("Stopping early at step %d: no improvement in %d evaluations; "
-                         "best %.4f at step %d.", step, train_config.patience,
-                         float(best.state.value.numpy()), int(best.state.step.numpy()))
+            logging.info(
+                "Stopping early at step %d: no improvement in %d evaluations; "
+                "best %.4f at step %d.",
+                step,
+                train_config.patience,
+                float(best.state.value.numpy()),
+                int(best.state.step.numpy()),
+            )
     writer.flush()
     if chief and not evaluator:
         preset_dir = os.path.join(workdir, "preset")
@@ -165,7 +222,8 @@ class BestModel:
         self.state = tf.train.Checkpoint(
             value=tf.Variable(-np.inf, dtype=tf.float64),
             step=tf.Variable(0, dtype=tf.int64),
-            evaluations_since=tf.Variable(0, dtype=tf.int64))
+            evaluations_since=tf.Variable(0, dtype=tf.int64),
+        )
 
     def stopped(self):
         """True once `patience` evaluations in a row brought no improvement."""
@@ -183,12 +241,18 @@ class BestModel:
             self.state.evaluations_since.assign(0)
             if chief:
                 replace_directory(self.directory, lambda d: self.save_fn(model, d))
-            logging.info("Step %d: validation %.4f, new best; wrote %s", step, metric,
-                         self.directory)
+            logging.info(
+                "Step %d: validation %.4f, new best; wrote %s", step, metric, self.directory
+            )
             return
         self.state.evaluations_since.assign_add(1)
-        logging.info("Step %d: validation %.4f (best %.4f at step %d)", step, metric,
-                     float(self.state.value.numpy()), int(self.state.step.numpy()))
+        logging.info(
+            "Step %d: validation %.4f (best %.4f at step %d)",
+            step,
+            metric,
+            float(self.state.value.numpy()),
+            int(self.state.step.numpy()),
+        )
 
 
 def _scalars(objective, totals, language_names, seconds):
@@ -201,6 +265,8 @@ def _scalars(objective, totals, language_names, seconds):
     for index, language in enumerate(language_names):
         if targets[index] > 0:
             mean_loss = totals["loss_sum"][index] / targets[index]
-            scalars[f"{objective}/accuracy/{language}"] = float(totals["correct"][index] / targets[index])
+            scalars[f"{objective}/accuracy/{language}"] = float(
+                totals["correct"][index] / targets[index]
+            )
             scalars[f"{objective}/perplexity/{language}"] = float(np.exp(min(mean_loss, 50.0)))
     return scalars

@@ -42,14 +42,20 @@ def back_translate(model, x, language_ids, max_length, end_token_id, pad_token_i
     if with_languages:
         generation_inputs["encoder_language_ids"] = x["encoder_language_ids"]
         generation_inputs["decoder_language_ids"] = tf.tile(
-            tf.cast(language_ids, tf.int32)[:, tf.newaxis], [1, max_length])
+            tf.cast(language_ids, tf.int32)[:, tf.newaxis], [1, max_length]
+        )
     # Static shapes: the training step may be XLA-compiled.
-    generated = model.generate_step(generation_inputs, stop_token_ids=[end_token_id],
-                                    sampler=GreedySampler(), drop_padding=False)
+    generated = model.generate_step(
+        generation_inputs,
+        stop_token_ids=[end_token_id],
+        sampler=GreedySampler(),
+        drop_padding=False,
+    )
     mask = tf.cast(generated["decoder_padding_mask"], tf.int32)
     translated = {name: value for name, value in x.items() if not name.startswith("encoder_")}
     translated["encoder_token_ids"] = tf.where(
-        mask > 0, tf.cast(generated["decoder_token_ids"], tf.int32), pad_token_id)
+        mask > 0, tf.cast(generated["decoder_token_ids"], tf.int32), pad_token_id
+    )
     translated["encoder_padding_mask"] = mask
     if with_languages:
         translated["encoder_language_ids"] = generation_inputs["decoder_language_ids"] * mask
@@ -73,8 +79,14 @@ def back_translation_transform(model, max_length):
     def transform(batch):
         batch = dict(batch)
         translate_to = batch.pop("translate_to")
-        batch["x"] = back_translate(model, batch["x"], translate_to, max_length,
-                                    tokenizer.end_token_id, tokenizer.pad_token_id)
+        batch["x"] = back_translate(
+            model,
+            batch["x"],
+            translate_to,
+            max_length,
+            tokenizer.end_token_id,
+            tokenizer.pad_token_id,
+        )
         return batch
 
     return transform

@@ -21,8 +21,10 @@ def corpus_scores(hypotheses, references):
     Returns: {"bleu", "chrf"} (0-100), {"bleu", "chrf"} signature strings.
     """
     bleu, chrf = BLEU(), CHRF()
-    scores = {"bleu": bleu.corpus_score(hypotheses, [references]).score,
-              "chrf": chrf.corpus_score(hypotheses, [references]).score}
+    scores = {
+        "bleu": bleu.corpus_score(hypotheses, [references]).score,
+        "chrf": chrf.corpus_score(hypotheses, [references]).score,
+    }
     return scores, {"bleu": str(bleu.get_signature()), "chrf": str(chrf.get_signature())}
 
 
@@ -30,8 +32,9 @@ def sampler_for(model, num_beams=1, length_penalty=1.0):
     """Greedy decoding (`num_beams=1`) or `XLMBeamSampler`."""
     if num_beams == 1:
         return keras_hub.samplers.GreedySampler()
-    return XLMBeamSampler(num_beams, length_penalty,
-                          pad_token_id=model.preprocessor.tokenizer.pad_token_id)
+    return XLMBeamSampler(
+        num_beams, length_penalty, pad_token_id=model.preprocessor.tokenizer.pad_token_id
+    )
 
 
 # model -> {(num_beams, length_penalty): (sampler, generate function)}.
@@ -51,27 +54,32 @@ def use_decoding(model, num_beams=1, length_penalty=1.0):
     model.sampler, model.generate_function = functions[key]
 
 
-def translate(model, sources, direction, max_length, num_beams=1, length_penalty=1.0,
-              batch_size=EVAL_BATCH):
+def translate(
+    model, sources, direction, max_length, num_beams=1, length_penalty=1.0, batch_size=EVAL_BATCH
+):
     """Translations (str) of `sources` from `direction[0]` to `direction[1]`
     by an `XLMSeq2SeqLM` with a preprocessor: greedy (`num_beams=1`) or
     beam search, at most `max_length` tokens."""
     use_decoding(model, num_beams, length_penalty)
     translations = []
     for start in range(0, len(sources), batch_size):
-        batch = {"source": sources[start:start + batch_size],
-                 "source_language": direction[0], "target_language": direction[1]}
+        batch = {
+            "source": sources[start : start + batch_size],
+            "source_language": direction[0],
+            "target_language": direction[1],
+        }
         outputs = model.generate(batch, max_length=max_length)
         translations += [outputs] if isinstance(outputs, str) else list(outputs)
     return translations
 
 
-def direction_scores(model, sources, references, direction, max_length, num_beams=1,
-                     length_penalty=1.0):
+def direction_scores(
+    model, sources, references, direction, max_length, num_beams=1, length_penalty=1.0
+):
     """BLEU and chrF of one direction's translations, and the signatures."""
     return corpus_scores(
-        translate(model, sources, direction, max_length, num_beams, length_penalty),
-        references)
+        translate(model, sources, direction, max_length, num_beams, length_penalty), references
+    )
 
 
 def decoding_name(num_beams):
@@ -99,14 +107,26 @@ def translation_report(model, pairs, split, max_length, num_beams=4, length_pena
         row = {"pairs": len(sources)}
         for beams in decodings:
             row[decoding_name(beams)], signatures = direction_scores(
-                model, sources, references, direction, max_length, beams, length_penalty)
+                model, sources, references, direction, max_length, beams, length_penalty
+            )
         row["copy"], _ = corpus_scores(sources, references)
         directions["-".join(direction)] = row
     names = [decoding_name(beams) for beams in decodings]
-    average = {name: {metric: sum(r[name][metric] for r in directions.values()) / len(directions)
-                      for metric in ("bleu", "chrf")} for name in names + ["copy"]}
-    return {"split": split, "decodings": names, "length_penalty": length_penalty,
-            "signatures": signatures, "directions": directions, "average": average}
+    average = {
+        name: {
+            metric: sum(r[name][metric] for r in directions.values()) / len(directions)
+            for metric in ("bleu", "chrf")
+        }
+        for name in names + ["copy"]
+    }
+    return {
+        "split": split,
+        "decodings": names,
+        "length_penalty": length_penalty,
+        "signatures": signatures,
+        "directions": directions,
+        "average": average,
+    }
 
 
 def format_report(report):
@@ -118,12 +138,15 @@ def format_report(report):
     for direction, row in sorted(report["directions"].items()):
         cells = " | ".join(f"{row[n]['bleu']:.2f} | {row[n]['chrf']:.2f}" for n in names)
         lines.append(f"| {direction} | {row['pairs']} | {cells} |")
-    cells = " | ".join(f"{report['average'][n]['bleu']:.2f} | {report['average'][n]['chrf']:.2f}"
-                       for n in names)
+    cells = " | ".join(
+        f"{report['average'][n]['bleu']:.2f} | {report['average'][n]['chrf']:.2f}" for n in names
+    )
     lines.append(f"| average | | {cells} |")
     lines.append("")
-    lines += [f"sacrebleu {metric}: {signature}"
-              for metric, signature in sorted(report["signatures"].items())]
+    lines += [
+        f"sacrebleu {metric}: {signature}"
+        for metric, signature in sorted(report["signatures"].items())
+    ]
     return "\n".join(lines)
 
 
@@ -139,6 +162,5 @@ def write_report(report, json_path, writer=None, step=0):
         for direction, row in report["directions"].items():
             for name in report["decodings"] + ["copy"]:
                 for metric in ("bleu", "chrf"):
-                    tf.summary.scalar(f"translation/{metric}_{name}/{direction}",
-                                      row[name][metric])
+                    tf.summary.scalar(f"translation/{metric}_{name}/{direction}", row[name][metric])
     writer.flush()

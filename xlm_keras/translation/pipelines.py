@@ -26,7 +26,6 @@ A training batch is a dict (the trainer's contract):
 
 import tensorflow as tf
 
-from xlm_keras.models.xlm_seq2seq_lm_preprocessor import SEQ2SEQ_KEYS
 from xlm_keras.data import corpus
 from xlm_keras.data.readers import CorpusStats
 from xlm_keras.data.readers import read_tsv_pairs
@@ -34,6 +33,7 @@ from xlm_keras.data.sampling import sample_languages
 from xlm_keras.data.streams import chunks
 from xlm_keras.data.streams import shard_of
 from xlm_keras.data.streams import text_dataset
+from xlm_keras.models.xlm_seq2seq_lm_preprocessor import SEQ2SEQ_KEYS
 
 AUTOTUNE = tf.data.AUTOTUNE
 SHUFFLE_BUFFER = 10_000
@@ -58,8 +58,16 @@ class TranslationSpec:
         noise: `XLMSeq2SeqLMPreprocessor.denoising` keyword arguments.
     """
 
-    def __init__(self, preprocessor, directions, batch_size, hold_out=0, seed=0,
-                 monolingual="halves", noise=None):
+    def __init__(
+        self,
+        preprocessor,
+        directions,
+        batch_size,
+        hold_out=0,
+        seed=0,
+        monolingual="halves",
+        noise=None,
+    ):
         self.preprocessor = preprocessor
         self.directions = [tuple(d) for d in directions]
         self.batch_size = batch_size
@@ -84,8 +92,10 @@ class TranslationSpec:
 
     def partners(self, language):
         """The languages paired with `language` in the directions."""
-        return sorted({b for a, b in self.directions if a == language} |
-                      {a for a, b in self.directions if b == language})
+        return sorted(
+            {b for a, b in self.directions if a == language}
+            | {a for a, b in self.directions if b == language}
+        )
 
 
 def direction_files(corpus_dir, split, direction):
@@ -101,7 +111,8 @@ def direction_files(corpus_dir, split, direction):
     raise ValueError(
         f"translation.directions: {direction_name(direction)} has no "
         f"parallel/{source}-{target}.{split}.tsv (nor {target}-{source}) in {corpus_dir}, "
-        f"which has {sorted(direction_name(p) for p in files)}.")
+        f"which has {sorted(direction_name(p) for p in files)}."
+    )
 
 
 def read_direction(corpus_dir, split, direction, stats, skip=0, limit=None, shard=None):
@@ -122,11 +133,13 @@ def read_direction(corpus_dir, split, direction, stats, skip=0, limit=None, shar
 def evaluation_pairs(corpus_dir, split, direction, hold_out=0):
     """(sources, targets) lists of `direction`: the whole `split`, or the
     first `hold_out` pairs of it when `hold_out` (the validation pairs)."""
-    pairs = list(read_direction(corpus_dir, split, direction, CorpusStats(),
-                                limit=hold_out or None))
+    pairs = list(
+        read_direction(corpus_dir, split, direction, CorpusStats(), limit=hold_out or None)
+    )
     if not pairs:
-        raise ValueError(f"No {direction_name(direction)} pairs in the {split} files of "
-                         f"{corpus_dir}.")
+        raise ValueError(
+            f"No {direction_name(direction)} pairs in the {split} files of {corpus_dir}."
+        )
     sources, targets = zip(*pairs)
     return list(sources), list(targets)
 
@@ -141,28 +154,43 @@ def mt_dataset(spec, corpus_dir, input_context=None, skip=0, split="train"):
         source, target = direction
 
         def generate(direction=direction):
-            for chunk in chunks(read_direction(corpus_dir, split, direction, spec.stats,
-                                                skip=spec.hold_out, shard=shard)):
+            for chunk in chunks(
+                read_direction(
+                    corpus_dir, split, direction, spec.stats, skip=spec.hold_out, shard=shard
+                )
+            ):
                 yield tuple(zip(*chunk))
 
         strings = tf.TensorSpec((None,), tf.string)
         pairs = tf.data.Dataset.from_generator(
-            generate, output_signature=(strings, strings)).unbatch()
+            generate, output_signature=(strings, strings)
+        ).unbatch()
         # Read once, then shuffle and repeat from memory.
-        per_direction[index] = pairs.cache().shuffle(
-            SHUFFLE_BUFFER, seed=spec.seed + index).map(
-            lambda s, t, index=index, source=source, target=target: {
-                "source": s, "target": t, "source_language": source,
-                "target_language": target, "language": tf.constant(index, tf.int32)})
-    return _equal_mix_batches(per_direction, spec).map(
-        _pack_pairs(spec.preprocessor), num_parallel_calls=AUTOTUNE).skip(skip).prefetch(AUTOTUNE)
+        per_direction[index] = (
+            pairs.cache()
+            .shuffle(SHUFFLE_BUFFER, seed=spec.seed + index)
+            .map(
+                lambda s, t, index=index, source=source, target=target: {
+                    "source": s,
+                    "target": t,
+                    "source_language": source,
+                    "target_language": target,
+                    "language": tf.constant(index, tf.int32),
+                }
+            )
+        )
+    return (
+        _equal_mix_batches(per_direction, spec)
+        .map(_pack_pairs(spec.preprocessor), num_parallel_calls=AUTOTUNE)
+        .skip(skip)
+        .prefetch(AUTOTUNE)
+    )
 
 
 def _equal_mix_batches(datasets, spec):
     """Batches of `spec.batch_size` drawn from `datasets` (a dict of
     example datasets) with equal probability, forever."""
-    mixed = sample_languages(datasets, {key: 1 / len(datasets) for key in datasets},
-                             seed=spec.seed)
+    mixed = sample_languages(datasets, {key: 1 / len(datasets) for key in datasets}, seed=spec.seed)
     return mixed.batch(spec.batch_size, drop_remainder=True)
 
 
@@ -203,19 +231,26 @@ def monolingual_dataset(spec, corpus_dir, language, shard, split="train"):
             raise ValueError(
                 f"data.monolingual='mono': no mono/{language}.{split}.txt in {corpus_dir} "
                 f"(it has {sorted(files)}); add that file, or use data.monolingual='halves' "
-                "to read the parallel files' halves")
+                "to read the parallel files' halves"
+            )
         text = text_dataset(files[language], spec.stats, shard)
     else:
+
         def generate():
-            sentences = monolingual_sentences(corpus_dir, split, language,
-                                              spec.partners(language), spec.stats, spec.hold_out)
-            kept = (text for number, text in enumerate(sentences)
-                    if shard is None or number % shard[1] == shard[0])
+            sentences = monolingual_sentences(
+                corpus_dir, split, language, spec.partners(language), spec.stats, spec.hold_out
+            )
+            kept = (
+                text
+                for number, text in enumerate(sentences)
+                if shard is None or number % shard[1] == shard[0]
+            )
             for chunk in chunks(kept):
                 yield list(chunk)
 
         text = tf.data.Dataset.from_generator(
-            generate, output_signature=tf.TensorSpec((None,), tf.string)).unbatch()
+            generate, output_signature=tf.TensorSpec((None,), tf.string)
+        ).unbatch()
     seed = spec.seed + 1000 + spec.languages.index(language)
     return text.cache().shuffle(SHUFFLE_BUFFER, seed=seed)
 
@@ -231,22 +266,31 @@ def ae_dataset(spec, corpus_dir, input_context=None, skip=0):
     per_language = {
         language: monolingual_dataset(spec, corpus_dir, language, shard).map(
             lambda text, language=language: {
-                "text": text, "code": language,
-                "language": tf.constant(offset + spec.languages.index(language), tf.int32)})
-        for language in spec.languages}
+                "text": text,
+                "code": language,
+                "language": tf.constant(offset + spec.languages.index(language), tf.int32),
+            }
+        )
+        for language in spec.languages
+    }
     pipeline = shard[0] if shard else 0
     preprocessor = spec.preprocessor
 
     @tf.autograph.experimental.do_not_convert
     def pack(number, batch):
         seed = tf.stack([tf.constant(spec.seed + pipeline, tf.int32), tf.cast(number, tf.int32)])
-        x, labels, weights = preprocessor.denoising(batch["text"], batch["code"], seed,
-                                                    **spec.noise)
-        return {"x": x, "labels": labels, "sample_weight": weights,
-                "language": batch["language"]}
+        x, labels, weights = preprocessor.denoising(
+            batch["text"], batch["code"], seed, **spec.noise
+        )
+        return {"x": x, "labels": labels, "sample_weight": weights, "language": batch["language"]}
 
-    return _equal_mix_batches(per_language, spec).enumerate().skip(skip).map(
-        pack, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+    return (
+        _equal_mix_batches(per_language, spec)
+        .enumerate()
+        .skip(skip)
+        .map(pack, num_parallel_calls=AUTOTUNE)
+        .prefetch(AUTOTUNE)
+    )
 
 
 def bt_dataset(spec, corpus_dir, input_context=None, skip=0):
@@ -262,8 +306,17 @@ def bt_dataset(spec, corpus_dir, input_context=None, skip=0):
     for index, (source, target) in enumerate(spec.directions):
         per_direction[index] = monolingual_dataset(spec, corpus_dir, target, shard).map(
             lambda text, index=index, source=source, target=target: {
-                "source": text, "target": text, "source_language": target,
-                "target_language": target, "language": tf.constant(index, tf.int32),
-                "translate_to": tf.constant(tokenizer.language_id(source), tf.int32)})
-    return _equal_mix_batches(per_direction, spec).skip(skip).map(
-        _pack_pairs(spec.preprocessor), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+                "source": text,
+                "target": text,
+                "source_language": target,
+                "target_language": target,
+                "language": tf.constant(index, tf.int32),
+                "translate_to": tf.constant(tokenizer.language_id(source), tf.int32),
+            }
+        )
+    return (
+        _equal_mix_batches(per_direction, spec)
+        .skip(skip)
+        .map(_pack_pairs(spec.preprocessor), num_parallel_calls=AUTOTUNE)
+        .prefetch(AUTOTUNE)
+    )

@@ -10,17 +10,17 @@ import keras
 import tensorflow as tf
 from absl import logging
 
+from xlm_keras.data import corpus
 from xlm_keras.models import XLMSeq2SeqBackbone
 from xlm_keras.models import XLMSeq2SeqLM
 from xlm_keras.models import XLMSeq2SeqLMPreprocessor
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
-from xlm_keras.data import corpus
-from xlm_keras.training.config import missing_languages
-from xlm_keras.training.tokenizer_setup import load_or_train_tokenizer
 from xlm_keras.training.checkpoints import is_chief
+from xlm_keras.training.config import missing_languages
 from xlm_keras.training.strategy import create_strategy
+from xlm_keras.training.tokenizer_setup import load_or_train_tokenizer
 from xlm_keras.training.trainer import train
 from xlm_keras.translation import evaluation
 from xlm_keras.translation import pipelines
@@ -45,22 +45,29 @@ def build_model(config, tokenizer):
     (pretrained preset) or a built-in shape sized to the tokenizer (random
     weights), with its preprocessor."""
     preprocessor = XLMSeq2SeqLMPreprocessor(
-        tokenizer, encoder_sequence_length=config.data.source_length,
-        decoder_sequence_length=config.data.target_length)
+        tokenizer,
+        encoder_sequence_length=config.data.source_length,
+        decoder_sequence_length=config.data.target_length,
+    )
     num_decoder_layers = config.model.num_decoder_layers or None
     init_from = os.path.expanduser(config.model.init_from)
     if not presets.is_builtin(init_from):
         return XLMSeq2SeqLM.from_pretrained_encoder(
-            init_from, num_decoder_layers=num_decoder_layers, preprocessor=preprocessor)
+            init_from, num_decoder_layers=num_decoder_layers, preprocessor=preprocessor
+        )
     shape = presets.backbone_config(init_from, load_weights=False)
     shape.pop("causal", None)
-    backbone = XLMSeq2SeqBackbone(**dict(
-        shape, vocabulary_size=tokenizer.vocabulary_size(),
-        num_languages=max(len(tokenizer.languages), 1),
-        use_language_embedding=config.model.use_language_embedding,
-        dropout=config.model.dropout, num_decoder_layers=num_decoder_layers))
-    return XLMSeq2SeqLM(backbone, preprocessor=preprocessor,
-                        lm_head=presets.lm_head(init_from))
+    backbone = XLMSeq2SeqBackbone(
+        **dict(
+            shape,
+            vocabulary_size=tokenizer.vocabulary_size(),
+            num_languages=max(len(tokenizer.languages), 1),
+            use_language_embedding=config.model.use_language_embedding,
+            dropout=config.model.dropout,
+            num_decoder_layers=num_decoder_layers,
+        )
+    )
+    return XLMSeq2SeqLM(backbone, preprocessor=preprocessor, lm_head=presets.lm_head(init_from))
 
 
 def run(config, workdir, strategy_name="auto", tpu=None):
@@ -75,23 +82,37 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     languages = sorted({code for direction in directions for code in direction})
     hold_out = config.translation.validation_pairs
     # Missing files fail before compute.
-    validation = {d: pipelines.evaluation_pairs(corpus_dir, "train", d, hold_out)
-                  for d in directions}
+    validation = {
+        d: pipelines.evaluation_pairs(corpus_dir, "train", d, hold_out) for d in directions
+    }
     split = config.translation.eval_split
-    test = {d: pipelines.evaluation_pairs(corpus_dir, split, d) for d in directions} if split else {}
+    test = (
+        {d: pipelines.evaluation_pairs(corpus_dir, split, d) for d in directions} if split else {}
+    )
     tokenizer = load_tokenizer(config, corpus_dir, languages, workdir, chief)
     with strategy.scope():
         model = build_model(config, tokenizer)
     if model.preprocessor.use_language_ids:
-        problem = missing_languages(languages, tokenizer.languages,
-                                    config.data.tokenizer or config.model.init_from)
+        problem = missing_languages(
+            languages, tokenizer.languages, config.data.tokenizer or config.model.init_from
+        )
         if problem:
             raise ValueError(f"translation.directions: {problem}.")
     translation = config.translation
-    noise = {"shuffle_distance": translation.word_shuffle, "dropout": translation.word_dropout,
-             "blank": translation.word_blank}
-    spec = pipelines.TranslationSpec(model.preprocessor, directions, config.data.batch_size,
-                                     hold_out, config.data.seed, config.data.monolingual, noise)
+    noise = {
+        "shuffle_distance": translation.word_shuffle,
+        "dropout": translation.word_dropout,
+        "blank": translation.word_blank,
+    }
+    spec = pipelines.TranslationSpec(
+        model.preprocessor,
+        directions,
+        config.data.batch_size,
+        hold_out,
+        config.data.seed,
+        config.data.monolingual,
+        noise,
+    )
     max_length = config.data.target_length
 
     def evaluator(trained):
@@ -99,30 +120,50 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         for direction, (sources, references) in validation.items():
             name = pipelines.direction_name(direction)
             greedy, _ = evaluation.direction_scores(
-                trained, sources, references, direction, max_length)
+                trained, sources, references, direction, max_length
+            )
             scores.update({f"{metric}/{name}": value for metric, value in greedy.items()})
-        means = {metric: sum(scores[f"{metric}/{name}"] for name in spec.direction_names)
-                 / len(directions) for metric in ("bleu", "chrf")}
+        means = {
+            metric: sum(scores[f"{metric}/{name}"] for name in spec.direction_names)
+            / len(directions)
+            for metric in ("bleu", "chrf")
+        }
         return means[config.translation.validation_metric], {**scores, **means}
 
-    datasets = {"mt": pipelines.mt_dataset, "ae": pipelines.ae_dataset,
-                "bt": pipelines.bt_dataset}
+    datasets = {"mt": pipelines.mt_dataset, "ae": pipelines.ae_dataset, "bt": pipelines.bt_dataset}
     weights = objective_weights(config)
-    logging.info("Translation directions %s; objectives %s; %d validation pairs each",
-                 spec.direction_names, weights, hold_out)
-    train(config, workdir, strategy, lambda: model,
-          {name: lambda context, skip, make=datasets[name]: make(spec, corpus_dir, context, skip)
-           for name in weights},
-          spec.metric_names, evaluator=evaluator, label_smoothing=translation.label_smoothing,
-          batch_transforms_fn=lambda trained: {
-              "bt": back_translation_transform(trained, max_length)})
+    logging.info(
+        "Translation directions %s; objectives %s; %d validation pairs each",
+        spec.direction_names,
+        weights,
+        hold_out,
+    )
+    train(
+        config,
+        workdir,
+        strategy,
+        lambda: model,
+        {
+            name: lambda context, skip, make=datasets[name]: make(spec, corpus_dir, context, skip)
+            for name in weights
+        },
+        spec.metric_names,
+        evaluator=evaluator,
+        label_smoothing=translation.label_smoothing,
+        batch_transforms_fn=lambda trained: {"bt": back_translation_transform(trained, max_length)},
+    )
     logging.info("Lines read:\n%s", spec.stats.report())
     if not chief or not split:
         return None
     best = load_model(os.path.join(workdir, "preset"))
     report = evaluation.translation_report(
-        best, test, split, max_length, config.translation.num_beams,
-        config.translation.length_penalty)
+        best,
+        test,
+        split,
+        max_length,
+        config.translation.num_beams,
+        config.translation.length_penalty,
+    )
     path = os.path.join(workdir, REPORT_FILE)
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
     evaluation.write_report(report, path, writer, config.train.num_steps)
