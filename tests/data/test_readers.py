@@ -48,13 +48,7 @@ def test_gzip_text(tmp_path):
 def test_tsv_pairs(tmp_path):
     path = _write(
         tmp_path / "p.tsv",
-        [
-            b"Hello\tBonjour",
-            b"one column",
-            b"a\tb\tc",
-            b"\tempty source",
-            b"Cat\tChat",
-        ],
+        [b"Hello\tBonjour", b"one column", b"a\tb\tc", b"\tempty source", b"Cat\tChat"],
     )
     stats = CorpusStats()
     assert list(readers.read_tsv_pairs(path, stats)) == [("Hello", "Bonjour"), ("Cat", "Chat")]

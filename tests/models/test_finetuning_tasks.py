@@ -176,11 +176,7 @@ def test_default_compile_fits_out_of_the_box():
 
 
 @pytest.mark.parametrize(
-    "task_cls,preset",
-    [
-        (XLMTokenClassifier, "xlm_roberta_tiny"),
-        (XLMSpanQA, "xlm_tiny"),
-    ],
+    "task_cls,preset", [(XLMTokenClassifier, "xlm_roberta_tiny"), (XLMSpanQA, "xlm_tiny")]
 )
 def test_fit_lowers_loss(task_cls, preset):
     task = _task(task_cls, preset)

@@ -88,11 +88,7 @@ def test_clm_needs_causal_backbone_and_trains():
 
 @pytest.mark.parametrize(
     "task_cls,preset",
-    [
-        (XLMMaskedLM, "xlm_tiny"),
-        (XLMMaskedLM, "xlm_roberta_tiny"),
-        (XLMCausalLM, "xlm_tiny_clm"),
-    ],
+    [(XLMMaskedLM, "xlm_tiny"), (XLMMaskedLM, "xlm_roberta_tiny"), (XLMCausalLM, "xlm_tiny_clm")],
 )
 def test_task_round_trips(task_cls, preset, tmp_path):
     task = task_cls.from_preset(preset)

@@ -83,10 +83,7 @@ XLM_CROSS_ATTENTION_RULES = _rules(
 # The output projection is tied to the token table; position_ids is the
 # default positions buffer.
 XLM_DROPPED = _rules(
-    [
-        (r"pred_layer\.proj\.weight", "token_embedding"),
-        (r".*position_ids", POSITIONS),
-    ]
+    [(r"pred_layer\.proj\.weight", "token_embedding"), (r".*position_ids", POSITIONS)]
 )
 
 _R = r"(?:roberta\.)?"

@@ -56,12 +56,7 @@ def train_sentencepiece(
     in id order: list of str).
     """
     languages = _check_arguments(
-        corpora,
-        vocabulary_size,
-        languages,
-        model_type,
-        character_coverage,
-        max_sentences,
+        corpora, vocabulary_size, languages, model_type, character_coverage, max_sentences
     )
     sample = sample_sentences(corpora, sample_alpha, max_sentences, seed)
     logging.info(

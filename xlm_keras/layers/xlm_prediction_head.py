@@ -26,9 +26,7 @@ class XLMPredictionHead(keras.layers.Layer):
 
     def build(self, inputs_shape, mask_positions_shape=None):
         self.bias = self.add_weight(
-            name="output_bias",
-            shape=(self.token_embedding.input_dim,),
-            initializer="zeros",
+            name="output_bias", shape=(self.token_embedding.input_dim,), initializer="zeros"
         )
         self.built = True
 

@@ -104,9 +104,7 @@ class XLMBackbone(Backbone):
         self.embeddings_layer_norm = None
         if not normalize_first:
             self.embeddings_layer_norm = keras.layers.LayerNormalization(
-                epsilon=layer_norm_epsilon,
-                dtype=dtype,
-                name="embeddings_layer_norm",
+                epsilon=layer_norm_epsilon, dtype=dtype, name="embeddings_layer_norm"
             )
         self.embeddings_dropout = XLMDropout(dropout, dtype=dtype, name="embeddings_dropout")
         self.transformer_layers = [
@@ -127,9 +125,7 @@ class XLMBackbone(Backbone):
         self.final_layer_norm = None
         if normalize_first:
             self.final_layer_norm = keras.layers.LayerNormalization(
-                epsilon=layer_norm_epsilon,
-                dtype=dtype,
-                name="final_layer_norm",
+                epsilon=layer_norm_epsilon, dtype=dtype, name="final_layer_norm"
             )
 
         # === Functional Model ===

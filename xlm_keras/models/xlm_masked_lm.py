@@ -61,9 +61,7 @@ class XLMMaskedLM(XLMTask, MaskedLM):
         self.preprocessor = preprocessor
         if lm_head == "xlm":
             self.masked_lm_head = XLMPredictionHead(
-                backbone.token_embedding,
-                dtype=backbone.dtype_policy,
-                name="mlm_head",
+                backbone.token_embedding, dtype=backbone.dtype_policy, name="mlm_head"
             )
         else:
             self.masked_lm_head = XLMRobertaLMHead(

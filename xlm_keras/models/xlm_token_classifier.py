@@ -77,13 +77,7 @@ class XLMTokenClassifier(LabelledTask, Task):
     preprocessor_cls = XLMTokenClassifierPreprocessor
 
     def __init__(
-        self,
-        backbone,
-        num_classes,
-        label_names=None,
-        dropout=0.1,
-        preprocessor=None,
-        **kwargs,
+        self, backbone, num_classes, label_names=None, dropout=0.1, preprocessor=None, **kwargs
     ):
         label_names = check_label_names(num_classes, label_names)
 

@@ -206,8 +206,7 @@ class XLMTokenizer(SentencePieceTokenizer):
             ids = tf.cast(ids, "int32")
             specials = tf.constant(self.special_token_ids, "int32")
             is_piece = tf.ragged.map_flat_values(
-                lambda flat: tf.reduce_all(flat[:, tf.newaxis] != specials, axis=1),
-                ids,
+                lambda flat: tf.reduce_all(flat[:, tf.newaxis] != specials, axis=1), ids
             )
             ids = tf.ragged.boolean_mask(ids, is_piece)
             if self.id_convention == "fairseq":
@@ -232,8 +231,7 @@ class XLMTokenizer(SentencePieceTokenizer):
         if languages:
             self._language_table = tf.lookup.StaticHashTable(
                 tf.lookup.KeyValueTensorInitializer(
-                    tf.constant(self.languages),
-                    tf.range(len(self.languages), dtype=tf.int32),
+                    tf.constant(self.languages), tf.range(len(self.languages), dtype=tf.int32)
                 ),
                 default_value=-1,
             )

@@ -169,10 +169,7 @@ def pack_pair(
 
     first_end = keep_first + 2
     outputs = _dense_outputs(
-        tf.concat([first, second], axis=1),
-        first_end + keep_second + 2,
-        sequence_length,
-        pad_id,
+        tf.concat([first, second], axis=1), first_end + keep_second + 2, sequence_length, pad_id
     )
     in_second = tf.range(sequence_length)[tf.newaxis] >= first_end[:, tf.newaxis]
     if reset_positions:
