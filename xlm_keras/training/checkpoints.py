@@ -1,10 +1,14 @@
 """Checkpoints that survive crashes, for one or many workers."""
 
 import os
+import re
 import shutil
 
 import tensorflow as tf
 from absl import logging
+
+STATE_FILE = "checkpoint"
+_INDEX_FILE = re.compile(r"ckpt-(\d+)\.index")
 
 
 def is_chief(strategy):
@@ -26,7 +30,9 @@ class CheckpointSaver:
     checkpoint as the latest. Non-chief workers take part in the (collective)
     save but write to a scratch directory that is deleted afterwards. A
     checkpoint that cannot be read (a truncated data or index file) is
-    skipped, by name, for the one before it.
+    skipped, by name, for the one before it. A missing or unreadable
+    `checkpoint` state file does not lose the run: the `ckpt-N` files
+    themselves are resumed from (see `recorded_checkpoints`).
     """
 
     def __init__(self, strategy, workdir, keep, **trackables):
@@ -38,17 +44,16 @@ class CheckpointSaver:
                 workdir, "scratch", f"worker_{strategy.cluster_resolver.task_id}"
             )
         self.scratch = None if self.chief else directory
+        self.directory = os.path.join(workdir, "checkpoints")
+        self.checkpoints = recorded_checkpoints(self.directory, repair=self.chief)
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=keep)
-        self.read_manager = tf.train.CheckpointManager(
-            self.checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=keep
-        )
 
     def restore_latest(self):
         """Restore the chief's newest readable checkpoint; returns its path,
         or None when there is none. Raises ValueError when there are
         checkpoints but none can be read."""
         unreadable = []
-        for path in reversed(self.read_manager.checkpoints):
+        for path in reversed(self.checkpoints):
             try:
                 self.checkpoint.restore(path).assert_existing_objects_matched()
             except (tf.errors.OpError, IndexError) as error:  # IndexError: short data file.
@@ -60,7 +65,7 @@ class CheckpointSaver:
                 continue
             return path
         if unreadable:
-            directory = self.read_manager.directory
+            directory = self.directory
             raise ValueError(
                 f"No readable checkpoint in {directory}: {'; '.join(unreadable)}. Restore "
                 f"them from a backup, or delete {directory} to train from scratch."
@@ -71,3 +76,52 @@ class CheckpointSaver:
         self.manager.save(checkpoint_number=step)
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def checkpoint_files(directory):
+    """Paths `directory/ckpt-N` of the checkpoints whose index file exists,
+    by step N, oldest first."""
+    if not os.path.isdir(directory):
+        return []
+    steps = sorted(
+        int(match[1]) for match in map(_INDEX_FILE.fullmatch, os.listdir(directory)) if match
+    )
+    return [os.path.join(directory, f"ckpt-{step}") for step in steps]
+
+
+def recorded_checkpoints(directory, repair=False):
+    """The checkpoints of `directory`, oldest first: those its `checkpoint`
+    state file lists, or, when that file is missing, empty or unreadable,
+    the `ckpt-N` files themselves (with a warning naming the file). With
+    `repair` (the chief), a bad state file is rewritten from those files,
+    so that `tf.train.CheckpointManager` keeps managing them."""
+    state_path = os.path.join(directory, STATE_FILE)
+    try:
+        state = tf.train.get_checkpoint_state(directory)
+        problem = None if state else "unreadable" if os.path.exists(state_path) else "missing"
+    except (ValueError, UnicodeDecodeError, tf.errors.OpError) as error:
+        state, problem = None, f"unreadable: {' '.join(str(error).split())}"
+    if state is not None:
+        return list(state.all_model_checkpoint_paths)
+    files = checkpoint_files(directory)
+    if files:
+        logging.warning(
+            "The checkpoint state file %s is %s; resuming from the checkpoint files "
+            "themselves (%s), newest first.",
+            state_path,
+            problem,
+            ", ".join(os.path.basename(path) for path in files),
+        )
+    if repair and files:
+        # With their times, or the manager would never delete them (`keep`).
+        times = [os.path.getmtime(f"{path}.index") for path in files]
+        tf.compat.v1.train.update_checkpoint_state(
+            directory,
+            files[-1],
+            files,
+            all_model_checkpoint_timestamps=times,
+            last_preserved_timestamp=min(times) - 1,
+        )
+    elif repair and os.path.exists(state_path):
+        os.remove(state_path)  # Lists no checkpoint file; the next save writes it anew.
+    return files
