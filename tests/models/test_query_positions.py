@@ -1,83 +1,18 @@
-"""The last block at the target positions only (`query_positions`,
-`XLMBackbone.sequence_output_at`, `XLMMaskedLM`, `XLMTextClassifier`)
-equals gathering those rows from keras-hub's `TransformerEncoder` / the
-full backbone, outputs and gradients."""
+"""The last block at the target positions only (`XLMBackbone.sequence_output_at`,
+`XLMMaskedLM`, `XLMTextClassifier`) equals gathering those rows from the full
+backbone, outputs and gradients (the layer itself: tests/layers/)."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from keras_hub.layers import TransformerEncoder
 
-from xlm_keras.layers import XLMTransformerLayer
+from tests.helpers import loss_and_gradients
+from tests.layers.test_xlm_transformer_layer import PADDING_MASK
+from tests.layers.test_xlm_transformer_layer import POSITIONS
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMMaskedLM
 from xlm_keras.models import XLMTextClassifier
-
-PADDING_MASK = tf.constant([[1] * 7, [1] * 4 + [0] * 3, [1] * 2 + [0] * 5])
-# Repeated, unsorted, and a padding position (row 2): all are plain gathers.
-POSITIONS = tf.constant([[6, 0, 3], [1, 1, 3], [0, 4, 1]])
-
-
-def _loss_and_gradients(forward, variables, inputs):
-    with tf.GradientTape() as tape:
-        tape.watch(inputs)
-        outputs = forward()
-        loss = tf.reduce_sum(outputs * tf.cos(outputs))
-    return outputs, tape.gradient(loss, [inputs] + variables)
-
-
-@pytest.mark.parametrize(
-    "normalize_first,causal,dtype",
-    [
-        (False, False, "float32"),
-        (True, False, "float32"),
-        (False, True, "float32"),
-        (False, False, "mixed_bfloat16"),
-    ],
-)
-def test_layer_at_query_positions_equals_keras_hub_gathered(normalize_first, causal, dtype):
-    """Dropout 0, training: ours at `POSITIONS` against keras-hub's `call`
-    at every position, gathered (its causal mask given as `attention_mask`)."""
-    layer = XLMTransformerLayer(
-        causal=causal,
-        intermediate_dim=32,
-        num_heads=4,
-        dropout=0.0,
-        activation="gelu",
-        layer_norm_epsilon=1e-5,
-        normalize_first=normalize_first,
-        dtype=dtype,
-    )
-    inputs = tf.random.normal([3, 7, 16])
-    layer(inputs, padding_mask=PADDING_MASK)
-    attention_mask = tf.linalg.band_part(tf.ones([3, 7, 7], tf.int32), -1, 0) if causal else None
-
-    def ours():
-        return tf.cast(
-            layer(inputs, padding_mask=PADDING_MASK, training=True, query_positions=POSITIONS),
-            tf.float32,
-        )
-
-    def keras_hub():
-        outputs = TransformerEncoder.call(
-            layer,
-            tf.cast(inputs, layer.compute_dtype),
-            padding_mask=PADDING_MASK,
-            attention_mask=attention_mask,
-            training=True,
-        )
-        return tf.gather(tf.cast(outputs, tf.float32), POSITIONS, batch_dims=1)
-
-    variables = layer.trainable_variables
-    ours_out, ours_grads = _loss_and_gradients(ours, variables, inputs)
-    hub_out, hub_grads = _loss_and_gradients(keras_hub, variables, inputs)
-    assert ours_out.shape == (3, 3, 16)
-    tolerance = 1e-5 if dtype == "float32" else 0.0
-    np.testing.assert_allclose(ours_out, hub_out, atol=tolerance)
-    assert len(ours_grads) == len(hub_grads) > 10
-    for mine, theirs in zip(ours_grads, hub_grads):
-        np.testing.assert_allclose(mine, theirs, atol=10 * tolerance or 1e-12)
 
 
 @pytest.mark.parametrize(
@@ -114,8 +49,8 @@ def test_masked_lm_trains_as_head_on_full_backbone():
         return mlm.masked_lm_head(backbone(inputs, training=True), mask_positions=POSITIONS)
 
     embeddings = tf.cast(backbone.token_embedding.embeddings, tf.float32)
-    ours_out, ours_grads = _loss_and_gradients(ours, mlm.trainable_variables, embeddings)
-    full_out, full_grads = _loss_and_gradients(full, mlm.trainable_variables, embeddings)
+    ours_out, ours_grads = loss_and_gradients(ours, mlm.trainable_variables, embeddings)
+    full_out, full_grads = loss_and_gradients(full, mlm.trainable_variables, embeddings)
     assert ours_out.shape == (3, 3, backbone.vocabulary_size)
     np.testing.assert_allclose(ours_out, full_out, atol=1e-5)
     for mine, theirs in zip(ours_grads[1:], full_grads[1:]):
@@ -146,8 +81,8 @@ def test_text_classifier_first_token_equals_full_backbone(preset):
 
     embeddings = tf.cast(backbone.token_embedding.embeddings, tf.float32)
     variables = classifier.trainable_variables
-    ours_out, ours_grads = _loss_and_gradients(ours, variables, embeddings)
-    full_out, full_grads = _loss_and_gradients(full, variables, embeddings)
+    ours_out, ours_grads = loss_and_gradients(ours, variables, embeddings)
+    full_out, full_grads = loss_and_gradients(full, variables, embeddings)
     np.testing.assert_allclose(ours_out, full_out, atol=1e-6)
     for mine, theirs in zip(ours_grads[1:], full_grads[1:]):
         np.testing.assert_allclose(
