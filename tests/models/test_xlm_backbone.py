@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from xlm_keras import XLMBackbone
-from xlm_keras.layers import XLMEmbedding
 
 
 def _inputs(backbone, token_ids, padding_mask=None, **extra):
@@ -84,19 +83,6 @@ def test_missing_language_ids_and_unknown_inputs_are_errors():
         backbone({"token_ids": ids, "padding_mask": ids > 0})
     with pytest.raises(ValueError, match="Unknown model inputs"):
         backbone(_inputs(backbone, ids, segment_ids=ids))
-
-
-def test_sinusoidal_table_is_xlm_layout():
-    """XLM: pe[p, 2i] = sin(p / 10000^(2i/d)), pe[p, 2i+1] = cos(same)."""
-    layer = XLMEmbedding(10, 8, 16, position_embedding="sinusoidal")
-    layer.build((1, 6))
-    layer.token_embedding.embeddings.assign(np.zeros((10, 8), "float32"))
-    table = np.asarray(layer(np.zeros((1, 6), "int32")))[0]
-    p = np.arange(6)[:, None]
-    angle = p / np.power(10000, 2 * (np.arange(8) // 2) / 8)[None, :]
-    expected = np.where(np.arange(8) % 2 == 0, np.sin(angle), np.cos(angle))
-    np.testing.assert_allclose(table, expected, atol=1e-5)
-    assert layer.count_params() == 80  # Only the token table is trainable.
 
 
 def test_pre_ln_layout():
