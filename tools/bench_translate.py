@@ -148,6 +148,7 @@ def _prepare_ours(workdir, tokenizer, unused):
     from xlm_keras import XLMSeq2SeqBackbone
     from xlm_keras import XLMSeq2SeqLM
     from xlm_keras import XLMSeq2SeqLMPreprocessor
+    from xlm_keras.keras_hub_internals import lm_head_parts
 
     backbone = XLMSeq2SeqBackbone(
         vocabulary_size=_VOCABULARY_SIZE.value,
@@ -168,7 +169,7 @@ def _prepare_ours(workdir, tokenizer, unused):
     model = XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
     bias = np.zeros(_VOCABULARY_SIZE.value, "float32")
     bias[unused] = MASKED_BIAS
-    model.output_head._bias.assign(bias)
+    lm_head_parts(model.output_head).bias.assign(bias)
     preset = os.path.join(workdir, PRESET_DIR)
     model.save_to_preset(preset)
 

@@ -6,6 +6,9 @@ import shutil
 
 import numpy as np
 
+from xlm_keras.keras_hub_internals import attention_parts
+from xlm_keras.keras_hub_internals import block_sublayers
+from xlm_keras.keras_hub_internals import lm_head_parts
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
@@ -90,26 +93,24 @@ def _load_embeddings(put, embeddings, layer_norm, prefix=""):
 def _load_attention(put, attention, name, hidden, heads):
     """`{name}query/key/value/attention_output` into a keras-hub attention."""
     head_dim = hidden // heads
-    for part, dense in (
-        ("query", attention._query_dense),
-        ("key", attention._key_dense),
-        ("value", attention._value_dense),
-    ):
+    parts = attention_parts(attention)
+    for part, dense in (("query", parts.query), ("key", parts.key), ("value", parts.value)):
         put.linear(dense, f"{name}{part}", (hidden, heads, head_dim))
-    put.linear(attention._output_dense, f"{name}attention_output", (heads, head_dim, hidden))
+    put.linear(parts.output, f"{name}attention_output", (heads, head_dim, hidden))
 
 
 def _load_block(put, layer, name, hidden, heads):
     """Self-attention, cross-attention (decoder blocks) and feed-forward of
     a keras-hub `TransformerEncoder`/`TransformerDecoder` block."""
-    _load_attention(put, layer._self_attention_layer, name, hidden, heads)
-    put.layer_norm(layer._self_attention_layer_norm, f"{name}attention_layer_norm")
-    if getattr(layer, "_cross_attention_layer", None) is not None:
-        _load_attention(put, layer._cross_attention_layer, f"{name}cross_", hidden, heads)
-        put.layer_norm(layer._cross_attention_layer_norm, f"{name}cross_attention_layer_norm")
-    put.linear(layer._feedforward_intermediate_dense, f"{name}intermediate")
-    put.linear(layer._feedforward_output_dense, f"{name}output")
-    put.layer_norm(layer._feedforward_layer_norm, f"{name}ffn_layer_norm")
+    parts = block_sublayers(layer)
+    _load_attention(put, parts.self_attention, name, hidden, heads)
+    put.layer_norm(parts.self_attention_norm, f"{name}attention_layer_norm")
+    if parts.cross_attention is not None:
+        _load_attention(put, parts.cross_attention, f"{name}cross_", hidden, heads)
+        put.layer_norm(parts.cross_attention_norm, f"{name}cross_attention_layer_norm")
+    put.linear(parts.feedforward_intermediate, f"{name}intermediate")
+    put.linear(parts.feedforward_output, f"{name}output")
+    put.layer_norm(parts.feedforward_norm, f"{name}ffn_layer_norm")
 
 
 def _load_backbone(backbone, put):
@@ -139,9 +140,10 @@ def _load_head(task, lm_head, put):
     if lm_head == "xlm":
         put.assign(head.bias, put.take("lm_head.bias"))
     else:
-        put.linear(head._intermediate_dense, "lm_head.dense")
-        put.layer_norm(head._intermediate_layer_norm, "lm_head.layer_norm")
-        put.assign(head._bias, put.take("lm_head.bias"))
+        parts = lm_head_parts(head)
+        put.linear(parts.dense, "lm_head.dense")
+        put.layer_norm(parts.norm, "lm_head.layer_norm")
+        put.assign(parts.bias, put.take("lm_head.bias"))
 
 
 def _load_task_head(task, put):

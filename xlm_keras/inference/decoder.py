@@ -23,6 +23,9 @@ LayerNorms compute in float32.
 
 import tensorflow as tf
 
+from xlm_keras.keras_hub_internals import attention_parts
+from xlm_keras.keras_hub_internals import block_sublayers
+from xlm_keras.keras_hub_internals import lm_head_parts
 from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.layers.encoder_block import MASKED
 from xlm_keras.layers.encoder_block import activation_of
@@ -48,15 +51,17 @@ class CachedDecoder:
         backbone = model.backbone
         self.backbone = backbone
         self.dtype = model.compute_dtype
-        attention = backbone.decoder_layers[0]._self_attention_layer
-        self.num_heads, self.head_dim = attention._num_heads, attention._key_dim
+        attention = attention_parts(block_sublayers(backbone.decoder_layers[0]).self_attention)
+        self.num_heads, self.head_dim = attention.num_heads, attention.head_dim
         self.width = self.num_heads * self.head_dim
         self.blocks = [self._block_weights(layer) for layer in backbone.decoder_layers]
         # [H, blocks * 2 * width]: every block's cross-attention key and value kernels.
-        keys_and_values = [
-            self._projection(getattr(layer._cross_attention_layer, name))
+        crosses = [
+            attention_parts(block_sublayers(layer).cross_attention)
             for layer in backbone.decoder_layers
-            for name in ("_key_dense", "_value_dense")
+        ]
+        keys_and_values = [
+            self._projection(dense) for cross in crosses for dense in (cross.key, cross.value)
         ]
         self.cross_projection = tuple(tf.concat(parts, axis=-1) for parts in zip(*keys_and_values))
         self.head = self._head_weights(model.output_head)
@@ -184,10 +189,11 @@ class CachedDecoder:
     def _block_weights(self, layer):
         """Cast, reshaped (and for the self-attention, fused) weights of one
         `TransformerDecoder`, with its norms and activation."""
-        attention, cross = layer._self_attention_layer, layer._cross_attention_layer
+        parts = block_sublayers(layer)
+        attention = attention_parts(parts.self_attention)
+        cross = attention_parts(parts.cross_attention)
         projections = [
-            self._projection(getattr(attention, name))
-            for name in ("_query_dense", "_key_dense", "_value_dense")
+            self._projection(dense) for dense in (attention.query, attention.key, attention.value)
         ]
         return {
             "normalize_first": layer.normalize_first,
@@ -195,15 +201,15 @@ class CachedDecoder:
                 tf.concat([kernel for kernel, _ in projections], axis=1),
                 tf.concat([bias for _, bias in projections], axis=0),
             ),
-            "self_output": self._projection(attention._output_dense),
-            "self_norm": layer._self_attention_layer_norm,
-            "cross_query": self._projection(cross._query_dense),
-            "cross_output": self._projection(cross._output_dense),
-            "cross_norm": layer._cross_attention_layer_norm,
-            "ffn_in": self._kernel_and_bias(layer._feedforward_intermediate_dense),
-            "activation": activation_of(layer._feedforward_intermediate_dense),
-            "ffn_out": self._kernel_and_bias(layer._feedforward_output_dense),
-            "ffn_norm": layer._feedforward_layer_norm,
+            "self_output": self._projection(attention.output),
+            "self_norm": parts.self_attention_norm,
+            "cross_query": self._projection(cross.query),
+            "cross_output": self._projection(cross.output),
+            "cross_norm": parts.cross_attention_norm,
+            "ffn_in": self._kernel_and_bias(parts.feedforward_intermediate),
+            "activation": activation_of(parts.feedforward_intermediate),
+            "ffn_out": self._kernel_and_bias(parts.feedforward_output),
+            "ffn_norm": parts.feedforward_norm,
         }
 
     def _projection(self, einsum_dense):
@@ -220,10 +226,11 @@ class CachedDecoder:
         if isinstance(head, XLMPredictionHead):
             weights.update(dense=None, bias=tf.cast(head.bias, self.dtype))
         else:
+            parts = lm_head_parts(head)
             weights.update(
-                dense=self._kernel_and_bias(head._intermediate_dense),
-                activation=activation_of(head._intermediate_dense),
-                norm=head._intermediate_layer_norm,
-                bias=tf.cast(head._bias, self.dtype),
+                dense=self._kernel_and_bias(parts.dense),
+                activation=activation_of(parts.dense),
+                norm=parts.norm,
+                bias=tf.cast(parts.bias, self.dtype),
             )
         return weights

@@ -12,6 +12,9 @@ plain LayerNorm. Rows [N, H] stand for a [B, T, H] grid through
 import keras
 import tensorflow as tf
 
+from xlm_keras.keras_hub_internals import attention_parts
+from xlm_keras.keras_hub_internals import block_sublayers
+
 # Keras' masked softmax adds this to masked keys; exp() of it is exactly 0.
 MASKED = -1e9
 
@@ -72,22 +75,23 @@ def block(layer, x, key_mask, layout, dropout=None, query_positions=None):
     P rows per sequence.
     """
     drop = dropout or (lambda _, x: x)
+    parts = block_sublayers(layer)
     residual = layout.select(x, query_positions)
     if layer.normalize_first:
-        x = layer_norm(x, layer._self_attention_layer_norm)
-    x = _attention(layer._self_attention_layer, x, key_mask, layout, drop, query_positions)
-    x = drop(layer._self_attention_dropout, x) + residual
+        x = layer_norm(x, parts.self_attention_norm)
+    x = _attention(parts.self_attention, x, key_mask, layout, drop, query_positions)
+    x = drop(parts.self_attention_dropout, x) + residual
     if not layer.normalize_first:
-        x = layer_norm(x, layer._self_attention_layer_norm)
+        x = layer_norm(x, parts.self_attention_norm)
     residual = x
     if layer.normalize_first:
-        x = layer_norm(x, layer._feedforward_layer_norm)
-    intermediate = layer._feedforward_intermediate_dense
+        x = layer_norm(x, parts.feedforward_norm)
+    intermediate = parts.feedforward_intermediate
     x = activation_of(intermediate)(dense(x, intermediate.kernel, intermediate.bias))
-    output = layer._feedforward_output_dense
-    x = drop(layer._feedforward_dropout, dense(x, output.kernel, output.bias)) + residual
+    output = parts.feedforward_output
+    x = drop(parts.feedforward_dropout, dense(x, output.kernel, output.bias)) + residual
     if not layer.normalize_first:
-        x = layer_norm(x, layer._feedforward_layer_norm)
+        x = layer_norm(x, parts.feedforward_norm)
     return x
 
 
@@ -96,7 +100,8 @@ def _attention(attention, x, key_mask, layout, drop, query_positions=None):
     applies its dropout to the attention probabilities. With
     `query_positions` [B, P] only those rows query; the output is then
     [B * P, H]."""
-    heads, head_dim = attention._num_heads, attention._key_dim
+    attention = attention_parts(attention)
+    heads, head_dim = attention.num_heads, attention.head_dim
     width = heads * head_dim
 
     def project(einsum_dense, rows, rows_layout):
@@ -108,13 +113,13 @@ def _attention(attention, x, key_mask, layout, drop, query_positions=None):
     queries = layout.selected(query_positions)
     query_rows = layout.select(x, query_positions)
     # Keras scales the query before the product; the same order, the same round-off.
-    query = project(attention._query_dense, query_rows, queries) * attention._inverse_sqrt_key_dim
-    keys = project(attention._key_dense, x, layout)
+    query = project(attention.query, query_rows, queries) * attention.inverse_sqrt_head_dim
+    keys = project(attention.key, x, layout)
     scores = tf.matmul(query, keys, transpose_b=True) + key_mask
-    probabilities = drop(attention._dropout_layer, tf.nn.softmax(scores))
-    mixed = tf.matmul(probabilities, project(attention._value_dense, x, layout))
+    probabilities = drop(attention.dropout, tf.nn.softmax(scores))
+    mixed = tf.matmul(probabilities, project(attention.value, x, layout))
     mixed = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [queries.batch, queries.length, width])
-    return dense(queries.rows(mixed), *attention_dense(attention._output_dense))
+    return dense(queries.rows(mixed), *attention_dense(attention.output))
 
 
 def additive_key_mask(padding_mask):

@@ -4,6 +4,8 @@ import keras
 from keras import ops
 from keras_hub.layers import MaskedLMHead
 
+from xlm_keras.keras_hub_internals import lm_head_parts
+
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
 class XLMRobertaLMHead(MaskedLMHead):
@@ -23,9 +25,10 @@ class XLMRobertaLMHead(MaskedLMHead):
     def call(self, inputs, mask_positions=None):
         if mask_positions is not None:
             return super().call(inputs, mask_positions)
-        x = self._intermediate_layer_norm(self._intermediate_dense(inputs))
+        parts = lm_head_parts(self)
+        x = parts.norm(parts.dense(inputs))
         outputs = ops.cast(self.token_embedding(x, reverse=True), self.compute_dtype)
-        return outputs + self._bias
+        return outputs + parts.bias
 
     def compute_output_shape(self, inputs_shape, mask_positions_shape=None):
         length = inputs_shape[1] if mask_positions_shape is None else mask_positions_shape[1]

@@ -5,6 +5,8 @@ import tensorflow as tf
 from keras import ops
 from keras_hub.layers import TransformerEncoder
 
+from xlm_keras.keras_hub_internals import attention_parts
+from xlm_keras.keras_hub_internals import block_sublayers
 from xlm_keras.layers.dropout import dropout_with
 from xlm_keras.layers.encoder_block import MASKED
 from xlm_keras.layers.encoder_block import TokenLayout
@@ -87,28 +89,29 @@ class XLMTransformerLayer(TransformerEncoder):
 
         Returns: (outputs float [batch, new, hidden], the updated cache).
         """
-        attention = self._self_attention_layer
+        parts = block_sublayers(self)
+        attention = attention_parts(parts.self_attention)
         residual = inputs
-        x = self._self_attention_layer_norm(inputs) if self.normalize_first else inputs
-        query = attention._query_dense(x)  # [batch, new, heads, head_dim]
+        x = parts.self_attention_norm(inputs) if self.normalize_first else inputs
+        query = attention.query(x)  # [batch, new, heads, head_dim]
         start = [0, cache_update_index, 0, 0]
-        keys = ops.slice_update(cache[:, 0], start, attention._key_dense(x))
-        values = ops.slice_update(cache[:, 1], start, attention._value_dense(x))
-        scores = ops.einsum("bqhd,bkhd->bhqk", query, keys) * attention._inverse_sqrt_key_dim
+        keys = ops.slice_update(cache[:, 0], start, attention.key(x))
+        values = ops.slice_update(cache[:, 1], start, attention.value(x))
+        scores = ops.einsum("bqhd,bkhd->bhqk", query, keys) * attention.inverse_sqrt_head_dim
         query_positions = cache_update_index + ops.arange(ops.shape(inputs)[1])
         visible = ops.arange(ops.shape(keys)[1])[None, :] <= query_positions[:, None]
         scores = ops.where(visible[None, None], scores, -1e9)
         weights = ops.softmax(ops.cast(scores, "float32"), axis=-1)
         x = ops.einsum("bhqk,bkhd->bqhd", ops.cast(weights, values.dtype), values)
-        x = attention._output_dense(x) + residual
+        x = attention.output(x) + residual
         if not self.normalize_first:
-            x = self._self_attention_layer_norm(x)
+            x = parts.self_attention_norm(x)
         residual = x
         if self.normalize_first:
-            x = self._feedforward_layer_norm(x)
-        x = self._feedforward_output_dense(self._feedforward_intermediate_dense(x)) + residual
+            x = parts.feedforward_norm(x)
+        x = parts.feedforward_output(parts.feedforward_intermediate(x)) + residual
         if not self.normalize_first:
-            x = self._feedforward_layer_norm(x)
+            x = parts.feedforward_norm(x)
         return x, ops.stack([keys, values], axis=1)
 
     def get_config(self):

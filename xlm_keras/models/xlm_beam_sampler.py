@@ -6,6 +6,20 @@ from keras import ops
 from keras import tree
 from keras_hub.samplers import Sampler
 
+from xlm_keras.models.checks import check_int
+from xlm_keras.models.checks import check_number
+
+
+def check_beam_arguments(num_beams, length_penalty):
+    """`(num_beams, length_penalty)` checked: an int >= 1 and a finite
+    float >= 0 (NaN or a negative penalty would make every score NaN or
+    favour the shortest hypothesis); the rules of `XLMBeamSampler`, the
+    exporter and the configs."""
+    return (
+        check_int(num_beams, "num_beams", 1, hint=" (1: greedy)"),
+        check_number(length_penalty, "length_penalty", low=0, hint=" (0: plain sum; 1: mean)"),
+    )
+
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
 class XLMBeamSampler(Sampler):
@@ -22,7 +36,8 @@ class XLMBeamSampler(Sampler):
 
     Args:
         num_beams: int >= 1.
-        length_penalty: float. Exponent of the length normalisation.
+        length_penalty: finite float >= 0. Exponent of the length
+            normalisation.
         pad_token_id: int. Written after a hypothesis's stop token.
 
     Call arguments (keras-hub's sampler contract):
@@ -39,9 +54,8 @@ class XLMBeamSampler(Sampler):
     """
 
     def __init__(self, num_beams=4, length_penalty=1.0, pad_token_id=1, **kwargs):
+        num_beams, length_penalty = check_beam_arguments(num_beams, length_penalty)
         super().__init__(**kwargs)
-        if num_beams < 1:
-            raise ValueError(f"`num_beams` must be >= 1. Received: num_beams={num_beams}")
         self.num_beams = num_beams
         self.length_penalty = length_penalty
         self.pad_token_id = pad_token_id

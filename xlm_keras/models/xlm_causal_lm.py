@@ -4,8 +4,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 from keras_hub.models import CausalLM
-from keras_hub.src.utils.tensor_utils import any_equal
 
+from xlm_keras.keras_hub_internals import any_equal
 from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.models.xlm_causal_lm_preprocessor import XLMCausalLMPreprocessor
 from xlm_keras.models.xlm_task import XLMTask

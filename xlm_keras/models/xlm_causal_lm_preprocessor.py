@@ -4,8 +4,8 @@ generation inputs and generated ids back to text."""
 import keras
 import tensorflow as tf
 from keras_hub.models import CausalLMPreprocessor
-from keras_hub.src.utils.tensor_utils import preprocessing_function
 
+from xlm_keras.keras_hub_internals import preprocessing_function
 from xlm_keras.models.xlm_preprocessor import XLMPreprocessor
 
 

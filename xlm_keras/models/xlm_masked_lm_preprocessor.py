@@ -4,8 +4,8 @@ masked inputs, and text with literal `<mask>`s to fill-mask inputs."""
 import keras
 import tensorflow as tf
 from keras_hub.models import MaskedLMPreprocessor
-from keras_hub.src.utils.tensor_utils import preprocessing_function
 
+from xlm_keras.keras_hub_internals import preprocessing_function
 from xlm_keras.models.xlm_preprocessor import XLMPreprocessor
 from xlm_keras.models.xlm_tokenizer import MASK_TOKEN
 from xlm_keras.text.masking import mask_tokens

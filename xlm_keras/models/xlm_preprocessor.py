@@ -4,19 +4,24 @@ Raw inputs come in one of three shapes:
     strings: str, list of str or tf.string [batch];
     a dict with `text`, optional `text_pair` and `language` (ISO codes,
         one per row or one for the batch);
-    a tuple `(text, text_pair)` with labels (`preprocessor((a, b), y)`, or
-        `((a, b), y)` elements of a `tf.data.Dataset`): a 2-tuple alone is
-        read as `(x, y)`, as keras-hub reads it.
+    a tuple `(text, text_pair)`, alone or with labels
+        (`preprocessor((a, b), y)`, `((a, b), y)` elements of a
+        `tf.data.Dataset`); a 2-tuple alone whose second part is not text
+        is `(x, y)`, as keras-hub reads it.
+
+Raw Python inputs are checked first (`checks.check_raw_text`): an error
+names the input and says what it takes.
 """
 
 import keras
 import tensorflow as tf
 from keras_hub.models import Preprocessor
-from keras_hub.src.utils.preset_utils import TASK_CONFIG_FILE
-from keras_hub.src.utils.preset_utils import check_file_exists
-from keras_hub.src.utils.preset_utils import load_json
-from keras_hub.src.utils.tensor_utils import convert_preprocessing_inputs
 
+from xlm_keras.keras_hub_internals import TASK_CONFIG_FILE
+from xlm_keras.keras_hub_internals import check_file_exists
+from xlm_keras.keras_hub_internals import convert_preprocessing_inputs
+from xlm_keras.keras_hub_internals import load_json
+from xlm_keras.models import checks
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_backbone import family
 from xlm_keras.models.xlm_backbone import takes_language_ids
@@ -71,12 +76,27 @@ class XLMPreprocessor(Preprocessor):
     def build(self, input_shape):
         self.built = True
 
+    # Largest rank of a text input: 1 (texts [batch]); 2 where lists of
+    # words are taken too.
+    text_rank = 1
+
     def __call__(self, x, *args, **kwargs):
+        alone = type(x) is tuple and not args and not kwargs
+        if alone and len(x) == 2 and checks.is_text(x[1]):
+            # `(text, text_pair)`: keras-hub would unpack it as `(x, y)`.
+            kwargs["y"] = None
+            alone = False
+        self.check_inputs(x[0] if alone else x)
         if isinstance(x, dict):
             # Keras refuses dicts mixing tensors and Python values (a
             # language code given once for a batch of tensors).
             x = {key: _as_tensor(value) for key, value in x.items() if value is not None}
         return super().__call__(x, *args, **kwargs)
+
+    def check_inputs(self, x, argument="x", allow_scalar=True):
+        """Raise one named error unless `x` is raw text this preprocessor
+        takes (`checks.check_raw_text`); every raw entry point calls it."""
+        checks.check_raw_text(x, argument, self.text_rank, allow_scalar)
 
     def configure_for(self, task):
         """Match `task`: its backbone's frame and whether it takes language ids."""
@@ -102,25 +122,33 @@ class XLMPreprocessor(Preprocessor):
             return x[0], x[1], None
         return x, None, None
 
-    def language_ids(self, text, language):
-        """int32 [batch] language ids of `language` (codes, one per row or
-        one for all), or None when the model takes none."""
+    def language_ids(self, text, language, names=("text", "language")):
+        """int32 [batch] language ids of `language` (codes [batch], or one
+        for all), or None when the model takes none. `names`: the text and
+        language inputs as the caller names them, for the error."""
         if not self.use_language_ids:
             return None
+        text_name, name = names
         if language is None:
             raise ValueError(
                 "This model takes language ids: pass {'text': ..., 'language': ...} with "
                 f"language codes among {self.tokenizer.languages}."
             )
         language = tf.convert_to_tensor(language, tf.string)
-        if language.shape.rank == 0:
-            language = tf.fill(tf.shape(text)[:1], language)
-        check = tf.debugging.assert_equal(
-            tf.size(language),
-            tf.shape(text)[0],
-            message="`language` needs one language code per `text` (or one for all).",
+        rows, size = tf.shape(text)[0], tf.size(language)
+        # Runtime checks: a server feeds tensors of any shape into [None].
+        check = tf.debugging.Assert(
+            (tf.rank(language) <= 1) & ((size == 1) | (size == rows)),
+            [
+                f"`{name}` must be one language code, or one per row of `{text_name}` (a "
+                f"1-D list); received `{name}` of shape",
+                tf.shape(language),
+                f"for `{text_name}` of shape",
+                tf.shape(text),
+            ],
         )
         with tf.control_dependencies([check]):
+            language = tf.broadcast_to(tf.reshape(language, [-1]), tf.reshape(rows, [1]))
             # Valid UTF-8 first: the unknown-code error echoes the codes.
             language = tf.strings.unicode_transcode(language, "UTF-8", "UTF-8", errors="replace")
         return self.tokenizer.language_ids(language)
@@ -133,11 +161,13 @@ class XLMPreprocessor(Preprocessor):
         reset_positions=False,
         pair_language=None,
         sequence_length=None,
+        names=("text", "language"),
     ):
         """Tokenise and pack (`packing.pack_text`): dict of int32
         [batch, sequence_length] with `position_ids` and, when the model
         takes them, `language_ids` (`pair_language` for the second
-        sentence, default `language`)."""
+        sentence, default `language`). `names`: of `text` and `language`
+        in the caller's inputs, for errors."""
         text = tf.convert_to_tensor(text, tf.string)
         if text_pair is not None:
             text_pair = tf.convert_to_tensor(text_pair, tf.string)
@@ -147,9 +177,11 @@ class XLMPreprocessor(Preprocessor):
             sequence_length or self.sequence_length,
             self.frame,
             text_pair=text_pair,
-            language_id=self.language_ids(text, language),
+            language_id=self.language_ids(text, language, names),
             pair_language_id=(
-                None if pair_language is None else self.language_ids(text, pair_language)
+                None
+                if pair_language is None
+                else self.language_ids(text, pair_language, (names[0], "language_pair"))
             ),
             reset_positions=reset_positions,
         )

@@ -5,13 +5,14 @@ import tensorflow as tf
 from keras import ops
 from keras_hub.models import Seq2SeqLM
 from keras_hub.samplers import ContrastiveSampler
-from keras_hub.src.utils.preset_utils import TOKENIZER_CONFIG_FILE
-from keras_hub.src.utils.preset_utils import check_file_exists
-from keras_hub.src.utils.tensor_utils import any_equal
 
 from xlm_keras.inference.decoder import CachedDecoder
 from xlm_keras.inference.encoder import covers
 from xlm_keras.inference.encoder import token_states
+from xlm_keras.keras_hub_internals import TOKENIZER_CONFIG_FILE
+from xlm_keras.keras_hub_internals import any_equal
+from xlm_keras.keras_hub_internals import block_sublayers
+from xlm_keras.keras_hub_internals import check_file_exists
 from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.layers import XLMRobertaLMHead
 from xlm_keras.layers.encoder_block import TokenLayout
@@ -290,12 +291,13 @@ def copy_pretrained_weights(pretrained, model):
     if pretrained.final_layer_norm is not None:
         backbone.decoder_final_layer_norm.set_weights(pretrained.final_layer_norm.get_weights())
     for source, target in zip(pretrained.transformer_layers, backbone.decoder_layers):
+        source, target = block_sublayers(source), block_sublayers(target)
         for name in (
-            "_self_attention_layer",
-            "_self_attention_layer_norm",
-            "_feedforward_intermediate_dense",
-            "_feedforward_output_dense",
-            "_feedforward_layer_norm",
+            "self_attention",
+            "self_attention_norm",
+            "feedforward_intermediate",
+            "feedforward_output",
+            "feedforward_norm",
         ):
             getattr(target, name).set_weights(getattr(source, name).get_weights())
 

@@ -4,8 +4,8 @@ labels; sources to generation inputs; generated ids back to text."""
 import keras
 import tensorflow as tf
 from keras_hub.models import Seq2SeqLMPreprocessor
-from keras_hub.src.utils.tensor_utils import preprocessing_function
 
+from xlm_keras.keras_hub_internals import preprocessing_function
 from xlm_keras.models.xlm_preprocessor import XLMPreprocessor
 from xlm_keras.models.xlm_seq2seq_backbone import XLMSeq2SeqBackbone
 from xlm_keras.text.noise import add_noise
@@ -107,7 +107,10 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
         """`encoder_*` int32 [batch, encoder_sequence_length] of sources."""
         packed = self.model_inputs(
             self.pack(
-                source, language=source_language, sequence_length=self.encoder_sequence_length
+                source,
+                language=source_language,
+                sequence_length=self.encoder_sequence_length,
+                names=("source", "source_language"),
             )
         )
         return {f"encoder_{name}": value for name, value in packed.items()}
@@ -127,7 +130,10 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
         """`(inputs + decoder_*, labels, sample_weight)` of target sentences."""
         packed = self.model_inputs(
             self.pack(
-                target, language=target_language, sequence_length=self.decoder_sequence_length + 1
+                target,
+                language=target_language,
+                sequence_length=self.decoder_sequence_length + 1,
+                names=("target", "target_language"),
             )
         )
         inputs.update({f"decoder_{name}": value[:, :-1] for name, value in packed.items()})
@@ -185,7 +191,7 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
         is_start = tf.tile(tf.range(length)[tf.newaxis] == 0, [batch_size, 1])
         inputs["decoder_token_ids"] = tf.where(is_start, start_id, self.tokenizer.pad_token_id)
         inputs["decoder_padding_mask"] = tf.cast(is_start, tf.int32)
-        language_ids = self.language_ids(source, target_language)
+        language_ids = self.language_ids(source, target_language, ("source", "target_language"))
         if language_ids is not None:
             inputs["decoder_language_ids"] = tf.tile(language_ids[:, tf.newaxis], [1, length])
         return inputs

@@ -4,8 +4,8 @@ answer labels, and predicted spans back to answer text."""
 import keras
 import numpy as np
 import tensorflow as tf
-from keras_hub.src.utils.tensor_utils import preprocessing_function
 
+from xlm_keras.keras_hub_internals import preprocessing_function
 from xlm_keras.metrics import best_span
 from xlm_keras.models.xlm_preprocessor import XLMPreprocessor
 from xlm_keras.text.packing import pack_pair
@@ -109,7 +109,7 @@ class XLMSpanQAPreprocessor(XLMPreprocessor):
             return tf.gather(tf.gather(values, example_index), pieces, batch_dims=1)
 
         start_id, end_id = sentence_frame(self.frame, tokenizer)
-        language_ids = self.language_ids(context, x.get("language"))
+        language_ids = self.language_ids(context, x.get("language"), ("context", "language"))
         if language_ids is not None:
             language_ids = tf.gather(language_ids, example_index)
         packed = pack_pair(

@@ -4,9 +4,9 @@ import numbers
 
 import keras
 import tensorflow as tf
-from keras_hub.src.utils.preset_utils import TOKENIZER_CONFIG_FILE
-from keras_hub.src.utils.preset_utils import check_file_exists
 
+from xlm_keras.keras_hub_internals import TOKENIZER_CONFIG_FILE
+from xlm_keras.keras_hub_internals import check_file_exists
 from xlm_keras.models import presets
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_backbone import complete_inputs

@@ -2,8 +2,8 @@
 
 import keras
 from keras_hub.models import TextClassifierPreprocessor
-from keras_hub.src.utils.tensor_utils import preprocessing_function
 
+from xlm_keras.keras_hub_internals import preprocessing_function
 from xlm_keras.models.xlm_preprocessor import XLMPreprocessor
 
 

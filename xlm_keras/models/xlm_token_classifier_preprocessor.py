@@ -2,8 +2,8 @@
 
 import keras
 import tensorflow as tf
-from keras_hub.src.utils.tensor_utils import preprocessing_function
 
+from xlm_keras.keras_hub_internals import preprocessing_function
 from xlm_keras.models.xlm_preprocessor import XLMPreprocessor
 from xlm_keras.text.packing import pack_single
 from xlm_keras.text.packing import sentence_frame

@@ -5,19 +5,19 @@ import os
 
 import keras
 import tensorflow as tf
-from keras_hub.src.tokenizers.sentence_piece_tokenizer import VOCAB_FILENAME
-from keras_hub.src.utils.preset_utils import ASSET_DIR
-from keras_hub.src.utils.preset_utils import TOKENIZER_CONFIG_FILE
-from keras_hub.src.utils.preset_utils import KerasPresetLoader
-from keras_hub.src.utils.preset_utils import check_file_exists
-from keras_hub.src.utils.preset_utils import get_file
-from keras_hub.src.utils.preset_utils import load_json
-from keras_hub.src.utils.tensor_utils import convert_to_ragged_batch
-from keras_hub.src.utils.tensor_utils import is_int_dtype
 from keras_hub.tokenizers import SentencePieceTokenizer
 
 from xlm_keras.data.sentencepiece_training import MASK_TOKEN
 from xlm_keras.data.sentencepiece_training import SPECIAL_TOKENS
+from xlm_keras.keras_hub_internals import ASSET_DIR
+from xlm_keras.keras_hub_internals import TOKENIZER_CONFIG_FILE
+from xlm_keras.keras_hub_internals import VOCAB_FILENAME
+from xlm_keras.keras_hub_internals import KerasPresetLoader
+from xlm_keras.keras_hub_internals import check_file_exists
+from xlm_keras.keras_hub_internals import convert_to_ragged_batch
+from xlm_keras.keras_hub_internals import get_file
+from xlm_keras.keras_hub_internals import is_int_dtype
+from xlm_keras.keras_hub_internals import load_json
 from xlm_keras.models.xlm_backbone import XLMBackbone
 
 LANGUAGES_FILE = "languages.json"
