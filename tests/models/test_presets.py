@@ -15,86 +15,33 @@ from xlm_keras import XLMBackbone
 from xlm_keras import XLMCausalLM
 from xlm_keras import XLMMaskedLM
 
-# Published config.json values of the Hugging Face checkpoints.
-_XLM = dict(max_position_embeddings=512)
+# Published config.json values of the Hugging Face checkpoints, in the order
+# of XLM_FIELDS / XLM_R_FIELDS (XLM: 512 positions; XLM-R: 514, one token type).
+XLM_FIELDS = ("vocab_size", "emb_dim", "n_layers", "n_heads", "n_langs", "use_lang_emb")
 HF_CONFIGS = {
-    "xlm_mlm_en_2048": dict(
-        _XLM, vocab_size=30145, emb_dim=2048, n_layers=12, n_heads=16, n_langs=1
-    ),
-    "xlm_mlm_ende_1024": dict(
-        _XLM, vocab_size=64699, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2
-    ),
-    "xlm_mlm_enfr_1024": dict(
-        _XLM, vocab_size=64139, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2
-    ),
-    "xlm_mlm_enro_1024": dict(
-        _XLM, vocab_size=64592, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2
-    ),
-    "xlm_clm_enfr_1024": dict(
-        _XLM, vocab_size=64139, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2
-    ),
-    "xlm_clm_ende_1024": dict(
-        _XLM, vocab_size=64699, emb_dim=1024, n_layers=6, n_heads=8, n_langs=2
-    ),
-    "xlm_mlm_xnli15_1024": dict(
-        _XLM, vocab_size=95000, emb_dim=1024, n_layers=12, n_heads=8, n_langs=15
-    ),
-    "xlm_mlm_tlm_xnli15_1024": dict(
-        _XLM, vocab_size=95000, emb_dim=1024, n_layers=12, n_heads=8, n_langs=15
-    ),
-    "xlm_mlm_17_1280": dict(
-        _XLM,
-        vocab_size=200000,
-        emb_dim=1280,
-        n_layers=16,
-        n_heads=16,
-        n_langs=17,
-        use_lang_emb=False,
-    ),
-    "xlm_mlm_100_1280": dict(
-        _XLM,
-        vocab_size=200000,
-        emb_dim=1280,
-        n_layers=16,
-        n_heads=16,
-        n_langs=100,
-        use_lang_emb=False,
-    ),
+    "xlm_mlm_en_2048": (30145, 2048, 12, 16, 1),
+    "xlm_mlm_ende_1024": (64699, 1024, 6, 8, 2),
+    "xlm_mlm_enfr_1024": (64139, 1024, 6, 8, 2),
+    "xlm_mlm_enro_1024": (64592, 1024, 6, 8, 2),
+    "xlm_clm_enfr_1024": (64139, 1024, 6, 8, 2),
+    "xlm_clm_ende_1024": (64699, 1024, 6, 8, 2),
+    "xlm_mlm_xnli15_1024": (95000, 1024, 12, 8, 15),
+    "xlm_mlm_tlm_xnli15_1024": (95000, 1024, 12, 8, 15),
+    "xlm_mlm_17_1280": (200000, 1280, 16, 16, 17, False),
+    "xlm_mlm_100_1280": (200000, 1280, 16, 16, 100, False),
 }
-_XLM_R = dict(max_position_embeddings=514, type_vocab_size=1)
+XLM_R_FIELDS = (
+    "vocab_size",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "intermediate_size",
+)
 HF_R_CONFIGS = {
-    "xlm_roberta_base": dict(
-        _XLM_R,
-        vocab_size=250002,
-        hidden_size=768,
-        num_hidden_layers=12,
-        num_attention_heads=12,
-        intermediate_size=3072,
-    ),
-    "xlm_roberta_large": dict(
-        _XLM_R,
-        vocab_size=250002,
-        hidden_size=1024,
-        num_hidden_layers=24,
-        num_attention_heads=16,
-        intermediate_size=4096,
-    ),
-    "xlm_roberta_xl": dict(
-        _XLM_R,
-        vocab_size=250880,
-        hidden_size=2560,
-        num_hidden_layers=36,
-        num_attention_heads=32,
-        intermediate_size=10240,
-    ),
-    "xlm_roberta_xxl": dict(
-        _XLM_R,
-        vocab_size=250880,
-        hidden_size=4096,
-        num_hidden_layers=48,
-        num_attention_heads=32,
-        intermediate_size=16384,
-    ),
+    "xlm_roberta_base": (250002, 768, 12, 12, 3072),
+    "xlm_roberta_large": (250002, 1024, 24, 16, 4096),
+    "xlm_roberta_xl": (250880, 2560, 36, 32, 10240),
+    "xlm_roberta_xxl": (250880, 4096, 48, 32, 16384),
 }
 
 
@@ -123,7 +70,8 @@ def hf_count(model_cls, config):
 
 @pytest.mark.parametrize("preset", sorted(HF_CONFIGS))
 def test_xlm_presets_match_hugging_face(preset):
-    config = transformers.XLMConfig(**HF_CONFIGS[preset])
+    fields = dict(zip(XLM_FIELDS, HF_CONFIGS[preset]))
+    config = transformers.XLMConfig(**fields, max_position_embeddings=512)
     task_cls = XLMCausalLM if PRESETS[preset].config["causal"] else XLMMaskedLM
     assert PRESETS[preset].task == task_cls.__name__
     backbone_count = keras_count(XLMBackbone, preset)
@@ -133,13 +81,12 @@ def test_xlm_presets_match_hugging_face(preset):
 
 @pytest.mark.parametrize("preset", sorted(HF_R_CONFIGS))
 def test_xlm_roberta_presets_match_hugging_face(preset):
-    hidden = HF_R_CONFIGS[preset]["hidden_size"]
-    if preset.endswith("xl") or preset.endswith("xxl"):
-        config = transformers.XLMRobertaXLConfig(**HF_R_CONFIGS[preset])
-        model_cls = transformers.XLMRobertaXLForMaskedLM
-    else:
-        config = transformers.XLMRobertaConfig(**HF_R_CONFIGS[preset])
-        model_cls = transformers.XLMRobertaForMaskedLM
+    hidden = HF_R_CONFIGS[preset][1]
+    xl = preset.endswith(("_xl", "_xxl"))
+    config_cls = transformers.XLMRobertaXLConfig if xl else transformers.XLMRobertaConfig
+    model_cls = transformers.XLMRobertaXLForMaskedLM if xl else transformers.XLMRobertaForMaskedLM
+    fields = dict(zip(XLM_R_FIELDS, HF_R_CONFIGS[preset]))
+    config = config_cls(**fields, max_position_embeddings=514, type_vocab_size=1)
     # The one token-type row is folded into the position table.
     task_count, backbone_count = keras_count(XLMMaskedLM, preset, backbone_too=True)
     assert task_count == hf_count(model_cls, config) - hidden
