@@ -9,9 +9,77 @@ from xlm_keras.layers import XLMEmbedding
 from xlm_keras.layers import XLMTransformerLayer
 from xlm_keras.models import presets
 
+# Every `XLMBackbone` argument (but `dtype`): what its config holds.
+BACKBONE_ARGUMENTS = (
+    "vocabulary_size",
+    "num_layers",
+    "num_heads",
+    "hidden_dim",
+    "intermediate_dim",
+    "dropout",
+    "max_sequence_length",
+    "position_embedding",
+    "position_offset",
+    "num_languages",
+    "use_language_embedding",
+    "activation",
+    "layer_norm_epsilon",
+    "normalize_first",
+    "causal",
+)
+
 
 def xlm_kernel_initializer(stddev=0.02):
     return keras.initializers.TruncatedNormal(stddev=stddev)
+
+
+def embedding_layers(config, name, dtype):
+    """One side's token + position (+ language) embeddings, named `name`,
+    and their LayerNorm `{name}_layer_norm` (None when pre-LN).
+
+    `config`: the backbone arguments (`BACKBONE_ARGUMENTS`, `causal` aside).
+    """
+    has_language_embedding = config["use_language_embedding"] and config["num_languages"] > 1
+    embeddings = XLMEmbedding(
+        vocabulary_size=config["vocabulary_size"],
+        hidden_dim=config["hidden_dim"],
+        max_sequence_length=config["max_sequence_length"],
+        position_embedding=config["position_embedding"],
+        position_offset=config["position_offset"],
+        num_language_embeddings=config["num_languages"] if has_language_embedding else 0,
+        embeddings_initializer=xlm_kernel_initializer(),
+        dtype=dtype,
+        name=name,
+    )
+    if config["normalize_first"]:
+        return embeddings, None
+    return embeddings, keras.layers.LayerNormalization(
+        epsilon=config["layer_norm_epsilon"], dtype=dtype, name=f"{name}_layer_norm"
+    )
+
+
+def block_arguments(config, dtype):
+    """The keras-hub block arguments (`TransformerEncoder`/`Decoder`) of the
+    backbone arguments `config`."""
+    return dict(
+        num_heads=config["num_heads"],
+        intermediate_dim=config["intermediate_dim"],
+        activation=config["activation"],
+        dropout=config["dropout"],
+        layer_norm_epsilon=config["layer_norm_epsilon"],
+        normalize_first=config["normalize_first"],
+        kernel_initializer=xlm_kernel_initializer(),
+        dtype=dtype,
+    )
+
+
+def final_layer_norm(config, name, dtype):
+    """The LayerNorm after the last block of a pre-LN side (None post-LN)."""
+    if not config["normalize_first"]:
+        return None
+    return keras.layers.LayerNormalization(
+        epsilon=config["layer_norm_epsilon"], dtype=dtype, name=name
+    )
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
@@ -86,47 +154,21 @@ class XLMBackbone(Backbone):
                 "`activation` must be 'gelu' (exact) or 'relu'. "
                 f"Received: activation={activation!r}"
             )
+        # The arguments by name (locals() read before any other local exists).
+        config = {name: value for name, value in locals().items() if name in BACKBONE_ARGUMENTS}
         has_language_embedding = use_language_embedding and num_languages > 1
 
         # === Layers ===
-        self.embeddings = XLMEmbedding(
-            vocabulary_size=vocabulary_size,
-            hidden_dim=hidden_dim,
-            max_sequence_length=max_sequence_length,
-            position_embedding=position_embedding,
-            position_offset=position_offset,
-            num_language_embeddings=num_languages if has_language_embedding else 0,
-            embeddings_initializer=xlm_kernel_initializer(),
-            dtype=dtype,
-            name="embeddings",
-        )
+        self.embeddings, self.embeddings_layer_norm = embedding_layers(config, "embeddings", dtype)
         self.token_embedding = self.embeddings.token_embedding
-        self.embeddings_layer_norm = None
-        if not normalize_first:
-            self.embeddings_layer_norm = keras.layers.LayerNormalization(
-                epsilon=layer_norm_epsilon, dtype=dtype, name="embeddings_layer_norm"
-            )
         self.embeddings_dropout = XLMDropout(dropout, dtype=dtype, name="embeddings_dropout")
         self.transformer_layers = [
             XLMTransformerLayer(
-                causal=causal,
-                num_heads=num_heads,
-                intermediate_dim=intermediate_dim,
-                activation=activation,
-                dropout=dropout,
-                layer_norm_epsilon=layer_norm_epsilon,
-                normalize_first=normalize_first,
-                kernel_initializer=xlm_kernel_initializer(),
-                dtype=dtype,
-                name=f"transformer_layer_{i}",
+                causal=causal, **block_arguments(config, dtype), name=f"transformer_layer_{i}"
             )
             for i in range(num_layers)
         ]
-        self.final_layer_norm = None
-        if normalize_first:
-            self.final_layer_norm = keras.layers.LayerNormalization(
-                epsilon=layer_norm_epsilon, dtype=dtype, name="final_layer_norm"
-            )
+        self.final_layer_norm = final_layer_norm(config, "final_layer_norm", dtype)
 
         # === Functional Model ===
         inputs = {
@@ -140,21 +182,8 @@ class XLMBackbone(Backbone):
         super().__init__(inputs=inputs, outputs=x, dtype=dtype, **kwargs)
 
         # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.hidden_dim = hidden_dim
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.max_sequence_length = max_sequence_length
-        self.position_embedding = position_embedding
-        self.position_offset = position_offset
-        self.num_languages = num_languages
-        self.use_language_embedding = use_language_embedding
-        self.activation = activation
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.normalize_first = normalize_first
-        self.causal = causal
+        for name, value in config.items():
+            setattr(self, name, value)
 
     @property
     def has_language_embedding(self):
@@ -205,25 +234,7 @@ class XLMBackbone(Backbone):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "vocabulary_size": self.vocabulary_size,
-                "num_layers": self.num_layers,
-                "num_heads": self.num_heads,
-                "hidden_dim": self.hidden_dim,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
-                "max_sequence_length": self.max_sequence_length,
-                "position_embedding": self.position_embedding,
-                "position_offset": self.position_offset,
-                "num_languages": self.num_languages,
-                "use_language_embedding": self.use_language_embedding,
-                "activation": self.activation,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "normalize_first": self.normalize_first,
-                "causal": self.causal,
-            }
-        )
+        config.update({name: getattr(self, name) for name in BACKBONE_ARGUMENTS})
         return config
 
     @classmethod

@@ -6,27 +6,14 @@ from keras import ops
 from keras_hub.layers import TransformerDecoder
 from keras_hub.models import Backbone
 
-from xlm_keras.layers import XLMEmbedding
+from xlm_keras.models.xlm_backbone import BACKBONE_ARGUMENTS
 from xlm_keras.models.xlm_backbone import XLMBackbone
-from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
+from xlm_keras.models.xlm_backbone import block_arguments
+from xlm_keras.models.xlm_backbone import embedding_layers
+from xlm_keras.models.xlm_backbone import final_layer_norm
 
 # `XLMBackbone` arguments the decoder shares with the encoder.
-SHARED_ARGUMENTS = (
-    "vocabulary_size",
-    "num_layers",
-    "num_heads",
-    "hidden_dim",
-    "intermediate_dim",
-    "dropout",
-    "max_sequence_length",
-    "position_embedding",
-    "position_offset",
-    "num_languages",
-    "use_language_embedding",
-    "activation",
-    "layer_norm_epsilon",
-    "normalize_first",
-)
+SHARED_ARGUMENTS = tuple(name for name in BACKBONE_ARGUMENTS if name != "causal")
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
@@ -83,66 +70,25 @@ class XLMSeq2SeqBackbone(Backbone):
         dtype=None,
         **kwargs,
     ):
-        shared = dict(
-            vocabulary_size=vocabulary_size,
-            num_layers=num_layers,
-            num_heads=num_heads,
-            hidden_dim=hidden_dim,
-            intermediate_dim=intermediate_dim,
-            dropout=dropout,
-            max_sequence_length=max_sequence_length,
-            position_embedding=position_embedding,
-            position_offset=position_offset,
-            num_languages=num_languages,
-            use_language_embedding=use_language_embedding,
-            activation=activation,
-            layer_norm_epsilon=layer_norm_epsilon,
-            normalize_first=normalize_first,
-        )
+        # The arguments by name (locals() read before any other local exists).
+        shared = {name: value for name, value in locals().items() if name in SHARED_ARGUMENTS}
         num_decoder_layers = num_decoder_layers or num_layers
 
         # === Layers ===
         self.encoder = XLMBackbone(**shared, causal=False, dtype=dtype, name="encoder")
         has_language_embedding = self.encoder.has_language_embedding
-        self.decoder_embeddings = XLMEmbedding(
-            vocabulary_size=vocabulary_size,
-            hidden_dim=hidden_dim,
-            max_sequence_length=max_sequence_length,
-            position_embedding=position_embedding,
-            position_offset=position_offset,
-            num_language_embeddings=num_languages if has_language_embedding else 0,
-            embeddings_initializer=xlm_kernel_initializer(),
-            dtype=dtype,
-            name="decoder_embeddings",
+        self.decoder_embeddings, self.decoder_embeddings_layer_norm = embedding_layers(
+            shared, "decoder_embeddings", dtype
         )
         self.token_embedding = self.decoder_embeddings.token_embedding
-        self.decoder_embeddings_layer_norm = None
-        if not normalize_first:
-            self.decoder_embeddings_layer_norm = keras.layers.LayerNormalization(
-                epsilon=layer_norm_epsilon, dtype=dtype, name="decoder_embeddings_layer_norm"
-            )
         self.decoder_embeddings_dropout = keras.layers.Dropout(
             dropout, dtype=dtype, name="decoder_embeddings_dropout"
         )
         self.decoder_layers = [
-            TransformerDecoder(
-                num_heads=num_heads,
-                intermediate_dim=intermediate_dim,
-                activation=activation,
-                dropout=dropout,
-                layer_norm_epsilon=layer_norm_epsilon,
-                normalize_first=normalize_first,
-                kernel_initializer=xlm_kernel_initializer(),
-                dtype=dtype,
-                name=f"decoder_layer_{i}",
-            )
+            TransformerDecoder(**block_arguments(shared, dtype), name=f"decoder_layer_{i}")
             for i in range(num_decoder_layers)
         ]
-        self.decoder_final_layer_norm = None
-        if normalize_first:
-            self.decoder_final_layer_norm = keras.layers.LayerNormalization(
-                epsilon=layer_norm_epsilon, dtype=dtype, name="decoder_final_layer_norm"
-            )
+        self.decoder_final_layer_norm = final_layer_norm(shared, "decoder_final_layer_norm", dtype)
 
         # === Functional Model ===
         inputs = {
