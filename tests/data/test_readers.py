@@ -109,3 +109,30 @@ def test_damaged_side_of_parallel_files_ends_the_pairs(tmp_path):
     pairs = list(readers.read_parallel_files(src, tgt, stats))
     assert pairs and pairs[-1] == (f"line {len(pairs) - 1}", f"ligne {len(pairs) - 1}")
     assert stats.counts[f"{src}|{tgt}"]["damaged"] == 1
+
+
+def test_a_file_read_again_is_counted_once_each_shard_once(tmp_path):
+    path = _write(tmp_path / "c.txt", [g.encode() for g in GOOD] + [b"\xff"])
+    stats = CorpusStats()
+    for _ in range(3):
+        assert list(readers.read_text(path, stats)) == GOOD
+    assert stats.counts[str(path)] == {"kept": 5, "bad_utf8": 1}
+    pairs = _write(tmp_path / "p.tsv", [b"a\tb", b"one column"])
+    for shard in [(0, 2), (1, 2), (0, 2)]:
+        list(readers.read_tsv_pairs(pairs, stats, shard=shard))
+    assert stats.counts[str(pairs)] == {"kept": 1, "wrong_columns": 1}
+
+
+def test_require_usable_names_each_file_and_its_skip_reasons(tmp_path):
+    bad = _write(tmp_path / "fr.train.txt", [b"", b"\xff\xfe", b"  "])
+    empty = tmp_path / "fr.train.txt.gz"
+    with gzip.open(empty, "wb"):
+        pass
+    with pytest.raises(ValueError) as error:
+        readers.require_usable([bad, empty], readers.read_text, "data.languages: fr")
+    assert str(error.value) == (
+        f"data.languages: fr has no usable line in {bad} (skipped 3: bad_utf8 1, empty 2); "
+        f"{empty} (no lines); fix or replace the file"
+    )
+    good = _write(tmp_path / "en.train.txt", [b"", b"Hello"])
+    readers.require_usable([bad, good], readers.read_text, "data.languages: en")

@@ -13,6 +13,7 @@ from tests.sentencepiece_fixtures import VOCABULARY_SIZE
 from xlm_keras.cli.tokenizer import corpora_from_flags
 from xlm_keras.data import language_sampling_probabilities
 from xlm_keras.data.sentencepiece_training import sample_sentences
+from xlm_keras.data.sentencepiece_training import train_sentencepiece
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import train_tokenizer
 
@@ -169,3 +170,14 @@ def test_truncated_gzip_is_sampled_up_to_the_damage(tmp_path, caplog):
     sample = sample_sentences({"en": [str(english)], "fr": [str(damaged)]}, max_sentences=100)
     assert sample["fr"] and all(line.startswith("fr sentence") for line in sample["fr"])
     assert any(str(damaged) in record.getMessage() for record in caplog.records)
+
+
+def test_too_large_a_vocabulary_is_one_line_naming_the_setting_and_the_most(tmp_path):
+    path = tmp_path / "en.txt"
+    path.write_text("hello world\nthis is a test\nanother line here\n")
+    with pytest.raises(ValueError) as error:
+        train_sentencepiece({"en": [str(path)]}, 4000)
+    message = str(error.value)
+    assert message.startswith("vocabulary_size=4000 is more pieces than SentencePiece can learn")
+    assert "at most 23" in message and "data.vocabulary_size" in message
+    assert "--vocabulary_size" in message and "\n" not in message

@@ -78,5 +78,6 @@ def test_truncated_gzip_ends_its_stream_without_an_error(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     stats = CorpusStats()
     texts = list(text_dataset([path], stats).repeat(3))
-    assert len(texts) == stats.kept() > 0
-    assert stats.counts[str(path)]["damaged"] == 3
+    # Read three times, counted once.
+    assert len(texts) == 3 * stats.kept() > 0
+    assert stats.counts[str(path)]["damaged"] == 1

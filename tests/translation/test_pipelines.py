@@ -2,6 +2,7 @@
 language ids and direction index; held-out pairs never trained on."""
 
 import numpy as np
+import pytest
 
 from xlm_keras.models import XLMSeq2SeqLMPreprocessor
 from xlm_keras.models import XLMTokenizer
@@ -65,3 +66,47 @@ def test_held_out_pairs_are_not_trained_on(tokenizer_dir, corpus_dir):
     assert len(trained) == 20 and not trained & held_out
     batch = next(iter(pipelines.mt_dataset(spec, corpus_dir)))
     assert "encoder_language_ids" not in batch["x"]
+
+
+def test_lines_are_counted_once_however_often_they_are_read(tokenizer_dir, corpus_dir):
+    # Both directions read the one en-fr file, and 12 batches of 8 go round
+    # its 20 training pairs several times: each line still counts once.
+    spec = _spec(tokenizer_dir)
+    for _ in pipelines.mt_dataset(spec, corpus_dir).take(12):
+        pass
+    path = f"{corpus_dir}/parallel/en-fr.train.tsv"
+    assert spec.stats.kept(path) == 24 and spec.stats.skipped(path) == 0
+    assert f"{path}: kept 24, skipped 0" in spec.stats.report()
+
+
+def test_validation_holding_out_every_pair_is_refused_with_the_count(corpus_dir):
+    path = f"{corpus_dir}/parallel/en-fr.train.tsv"
+    pipelines.require_training_data(corpus_dir, [("fr", "en")], 23, "halves", ["mt"])
+    with pytest.raises(ValueError) as error:
+        pipelines.require_training_data(corpus_dir, [("fr", "en")], 24, "halves", ["mt"])
+    assert str(error.value) == (
+        f"translation.validation_pairs=24 holds out every pair of fr-en: {path} hold 24 "
+        "usable pairs; set it below 24 so that pairs are left to train on"
+    )
+    # Halves: fr reads the odd pairs past the held-out ones, and there is one pair left.
+    with pytest.raises(ValueError, match=r"data.monolingual='halves': fr has no sentence"):
+        pipelines.require_training_data(corpus_dir, [("en", "fr")], 23, "halves", ["ae"])
+
+
+def test_a_direction_or_language_without_a_usable_line_is_refused(tmp_path):
+    (tmp_path / "parallel").mkdir()
+    (tmp_path / "mono").mkdir()
+    pairs = tmp_path / "parallel" / "en-fr.train.tsv"
+    pairs.write_bytes(b"one column\n\xff\tx\n")
+    with pytest.raises(ValueError) as error:
+        pipelines.require_training_data(str(tmp_path), [("en", "fr")], 0, "halves", ["mt"])
+    assert str(error.value) == (
+        f"translation.directions: en-fr has no usable line in {pairs} (skipped 2: bad_utf8 1, "
+        "wrong_columns 1); fix or replace the file"
+    )
+    pairs.write_text("Hello\tBonjour\n")
+    mono = tmp_path / "mono" / "fr.train.txt"
+    mono.write_text("\n \n")
+    (tmp_path / "mono" / "en.train.txt").write_text("Hello\n")
+    with pytest.raises(ValueError, match=f"'mono': fr has no usable line in {mono} .skipped 2"):
+        pipelines.require_training_data(str(tmp_path), [("en", "fr")], 0, "mono", ["mt", "bt"])

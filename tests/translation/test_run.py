@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import tensorflow as tf
 
 from xlm_keras import XLMSeq2SeqLM
@@ -82,3 +83,16 @@ def test_train_resume_keep_best_and_report(pretrained, corpus_dir, tmp_path):
     assert "| en-fr | 6 |" in result.stdout and "sacrebleu bleu: nrefs:1|" in result.stdout
     with open(tmp_path / "eval.json", encoding="utf-8") as f:
         assert json.load(f)["directions"]["en-fr"] == report["directions"]["en-fr"]
+
+
+def test_validation_pairs_holding_out_the_whole_file_is_refused_before_compute(
+    corpus_dir, tmp_path
+):
+    config = base_mt_config()
+    config.data.corpus_dir = corpus_dir
+    config.translation.validation_pairs = 24  # Every pair of the train files.
+    workdir = tmp_path / "mt"
+    validate_mt(config, "one_device", str(workdir))
+    with pytest.raises(ValueError, match="validation_pairs=24 holds out every pair of en-fr"):
+        translation.run(config, str(workdir), "one_device")
+    assert not workdir.exists()  # No tokenizer trained, no model built.

@@ -17,15 +17,30 @@ class CorpusStats:
 
     Reasons: `bad_utf8`, `empty`, `too_long`, `control_chars` (NUL and other
     C0 controls except tab), `wrong_columns`, `empty_side`, and `damaged`
-    (once per read of a file whose rest could not be decompressed: its lines
-    after the damage are lost).
+    (once for a file whose rest could not be decompressed: its lines after
+    the damage are lost).
+
+    Each line of a file is counted once per run: the readers count a file
+    (or a shard of it) on its first read only, not when a dataset reads it
+    again (each epoch, each direction of a translation pair, after a
+    resume's skip).
     """
 
     def __init__(self):
         self.counts = collections.defaultdict(collections.Counter)
+        self._read = set()
 
     def add(self, path, reason):
         self.counts[str(path)][reason] += 1
+
+    def first_read(self, path, shard=None):
+        """`self` on the first read of `path` (`shard`), else fresh stats
+        that count the re-read apart."""
+        key = (str(path), shard)
+        if key in self._read:
+            return CorpusStats()
+        self._read.add(key)
+        return self
 
     def kept(self, path=None):
         return sum(c["kept"] for p, c in self.counts.items() if path in (None, p))
@@ -125,6 +140,7 @@ def read_text(path, stats, shard=None, max_line_chars=DEFAULT_MAX_LINE_CHARS):
 
     Yields: str, stripped, non-empty.
     """
+    stats = stats.first_read(path, shard)
     for number, text in decoded_lines(path, stats, max_line_chars):
         if not _in_shard(number, shard):
             continue
@@ -142,6 +158,7 @@ def read_tsv_pairs(path, stats, shard=None, max_line_chars=DEFAULT_MAX_LINE_CHAR
 
     Yields: (source, target) str pairs, both sides non-empty.
     """
+    stats = stats.first_read(path, shard)
     for number, text in decoded_lines(path, stats, max_line_chars):
         if not _in_shard(number, shard):
             continue
@@ -171,6 +188,7 @@ def read_parallel_files(
     Yields: (source, target) str pairs.
     """
     name = f"{source_path}|{target_path}"
+    stats = stats.first_read(name, shard)
     number = -1
     src, tgt = raw_lines(source_path, stats, name), raw_lines(target_path, stats, name)
     for number, (raw_source, raw_target) in enumerate(zip(src, tgt)):
@@ -197,3 +215,30 @@ def read_parallel_files(
             f"{source_path} and {target_path} have different numbers of lines "
             f"(stopped after {number + 1}); parallel files must be line-aligned."
         )
+
+
+def require_usable(paths, read, what, fix="fix or replace the file"):
+    """Raise ValueError unless `read(path, stats)` yields an item from one
+    of `paths`. Reads only up to the first usable item, so it costs a line
+    on a good corpus and names each file with its skip reasons on a bad one.
+
+    Args:
+        paths: files (or any names `read` takes).
+        read: e.g. `read_text`, `read_tsv_pairs`.
+        what: the message's subject, e.g. "data.languages: fr".
+        fix: the message's end: what the user can do.
+    """
+    stats = CorpusStats()
+    for path in paths:
+        for _ in read(path, stats):
+            return
+    files = []
+    for path in paths:
+        counts = stats.counts.get(str(path))
+        reasons = ", ".join(
+            f"{reason} {n}" for reason, n in sorted((counts or {}).items()) if reason != "kept"
+        )
+        files.append(
+            f"{path} ({f'skipped {stats.skipped(str(path))}: {reasons}' if counts else 'no lines'})"
+        )
+    raise ValueError(f"{what} has no usable line in {'; '.join(files)}; {fix}")

@@ -3,6 +3,7 @@
 import io
 import itertools
 import os
+import re
 
 import numpy as np
 import sentencepiece as spm
@@ -65,6 +66,24 @@ def train_sentencepiece(
     )
     model = io.BytesIO()
     spm.set_random_generator_seed(seed)
+    try:
+        _train(sample, model, vocabulary_size, model_type, character_coverage, byte_fallback)
+    except RuntimeError as error:
+        most = re.search(
+            r"Vocabulary size too high \(\d+\)\. Please set it to a value <= (\d+)", str(error)
+        )
+        if not most:
+            raise
+        raise ValueError(
+            f"vocabulary_size={vocabulary_size} is more pieces than SentencePiece can learn "
+            f"from this corpus, at most {most[1]}: set it to {most[1]} or less "
+            "(data.vocabulary_size in a training config, --vocabulary_size for "
+            "xlm-tokenizer), or give the tokenizer more text"
+        ) from None
+    return model.getvalue(), languages
+
+
+def _train(sample, model, vocabulary_size, model_type, character_coverage, byte_fallback):
     spm.SentencePieceTrainer.train(
         sentence_iterator=itertools.chain.from_iterable(sample.values()),
         model_writer=model,
@@ -80,7 +99,6 @@ def train_sentencepiece(
         num_threads=os.cpu_count() or 1,
         minloglevel=1,
     )
-    return model.getvalue(), languages
 
 
 def sample_sentences(corpora, sample_alpha=0.3, max_sentences=1_000_000, seed=0):

@@ -13,6 +13,9 @@ import tensorflow as tf
 
 from xlm_keras.data import corpus
 from xlm_keras.data.readers import CorpusStats
+from xlm_keras.data.readers import read_text
+from xlm_keras.data.readers import read_tsv_pairs
+from xlm_keras.data.readers import require_usable
 from xlm_keras.data.sampling import language_sampling_probabilities
 from xlm_keras.data.sampling import sample_languages
 from xlm_keras.data.streams import pair_dataset
@@ -240,6 +243,29 @@ def target_weights(spec, corpus_dir, languages, alpha, split="train"):
         for ids in lines.map(tokenizer.tokenize, num_parallel_calls=AUTOTUNE):
             counts += np.bincount(ids.flat_values.numpy(), minlength=len(counts))
     return target_sampling_weights(counts, alpha)
+
+
+def require_usable_corpus(corpus_dir, languages, objectives, split="train"):
+    """Refuse, before compute, a language (MLM, CLM) or language pair (TLM)
+    whose `split` files hold no usable line (ValueError naming the files
+    and their skip reasons). Reads each up to its first usable line."""
+    if {"mlm", "clm"} & set(objectives):
+        for code, paths in _select(corpus.monolingual_files(corpus_dir, split), languages).items():
+            require_usable(
+                paths,
+                read_text,
+                f"data.languages: {code}",
+                f"fix or remove the file, or leave {code} out of data.languages",
+            )
+    if "tlm" in objectives:
+        pairs = _select(corpus.parallel_files(corpus_dir, split), languages, pairs=True)
+        for pair, paths in pairs.items():
+            require_usable(
+                paths,
+                read_tsv_pairs,
+                f"objectives.tlm: {'-'.join(pair)}",
+                "fix or remove the file (TLM reads every pair file of data.languages)",
+            )
 
 
 def _select(files, languages, pairs=False):

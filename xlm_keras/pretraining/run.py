@@ -63,6 +63,9 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     keras.utils.set_random_seed(config.train.seed)
     corpus_dir = os.path.expanduser(config.data.corpus_dir) or corpus.SAMPLE_CORPUS_DIR
     languages = corpus_languages(config, corpus_dir)
+    pipelines.require_usable_corpus(
+        corpus_dir, languages, [name for name in PIPELINES if config.objectives[name].weight > 0]
+    )
     tokenizer = load_or_train_tokenizer(config, corpus_dir, languages, workdir, chief)
     problem = missing_languages(languages, tokenizer.languages, config.data.tokenizer or workdir)
     if problem:

@@ -28,7 +28,9 @@ import tensorflow as tf
 
 from xlm_keras.data import corpus
 from xlm_keras.data.readers import CorpusStats
+from xlm_keras.data.readers import read_text
 from xlm_keras.data.readers import read_tsv_pairs
+from xlm_keras.data.readers import require_usable
 from xlm_keras.data.sampling import sample_languages
 from xlm_keras.data.streams import chunks
 from xlm_keras.data.streams import shard_of
@@ -92,10 +94,14 @@ class TranslationSpec:
 
     def partners(self, language):
         """The languages paired with `language` in the directions."""
-        return sorted(
-            {b for a, b in self.directions if a == language}
-            | {a for a, b in self.directions if b == language}
-        )
+        return partners(self.directions, language)
+
+
+def partners(directions, language):
+    """The languages paired with `language` in `directions`."""
+    return sorted(
+        {b for a, b in directions if a == language} | {a for a, b in directions if b == language}
+    )
 
 
 def direction_files(corpus_dir, split, direction):
@@ -142,6 +148,54 @@ def evaluation_pairs(corpus_dir, split, direction, hold_out=0):
         )
     sources, targets = zip(*pairs)
     return list(sources), list(targets)
+
+
+def require_training_data(corpus_dir, directions, hold_out, monolingual, objectives):
+    """Refuse, before compute, a direction or language that the objectives
+    would read no training text from (ValueError naming the files and,
+    when no line is usable, the skip reasons): `mt` needs pairs past the
+    `hold_out` validation pairs, `ae` every language's monolingual text,
+    `bt` every target language's. Reads each source up to its first usable
+    item (a direction's usable pairs, at most `hold_out`, when validation
+    holds them all out).
+
+    Args:
+        directions: list of (source, target) codes.
+        hold_out: validation pairs at the start of each train file.
+        monolingual: "halves" or "mono" (see `TranslationSpec`).
+        objectives: names of the objectives that train.
+    """
+    for direction in directions if "mt" in objectives else ():
+        paths, _ = direction_files(corpus_dir, "train", direction)
+        require_usable(
+            paths, read_tsv_pairs, f"translation.directions: {direction_name(direction)}"
+        )
+        stats = CorpusStats()
+        if next(read_direction(corpus_dir, "train", direction, stats, skip=hold_out), None):
+            continue
+        raise ValueError(
+            f"translation.validation_pairs={hold_out} holds out every pair of "
+            f"{direction_name(direction)}: {', '.join(paths)} hold {stats.kept()} usable "
+            f"pairs; set it below {stats.kept()} so that pairs are left to train on"
+        )
+    languages = (
+        {code for direction in directions for code in direction} if "ae" in objectives else set()
+    )
+    languages |= {target for _, target in directions} if "bt" in objectives else set()
+    for language in sorted(languages):
+        what = f"data.monolingual={monolingual!r}: {language}"
+        if monolingual == "mono":
+            require_usable(_mono_files(corpus_dir, "train", language), read_text, what)
+            continue
+        sentences = monolingual_sentences(
+            corpus_dir, "train", language, partners(directions, language), CorpusStats(), hold_out
+        )
+        if next(sentences, None) is None:
+            raise ValueError(
+                f"{what} has no sentence: its half of the train pairs past the {hold_out} "
+                "held out (translation.validation_pairs) is empty; add pairs, lower "
+                "translation.validation_pairs, or use data.monolingual='mono'"
+            )
 
 
 def mt_dataset(spec, corpus_dir, input_context=None, skip=0, split="train"):
@@ -226,14 +280,7 @@ def monolingual_dataset(spec, corpus_dir, language, shard, split="train"):
     `mono/<language>.<split>.txt` when `spec.monolingual == "mono"`), read
     once, then shuffled from memory (`sample_languages` repeats it)."""
     if spec.monolingual == "mono":
-        files = corpus.monolingual_files(corpus_dir, split)
-        if language not in files:
-            raise ValueError(
-                f"data.monolingual='mono': no mono/{language}.{split}.txt in {corpus_dir} "
-                f"(it has {sorted(files)}); add that file, or use data.monolingual='halves' "
-                "to read the parallel files' halves"
-            )
-        text = text_dataset(files[language], spec.stats, shard)
+        text = text_dataset(_mono_files(corpus_dir, split, language), spec.stats, shard)
     else:
 
         def generate():
@@ -320,3 +367,15 @@ def bt_dataset(spec, corpus_dir, input_context=None, skip=0):
         .map(_pack_pairs(spec.preprocessor), num_parallel_calls=AUTOTUNE)
         .prefetch(AUTOTUNE)
     )
+
+
+def _mono_files(corpus_dir, split, language):
+    """`mono/<language>.<split>.txt` files; ValueError when there is none."""
+    files = corpus.monolingual_files(corpus_dir, split)
+    if language not in files:
+        raise ValueError(
+            f"data.monolingual='mono': no mono/{language}.{split}.txt in {corpus_dir} "
+            f"(it has {sorted(files)}); add that file, or use data.monolingual='halves' "
+            "to read the parallel files' halves"
+        )
+    return files[language]

@@ -81,7 +81,10 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     directions = parse_directions(config.translation.directions)
     languages = sorted({code for direction in directions for code in direction})
     hold_out = config.translation.validation_pairs
-    # Missing files fail before compute.
+    # Missing files, and files with nothing to train on, fail before compute.
+    pipelines.require_training_data(
+        corpus_dir, directions, hold_out, config.data.monolingual, objective_weights(config)
+    )
     validation = {
         d: pipelines.evaluation_pairs(corpus_dir, "train", d, hold_out) for d in directions
     }
