@@ -7,33 +7,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from xlm_keras import XLMSeq2SeqBackbone
-from xlm_keras import XLMSeq2SeqLM
+from tests.helpers import FAMILIES
+from tests.helpers import tiny_seq2seq
 from xlm_keras.inference.decoder import CachedDecoder
-
-FAMILIES = {
-    "xlm": dict(num_languages=3, position_offset=0, position_embedding="sinusoidal"),
-    "roberta": dict(num_languages=1, position_offset=2, layer_norm_epsilon=1e-5),
-    "roberta_prenorm": dict(
-        num_languages=1, position_offset=2, layer_norm_epsilon=1e-5, normalize_first=True
-    ),
-}
 
 
 def _model(family):
     keras.utils.set_random_seed(0)
-    backbone = XLMSeq2SeqBackbone(
-        vocabulary_size=50,
-        num_layers=2,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        max_sequence_length=16,
-        dropout=0.0,
-        num_decoder_layers=3,
-        **FAMILIES[family],
-    )
-    return XLMSeq2SeqLM(backbone)
+    return tiny_seq2seq(50, max_sequence_length=16, num_decoder_layers=3, **FAMILIES[family])
 
 
 def _inputs(model, target_length=6):

@@ -7,9 +7,9 @@ import pytest
 import sentencepiece as spm
 import tensorflow as tf
 
+from tests.helpers import tiny_backbone
 from tests.sentencepiece_fixtures import LANGUAGES
 from tests.sentencepiece_fixtures import PROBE_TEXTS
-from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMTokenizer
 
 # Texts that SentencePiece normalisation leaves unchanged and whose
@@ -156,13 +156,8 @@ def test_preset_round_trip(tokenizers, tmp_path):
     assert loaded.language_id("zh") == tokenizer.language_id("zh")
 
     # A model preset next to the tokenizer (what training writes).
-    backbone = XLMBackbone(
-        vocabulary_size=tokenizer.vocabulary_size(),
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=8,
-        intermediate_dim=16,
-        num_languages=len(LANGUAGES),
+    backbone = tiny_backbone(
+        tokenizer.vocabulary_size(), num_layers=1, num_languages=len(LANGUAGES)
     )
     backbone.save_to_preset(str(tmp_path))
     assert XLMTokenizer.from_preset(str(tmp_path)).languages == LANGUAGES

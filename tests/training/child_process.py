@@ -37,13 +37,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from tests.helpers import tiny_seq2seq  # noqa: E402
 from xlm_keras.data import readers  # noqa: E402
 from xlm_keras.finetuning import config as finetune_config  # noqa: E402
 from xlm_keras.finetuning import run as finetune_lib  # noqa: E402
 from xlm_keras.models import XLMBackbone  # noqa: E402
 from xlm_keras.models import XLMMaskedLM  # noqa: E402
-from xlm_keras.models import XLMSeq2SeqBackbone  # noqa: E402
-from xlm_keras.models import XLMSeq2SeqLM  # noqa: E402
 from xlm_keras.models import XLMSeq2SeqLMPreprocessor  # noqa: E402
 from xlm_keras.models import XLMTokenizer  # noqa: E402
 from xlm_keras.models import presets  # noqa: E402
@@ -312,17 +311,8 @@ def bt_parity(tokenizer_dir):
     }
 
     def build_task():
-        backbone = XLMSeq2SeqBackbone(
-            vocabulary_size=tokenizer.vocabulary_size(),
-            num_layers=1,
-            num_heads=2,
-            hidden_dim=16,
-            intermediate_dim=32,
-            max_sequence_length=24,
-            num_languages=len(tokenizer.languages),
-            dropout=0.0,
-        )
-        return XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
+        vocabulary_size, languages = tokenizer.vocabulary_size(), len(tokenizer.languages)
+        return tiny_seq2seq(vocabulary_size, preprocessor, num_layers=1, num_languages=languages)
 
     initial = build_task().get_weights()
 

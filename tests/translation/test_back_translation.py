@@ -6,8 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from xlm_keras import XLMSeq2SeqBackbone
-from xlm_keras import XLMSeq2SeqLM
+from tests.helpers import tiny_seq2seq
 from xlm_keras import XLMSeq2SeqLMPreprocessor
 from xlm_keras import XLMTokenizer
 from xlm_keras.translation.back_translation import back_translate
@@ -21,17 +20,7 @@ def _model_and_batch(tokenizer_dir):
     preprocessor = XLMSeq2SeqLMPreprocessor(
         tokenizer, encoder_sequence_length=12, decoder_sequence_length=12
     )
-    backbone = XLMSeq2SeqBackbone(
-        vocabulary_size=tokenizer.vocabulary_size(),
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        max_sequence_length=24,
-        num_languages=3,
-        dropout=0.0,
-    )
-    model = XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
+    model = tiny_seq2seq(tokenizer.vocabulary_size(), preprocessor, num_layers=1, num_languages=3)
     x, labels, weights = preprocessor(
         {"source": SENTENCES, "target": SENTENCES, "source_language": "en", "target_language": "en"}
     )
