@@ -6,8 +6,8 @@ checkpoint's preset with `xlm-convert` and load that directory instead.
 """
 
 import dataclasses
-import json
-import os
+
+from xlm_keras.models import preset_files
 
 _XLM = dict(
     dropout=0.1,
@@ -63,9 +63,6 @@ class Preset:
         name: str, what `from_preset` takes.
         config: dict of `XLMBackbone` arguments.
         description: str, one line.
-        lm_head: `"xlm"` (tied projection + bias) or `"roberta"`
-            (dense-GELU-LN-tied), the pretraining head of the checkpoint.
-        task: the pretraining task class name (`XLMMaskedLM` / `XLMCausalLM`).
         params: int, the backbone's parameter count.
         source: the published checkpoint's Hugging Face id, or None for the
             shapes made here (tiny test models, demo models).
@@ -74,195 +71,145 @@ class Preset:
     name: str
     config: dict
     description: str
-    lm_head: str
-    task: str
     params: int
     source: str = None
+
+    @property
+    def lm_head(self):
+        """`"xlm"` (tied projection + bias) or `"roberta"` (dense-GELU-LN-
+        tied), the pretraining head of the checkpoint: XLM-R's when the
+        positions are offset past the padding id."""
+        return "roberta" if self.config["position_offset"] > 0 else "xlm"
+
+    @property
+    def task(self):
+        """The pretraining task class name (`XLMMaskedLM` / `XLMCausalLM`)."""
+        return "XLMCausalLM" if self.config["causal"] else "XLMMaskedLM"
+
+
+def _published(name, config, description, params, organisation="FacebookAI"):
+    """The shape of a published checkpoint, `source` its Hugging Face id."""
+    source = f"{organisation}/{name.replace('_', '-')}"
+    return Preset(name, config, description, params, source)
 
 
 PRESETS = {
     preset.name: preset
     for preset in (
-        Preset(
-            "xlm_mlm_en_2048",
-            _xlm(30145, 2048, 12, 16, 1),
-            "XLM MLM, English",
-            lm_head="xlm",
-            task="XLMMaskedLM",
-            params=667_088_896,
-            source="FacebookAI/xlm-mlm-en-2048",
+        # name, XLMBackbone arguments, description, backbone parameters
+        _published(
+            "xlm_mlm_en_2048", _xlm(30145, 2048, 12, 16, 1), "XLM MLM, English", 667_088_896
         ),
-        Preset(
-            "xlm_mlm_ende_1024",
-            _xlm(64699, 1024, 6, 8, 2),
-            "XLM MLM, English-German",
-            lm_head="xlm",
-            task="XLMMaskedLM",
-            params=142_357_504,
-            source="FacebookAI/xlm-mlm-ende-1024",
+        _published(
+            "xlm_mlm_ende_1024", _xlm(64699, 1024, 6, 8, 2), "XLM MLM, English-German", 142_357_504
         ),
-        Preset(
-            "xlm_mlm_enfr_1024",
-            _xlm(64139, 1024, 6, 8, 2),
-            "XLM MLM, English-French",
-            lm_head="xlm",
-            task="XLMMaskedLM",
-            params=141_784_064,
-            source="FacebookAI/xlm-mlm-enfr-1024",
+        _published(
+            "xlm_mlm_enfr_1024", _xlm(64139, 1024, 6, 8, 2), "XLM MLM, English-French", 141_784_064
         ),
-        Preset(
+        _published(
             "xlm_mlm_enro_1024",
             _xlm(64592, 1024, 6, 8, 2),
             "XLM MLM, English-Romanian",
-            lm_head="xlm",
-            task="XLMMaskedLM",
-            params=142_247_936,
-            source="FacebookAI/xlm-mlm-enro-1024",
+            142_247_936,
         ),
-        Preset(
+        _published(
             "xlm_clm_enfr_1024",
             _xlm(64139, 1024, 6, 8, 2, causal=True),
             "XLM CLM, English-French",
-            lm_head="xlm",
-            task="XLMCausalLM",
-            params=141_784_064,
-            source="FacebookAI/xlm-clm-enfr-1024",
+            141_784_064,
         ),
-        Preset(
+        _published(
             "xlm_clm_ende_1024",
             _xlm(64699, 1024, 6, 8, 2, causal=True),
             "XLM CLM, English-German",
-            lm_head="xlm",
-            task="XLMCausalLM",
-            params=142_357_504,
-            source="FacebookAI/xlm-clm-ende-1024",
+            142_357_504,
         ),
-        Preset(
+        _published(
             "xlm_mlm_xnli15_1024",
             _xlm(95000, 1024, 12, 8, 15),
             "XLM MLM, 15 XNLI languages",
-            lm_head="xlm",
-            task="XLMMaskedLM",
-            params=248_976_384,
-            source="FacebookAI/xlm-mlm-xnli15-1024",
+            248_976_384,
         ),
-        Preset(
+        _published(
             "xlm_mlm_tlm_xnli15_1024",
             _xlm(95000, 1024, 12, 8, 15),
             "XLM MLM+TLM, 15 XNLI languages",
-            lm_head="xlm",
-            task="XLMMaskedLM",
-            params=248_976_384,
-            source="FacebookAI/xlm-mlm-tlm-xnli15-1024",
+            248_976_384,
         ),
-        Preset(
+        _published(
             "xlm_mlm_17_1280",
             _xlm(200000, 1280, 16, 16, 17, use_language_embedding=False),
             "XLM MLM, 17 languages, no language embeddings",
-            lm_head="xlm",
-            task="XLMMaskedLM",
-            params=571_496_960,
-            source="FacebookAI/xlm-mlm-17-1280",
+            571_496_960,
         ),
-        Preset(
+        _published(
             "xlm_mlm_100_1280",
             _xlm(200000, 1280, 16, 16, 100, use_language_embedding=False),
             "XLM MLM, 100 languages, no language embeddings",
-            lm_head="xlm",
-            task="XLMMaskedLM",
-            params=571_496_960,
-            source="FacebookAI/xlm-mlm-100-1280",
+            571_496_960,
         ),
-        Preset(
+        _published(
             "xlm_roberta_base",
             _xlm_r(250002, 768, 12, 12, 3072),
             "XLM-R base, 100 languages",
-            lm_head="roberta",
-            task="XLMMaskedLM",
-            params=277_452_288,
-            source="FacebookAI/xlm-roberta-base",
+            277_452_288,
         ),
-        Preset(
+        _published(
             "xlm_roberta_large",
             _xlm_r(250002, 1024, 24, 16, 4096),
             "XLM-R large, 100 languages",
-            lm_head="roberta",
-            task="XLMMaskedLM",
-            params=558_839_808,
-            source="FacebookAI/xlm-roberta-large",
+            558_839_808,
         ),
-        Preset(
+        _published(
             "xlm_roberta_xl",
             _xlm_r(250880, 2560, 36, 32, 10240, normalize_first=True),
             "XLM-R XL (pre-LN), 100 languages",
-            lm_head="roberta",
-            task="XLMMaskedLM",
-            params=3_475_927_040,
-            source="facebook/xlm-roberta-xl",
+            3_475_927_040,
+            "facebook",
         ),
-        Preset(
+        _published(
             "xlm_roberta_xxl",
             _xlm_r(250880, 4096, 48, 32, 16384, normalize_first=True),
             "XLM-R XXL (pre-LN), 100 languages",
-            lm_head="roberta",
-            task="XLMMaskedLM",
-            params=10_695_950_336,
-            source="facebook/xlm-roberta-xxl",
+            10_695_950_336,
+            "facebook",
         ),
         # Tiny shapes for tests and demos.
         Preset(
             "xlm_tiny",
             _xlm(1000, 32, 2, 2, 4, max_sequence_length=128),
             "tiny XLM, 4 language embeddings",
-            lm_head="xlm",
-            task="XLMMaskedLM",
-            params=61_696,
-            source=None,
+            61_696,
         ),
         Preset(
             "xlm_tiny_clm",
             _xlm(1000, 32, 2, 2, 4, max_sequence_length=128, causal=True),
             "tiny causal XLM",
-            lm_head="xlm",
-            task="XLMCausalLM",
-            params=61_696,
-            source=None,
+            61_696,
         ),
         Preset(
             "xlm_roberta_tiny",
             _xlm_r(1000, 32, 2, 2, 64, max_sequence_length=128),
             "tiny XLM-R",
-            lm_head="roberta",
-            task="XLMMaskedLM",
-            params=53_312,
-            source=None,
+            53_312,
         ),
         Preset(
             "xlm_roberta_tiny_prenorm",
             _xlm_r(1000, 32, 2, 2, 64, max_sequence_length=128, normalize_first=True),
             "tiny pre-LN XLM-R (XL/XXL layout)",
-            lm_head="roberta",
-            task="XLMMaskedLM",
-            params=53_312,
-            source=None,
+            53_312,
         ),
         Preset(
             "xlm_small",
             _xlm(8000, 256, 4, 4, 16, max_sequence_length=256),
             "4 layers x 256, demo pretraining",
-            lm_head="xlm",
-            task="XLMMaskedLM",
-            params=5_277_184,
-            source=None,
+            5_277_184,
         ),
         Preset(
             "xlm_mini",
             _xlm(8000, 128, 4, 4, 16, max_sequence_length=256),
             "4 layers x 128, zero-shot transfer demo",
-            lm_head="xlm",
-            task="XLMMaskedLM",
-            params=1_852_160,
-            source=None,
+            1_852_160,
         ),
     )
 }
@@ -293,8 +240,6 @@ def lm_head(preset):
 def saved_task_name(preset_dir):
     """Class name of the task saved in a preset directory (its `task.json`),
     or None for a backbone-only preset or a built-in name."""
-    task_file = os.path.join(preset_dir, "task.json") if isinstance(preset_dir, str) else ""
-    if is_builtin(preset_dir) or not os.path.isfile(task_file):
+    if is_builtin(preset_dir):
         return None
-    with open(task_file, encoding="utf-8") as f:
-        return json.load(f).get("class_name", "").split(">")[-1] or None
+    return preset_files.saved_task_name(preset_dir)
