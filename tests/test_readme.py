@@ -1,7 +1,12 @@
-"""The README's commands and example are the ones that work."""
+"""The README's quickstart and test command, and docs/models.md's raw-text
+example, are the ones that work."""
 
 import os
 import re
+import subprocess
+import sys
+
+import pytest
 
 from xlm_keras import XLMBackbone
 from xlm_keras import XLMMaskedLM
@@ -16,22 +21,62 @@ from xlm_keras import XLMTokenizer
 from xlm_keras.models import presets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where the README's quickstart trains; the test runs it in a temporary directory instead.
+QUICKSTART_WORKDIR = "/tmp/run"
 
 
-def _readme():
-    with open(os.path.join(ROOT, "README.md")) as f:
+def _read(*path):
+    with open(os.path.join(ROOT, *path), encoding="utf-8") as f:
         return f.read()
 
 
+def _block(text, heading, language):
+    """The first ```language block after `heading` (a line of the page)."""
+    section = text.split(f"\n{heading}\n", 1)[1]
+    return re.search(rf"```{language}\n(.*?)```", section, re.S).group(1)
+
+
 def test_ci_runs_the_readme_test_command():
-    test_command = re.search(r"Test .*?```bash\n(.*?)\n```", _readme(), re.S).group(1)
-    with open(os.path.join(ROOT, ".ci", "run")) as f:
-        assert test_command in f.read().splitlines()
+    test_command = re.search(r"Full suite .*?```bash\n(.*?)\n```", _read("README.md"), re.S).group(
+        1
+    )
+    assert test_command in _read(".ci", "run").splitlines()
+
+
+@pytest.mark.slow
+def test_quickstart_runs_verbatim(tmp_path):
+    """`xlm-train --workdir=/tmp/run` as a process (the installed console
+    script), then the Python block on the preset it wrote."""
+    readme = _read("README.md")
+    workdir = str(tmp_path / "run")
+    command = _block(readme, "## Quickstart", "bash")
+    code = _block(readme, "## Quickstart", "python")
+    assert QUICKSTART_WORKDIR in command and QUICKSTART_WORKDIR in code
+    scripts = os.path.dirname(sys.executable)  # Where pip put xlm-train.
+    env = dict(os.environ, PATH=scripts + os.pathsep + os.environ.get("PATH", ""))
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", command.replace(QUICKSTART_WORKDIR, workdir)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert os.path.isfile(os.path.join(workdir, "preset", "task.weights.h5"))
+
+    namespace = {}
+    exec(code.replace(QUICKSTART_WORKDIR, workdir), namespace)
+    ((top_5,),) = namespace["filled"]  # One text, one <mask>.
+    assert len(top_5) == 5
+    assert all(isinstance(token, str) and 0 <= p <= 1 for token, p in top_5)
+    assert namespace["logits"].shape == (2, 2)
+    assert all(label in ("question", "statement") for label in namespace["labels"])
 
 
 def _write_presets(directory):
     """Tiny random-weight presets (golden tokenizer: de, en, fr) where the
-    README's first example looks for fine-tuned ones."""
+    models page's example looks for fine-tuned ones."""
     tokenizer = XLMTokenizer.from_preset(os.path.join(ROOT, "tests", "golden", "tokenizer"))
     config = dict(
         presets.backbone_config("xlm_tiny"),
@@ -59,14 +104,13 @@ def _write_presets(directory):
         )
 
 
-def test_first_example_runs_on_raw_text(tmp_path, monkeypatch):
-    code = re.search(
-        r"## Raw text in, predictions out\n\n```python\n(.*?)```", _readme(), re.S
-    ).group(1)
+def test_models_page_example_runs_on_raw_text(tmp_path, monkeypatch):
+    code = _block(_read("docs", "models.md"), "## Raw text in, predictions out", "python")
     monkeypatch.chdir(tmp_path)
     _write_presets(tmp_path)
     namespace = {}
     exec(code, namespace)
+    assert namespace["logits"].shape == (2, 3)  # Logits [batch, classes].
     assert all(label in ("writer", "calc", "impress") for label in namespace["labels"])
     assert len(namespace["labels"]) == 2
     (masks,) = namespace["filled"]
