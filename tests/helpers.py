@@ -1,6 +1,16 @@
-"""Builders and checks shared by test modules: tiny models, gradients."""
+"""Builders and checks shared by test modules: tiny models, gradients, the
+scripts outside the package (tools/, export/) as modules."""
+
+import functools
+import importlib.util
+import re
+import sys
+from pathlib import Path
 
 import tensorflow as tf
+from absl import flags
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def loss_and_gradients(forward, variables, inputs):
@@ -43,3 +53,32 @@ def tiny_seq2seq(vocabulary_size, preprocessor=None, **config):
 
     backbone = XLMSeq2SeqBackbone(**{**TINY, "vocabulary_size": vocabulary_size, **config})
     return XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
+
+
+@functools.cache
+def load_script(path):
+    """The script at `path` (relative to the repository root, e.g.
+    "tools/build_corpus.py") as a module, registered under its file name so
+    that a script importing another (`from build_corpus import ...`) finds it.
+    The absl flags it defines are dropped again and flags of the same name
+    defined elsewhere (the CLIs) are put back: the tests call functions, not
+    `main`."""
+    path = ROOT / path
+    name = path.stem
+    names = set(re.findall(r"DEFINE_\w+\(\s*\"(\w+)\"", path.read_text()))
+    clashing = {n: flags.FLAGS[n] for n in names if n in flags.FLAGS}
+    for flag in clashing:
+        delattr(flags.FLAGS, flag)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)
+    sys.path.insert(0, str(path.parent))  # Its neighbours, as when run as a script.
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
+        for flag in names & set(flags.FLAGS):
+            delattr(flags.FLAGS, flag)
+        for flag, value in clashing.items():
+            flags.FLAGS[flag] = value
+    return module

@@ -1,48 +1,19 @@
 """The committed `help_topic` task, and the selection functions of tools/build_task_corpus.py."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+from tests.helpers import load_script
+
+build_corpus = load_script("tools/build_corpus.py")
+build_task_corpus = load_script("tools/build_task_corpus.py")
 TASK_DIR = ROOT / "xlm_keras" / "finetuning" / "sample_tasks" / "help_topic"
 CORPUS_DIR = ROOT / "xlm_keras" / "data" / "sample_corpus"
-LANGUAGES = [
-    "en",
-    "de",
-    "fr",
-    "es",
-    "it",
-    "pt",
-    "nl",
-    "pl",
-    "cs",
-    "ru",
-    "el",
-    "tr",
-    "vi",
-    "ja",
-    "zh",
-    "ko",
-]
+LANGUAGES = ["en", *build_corpus.LANGUAGES.values()]
 SPLITS = ("train", "validation", "test")
 MAX_TASK_BYTES = 4 * 2**20
-
-
-def _load(name):
-    """The tool as a module, registered so that `from build_corpus import ...` resolves."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_corpus = _load("build_corpus")
-build_task_corpus = _load("build_task_corpus")
 
 
 def _split_languages(split):

@@ -3,22 +3,17 @@ server that records requests: no model server is installed here)."""
 
 import base64
 import http.server
-import importlib.util
 import json
-import os
 import threading
 
 import pytest
 
-CLIENT = os.path.join(os.path.dirname(__file__), "..", "..", "export", "client.py")
+from tests.helpers import load_script
 
 
 @pytest.fixture(scope="module")
 def client():
-    spec = importlib.util.spec_from_file_location("serving_client", CLIENT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("export/client.py")
 
 
 @pytest.fixture

@@ -4,44 +4,17 @@ tools/bench_serving.py's Hugging Face comparison times the same embeddings
 on both sides and prints its table; tools/lexical_baseline.py's bags hold
 exactly SentencePiece's pieces."""
 
-import functools
-import importlib.util
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from absl import flags
 
-from xlm_keras.models import XLMBackbone
-
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
-
-
-@functools.cache
-def _load(name):
-    """The tool as a module. The absl flags it defines are dropped again, and
-    flags of the same name defined elsewhere (the CLIs) are put back: the
-    tests call functions, not `main`."""
-    path = TOOLS / f"{name}.py"
-    names = set(re.findall(r"DEFINE_\w+\(\s*\"(\w+)\"", path.read_text()))
-    clashing = {n: flags.FLAGS[n] for n in names if n in flags.FLAGS}
-    for flag in clashing:
-        delattr(flags.FLAGS, flag)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        for flag in names & set(flags.FLAGS):
-            delattr(flags.FLAGS, flag)
-        for flag, value in clashing.items():
-            flags.FLAGS[flag] = value
-    return module
+from tests.helpers import load_script
+from tests.helpers import tiny_backbone
 
 
 def test_bench_input_reports_positive_rates(tmp_path):
-    bench_input = _load("bench_input")
+    bench_input = load_script("tools/bench_input.py")
     config = bench_input.experiment_config(sequence_length=32, batch_size=4)
     config.data.languages = "de,en,fr"
     config.data.vocabulary_size = 300
@@ -52,18 +25,10 @@ def test_bench_input_reports_positive_rates(tmp_path):
 
 
 def test_bench_train_flops_formula():
-    bench_train = _load("bench_train")
+    bench_train = load_script("tools/bench_train.py")
     shape = bench_train.make_shape(2, 16, 2, 48, 12, 1, 40, 0.15)
     assert shape.num_targets == 2
-    backbone = XLMBackbone(
-        vocabulary_size=40,
-        num_layers=2,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=48,
-        max_sequence_length=12,
-        num_languages=1,
-    )
+    backbone = tiny_backbone(40, intermediate_dim=48, max_sequence_length=12, num_languages=1)
     embeddings = backbone.get_layer("embeddings").count_params()
     embeddings += backbone.get_layer("embeddings_layer_norm").count_params()
     assert bench_train.non_embedding_params(shape) == backbone.count_params() - embeddings
@@ -84,7 +49,7 @@ def test_lexical_baseline_bags_match_sentencepiece(tokenizer_dir):
 
     from xlm_keras.models import XLMTokenizer
 
-    lexical_baseline = _load("lexical_baseline")
+    lexical_baseline = load_script("tools/lexical_baseline.py")
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
     texts = ["Wählen Sie Format - Zellen.", "", "Choose Format - Cells, then Cells again."]
     bags = lexical_baseline.bags_of_pieces(tokenizer, texts).toarray()
@@ -97,7 +62,7 @@ def test_lexical_baseline_bags_match_sentencepiece(tokenizer_dir):
 
 
 def test_bench_serving_compares_the_same_embeddings_with_hugging_face(tmp_path):
-    bench_serving = _load("bench_serving")
+    bench_serving = load_script("tools/bench_serving.py")
     workdir = str(tmp_path)
     saved_model = bench_serving.prepare(
         workdir,
