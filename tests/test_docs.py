@@ -14,6 +14,9 @@ PAGES = [README, ROOT / "DESIGN.md", ROOT / "export" / "README.md", *sorted(DOCS
 # [text](target), with an optional "title"; images too.
 LINK = re.compile(r"\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 MAX_README_LINES = 250
+# Repository paths the pages name in prose or commands.
+REPO_PATH = re.compile(r"(?<![\w/.~$])((?:configs|tools|xlm_keras|tests|export|docs)/[\w./-]*\w)")
+PACKAGES = sorted(p.stem for p in (ROOT / "xlm_keras").iterdir() if not p.name.startswith("_"))
 
 
 def links(page):
@@ -88,3 +91,52 @@ def test_readme_preset_table_matches_the_registry():
             f"{preset.params:,}",
         ], name
         assert cells[5] == (preset.source or ""), name
+
+
+def test_named_repository_paths_exist():
+    missing = [
+        f"{page.relative_to(ROOT)}: {path}"
+        for page in PAGES
+        for path in REPO_PATH.findall(page.read_text(encoding="utf-8"))
+        if not (ROOT / path).exists()
+    ]
+    assert not missing, "\n".join(missing)
+
+
+def python_names(page):
+    """Dotted names of the package in code spans: `xlm_keras.a.b` on every
+    page, and `a.b` (package-relative) on DESIGN.md."""
+    prefix = r"xlm_keras\." if page.name != "DESIGN.md" else r"(?:xlm_keras\.)?"
+    name = re.compile(rf"{prefix}((?:{'|'.join(PACKAGES)})(?:\.\w+)*)(?:\(.*\))?")
+    for span in re.findall(r"`([^`\n]+)`", page.read_text(encoding="utf-8")):
+        match = name.fullmatch(span)
+        if match:
+            yield match.group(1)
+
+
+def defines(module_path, name):
+    source = module_path.read_text(encoding="utf-8")
+    return re.search(
+        rf"^(?:(?:def|class)\s+{name}\b|{name}\s*[:=]|from\s+\S+\s+import\s+{name}\b)", source, re.M
+    )
+
+
+def test_named_modules_and_functions_exist():
+    """`xlm_keras.data.readers.read_text`: the longest prefix that is a
+    module, then a name that module defines or imports."""
+    missing = []
+    for page in PAGES:
+        for dotted in python_names(page):
+            parts = dotted.split(".")
+            for end in range(len(parts), 0, -1):
+                base = ROOT.joinpath("xlm_keras", *parts[:end])
+                module = base.with_suffix(".py") if base.with_suffix(".py").is_file() else None
+                module = module or (
+                    base / "__init__.py" if (base / "__init__.py").is_file() else None
+                )
+                if module:
+                    break
+            rest = parts[end:]
+            if module is None or (rest and not defines(module, rest[0])):
+                missing.append(f"{page.relative_to(ROOT)}: {dotted}")
+    assert not missing, "\n".join(missing)
