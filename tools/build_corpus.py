@@ -227,6 +227,32 @@ def download(packages, deb_dir):
     return debs
 
 
+def read_help(apt_languages, deb_dir, fetch=download):
+    """The paragraphs and `package_info` of the English help package and of
+    `apt_languages`' (English first); `fetch(package_names, deb_dir)` gives
+    their .deb files."""
+    names = [ENGLISH_PACKAGE] + [f"libreoffice-help-{code}" for code in apt_languages]
+    debs = fetch(names, deb_dir)
+    with concurrent.futures.ProcessPoolExecutor() as pool:
+        return list(pool.map(deb_paragraphs, debs)), list(pool.map(package_info, debs))
+
+
+def argument_parser(doc, output_dir, output_meaning):
+    """A parser of the options that both corpus tools take: `--output_dir`
+    (default `output_dir`) and `--deb_dir`; `doc`'s first line describes it."""
+    parser = argparse.ArgumentParser(
+        description=doc.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--output_dir", type=Path, default=output_dir, help=output_meaning)
+    parser.add_argument(
+        "--deb_dir",
+        type=Path,
+        default=Path.home() / ".cache/xlm_keras/debs",
+        help="Where the downloaded .deb files are kept.",
+    )
+    return parser
+
+
 def package_info(deb):
     """Name, version, sha256 and licence of one LibreOffice help .deb."""
     fields = subprocess.run(
@@ -269,11 +295,7 @@ def build(apt_languages, deb_dir, test_fraction):
     unknown = sorted(set(apt_languages) - set(LANGUAGES))
     if unknown:
         raise ValueError(f"Unknown languages {unknown}; expected some of {sorted(LANGUAGES)}.")
-    names = [ENGLISH_PACKAGE] + [f"libreoffice-help-{code}" for code in apt_languages]
-    debs = download(names, deb_dir)
-    with concurrent.futures.ProcessPoolExecutor() as pool:
-        paragraphs = list(pool.map(deb_paragraphs, debs))
-        packages = list(pool.map(package_info, debs))
+    paragraphs, packages = read_help(apt_languages, deb_dir)
     english = paragraphs[0]
     corpus = {}
     for code, target in zip(apt_languages, paragraphs[1:]):
@@ -364,20 +386,8 @@ def write_corpus(directory, corpus, packages, settings):
 
 def parse_args(argv=None):
     """The command-line options (see the module docstring)."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
-    parser.add_argument(
-        "--output_dir",
-        type=Path,
-        default=Path.home() / ".cache/xlm_keras/corpus",
-        help="Where the full corpus is written.",
-    )
-    parser.add_argument(
-        "--deb_dir",
-        type=Path,
-        default=Path.home() / ".cache/xlm_keras/debs",
-        help="Where the downloaded .deb files are kept.",
+    parser = argument_parser(
+        __doc__, Path.home() / ".cache/xlm_keras/corpus", "Where the full corpus is written."
     )
     parser.add_argument(
         "--languages",

@@ -18,21 +18,18 @@ test comes from the hash "test" side, train and validation from the "train" side
 test text occurs in the pretraining corpus' training split nor in train/validation.
 """
 
-import argparse
 import collections
-import concurrent.futures
 import json
 import logging
 from pathlib import Path
 
-from build_corpus import ENGLISH_PACKAGE
 from build_corpus import LANGUAGES
 from build_corpus import LICENCE
-from build_corpus import deb_paragraphs
+from build_corpus import argument_parser
 from build_corpus import download
 from build_corpus import has_expected_script
 from build_corpus import licence_notice
-from build_corpus import package_info
+from build_corpus import read_help
 from build_corpus import split_of
 from build_corpus import text_hash
 
@@ -230,25 +227,8 @@ def cached_debs(names, deb_dir):
 
 def parse_args(argv=None):
     """The command-line options (see the module docstring)."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
-    parser.add_argument(
-        "--output_dir",
-        type=Path,
-        default=Path(__file__).resolve().parents[1]
-        / "xlm_keras"
-        / "finetuning"
-        / "sample_tasks"
-        / TASK_NAME,
-        help="Where the task files are written.",
-    )
-    parser.add_argument(
-        "--deb_dir",
-        type=Path,
-        default=Path.home() / ".cache/xlm_keras/debs",
-        help="Where the downloaded .deb files are kept.",
-    )
+    task_dir = Path(__file__).resolve().parents[1] / "xlm_keras/finetuning/sample_tasks" / TASK_NAME
+    parser = argument_parser(__doc__, task_dir, "Where the task files are written.")
     parser.add_argument(
         "--test_fraction",
         type=float,
@@ -262,32 +242,19 @@ def parse_args(argv=None):
         default=4,
         help="Fewest whitespace-separated words of a kept English text.",
     )
-    parser.add_argument(
-        "--train_per_label", type=int, default=380, help="English training examples per label."
-    )
-    parser.add_argument(
-        "--validation_per_label",
-        type=int,
-        default=60,
-        help="Validation examples per label (in every language).",
-    )
-    parser.add_argument(
-        "--test_per_label",
-        type=int,
-        default=100,
-        help="Test examples per label (in every language), or all there are.",
-    )
+    for split, default, meaning in (
+        ("train", 380, "English training examples per label."),
+        ("validation", 60, "Validation examples per label (in every language)."),
+        ("test", 100, "Test examples per label (in every language), or all there are."),
+    ):
+        parser.add_argument(f"--{split}_per_label", type=int, default=default, help=meaning)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     apt_languages = list(LANGUAGES)
-    names = [ENGLISH_PACKAGE] + [f"libreoffice-help-{code}" for code in apt_languages]
-    debs = cached_debs(names, args.deb_dir)
-    with concurrent.futures.ProcessPoolExecutor() as pool:
-        paragraphs = list(pool.map(deb_paragraphs, debs))
-        packages = list(pool.map(package_info, debs))
+    paragraphs, packages = read_help(apt_languages, args.deb_dir, fetch=cached_debs)
     languages = [LANGUAGES[code] for code in apt_languages]
     english, targets = paragraphs[0], dict(zip(languages, paragraphs[1:]))
     examples = labelled_examples(english, targets, args.min_words)
