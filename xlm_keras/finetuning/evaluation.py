@@ -2,7 +2,6 @@
 report: accuracy (classification), entity F1 (tagging, exact spans) or
 exact match / F1 (QA, SQuAD v1.1 scoring as XQuAD uses it)."""
 
-import json
 import weakref
 
 import numpy as np
@@ -14,6 +13,7 @@ from xlm_keras.finetuning import task_pipelines
 from xlm_keras.metrics import entity_f1
 from xlm_keras.metrics import squad_metrics
 from xlm_keras.models.xlm_token_classifier import word_tags
+from xlm_keras.training import reports
 
 MAIN_METRIC = {"classification": "accuracy", "tagging": "f1", "qa": "f1"}
 EVAL_BATCH = 64
@@ -189,14 +189,10 @@ def format_report(report):
 
 def write_report(report, json_path, writer=None, step=0):
     """The report as JSON, and as TensorBoard text + scalars when `writer`."""
-    with open(json_path, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-    if writer is None:
-        return
-    with writer.as_default(step=step):
-        tf.summary.text(f"zero_shot/{report['split']}", format_report(report))
-        for code, metrics in report["languages"].items():
-            tf.summary.scalar(f"zero_shot/{report['metric']}/{code}", metrics[report["metric"]])
-        tf.summary.scalar(f"zero_shot/{report['metric']}/average", report["average"])
-    writer.flush()
+    metric = report["metric"]
+    scalars = {
+        f"zero_shot/{metric}/{code}": row[metric] for code, row in report["languages"].items()
+    }
+    scalars[f"zero_shot/{metric}/average"] = report["average"]
+    text = (f"zero_shot/{report['split']}", format_report(report))
+    reports.write_report(report, json_path, writer, step, text, scalars)

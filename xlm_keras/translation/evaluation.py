@@ -1,15 +1,14 @@
 """Translation quality: BLEU and chrF (sacrebleu, on detokenised text) per
 direction, with greedy decoding and beam search."""
 
-import json
 import weakref
 
 import keras_hub
-import tensorflow as tf
 from sacrebleu.metrics import BLEU
 from sacrebleu.metrics import CHRF
 
 from xlm_keras.models.xlm_beam_sampler import XLMBeamSampler
+from xlm_keras.training import reports
 
 EVAL_BATCH = 32
 
@@ -152,15 +151,11 @@ def format_report(report):
 
 def write_report(report, json_path, writer=None, step=0):
     """The report as JSON, and as TensorBoard text + scalars when `writer`."""
-    with open(json_path, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-    if writer is None:
-        return
-    with writer.as_default(step=step):
-        tf.summary.text(f"translation/{report['split']}", format_report(report))
-        for direction, row in report["directions"].items():
-            for name in report["decodings"] + ["copy"]:
-                for metric in ("bleu", "chrf"):
-                    tf.summary.scalar(f"translation/{metric}_{name}/{direction}", row[name][metric])
-    writer.flush()
+    scalars = {
+        f"translation/{metric}_{name}/{direction}": row[name][metric]
+        for direction, row in report["directions"].items()
+        for name in report["decodings"] + ["copy"]
+        for metric in ("bleu", "chrf")
+    }
+    text = (f"translation/{report['split']}", format_report(report))
+    reports.write_report(report, json_path, writer, step, text, scalars)
