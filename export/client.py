@@ -31,14 +31,7 @@ class ServingError(Exception):
 
 
 def rest_predict(
-    server,
-    model,
-    signature,
-    texts,
-    languages=None,
-    version=None,
-    timeout=30.0,
-    target_languages=None,
+    server, model, signature, texts, languages=None, version=None, timeout=30, target_languages=None
 ):
     """Call a text signature over REST.
 
@@ -51,6 +44,7 @@ def rest_predict(
         languages: list of language codes, one per text, or None
             (`translate`: the source languages).
         version: int, or None for the served version.
+        timeout: seconds to wait for the reply.
         target_languages: `translate` only: target language codes, one per
             text, or None.
 
@@ -85,14 +79,7 @@ def rest_predict(
 
 
 def grpc_predict(
-    server,
-    model,
-    signature,
-    texts,
-    languages=None,
-    version=None,
-    timeout=30.0,
-    target_languages=None,
+    server, model, signature, texts, languages=None, version=None, timeout=30, target_languages=None
 ):
     """Call a text signature over gRPC; same arguments as `rest_predict`.
 
