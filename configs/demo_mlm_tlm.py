@@ -8,13 +8,9 @@ from xlm_keras.pretraining.config import base_config
 def get_config():
     config = base_config()
     config.model.preset = "xlm_small"
-    config.data.sequence_length = 64
-    config.data.batch_size = 16
-    config.objectives.mlm.weight = 1.0
-    config.objectives.tlm.weight = 1.0
-    config.optimizer.learning_rate = 5e-4
-    config.optimizer.warmup_steps = 100
-    config.train.num_steps = 600
-    config.train.checkpoint_every = 200
+    config.data.update(sequence_length=64, batch_size=16)
+    config.objectives.mlm.weight = config.objectives.tlm.weight = 1.0
+    config.optimizer.update(learning_rate=5e-4, warmup_steps=100)
+    config.train.update(num_steps=600, checkpoint_every=200)
     config.train.jit_compile = True  # XLA: faster than without at this size.
     return config

@@ -15,19 +15,10 @@ from xlm_keras.finetuning.config import base_finetune_config
 
 def get_config():
     config = base_finetune_config()
-    config.task.type = "classification"
-    config.task.data = ""  # The bundled xlm_keras/finetuning/sample_tasks/help_topic.
-    config.task.train_language = "en"
-    config.model.classifier_pooling = "mean"
-    config.model.language_centering = True
-    config.data.sequence_length = 64
-    config.data.batch_size = 32
-    config.optimizer.learning_rate = 5e-5
-    config.optimizer.head_learning_rate = 5e-4
-    config.optimizer.warmup_steps = 30
-    config.train.num_steps = 300
-    config.train.eval_every = 30
-    config.train.checkpoint_every = 30
-    config.train.patience = 4
+    config.task.update(type="classification", data="", train_language="en")  # "": the bundled task.
+    config.model.update(classifier_pooling="mean", language_centering=True)
+    config.data.update(sequence_length=64, batch_size=32)
+    config.optimizer.update(learning_rate=5e-5, head_learning_rate=5e-4, warmup_steps=30)
+    config.train.update(num_steps=300, eval_every=30, checkpoint_every=30, patience=4)
     config.train.jit_compile = True  # XLA: faster than without at this size.
     return config

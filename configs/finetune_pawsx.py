@@ -11,16 +11,9 @@ from xlm_keras.finetuning.config import base_finetune_config
 
 def get_config():
     config = base_finetune_config()
-    config.task.type = "classification"
-    config.task.data = "tfds:paws_x_wiki"
-    config.task.train_language = "en"
-    config.data.sequence_length = 128
-    config.data.batch_size = 32
-    config.optimizer.learning_rate = 2e-5
-    config.optimizer.head_learning_rate = 2e-4
-    config.optimizer.warmup_steps = 500
-    config.train.num_steps = 10000
-    config.train.eval_every = 1000
-    config.train.checkpoint_every = 1000
+    config.task.update(type="classification", data="tfds:paws_x_wiki", train_language="en")
+    config.data.update(sequence_length=128, batch_size=32)
+    config.optimizer.update(learning_rate=2e-5, head_learning_rate=2e-4, warmup_steps=500)
+    config.train.update(num_steps=10000, eval_every=1000, checkpoint_every=1000)
     config.train.jit_compile = True  # XLA: faster than without at this size.
     return config

@@ -12,18 +12,9 @@ from xlm_keras.finetuning.config import base_finetune_config
 
 def get_config():
     config = base_finetune_config()
-    config.task.type = "qa"
-    config.task.data = "tfds:xquad"
-    config.task.train_language = "en"
-    config.data.sequence_length = 384
-    config.data.doc_stride = 128
-    config.data.max_query_length = 64
-    config.data.batch_size = 16
-    config.optimizer.learning_rate = 3e-5
-    config.optimizer.head_learning_rate = 3e-4
-    config.optimizer.warmup_steps = 500
-    config.train.num_steps = 12000
-    config.train.eval_every = 1000
-    config.train.checkpoint_every = 1000
+    config.task.update(type="qa", data="tfds:xquad", train_language="en")
+    config.data.update(sequence_length=384, doc_stride=128, max_query_length=64, batch_size=16)
+    config.optimizer.update(learning_rate=3e-5, head_learning_rate=3e-4, warmup_steps=500)
+    config.train.update(num_steps=12000, eval_every=1000, checkpoint_every=1000)
     config.train.jit_compile = True  # XLA: faster than without at this size.
     return config

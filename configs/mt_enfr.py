@@ -15,13 +15,7 @@ def get_config():
     config = base_mt_config()
     config.model.init_from = "xlm_mini"
     config.translation.directions = "en-fr,fr-en"
-    config.data.source_length = 64
-    config.data.target_length = 64
-    config.data.batch_size = 32
-    config.optimizer.learning_rate = 1e-3
-    config.optimizer.warmup_steps = 50
-    config.train.num_steps = 600
-    config.train.eval_every = 200
-    config.train.checkpoint_every = 200
-    config.train.jit_compile = True
+    config.data.update(source_length=64, target_length=64, batch_size=32)
+    config.optimizer.update(learning_rate=1e-3, warmup_steps=50)
+    config.train.update(num_steps=600, eval_every=200, checkpoint_every=200, jit_compile=True)
     return config

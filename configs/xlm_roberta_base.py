@@ -7,18 +7,12 @@ from xlm_keras.pretraining.config import base_config
 
 def get_config():
     config = base_config()
-    config.model.preset = "xlm_roberta_base"
-    config.model.use_language_embedding = False
-    config.data.vocabulary_size = 250000
-    config.data.sequence_length = 512
-    config.data.batch_size = 32
+    config.model.update(preset="xlm_roberta_base", use_language_embedding=False)
+    config.data.update(vocabulary_size=250000, sequence_length=512, batch_size=32)
     config.objectives.mlm.alpha = 0.3
-    config.optimizer.learning_rate = 6e-4
-    config.optimizer.warmup_steps = 10000
+    config.optimizer.update(learning_rate=6e-4, warmup_steps=10000)
     config.optimizer.accumulation_steps = 4  # 32 x 4 x 64 replicas = 8192.
-    config.train.num_steps = 1_500_000
-    config.train.steps_per_execution = 100
-    config.train.checkpoint_every = 10000
+    config.train.update(num_steps=1_500_000, steps_per_execution=100, checkpoint_every=10000)
     config.train.mixed_precision = "mixed_bfloat16"
     config.train.jit_compile = True  # XLA: faster than without at this size.
     return config
