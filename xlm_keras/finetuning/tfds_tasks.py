@@ -11,49 +11,12 @@ default, never fetches). Families, and where each split comes from:
 
 import numpy as np
 
-XNLI_LANGUAGES = (
-    "ar",
-    "bg",
-    "de",
-    "el",
-    "en",
-    "es",
-    "fr",
-    "hi",
-    "ru",
-    "sw",
-    "th",
-    "tr",
-    "ur",
-    "vi",
-    "zh",
-)
+XNLI_LANGUAGES = tuple("ar bg de el en es fr hi ru sw th tr ur vi zh".split())
 LANGUAGES = {
     "xnli": XNLI_LANGUAGES,
-    "paws_x_wiki": ("de", "en", "es", "fr", "ja", "ko", "zh"),
-    "wikiann": (
-        "ar",
-        "de",
-        "el",
-        "en",
-        "es",
-        "fr",
-        "hi",
-        "it",
-        "ja",
-        "ko",
-        "nl",
-        "pl",
-        "pt",
-        "ru",
-        "sw",
-        "th",
-        "tr",
-        "ur",
-        "vi",
-        "zh",
-    ),
-    "xquad": ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh"),  # No ro in TFDS.
+    "paws_x_wiki": tuple("de en es fr ja ko zh".split()),
+    "wikiann": tuple("ar de el en es fr hi it ja ko nl pl pt ru sw th tr ur vi zh".split()),
+    "xquad": tuple("ar de el en es hi ru th tr vi zh".split()),  # No ro in TFDS.
 }
 TASK_TYPES = {
     "xnli": "classification",
