@@ -1,10 +1,13 @@
 """Every program prints an expected error as one line and exits 1 without a
 traceback; a bug keeps its traceback."""
 
+import ast
+import pathlib
 import subprocess
 import sys
 
 import pytest
+from absl import flags
 
 from xlm_keras.cli import errors
 from xlm_keras.cli.errors import run_program
@@ -14,7 +17,7 @@ from xlm_keras.cli.errors import run_program
 def no_flag_parsing(monkeypatch):
     """`app.run` without absl's flag parsing: other tests' programs define
     required flags in this process."""
-    monkeypatch.setattr(errors.app, "run", lambda main: main(["xlm-test"]))
+    monkeypatch.setattr(errors.app, "run", lambda main, **kwargs: main(["xlm-test"]))
 
 
 def test_expected_error_is_one_line_on_stderr(no_flag_parsing, capsys):
@@ -35,6 +38,57 @@ def test_a_bug_keeps_its_traceback(no_flag_parsing):
 
     with pytest.raises(KeyError):
         run_program(main, "xlm-test")
+
+
+@pytest.mark.parametrize(
+    "argument, message",
+    [
+        ("--length_penalty=nan", "flag --length_penalty=nan: must be a finite number >= 0"),
+        ("--length_penalty=-1", "flag --length_penalty=-1.0: must be a finite number >= 0"),
+        ("--length_penalty=inf", "flag --length_penalty=inf: must be a finite number >= 0"),
+        ("--length_penalty=abc", "flag --length_penalty=abc: could not convert string to float"),
+        ("--num_beams=0", "flag --num_beams=0: 0 is not a positive integer"),
+        ("--colour=1", "Unknown command line flag 'colour'"),
+    ],
+)
+def test_flag_errors_are_one_line_at_parse_time(argument, message, capsys):
+    flag_values = flags.FlagValues()
+    penalty = flags.DEFINE_float("length_penalty", 1.0, "", flag_values=flag_values)
+    flags.DEFINE_integer("num_beams", 1, "", lower_bound=1, flag_values=flag_values)
+    errors.check_range(penalty, 0, flag_values=flag_values)
+    parse = errors.flags_parser("xlm-test", flag_values)
+    with pytest.raises(SystemExit) as exit_info:
+        parse(["xlm-test", argument])
+    assert exit_info.value.code == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"xlm-test: error: {message}") and error.count("\n") == 1, error
+    assert parse(["xlm-test", "--length_penalty=0.5"]) == ["xlm-test"]
+
+
+def test_every_numeric_flag_has_a_range():
+    """Each DEFINE_integer has a lower_bound, each DEFINE_float a
+    `check_range` (finite, in range: the configs' rule)."""
+    unchecked = []
+    for path in sorted(pathlib.Path(errors.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        ranged = {
+            node.args[0].id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "check_range"
+        }
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
+                continue
+            kind = getattr(node.value.func, "attr", "")
+            if kind not in ("DEFINE_integer", "DEFINE_float"):
+                continue
+            name = node.targets[0].id
+            keywords = {keyword.arg for keyword in node.value.keywords}
+            if (kind == "DEFINE_integer" and "lower_bound" not in keywords) or (
+                kind == "DEFINE_float" and name not in ranged
+            ):
+                unchecked.append(f"{path.name}: {name}")
+    assert not unchecked
 
 
 def _cases(tmp_path):
@@ -72,6 +126,70 @@ def _cases(tmp_path):
 @pytest.mark.parametrize("program", ["train", "convert", "export", "eval", "tokenizer"])
 def test_programs_print_expected_errors_as_one_line(program, tmp_path):
     arguments, words = _cases(tmp_path)[program]
+    _assert_one_line_error(program, arguments, words)
+
+
+MT_CONFIG = str(pathlib.Path(__file__).resolve().parents[2] / "configs" / "mt_enfr.py")
+# The documented misuses of issue 26: (program, arguments, words of the error
+# line); `{tmp}` is the test's directory.
+MISUSES = [
+    (
+        "export",
+        ["--preset={tmp}", "--export_dir={tmp}/x", "--length_penalty=nan"],
+        ["flag --length_penalty=nan: must be a finite number >= 0"],
+    ),
+    (
+        "export",
+        ["--preset={tmp}", "--export_dir={tmp}/x", "--length_penalty=-1"],
+        ["flag --length_penalty=-1.0: must be a finite number >= 0"],
+    ),
+    ("export", ["--preset={tmp}"], ["--export_dir"]),
+    (
+        "export",
+        ["--preset={tmp}", "--workdir={tmp}", "--export_dir={tmp}/x"],
+        ["Pass exactly one of --preset or --workdir"],
+    ),
+    ("eval", ["--preset={tmp}", "--num_beams=0"], ["flag --num_beams=0"]),
+    (
+        "tokenizer",
+        [
+            "--input=en:{tmp}/en.txt",
+            "--output_dir={tmp}/t",
+            "--vocabulary_size=9",
+            "--sample_alpha=nan",
+        ],
+        ["flag --sample_alpha=nan: must be a finite number"],
+    ),
+    (
+        "tokenizer",
+        ["--input=en:{tmp}/en.txt", "--output_dir={tmp}/t", "--vocabulary_size=4000"],
+        ["vocabulary_size=4000 is more pieces than SentencePiece can learn", "--vocabulary_size"],
+    ),
+    (
+        "train",
+        [f"--config={MT_CONFIG}", "--workdir={tmp}/w", "--config.translation.directions="],
+        ["translation.directions: '' names no direction"],
+    ),
+    ("train", ["--workdir={tmp}/w", "--config.train.num_steps=abc"], ["config.train.num_steps"]),
+    (
+        "convert",
+        ["--source=xlm", "--input={tmp}", "--output={tmp}/out"],
+        ["An XLM checkpoint is one .pth file"],
+    ),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("program, arguments, words", MISUSES)
+def test_documented_misuses_are_one_line_errors(program, arguments, words, tmp_path):
+    (tmp_path / "en.txt").write_text("hello world\nthis is a test\n")
+    arguments = [argument.replace("{tmp}", str(tmp_path)) for argument in arguments]
+    _assert_one_line_error(program, arguments, words)
+
+
+def _assert_one_line_error(program, arguments, words):
+    """`xlm-<program> arguments` exits 1 with one `xlm-<program>: error:`
+    line holding `words`, last on stderr, and no traceback."""
     result = subprocess.run(
         [sys.executable, "-m", f"xlm_keras.cli.{program}", *arguments],
         capture_output=True,
@@ -83,5 +201,6 @@ def test_programs_print_expected_errors_as_one_line(program, tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.startswith(f"xlm-{program}: ")]
     assert len(lines) == 1, result.stderr[-2000:]
     assert lines[0].startswith(f"xlm-{program}: error: ")
+    assert result.stderr.splitlines()[-1] == lines[0], result.stderr[-2000:]
     for word in words:
         assert word in lines[0], lines[0]

@@ -239,3 +239,32 @@ def test_hf_position_ids_buffer_must_count_from_zero(tmp_path):
         convert_checkpoint(
             "hf", _hf_dir(tmp_path, model.config.to_dict(), state), str(tmp_path / "out")
         )
+
+
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("num_hidden_layers", 2.5, "num_hidden_layers=2.5 is not an integer >= 1"),
+        ("num_attention_heads", [2], "num_attention_heads=[2] is not an integer >= 1"),
+        ("hidden_size", "512", 'hidden_size="512" is not an integer >= 1'),
+        ("vocab_size", None, "vocab_size=null is not an integer >= 1"),
+        ("layer_norm_eps", float("nan"), "layer_norm_eps=NaN is not a finite number >= 0"),
+    ],
+)
+def test_hf_config_value_of_the_wrong_type_names_the_key_and_what_it_expects(
+    key, value, expected, tmp_path
+):
+    model = transformers.XLMRobertaModel(ref.xlm_roberta_config())
+    config = dict(model.config.to_dict(), **{key: value})
+    path = _hf_dir(tmp_path, config, {k: v.numpy() for k, v in model.state_dict().items()})
+    with pytest.raises(ValueError) as error:
+        convert_checkpoint("hf", path, str(tmp_path / "out"))
+    assert str(error.value) == (
+        f"{path}/config.json: {expected}; use the config.json saved with this checkpoint "
+        "(re-download it)."
+    )
+
+
+def test_xlm_source_given_a_directory_says_it_wants_the_pth_file(tmp_path):
+    with pytest.raises(IsADirectoryError, match="An XLM checkpoint is one .pth file"):
+        convert_checkpoint("xlm", str(tmp_path), str(tmp_path / "out"))

@@ -115,3 +115,36 @@ def test_bad_objectives_and_noise_name_their_keys():
         assert key in message
     config.objectives.ae.weight = -1.0
     assert "objectives.ae.weight: must be >= 0" in _error(config)
+
+
+@pytest.mark.parametrize(
+    "directions, message",
+    [
+        (
+            "",
+            "translation.directions: '' names no direction; name at least one, e.g. 'en-fr,fr-en'",
+        ),
+        (" , ", "translation.directions: ' , ' names no direction"),
+        (
+            "en-en",
+            "Invalid config: translation.directions: 'en-en' is not <source>-<target> with two "
+            "different language codes, e.g. 'en-fr,fr-en'",
+        ),
+        ("en-fr", None),
+    ],
+)
+def test_directions_that_name_no_direction_are_refused_once(directions, message):
+    config = base_mt_config()
+    config.translation.directions = directions
+    if message is None:
+        validate_mt(config)
+        return
+    error = _error(config)
+    assert message in error and error.count("translation.directions") == 1, error
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0])
+def test_length_penalty_must_be_finite_and_not_negative(value):
+    config = base_mt_config()
+    config.translation.length_penalty = value
+    assert "translation.length_penalty: must be a finite number >= 0" in _error(config)

@@ -17,14 +17,16 @@ import os
 from absl import app
 from absl import flags
 
+from xlm_keras.cli.errors import check_range
 from xlm_keras.cli.errors import run_program
+from xlm_keras.translation.config import LENGTH_PENALTY_LOW
 
 _PRESET = flags.DEFINE_string("preset", None, "Preset directory to evaluate.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir: evaluates workdir/preset.")
 _CORPUS = flags.DEFINE_string("corpus_dir", "", "Corpus directory; '' = bundled sample.")
 _SPLIT = flags.DEFINE_string("split", "test", "Corpus split to evaluate on.")
 _LANGUAGES = flags.DEFINE_list("languages", [], "Languages; default: the tokenizer's.")
-_LENGTH = flags.DEFINE_integer("sequence_length", 64, "Tokens per MLM/TLM example.")
+_LENGTH = flags.DEFINE_integer("sequence_length", 64, "Tokens per MLM/TLM example.", lower_bound=8)
 _OUTPUT = flags.DEFINE_string("output_json", "", "Also write the report here.")
 _TASK_DATA = flags.DEFINE_string(
     "task_data",
@@ -38,7 +40,7 @@ _TRAIN_LANGUAGE = flags.DEFINE_string(
     "Fine-tuned presets: the language trained on (left out of the transfer average).",
 )
 _TASK_LENGTH = flags.DEFINE_integer(
-    "task_sequence_length", 128, "Fine-tuned presets: tokens per example."
+    "task_sequence_length", 128, "Fine-tuned presets: tokens per example.", lower_bound=8
 )
 _TENSORBOARD = flags.DEFINE_string(
     "tensorboard_dir",
@@ -52,11 +54,12 @@ _DIRECTIONS = flags.DEFINE_string(
     "both directions of every corpus pair in the tokenizer's languages.",
 )
 _NUM_BEAMS = flags.DEFINE_integer(
-    "num_beams", 4, "Translation presets: beam size (greedy is reported too)."
+    "num_beams", 4, "Translation presets: beam size (greedy is reported too).", lower_bound=1
 )
 _LENGTH_PENALTY = flags.DEFINE_float(
     "length_penalty", 1.0, "Translation presets: beam length penalty exponent."
 )
+check_range(_LENGTH_PENALTY, LENGTH_PENALTY_LOW)
 
 
 def format_report(report):
@@ -182,8 +185,6 @@ def _translation(model):
             if set(pair) <= languages
             for direction in (pair, pair[::-1])
         ]
-    if _NUM_BEAMS.value < 1:
-        raise ValueError(f"--num_beams must be >= 1; got {_NUM_BEAMS.value}.")
     pairs = {d: pipelines.evaluation_pairs(corpus_dir, _SPLIT.value, d) for d in directions}
     report = evaluation.translation_report(
         model,

@@ -17,7 +17,9 @@ import os
 from absl import app
 from absl import flags
 
+from xlm_keras.cli.errors import check_range
 from xlm_keras.cli.errors import run_program
+from xlm_keras.translation.config import LENGTH_PENALTY_LOW
 
 _PRESET = flags.DEFINE_string("preset", None, "Preset directory to export.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir: exports workdir/preset.")
@@ -54,6 +56,7 @@ _BEAMS = flags.DEFINE_integer(
 _LENGTH_PENALTY = flags.DEFINE_float(
     "length_penalty", 1.0, "translate: beam ranking sum log p / length ** length_penalty."
 )
+check_range(_LENGTH_PENALTY, LENGTH_PENALTY_LOW)
 _WARMUP = flags.DEFINE_bool("warmup", True, "Write TF Serving warm-up requests to assets.extra/.")
 flags.mark_flag_as_required("export_dir")
 

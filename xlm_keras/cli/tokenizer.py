@@ -13,6 +13,7 @@ import re
 from absl import app
 from absl import flags
 
+from xlm_keras.cli.errors import check_range
 from xlm_keras.cli.errors import run_program
 
 _INPUT = flags.DEFINE_multi_string(
@@ -43,19 +44,14 @@ _SAMPLE_ALPHA = flags.DEFINE_float(
     "sample_alpha",
     0.3,
     "Language sampling exponent: q ∝ p^alpha; 1 keeps corpus proportions, 0 is uniform.",
-    lower_bound=0,
-    upper_bound=1,
 )
 _MAX_SENTENCES = flags.DEFINE_integer(
     "max_sentences", 1_000_000, "Most sentences in the training sample.", lower_bound=1
 )
-_SEED = flags.DEFINE_integer("seed", 0, "Sampling and SentencePiece seed.")
+_SEED = flags.DEFINE_integer("seed", 0, "Sampling and SentencePiece seed.", lower_bound=0)
 flags.mark_flags_as_required(["output_dir", "vocabulary_size"])
-flags.register_validator(
-    "character_coverage",
-    lambda value: 0.98 <= value <= 1,
-    "--character_coverage must be in [0.98, 1], SentencePiece's range.",
-)
+check_range(_CHARACTER_COVERAGE, 0.98, 1)  # SentencePiece's range.
+check_range(_SAMPLE_ALPHA, 0, 1)
 
 _FILE_NAME = re.compile(r"(?P<lang>[^.]+)(?:\.[^.]+)*\.txt(?:\.gz)?")
 

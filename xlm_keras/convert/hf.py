@@ -9,6 +9,8 @@ from xlm_keras.convert.checkpoint import check_sinusoidal_table
 from xlm_keras.convert.checkpoint import ordered
 from xlm_keras.convert.checkpoint import rename
 from xlm_keras.convert.torch_files import load_hf_state_dict
+from xlm_keras.training.ranges import finite_in_range
+from xlm_keras.training.ranges import range_text
 
 SUPPORTED_MODEL_TYPES = ("xlm", "xlm-roberta", "xlm-roberta-xl")
 # XLM-R's SentencePiece model becomes an XLMTokenizer; XLM's BPE files
@@ -188,8 +190,13 @@ def _side(side):
     return side_config, state, side_config["model_type"]
 
 
+_REQUIRED = object()
+
+
 class ConfigJson(dict):
-    """A config.json whose missing required key is an error naming the file."""
+    """A config.json whose missing required key, or a value of the wrong
+    type or range (`integer`, `number`), is an error naming the file, the
+    key, the value and what is expected."""
 
     def __init__(self, path, values):
         super().__init__(values)
@@ -199,6 +206,32 @@ class ConfigJson(dict):
         raise ValueError(
             f"{self.path} lacks {key!r}, which a {self.get('model_type')} config needs; use "
             "the config.json saved with this checkpoint (re-download it)."
+        )
+
+    def integer(self, key, low, default=_REQUIRED):
+        """`self[key]` (or `default` when absent) as an int >= `low`."""
+        value = self[key] if default is _REQUIRED else self.get(key, default)
+        integral = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        if isinstance(value, bool) or not integral or value < low:
+            self._refuse(key, value, f"an integer >= {low}")
+        return int(value)
+
+    def number(self, key, low, high=None, default=_REQUIRED):
+        """`self[key]` (or `default` when absent) as a finite float in
+        [low, high] (`high` None: no upper bound)."""
+        value = self[key] if default is _REQUIRED else self.get(key, default)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not finite_in_range(value, low, high)
+        ):
+            self._refuse(key, value, range_text(low, high).removeprefix("must be "))
+        return float(value)
+
+    def _refuse(self, key, value, expected):
+        raise ValueError(
+            f"{self.path}: {key}={json.dumps(value)} is not {expected}; use the "
+            "config.json saved with this checkpoint (re-download it)."
         )
 
 
@@ -221,19 +254,19 @@ def _read_xlm(config, state, source, head_rules):
         raise ValueError(f"{source}: adaptive softmax (asm=True) is not supported.")
     weights = rename(state, names.XLM_RULES + head_rules, names.XLM_DROPPED, source)
     backbone_config = dict(
-        vocabulary_size=config["vocab_size"],
-        num_layers=config["n_layers"],
-        num_heads=config["n_heads"],
-        hidden_dim=config["emb_dim"],
-        intermediate_dim=4 * config["emb_dim"],
-        dropout=config.get("dropout", 0.1),
-        max_sequence_length=config["max_position_embeddings"],
+        vocabulary_size=config.integer("vocab_size", 1),
+        num_layers=config.integer("n_layers", 1),
+        num_heads=config.integer("n_heads", 1),
+        hidden_dim=config.integer("emb_dim", 1),
+        intermediate_dim=4 * config.integer("emb_dim", 1),
+        dropout=config.number("dropout", 0, 1, default=0.1),
+        max_sequence_length=config.integer("max_position_embeddings", 1),
         position_embedding="learned",
         position_offset=0,
-        num_languages=config.get("n_langs", 1),
+        num_languages=config.integer("n_langs", 1, default=1),
         use_language_embedding=config.get("use_lang_emb", True),
         activation="gelu" if config.get("gelu_activation", True) else "relu",
-        layer_norm_epsilon=config.get("layer_norm_eps", 1e-12),
+        layer_norm_epsilon=config.number("layer_norm_eps", 0, default=1e-12),
         normalize_first=False,
         causal=bool(config.get("causal", False)),
     )
@@ -267,21 +300,21 @@ def _read_xlm_roberta(config, state, model_type, source, head_rules):
         )
     weights = rename(state, names.XLM_R_HF_RULES + head_rules, names.XLM_R_HF_DROPPED, source)
     fold_token_type(weights)
-    offset = config.get("pad_token_id", 1) + 1
+    offset = config.integer("pad_token_id", 0, default=1) + 1
     backbone_config = dict(
-        vocabulary_size=config["vocab_size"],
-        num_layers=config["num_hidden_layers"],
-        num_heads=config["num_attention_heads"],
-        hidden_dim=config["hidden_size"],
-        intermediate_dim=config["intermediate_size"],
-        dropout=config.get("hidden_dropout_prob", 0.1),
-        max_sequence_length=config["max_position_embeddings"] - offset,
+        vocabulary_size=config.integer("vocab_size", 1),
+        num_layers=config.integer("num_hidden_layers", 1),
+        num_heads=config.integer("num_attention_heads", 1),
+        hidden_dim=config.integer("hidden_size", 1),
+        intermediate_dim=config.integer("intermediate_size", 1),
+        dropout=config.number("hidden_dropout_prob", 0, 1, default=0.1),
+        max_sequence_length=config.integer("max_position_embeddings", offset + 1) - offset,
         position_embedding="learned",
         position_offset=offset,
         num_languages=1,
         use_language_embedding=False,
         activation=config.get("hidden_act", "gelu"),
-        layer_norm_epsilon=config.get("layer_norm_eps", 1e-5),
+        layer_norm_epsilon=config.number("layer_norm_eps", 0, default=1e-5),
         normalize_first=model_type == "xlm-roberta-xl",
         causal=False,
     )

@@ -28,6 +28,12 @@ def read_xlm(path, causal=None):
         causal: force causal attention; None infers it from `params`
             (a CLM checkpoint has `clm_steps` and no `mlm_steps`).
     """
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"An XLM checkpoint is one .pth file (e.g. mlm_tlm_xnli15_1024.pth), but {path} "
+            "is a directory; pass the .pth file in it (a Hugging Face model directory "
+            "converts with --source=hf)."
+        )
     reloaded = load_torch_pickle(path)
     missing = [key for key in REQUIRED_KEYS if key not in reloaded]
     if missing or not any(all(key in reloaded for key in keys) for keys in MODEL_KEYS):

@@ -15,11 +15,16 @@ from xlm_keras.training.config import optimizer_config
 from xlm_keras.training.config import split_languages
 from xlm_keras.training.config import tokenizer_languages
 from xlm_keras.training.config import train_config
+from xlm_keras.training.ranges import finite_in_range
+from xlm_keras.training.ranges import range_text
 from xlm_keras.training.strategy import STRATEGIES
 
 METRICS = ("bleu", "chrf")
 OBJECTIVES = ("mt", "ae", "bt")
 MONOLINGUAL = ("halves", "mono")
+# Beam score = log-prob / length ** length_penalty: any finite exponent >= 0
+# (`xlm-eval --length_penalty` and `xlm-export --length_penalty` too).
+LENGTH_PENALTY_LOW = 0
 
 
 def base_mt_config():
@@ -165,14 +170,14 @@ def validate_mt(config, strategy_name="auto", workdir=None):
     translation = config.translation
     try:
         directions = parse_directions(translation.directions)
+        check(
+            bool(directions),
+            "translation.directions",
+            f"{translation.directions!r} names no direction; name at least one, e.g. 'en-fr,fr-en'",
+        )
     except ValueError as error:
         check(False, "translation.directions", str(error).split(": ", 1)[1])
         directions = []
-    check(
-        bool(directions) or not translation.directions,
-        "translation.directions",
-        "name at least one direction, e.g. 'en-fr,fr-en'",
-    )
     check(
         len(set(directions)) == len(directions), "translation.directions", "lists a direction twice"
     )
@@ -184,7 +189,11 @@ def validate_mt(config, strategy_name="auto", workdir=None):
         f"choose one of {METRICS}",
     )
     check(translation.num_beams >= 1, "translation.num_beams", "must be >= 1")
-    check(translation.length_penalty >= 0, "translation.length_penalty", "must be >= 0")
+    check(
+        finite_in_range(translation.length_penalty, LENGTH_PENALTY_LOW),
+        "translation.length_penalty",
+        range_text(LENGTH_PENALTY_LOW),
+    )
     check(config.train.patience >= 0, "train.patience", "must be >= 0")
     _check_objectives(config, check)
     if backbone is not None:
