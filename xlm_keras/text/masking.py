@@ -87,15 +87,8 @@ def mask_tokens(
     >>> x["mask_positions"].shape, labels.shape, weight.shape
     (TensorShape([1, 2]), TensorShape([1, 2]), TensorShape([1, 2]))
     """
-    specials = _check_arguments(
-        mask_id,
-        vocabulary_size,
-        special_ids,
-        mask_rate,
-        max_targets,
-        replace_with_mask,
-        replace_with_random,
-    )
+    _check_shares(mask_rate, max_targets, replace_with_mask, replace_with_random)
+    specials = _special_ids(mask_id, vocabulary_size, special_ids)
     inputs = {name: tf.convert_to_tensor(value) for name, value in inputs.items()}
     unbatched = inputs["token_ids"].shape.rank == 1
     if unbatched:
@@ -173,23 +166,9 @@ def _choose_targets(token_ids, padding_mask, specials, mask_rate, max_targets, t
     return tf.where(is_target, positions, 0), is_target
 
 
-def _check_arguments(
-    mask_id,
-    vocabulary_size,
-    special_ids,
-    mask_rate,
-    max_targets,
-    replace_with_mask,
-    replace_with_random,
-):
-    """Validated special ids (mask id included) as a sorted int32 tensor."""
-    specials = sorted({int(i) for i in special_ids} | {int(mask_id)})
-    if specials[0] < 0 or specials[-1] >= vocabulary_size:
-        raise ValueError(
-            f"Special ids {specials} (with mask_id={mask_id}) must lie in "
-            f"[0, vocabulary_size={vocabulary_size}). Check the tokenizer's "
-            "ids and `vocabulary_size`."
-        )
+def _check_shares(mask_rate, max_targets, replace_with_mask, replace_with_random):
+    """Raises ValueError unless the target share, count and replacement
+    shares are valid."""
     if not 0.0 < mask_rate <= 1.0:
         raise ValueError(f"`mask_rate` must be in (0, 1]. Received: mask_rate={mask_rate!r}")
     if max_targets is not None and (not isinstance(max_targets, int) or max_targets < 1):
@@ -205,6 +184,17 @@ def _check_arguments(
             "targets: each >= 0, summing to at most 1. Received: "
             f"replace_with_mask={replace_with_mask!r}, "
             f"replace_with_random={replace_with_random!r}"
+        )
+
+
+def _special_ids(mask_id, vocabulary_size, special_ids):
+    """Validated special ids (mask id included) as a sorted int32 tensor."""
+    specials = sorted({int(i) for i in special_ids} | {int(mask_id)})
+    if specials[0] < 0 or specials[-1] >= vocabulary_size:
+        raise ValueError(
+            f"Special ids {specials} (with mask_id={mask_id}) must lie in "
+            f"[0, vocabulary_size={vocabulary_size}). Check the tokenizer's "
+            "ids and `vocabulary_size`."
         )
     if vocabulary_size <= len(specials):
         raise ValueError(
