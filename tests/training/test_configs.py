@@ -148,3 +148,29 @@ def test_finetune_checks_length_languages_and_workdir(tmp_path, tokenizer_dir):
         finetune_config.validate_finetune(config, workdir=str(preset / "config.json"))
     for key in ("data.sequence_length", "['sw']", "optimizer.warmup_steps", "--workdir"):
         assert key in str(error.value), key
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_numbers_with_one_bound_must_be_finite(value):
+    """The rule of the numeric flags (`training.ranges.finite_in_range`):
+    nan and inf never pass a one-sided bound."""
+    pretraining = config_lib.base_config()
+    pretraining.objectives.mlm.weight = value
+    finetuning = finetune_config.base_finetune_config()
+    finetuning.optimizer.head_learning_rate = value
+    translation = translation_config.base_mt_config()
+    translation.objectives.ae.weight = value
+    translation.translation.word_shuffle = value
+    for validate, config, keys in [
+        (config_lib.validate, pretraining, ["objectives.*.weight"]),
+        (finetune_config.validate_finetune, finetuning, ["optimizer.head_learning_rate"]),
+        (
+            translation_config.validate_mt,
+            translation,
+            ["objectives.ae.weight", "translation.word_shuffle"],
+        ),
+    ]:
+        with pytest.raises(ValueError) as error:
+            validate(config)
+        for key in keys:
+            assert f"{key}: must be a finite number" in str(error.value)

@@ -16,6 +16,7 @@ from xlm_keras.training.config import config_checker
 from xlm_keras.training.config import optimizer_config
 from xlm_keras.training.config import tokenizer_languages
 from xlm_keras.training.config import train_config
+from xlm_keras.training.ranges import finite_in_range
 from xlm_keras.training.strategy import STRATEGIES
 
 
@@ -124,7 +125,12 @@ def validate_finetune(config, strategy_name="auto", workdir=None):
         "data.max_query_length",
         "must be in [1, data.sequence_length - 8]",
     )
-    check(config.optimizer.head_learning_rate > 0, "optimizer.head_learning_rate", "must be > 0")
+    check(
+        finite_in_range(config.optimizer.head_learning_rate, 0)
+        and config.optimizer.head_learning_rate > 0,
+        "optimizer.head_learning_rate",
+        "must be a finite number > 0",
+    )
     check(config.train.patience >= 0, "train.patience", "must be >= 0")
     check_optimization(config, check)
     _check_against_preset(config, preset, check)

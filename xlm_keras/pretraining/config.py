@@ -15,6 +15,8 @@ from xlm_keras.training.config import optimizer_config
 from xlm_keras.training.config import split_languages
 from xlm_keras.training.config import tokenizer_languages
 from xlm_keras.training.config import train_config
+from xlm_keras.training.ranges import finite_in_range
+from xlm_keras.training.ranges import range_text
 from xlm_keras.training.strategy import STRATEGIES
 
 OBJECTIVES = ("mlm", "tlm", "clm")
@@ -69,7 +71,9 @@ def validate(config, strategy_name="auto", workdir=None):
     check(strategy_name in STRATEGIES, "--strategy", f"choose one of {STRATEGIES}")
     _check_data(config, check)
     weights = {name: config.objectives[name].weight for name in OBJECTIVES}
-    check(all(w >= 0 for w in weights.values()), "objectives.*.weight", "must be >= 0")
+    check(
+        all(finite_in_range(w, 0) for w in weights.values()), "objectives.*.weight", range_text(0)
+    )
     check(
         any(w > 0 for w in weights.values()),
         "objectives.*.weight",

@@ -217,7 +217,11 @@ def _check_objectives(config, check):
     unknown = sorted(set(config.objectives) - set(OBJECTIVES))
     check(not unknown, "objectives", f"unknown {unknown}; choose among {OBJECTIVES}")
     for name in OBJECTIVES:
-        check(config.objectives[name].weight >= 0, f"objectives.{name}.weight", "must be >= 0")
+        check(
+            finite_in_range(config.objectives[name].weight, 0),
+            f"objectives.{name}.weight",
+            range_text(0),
+        )
     check(
         any(config.objectives[name].weight > 0 for name in OBJECTIVES),
         "objectives",
@@ -228,7 +232,7 @@ def _check_objectives(config, check):
         config.data.monolingual in MONOLINGUAL, "data.monolingual", f"choose one of {MONOLINGUAL}"
     )
     translation = config.translation
-    check(translation.word_shuffle >= 0, "translation.word_shuffle", "must be >= 0")
+    check(finite_in_range(translation.word_shuffle, 0), "translation.word_shuffle", range_text(0))
     for key in ("word_dropout", "word_blank"):
         check(0 <= translation[key] < 1, f"translation.{key}", "must be in [0, 1)")
 
