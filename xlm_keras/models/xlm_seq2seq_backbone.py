@@ -29,9 +29,18 @@ class XLMSeq2SeqBackbone(Backbone):
     decoder the target language.
 
     Args:
-        Every `XLMBackbone` argument in `SHARED_ARGUMENTS`, for both sides.
-        num_decoder_layers: int or None. Decoder blocks (default
-            `num_layers`).
+        vocabulary_size, num_layers, num_heads, hidden_dim,
+            intermediate_dim: as `XLMBackbone`'s, for both sides.
+        **kwargs: by name,
+            - the other `XLMBackbone` arguments in `SHARED_ARGUMENTS`
+              (`dropout`, `max_sequence_length`, `position_embedding`,
+              `position_offset`, `num_languages`, `use_language_embedding`,
+              `activation`, `layer_norm_epsilon`, `normalize_first`; its
+              defaults), for both sides;
+            - num_decoder_layers: int or None. Decoder blocks (default
+              `num_layers`);
+            - dtype: dtype policy of the layers;
+            - Keras model arguments (`name`, `trainable`).
 
     Inputs (dict), int32 [batch, source_len] or [batch, target_len]:
         encoder_token_ids, encoder_padding_mask, decoder_token_ids,
@@ -51,38 +60,33 @@ class XLMSeq2SeqBackbone(Backbone):
     """
 
     def __init__(
-        self,
-        vocabulary_size,
-        num_layers,
-        num_heads,
-        hidden_dim,
-        intermediate_dim,
-        dropout=0.1,
-        max_sequence_length=512,
-        position_embedding="learned",
-        position_offset=0,
-        num_languages=1,
-        use_language_embedding=True,
-        activation="gelu",
-        layer_norm_epsilon=1e-12,
-        normalize_first=False,
-        num_decoder_layers=None,
-        dtype=None,
-        **kwargs,
+        self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim, **kwargs
     ):
-        # The arguments by name (locals() read before any other local exists).
-        shared = {name: value for name, value in locals().items() if name in SHARED_ARGUMENTS}
-        num_decoder_layers = num_decoder_layers or num_layers
+        options = {name: kwargs.pop(name) for name in SHARED_ARGUMENTS if name in kwargs}
+        num_decoder_layers = kwargs.pop("num_decoder_layers", None) or num_layers
+        dtype = kwargs.pop("dtype", None)
 
         # === Layers ===
-        self.encoder = XLMBackbone(**shared, causal=False, dtype=dtype, name="encoder")
+        self.encoder = XLMBackbone(
+            vocabulary_size,
+            num_layers,
+            num_heads,
+            hidden_dim,
+            intermediate_dim,
+            **options,
+            causal=False,
+            dtype=dtype,
+            name="encoder",
+        )
+        # Every shared argument, defaults included, as the encoder holds it.
+        shared = {name: getattr(self.encoder, name) for name in SHARED_ARGUMENTS}
         has_language_embedding = self.encoder.has_language_embedding
         self.decoder_embeddings, self.decoder_embeddings_layer_norm = embedding_layers(
             shared, "decoder_embeddings", dtype
         )
         self.token_embedding = self.decoder_embeddings.token_embedding
         self.decoder_embeddings_dropout = keras.layers.Dropout(
-            dropout, dtype=dtype, name="decoder_embeddings_dropout"
+            shared["dropout"], dtype=dtype, name="decoder_embeddings_dropout"
         )
         self.decoder_layers = [
             TransformerDecoder(**block_arguments(shared, dtype), name=f"decoder_layer_{i}")
