@@ -29,7 +29,6 @@ from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
 from xlm_keras.data import corpus  # noqa: E402
-from xlm_keras.pretraining import pipelines  # noqa: E402
 from xlm_keras.pretraining import run as pretrain  # noqa: E402
 from xlm_keras.pretraining.config import base_config  # noqa: E402
 from xlm_keras.training.optimizer import create_optimizer  # noqa: E402
@@ -126,14 +125,7 @@ def model_tokens_per_second(step_fn, strategy, batch, seconds, steps_per_call):
 
 def measure(objective, config, tokenizer, languages, seconds):
     """One table row: pipeline and model tokens/s of `objective`."""
-    spec = pipelines.PipelineSpec(
-        tokenizer,
-        config.data.sequence_length,
-        config.data.batch_size,
-        config.data.mask_rate,
-        config.model.use_language_embedding,
-        seed=config.data.seed,
-    )
+    spec = pretrain.pipeline_spec(config, tokenizer)
     dataset = pretrain.PIPELINES[objective](
         spec, corpus.SAMPLE_CORPUS_DIR, languages, config.objectives[objective].alpha
     )

@@ -28,10 +28,9 @@ table of medians over rounds and the ratios to Hugging Face.
 
 import json
 import os
-import subprocess
 import sys
-import time
 
+import bench_common
 from absl import app
 from absl import flags
 
@@ -69,10 +68,6 @@ _BEFORE = flags.DEFINE_string(
     "before_saved_model", None, "--compare_hf: another export of the same preset to time too."
 )
 _MAX_SEQUENCE_LENGTH = flags.DEFINE_integer("max_sequence_length", 128, "--compare_hf: export's.")
-_NUM_LAYERS = flags.DEFINE_integer("num_layers", 6, "--compare_hf: encoder layers.")
-_HIDDEN_DIM = flags.DEFINE_integer("hidden_dim", 512, "--compare_hf: hidden width.")
-_NUM_HEADS = flags.DEFINE_integer("num_heads", 8, "--compare_hf: attention heads.")
-_VOCABULARY_SIZE = flags.DEFINE_integer("vocabulary_size", 32000, "--compare_hf: embedding rows.")
 _SPM_SIZE = flags.DEFINE_integer("spm_size", 8000, "--compare_hf: SentencePiece pieces (at most).")
 
 SAMPLE_CORPUS = os.path.join(
@@ -86,35 +81,12 @@ SAMPLE_CORPUS = os.path.join(
 HF_DIR, PRESET_DIR, EXPORT_DIR, SENTENCES_TXT = "hf", "preset", "export", "sentences.txt"
 
 
-def load(saved_model):
-    """The SavedModel, with only TensorFlow and tf-text's SentencePiece kernels."""
-    import importlib.util
-
-    import tensorflow as tf
-
-    text_dir = os.path.dirname(importlib.util.find_spec("tensorflow_text").origin)
-    tf.load_op_library(os.path.join(text_dir, "python", "ops", "_sentencepiece_tokenizer.so"))
-    return tf.saved_model.load(saved_model)
-
-
 def sentences(language, count):
     """`count` corpus lines of `language`, cycled if the file is shorter."""
     path = os.path.join(SAMPLE_CORPUS, "mono", f"{language}.test.txt")
     with open(path, encoding="utf-8") as f:
         lines = [line.strip() for line in f if line.strip()]
     return [lines[i % len(lines)] for i in range(count)]
-
-
-def benchmark(function, batches, warmup):
-    """Latencies (seconds) of `function(batch)` over `batches` after `warmup` calls."""
-    for batch in batches[:warmup]:
-        function(batch)
-    latencies = []
-    for batch in batches[warmup:]:
-        start = time.perf_counter()
-        function(batch)
-        latencies.append(time.perf_counter() - start)
-    return latencies
 
 
 def saved_model_call(saved_model, signature_name, language):
@@ -125,7 +97,7 @@ def saved_model_call(saved_model, signature_name, language):
 
     with open(os.path.join(saved_model, "signatures.json"), encoding="utf-8") as f:
         description = json.load(f)
-    signature = load(saved_model).signatures[signature_name]
+    signature = bench_common.load_saved_model(saved_model).signatures[signature_name]
     has_language = description["model"]["has_language_input"]
     code = language or (description["model"]["languages"][0] if has_language else None)
 
@@ -150,13 +122,7 @@ def hf_call(hf_dir, max_sequence_length):
 
     def call(texts):
         with torch.inference_mode():
-            batch = tokenizer(
-                texts,
-                padding="longest",
-                truncation=True,
-                max_length=max_sequence_length,
-                return_tensors="pt",
-            )
+            batch = bench_common.hf_batch(tokenizer, texts, max_sequence_length)
             hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"][..., None].to(hidden.dtype)
             return ((hidden * mask).sum(1) / mask.sum(1)).numpy()
@@ -169,11 +135,7 @@ def worker_report(call, texts, size, batches, warmup):
     batches of `size` texts (cycled)."""
     import numpy as np
 
-    count = warmup + batches
-    texts = [texts[i % len(texts)] for i in range(size * count)]
-    latencies = np.array(
-        benchmark(call, [texts[i * size : (i + 1) * size] for i in range(count)], warmup)
-    )
+    latencies = bench_common.batch_latencies(call, texts, size, batches, warmup)
     return {
         "batch_size": size,
         "batches": len(latencies),
@@ -199,9 +161,6 @@ def prepare(
     export_base = os.path.join(workdir, EXPORT_DIR)
     if os.path.isdir(export_base) and os.listdir(export_base):
         return os.path.join(export_base, sorted(os.listdir(export_base), key=int)[-1])
-    import io
-
-    import sentencepiece as spm
     import torch
     import transformers
 
@@ -209,33 +168,13 @@ def prepare(
     from xlm_keras.data import corpus
     from xlm_keras.serving import export
 
-    os.makedirs(workdir, exist_ok=True)
     hf_dir = os.path.join(workdir, HF_DIR)
-    files = corpus.monolingual_files(corpus.SAMPLE_CORPUS_DIR, "train")
-    lines = [
-        line for paths in files.values() for path in paths for line in open(path, encoding="utf-8")
-    ]
-    model = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines),
-        model_writer=model,
-        vocab_size=spm_size,
-        hard_vocab_limit=False,
-        minloglevel=2,
-        num_threads=os.cpu_count(),
-    )
     os.makedirs(hf_dir, exist_ok=True)
     with open(os.path.join(hf_dir, "sentencepiece.bpe.model"), "wb") as f:
-        f.write(model.getvalue())
+        f.write(bench_common.sentencepiece_model(spm_size))
     torch.manual_seed(0)
-    config = transformers.XLMRobertaConfig(
-        vocab_size=vocabulary_size,
-        hidden_size=hidden_dim,
-        num_hidden_layers=num_layers,
-        num_attention_heads=num_heads,
-        intermediate_size=4 * hidden_dim,
-        type_vocab_size=1,
-        max_position_embeddings=max_sequence_length + 2,
+    config = bench_common.hf_xlmr_config(
+        num_layers, hidden_dim, num_heads, vocabulary_size, max_sequence_length
     )
     transformers.XLMRobertaModel(config, add_pooling_layer=False).save_pretrained(hf_dir)
     convert_checkpoint("hf", hf_dir, os.path.join(workdir, PRESET_DIR), overwrite=True)
@@ -250,8 +189,6 @@ def compare(workdir, saved_models, batch_sizes, rounds, timed_texts, warmup, max
     """Rounds of one fresh process per path and batch size, on the
     sentences of `prepare`; `saved_models` maps row names to exports.
     Returns the table (`format_table`)."""
-    import numpy as np
-
     paths = {"Hugging Face (PyTorch)": ["--hf_model", os.path.join(workdir, HF_DIR)]}
     paths.update({name: ["--saved_model", path] for name, path in saved_models.items()})
     common = [
@@ -265,30 +202,14 @@ def compare(workdir, saved_models, batch_sizes, rounds, timed_texts, warmup, max
         for size in batch_sizes:
             batches = max(1, timed_texts // size)
             for name, args in paths.items():
-                process = subprocess.run(
-                    [
-                        sys.executable,
-                        os.path.abspath(__file__),
-                        *args,
-                        *common,
-                        f"--batch_size={size}",
-                        f"--batches={batches}",
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                if process.returncode:
-                    raise RuntimeError(f"{name} failed: {process.stderr[-3000:]}")
-                report = json.loads(process.stdout.splitlines()[-1])
+                sizes = [f"--batch_size={size}", f"--batches={batches}"]
+                report = bench_common.run_fresh(__file__, [*args, *common, *sizes], name)
                 results.setdefault((name, size), []).append(report)
     rows = []
     for (name, size), runs in results.items():
         hf = results[(next(iter(paths)), size)]
-        rate = float(np.median([r["texts_per_s"] for r in runs]))
-        p50 = float(np.median([r["latency_ms"]["p50"] for r in runs]))
-        hf_rate = float(np.median([r["texts_per_s"] for r in hf]))
-        hf_p50 = float(np.median([r["latency_ms"]["p50"] for r in hf]))
+        rate, hf_rate = (bench_common.median(r, "texts_per_s") for r in (runs, hf))
+        p50, hf_p50 = (bench_common.median(r, "latency_ms", "p50") for r in (runs, hf))
         rows.append((name, size, rate, rate / hf_rate, p50, p50 / hf_p50, len(runs)))
     return format_table(rows)
 
@@ -314,10 +235,10 @@ def main(argv):
             _WORKDIR.value,
             _SENTENCES.value,
             _MAX_SEQUENCE_LENGTH.value,
-            _NUM_LAYERS.value,
-            _HIDDEN_DIM.value,
-            _NUM_HEADS.value,
-            _VOCABULARY_SIZE.value,
+            bench_common.NUM_LAYERS.value,
+            bench_common.HIDDEN_DIM.value,
+            bench_common.NUM_HEADS.value,
+            bench_common.VOCABULARY_SIZE.value,
             _SPM_SIZE.value,
         )
         saved_models = {"ours (embed)": ours}

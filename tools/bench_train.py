@@ -74,6 +74,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import bench_common  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -101,17 +102,14 @@ FIRST_WORD_ID = 5  # Ids 0-4 are <s>, <pad>, </s>, <unk>, <mask> in every tokeni
 _TASK = flags.DEFINE_enum("task", "mlm", TASKS, "MLM pretraining or classification fine-tuning.")
 _STEPS = flags.DEFINE_integer("steps", 5, "Timed rounds (one step of each implementation).")
 _WARMUP = flags.DEFINE_integer("warmup", 2, "Untimed steps first (tracing, compilation).")
-_VOCABULARY_SIZE = flags.DEFINE_integer("vocabulary_size", 32000, "Token table rows.")
 _THREADS = flags.DEFINE_integer(
     "threads", 0, "Intra-op threads of TensorFlow and PyTorch alike; 0: all cores."
 )
-_NUM_LAYERS = flags.DEFINE_integer("num_layers", 6, "Transformer blocks.")
-_HIDDEN_DIM = flags.DEFINE_integer("hidden_dim", 512, "Hidden width.")
-_NUM_HEADS = flags.DEFINE_integer("num_heads", 8, "Attention heads.")
-_INTERMEDIATE_DIM = flags.DEFINE_integer("intermediate_dim", 2048, "Feed-forward width.")
-_SEQUENCE_LENGTH = flags.DEFINE_integer("sequence_length", 128, "Tokens per sequence.")
-_BATCH_SIZE = flags.DEFINE_integer("batch_size", 16, "Sequences per step.")
-_MASK_RATE = flags.DEFINE_float("mask_rate", 0.15, "Share of each sequence that is a target.")
+# Shape flags besides bench_common's num_layers, hidden_dim, num_heads and vocabulary_size.
+flags.DEFINE_integer("intermediate_dim", 2048, "Feed-forward width.")
+flags.DEFINE_integer("sequence_length", 128, "Tokens per sequence.")
+flags.DEFINE_integer("batch_size", 16, "Sequences per step.")
+flags.DEFINE_float("mask_rate", 0.15, "Share of each sequence that is a target.")
 _NUM_CLASSES = flags.DEFINE_integer("num_classes", 3, "Classes of --task=classify.")
 _IMPLEMENTATION = flags.DEFINE_list(
     "implementation", list(DEFAULT_IMPLEMENTATIONS), f"Which to run, of {IMPLEMENTATIONS}."
@@ -125,36 +123,24 @@ flags.register_validator(
     f"--implementation takes a comma list of {IMPLEMENTATIONS}.",
 )
 
-Shape = collections.namedtuple(
-    "Shape",
-    "num_layers hidden_dim num_heads intermediate_dim sequence_length "
-    "batch_size vocabulary_size num_targets",
-)
 
-
-def make_shape(
-    num_layers,
-    hidden_dim,
-    num_heads,
-    intermediate_dim,
-    sequence_length,
-    batch_size,
-    vocabulary_size,
-    mask_rate,
-):
-    """The benchmark's `Shape`; `num_targets = ceil(mask_rate * sequence_length)`
-    (`mask_tokens`' target width: 20 of 128 at 15 %)."""
-    num_targets = max(1, math.ceil(round(mask_rate * sequence_length, 6)))
-    return Shape(
-        num_layers,
-        hidden_dim,
-        num_heads,
-        intermediate_dim,
-        sequence_length,
-        batch_size,
-        vocabulary_size,
-        num_targets,
+class Shape(
+    collections.namedtuple(
+        "Shape",
+        "num_layers hidden_dim num_heads intermediate_dim sequence_length "
+        "batch_size vocabulary_size mask_rate",
     )
+):
+    """The benchmark's shape; its fields are the flags of the same names."""
+
+    @property
+    def num_targets(self):
+        """`ceil(mask_rate * sequence_length)`, `mask_tokens`' target width
+        (20 of 128 at 15 %)."""
+        return max(1, math.ceil(round(self.mask_rate * self.sequence_length, 6)))
+
+
+make_shape = Shape  # The name tests/tools/test_benchmarks_smoke.py calls.
 
 
 def set_threads(threads):
@@ -336,14 +322,13 @@ def hf_step(task, shape, batch, num_classes):
     import transformers
 
     torch.manual_seed(0)
-    config = transformers.XLMRobertaConfig(
-        vocab_size=shape.vocabulary_size,
-        hidden_size=shape.hidden_dim,
-        num_hidden_layers=shape.num_layers,
-        num_attention_heads=shape.num_heads,
+    config = bench_common.hf_xlmr_config(
+        shape.num_layers,
+        shape.hidden_dim,
+        shape.num_heads,
+        shape.vocabulary_size,
+        shape.sequence_length,
         intermediate_size=shape.intermediate_dim,
-        max_position_embeddings=shape.sequence_length + 2,
-        type_vocab_size=1,
         layer_norm_eps=1e-5,
         pad_token_id=1,
         bos_token_id=0,
@@ -508,37 +493,13 @@ def format_table(peak, rows, task, shape, threads):
 def main(argv):
     del argv
     threads = set_threads(_THREADS.value)
-    shape = make_shape(
-        _NUM_LAYERS.value,
-        _HIDDEN_DIM.value,
-        _NUM_HEADS.value,
-        _INTERMEDIATE_DIM.value,
-        _SEQUENCE_LENGTH.value,
-        _BATCH_SIZE.value,
-        _VOCABULARY_SIZE.value,
-        _MASK_RATE.value,
-    )
+    shape = Shape(*(flags.FLAGS[name].value for name in Shape._fields))
     if _WORKER.value:
         serve(_WORKER.value, _TASK.value, shape, _NUM_CLASSES.value, _WARMUP.value)
         return
     # The workers get this run's flags (all but the implementation list).
-    argv = [
-        flags.FLAGS[name].serialize()
-        for name in (
-            "task",
-            "warmup",
-            "vocabulary_size",
-            "threads",
-            "num_layers",
-            "hidden_dim",
-            "num_heads",
-            "intermediate_dim",
-            "sequence_length",
-            "batch_size",
-            "mask_rate",
-            "num_classes",
-        )
-    ]
+    names = ("task", "warmup", "threads", "num_classes", *Shape._fields)
+    argv = [flags.FLAGS[name].serialize() for name in names]
     peak, timings = run(_IMPLEMENTATION.value, _STEPS.value, argv)
     rows = rows_of(peak, timings, _TASK.value, shape, _NUM_CLASSES.value)
     print(format_table(peak, rows, _TASK.value, shape, threads))

@@ -28,13 +28,11 @@ texts (at least 2 batches). Prints one table of medians over the rounds:
 sentences/s and batch latency p50, and their ratios to Hugging Face.
 """
 
-import importlib.util
 import json
 import os
-import subprocess
 import sys
-import time
 
+import bench_common
 from absl import app
 from absl import flags
 
@@ -51,10 +49,6 @@ _MAX_SOURCE_LENGTH = flags.DEFINE_integer(
 )
 _LENGTH_PENALTY = flags.DEFINE_float("length_penalty", 1.0, "Beam length penalty.")
 _SENTENCES = flags.DEFINE_integer("sentences", 2048, "Corpus sentences written.")
-_NUM_LAYERS = flags.DEFINE_integer("num_layers", 6, "Encoder and decoder layers.")
-_HIDDEN_DIM = flags.DEFINE_integer("hidden_dim", 512, "Hidden width.")
-_NUM_HEADS = flags.DEFINE_integer("num_heads", 8, "Attention heads.")
-_VOCABULARY_SIZE = flags.DEFINE_integer("vocabulary_size", 32000, "Embedding rows.")
 _SPM_SIZE = flags.DEFINE_integer("spm_size", 8000, "SentencePiece pieces (at most).")
 # One timed path (what the rounds start).
 _RUN = flags.DEFINE_string("run", None, "Internal: time one path (hf, generate, saved_model).")
@@ -76,33 +70,16 @@ def prepare(workdir):
     sentences in `workdir`."""
     if os.path.exists(os.path.join(workdir, SENTENCES_TXT)):
         return
-    import io
-
-    import sentencepiece as spm
-
     from xlm_keras.data import corpus
-
-    os.makedirs(os.path.join(workdir, HF_DIR), exist_ok=True)
-    files = corpus.monolingual_files(corpus.SAMPLE_CORPUS_DIR, "train")
-    lines = [
-        line for paths in files.values() for path in paths for line in open(path, encoding="utf-8")
-    ]
-    model = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines),
-        model_writer=model,
-        vocab_size=_SPM_SIZE.value,
-        hard_vocab_limit=False,
-        minloglevel=2,
-        num_threads=os.cpu_count(),
-    )
-    with open(os.path.join(workdir, HF_DIR, SPM_FILE), "wb") as f:
-        f.write(model.getvalue())
     from xlm_keras.models import XLMTokenizer
 
-    tokenizer = XLMTokenizer(proto=model.getvalue(), id_convention="fairseq")
+    os.makedirs(os.path.join(workdir, HF_DIR), exist_ok=True)
+    model = bench_common.sentencepiece_model(_SPM_SIZE.value)
+    with open(os.path.join(workdir, HF_DIR, SPM_FILE), "wb") as f:
+        f.write(model)
+    tokenizer = XLMTokenizer(proto=model, id_convention="fairseq")
     unused = [tokenizer.end_token_id] + list(
-        range(tokenizer.vocabulary_size(), _VOCABULARY_SIZE.value)
+        range(tokenizer.vocabulary_size(), bench_common.VOCABULARY_SIZE.value)
     )
     _prepare_hf(workdir, unused)
     _prepare_ours(workdir, tokenizer, unused)
@@ -118,21 +95,19 @@ def _prepare_hf(workdir, unused):
     hf_dir = os.path.join(workdir, HF_DIR)
     tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(hf_dir)  # SPM_FILE.
     torch.manual_seed(0)
-    shape = dict(
-        vocab_size=_VOCABULARY_SIZE.value,
-        hidden_size=_HIDDEN_DIM.value,
-        num_hidden_layers=_NUM_LAYERS.value,
-        num_attention_heads=_NUM_HEADS.value,
-        intermediate_size=4 * _HIDDEN_DIM.value,
-        type_vocab_size=1,
-        max_position_embeddings=_MAX_SOURCE_LENGTH.value + 2,
-    )
-    encoder = transformers.XLMRobertaModel(
-        transformers.XLMRobertaConfig(**shape), add_pooling_layer=False
-    )
-    decoder = transformers.XLMRobertaForCausalLM(
-        transformers.XLMRobertaConfig(**shape, is_decoder=True, add_cross_attention=True)
-    )
+
+    def config(**options):
+        return bench_common.hf_xlmr_config(
+            bench_common.NUM_LAYERS.value,
+            bench_common.HIDDEN_DIM.value,
+            bench_common.NUM_HEADS.value,
+            bench_common.VOCABULARY_SIZE.value,
+            _MAX_SOURCE_LENGTH.value,
+            **options,
+        )
+
+    encoder = transformers.XLMRobertaModel(config(), add_pooling_layer=False)
+    decoder = transformers.XLMRobertaForCausalLM(config(is_decoder=True, add_cross_attention=True))
     model = transformers.EncoderDecoderModel(encoder=encoder, decoder=decoder)
     model.config.decoder_start_token_id = tokenizer.bos_token_id
     model.config.pad_token_id = tokenizer.pad_token_id
@@ -151,11 +126,11 @@ def _prepare_ours(workdir, tokenizer, unused):
     from xlm_keras.keras_hub_internals import lm_head_parts
 
     backbone = XLMSeq2SeqBackbone(
-        vocabulary_size=_VOCABULARY_SIZE.value,
-        num_layers=_NUM_LAYERS.value,
-        num_heads=_NUM_HEADS.value,
-        hidden_dim=_HIDDEN_DIM.value,
-        intermediate_dim=4 * _HIDDEN_DIM.value,
+        vocabulary_size=bench_common.VOCABULARY_SIZE.value,
+        num_layers=bench_common.NUM_LAYERS.value,
+        num_heads=bench_common.NUM_HEADS.value,
+        hidden_dim=bench_common.HIDDEN_DIM.value,
+        intermediate_dim=4 * bench_common.HIDDEN_DIM.value,
         dropout=0.0,
         max_sequence_length=_MAX_SOURCE_LENGTH.value,
         position_offset=2,
@@ -167,7 +142,7 @@ def _prepare_ours(workdir, tokenizer, unused):
         decoder_sequence_length=_NEW_TOKENS.value + 1,
     )
     model = XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
-    bias = np.zeros(_VOCABULARY_SIZE.value, "float32")
+    bias = np.zeros(bench_common.VOCABULARY_SIZE.value, "float32")
     bias[unused] = MASKED_BIAS
     lm_head_parts(model.output_head).bias.assign(bias)
     preset = os.path.join(workdir, PRESET_DIR)
@@ -206,13 +181,7 @@ def hf_call(workdir, beams):
 
     def call(texts):
         with torch.inference_mode():
-            batch = tokenizer(
-                texts,
-                padding="longest",
-                truncation=True,
-                max_length=_MAX_SOURCE_LENGTH.value,
-                return_tensors="pt",
-            )
+            batch = bench_common.hf_batch(tokenizer, texts, _MAX_SOURCE_LENGTH.value)
             ids = model.generate(
                 **batch,
                 num_beams=beams,
@@ -252,11 +221,8 @@ def saved_model_call(workdir, beams):
     with TensorFlow and tf-text's SentencePiece kernels only."""
     import tensorflow as tf
 
-    text_dir = os.path.dirname(importlib.util.find_spec("tensorflow_text").origin)
-    tf.load_op_library(os.path.join(text_dir, "python", "ops", "_sentencepiece_tokenizer.so"))
-    signature = tf.saved_model.load(
-        os.path.join(workdir, EXPORT_DIR, f"beams_{beams}", "1")
-    ).signatures["translate"]
+    saved_model = os.path.join(workdir, EXPORT_DIR, f"beams_{beams}", "1")
+    signature = bench_common.load_saved_model(saved_model).signatures["translate"]
 
     def call(texts):
         return signature(text=tf.constant(texts))["translation"].numpy()
@@ -274,18 +240,14 @@ def run_one(workdir, path, beams, size):
     with open(os.path.join(workdir, SENTENCES_TXT), encoding="utf-8") as f:
         texts = [line.rstrip("\n") for line in f]
     call = CALLS[path](workdir, beams)
-    batches = max(2, _TIMED_TEXTS.value // size)
-    count = _WARMUP.value + batches
-    texts = [texts[i % len(texts)] for i in range(size * count)]
-    latencies = []
-    for i in range(count):
-        batch = texts[i * size : (i + 1) * size]
-        start = time.perf_counter()
+
+    def checked_call(batch):
         outputs = call(batch)
-        if i >= _WARMUP.value:
-            latencies.append(time.perf_counter() - start)
         assert len(outputs) == size
-    latencies = np.array(latencies)
+        return outputs
+
+    batches = max(2, _TIMED_TEXTS.value // size)
+    latencies = bench_common.batch_latencies(checked_call, texts, size, batches, _WARMUP.value)
     return {
         "sentences_per_s": size * len(latencies) / latencies.sum(),
         "p50_ms": float(np.median(latencies)) * 1e3,
@@ -296,30 +258,16 @@ def run_one(workdir, path, beams, size):
 def compare(workdir, paths, beam_counts, batch_sizes, rounds):
     """Rounds of one fresh process per path, beam count and batch size;
     returns the table."""
-    import numpy as np
 
     results = {}
+    rest = [arg for arg in sys.argv[1:] if not arg.startswith("--workdir")]
     for round_index in range(rounds):
         for beams in beam_counts:
             for size in batch_sizes:
                 for path in paths:
-                    process = subprocess.run(
-                        [
-                            sys.executable,
-                            os.path.abspath(__file__),
-                            f"--workdir={workdir}",
-                            f"--run={path}",
-                            f"--beam={beams}",
-                            f"--batch_size={size}",
-                            *[arg for arg in sys.argv[1:] if not arg.startswith("--workdir")],
-                        ],
-                        capture_output=True,
-                        text=True,
-                        check=False,
-                    )
-                    if process.returncode:
-                        raise RuntimeError(f"{path} failed: {process.stderr[-3000:]}")
-                    report = json.loads(process.stdout.splitlines()[-1])
+                    args = [f"--workdir={workdir}", f"--run={path}", f"--beam={beams}"]
+                    args += [f"--batch_size={size}", *rest]
+                    report = bench_common.run_fresh(__file__, args, path)
                     print(
                         f"round {round_index} beams {beams} batch {size} {path}: {report}",
                         file=sys.stderr,
@@ -331,14 +279,14 @@ def compare(workdir, paths, beam_counts, batch_sizes, rounds):
         "|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for (beams, size, path), runs in results.items():
-        rate = float(np.median([r["sentences_per_s"] for r in runs]))
-        p50 = float(np.median([r["p50_ms"] for r in runs]))
+        rate = bench_common.median(runs, "sentences_per_s")
+        p50 = bench_common.median(runs, "p50_ms")
         hf = results.get((beams, size, "hf"))
         versus = ("", "")
         if hf:
             versus = (
-                f"{rate / np.median([r['sentences_per_s'] for r in hf]):.2f}x",
-                f"{p50 / np.median([r['p50_ms'] for r in hf]):.2f}x",
+                f"{rate / bench_common.median(hf, 'sentences_per_s'):.2f}x",
+                f"{p50 / bench_common.median(hf, 'p50_ms'):.2f}x",
             )
         decoding = "greedy" if beams == 1 else f"beam {beams}"
         lines.append(

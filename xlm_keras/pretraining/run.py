@@ -56,6 +56,20 @@ def build_task(config, tokenizer, num_languages):
     return XLMMaskedLM(backbone, lm_head=presets.lm_head(config.model.preset), compile=False)
 
 
+def pipeline_spec(config, tokenizer):
+    """The `PipelineSpec` of the config's data and model sections (no target
+    weights)."""
+    data = config.data
+    return pipelines.PipelineSpec(
+        tokenizer,
+        data.sequence_length,
+        data.batch_size,
+        data.mask_rate,
+        config.model.use_language_embedding,
+        seed=data.seed,
+    )
+
+
 def run(config, workdir, strategy_name="auto", tpu=None):
     """Pretrain as configured; returns the trained task."""
     strategy = create_strategy(strategy_name, tpu)
@@ -70,14 +84,7 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     problem = missing_languages(languages, tokenizer.languages, config.data.tokenizer or workdir)
     if problem:
         raise ValueError(f"data.languages: {problem}.")
-    spec = pipelines.PipelineSpec(
-        tokenizer,
-        config.data.sequence_length,
-        config.data.batch_size,
-        config.data.mask_rate,
-        config.model.use_language_embedding,
-        seed=config.data.seed,
-    )
+    spec = pipeline_spec(config, tokenizer)
     if config.data.target_frequency_alpha > 0:
         spec.token_weights = pipelines.target_weights(
             spec, corpus_dir, languages, config.data.target_frequency_alpha
