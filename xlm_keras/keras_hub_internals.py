@@ -56,23 +56,19 @@ __all__ = [
 
 BlockSublayers = collections.namedtuple(
     "BlockSublayers",
-    [
-        "self_attention",  # MultiHeadAttention
-        "self_attention_norm",  # LayerNormalization
-        "self_attention_dropout",  # Dropout
-        "cross_attention",  # MultiHeadAttention; None in an encoder block
-        "cross_attention_norm",  # LayerNormalization; None in an encoder block
-        "feedforward_intermediate",  # Dense (with the activation)
-        "feedforward_output",  # Dense
-        "feedforward_norm",  # LayerNormalization
-        "feedforward_dropout",  # Dropout
-    ],
+    "self_attention self_attention_norm self_attention_dropout cross_attention "
+    "cross_attention_norm feedforward_intermediate feedforward_output feedforward_norm "
+    "feedforward_dropout",
 )
 
 
 def block_sublayers(layer):
     """The sublayers of a built keras-hub `TransformerEncoder` or
-    `TransformerDecoder` (or a subclass) as `BlockSublayers`."""
+    `TransformerDecoder` (or a subclass) as `BlockSublayers`: the
+    `MultiHeadAttention`s (`cross_attention` None in an encoder block),
+    their `LayerNormalization`s (`*_norm`) and `Dropout`s (`*_dropout`),
+    and the feed-forward `Dense` layers (`feedforward_intermediate` with
+    the activation, `feedforward_output`)."""
     return BlockSublayers(
         self_attention=layer._self_attention_layer,
         self_attention_norm=layer._self_attention_layer_norm,
@@ -87,23 +83,18 @@ def block_sublayers(layer):
 
 
 AttentionParts = collections.namedtuple(
-    "AttentionParts",
-    [
-        "num_heads",  # int
-        "head_dim",  # int: the key (and value) width of one head
-        "query",  # EinsumDense, kernel [H, heads, head_dim]
-        "key",  # EinsumDense, kernel [H, heads, head_dim]
-        "value",  # EinsumDense, kernel [H, heads, head_dim]
-        "output",  # EinsumDense, kernel [heads, head_dim, H]
-        "dropout",  # Dropout on the attention probabilities
-        "inverse_sqrt_head_dim",  # float: the query scale, as Keras computes it
-    ],
+    "AttentionParts", "num_heads head_dim query key value output dropout inverse_sqrt_head_dim"
 )
 
 
 def attention_parts(attention):
     """The projections, dropout and scale of a built Keras
-    `MultiHeadAttention` (keras-hub's blocks use its subclass)."""
+    `MultiHeadAttention` (keras-hub's blocks use its subclass) as
+    `AttentionParts`: `num_heads`, `head_dim` (the key and value width of
+    one head), the `EinsumDense` projections `query`, `key`, `value`
+    (kernels [H, heads, head_dim]) and `output` ([heads, head_dim, H]), the
+    `dropout` on the attention probabilities and the query scale
+    `inverse_sqrt_head_dim` as Keras computes it."""
     return AttentionParts(
         num_heads=attention.num_heads,
         head_dim=attention.key_dim,
@@ -116,20 +107,14 @@ def attention_parts(attention):
     )
 
 
-LMHeadParts = collections.namedtuple(
-    "LMHeadParts",
-    [
-        "dense",  # Dense [H, H] with the activation
-        "norm",  # LayerNormalization
-        "bias",  # Variable [vocabulary_size]
-    ],
-)
+LMHeadParts = collections.namedtuple("LMHeadParts", "dense norm bias")
 
 
 def lm_head_parts(head):
-    """The dense, LayerNorm and output bias of a built keras-hub
-    `MaskedLMHead` (or a subclass); the tied table is its public
-    `token_embedding`."""
+    """The `dense` ([H, H], with the activation), LayerNorm `norm` and
+    output `bias` (variable [vocabulary_size]) of a built keras-hub
+    `MaskedLMHead` (or a subclass) as `LMHeadParts`; the tied table is its
+    public `token_embedding`."""
     return LMHeadParts(
         dense=head._intermediate_dense, norm=head._intermediate_layer_norm, bias=head._bias
     )
