@@ -7,6 +7,7 @@ import ml_collections
 
 from xlm_keras.models.presets import PRESETS
 from xlm_keras.models.presets import backbone_config
+from xlm_keras.training.config import check_corpus_dir
 from xlm_keras.training.config import check_optimization
 from xlm_keras.training.config import check_workdir
 from xlm_keras.training.config import config_checker
@@ -115,13 +116,7 @@ def _check_data(config, check):
         "must be in [0, 1] (XLM uses 0 or 0.5)",
     )
     check(data.vocabulary_size >= 100, "data.vocabulary_size", "must be >= 100")
-    corpus_dir = os.path.expanduser(data.corpus_dir)
-    check(
-        not corpus_dir or os.path.isdir(corpus_dir),
-        "data.corpus_dir",
-        f"{data.corpus_dir!r} is not a directory; pass a corpus directory "
-        "(mono/, parallel/) or '' for the bundled sample",
-    )
+    check_corpus_dir(data.corpus_dir, check, "(mono/, parallel/)")
     if data.tokenizer:
         tokenizer_dir = os.path.expanduser(data.tokenizer)
         known = tokenizer_languages(tokenizer_dir)

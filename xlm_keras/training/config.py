@@ -73,6 +73,18 @@ def check_workdir(workdir, check):
     )
 
 
+def check_corpus_dir(corpus_dir, check, holding):
+    """`data.corpus_dir` must be '' (the bundled sample) or a directory;
+    `holding` says what the directory holds, in the message."""
+    path = os.path.expanduser(corpus_dir)
+    check(
+        not path or os.path.isdir(path),
+        "data.corpus_dir",
+        f"{corpus_dir!r} is not a directory; pass a corpus directory {holding} "
+        "or '' for the bundled sample",
+    )
+
+
 def tokenizer_languages(preset_dir):
     """Language codes of a tokenizer preset (`assets/tokenizer/languages.json`),
     [] when it has none, or None when `preset_dir` holds no tokenizer."""

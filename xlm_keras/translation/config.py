@@ -8,6 +8,7 @@ import os
 import ml_collections
 
 from xlm_keras.models import presets
+from xlm_keras.training.config import check_corpus_dir
 from xlm_keras.training.config import check_optimization
 from xlm_keras.training.config import check_workdir
 from xlm_keras.training.config import config_checker
@@ -160,13 +161,7 @@ def validate_mt(config, strategy_name="auto", workdir=None):
         )
     check(data.batch_size >= 1, "data.batch_size", "must be >= 1")
     check(data.vocabulary_size >= 100, "data.vocabulary_size", "must be >= 100")
-    corpus_dir = os.path.expanduser(data.corpus_dir)
-    check(
-        not corpus_dir or os.path.isdir(corpus_dir),
-        "data.corpus_dir",
-        f"{data.corpus_dir!r} is not a directory; pass a corpus directory with "
-        "parallel/<l1>-<l2>.<split>.tsv files, or '' for the bundled sample",
-    )
+    check_corpus_dir(data.corpus_dir, check, "with parallel/<l1>-<l2>.<split>.tsv files,")
     translation = config.translation
     try:
         directions = parse_directions(translation.directions)
