@@ -38,13 +38,14 @@ class CheckpointSaver:
     def __init__(self, strategy, workdir, keep, **trackables):
         self.checkpoint = tf.train.Checkpoint(**trackables)
         self.chief = is_chief(strategy)
-        directory = os.path.join(workdir, "checkpoints")
+        self.directory = os.path.join(workdir, "checkpoints")
+        directory = self.directory
         if not self.chief:
             directory = os.path.join(
                 workdir, "scratch", f"worker_{strategy.cluster_resolver.task_id}"
             )
         self.scratch = None if self.chief else directory
-        self.directory = os.path.join(workdir, "checkpoints")
+        # Before the manager reads the state file: the chief repairs it.
         self.checkpoints = recorded_checkpoints(self.directory, repair=self.chief)
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=keep)
 
@@ -65,10 +66,9 @@ class CheckpointSaver:
                 continue
             return path
         if unreadable:
-            directory = self.directory
             raise ValueError(
-                f"No readable checkpoint in {directory}: {'; '.join(unreadable)}. Restore "
-                f"them from a backup, or delete {directory} to train from scratch."
+                f"No readable checkpoint in {self.directory}: {'; '.join(unreadable)}. Restore "
+                f"them from a backup, or delete {self.directory} to train from scratch."
             )
         return None
 
