@@ -5,7 +5,6 @@ language."""
 import os
 
 import keras
-import tensorflow as tf
 from absl import logging
 
 from xlm_keras.finetuning import evaluation as task_evaluation
@@ -20,6 +19,7 @@ from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
 from xlm_keras.paths import replace_directory
+from xlm_keras.training import reports
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.strategy import create_strategy
 from xlm_keras.training.trainer import train
@@ -183,9 +183,12 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         best, spec, task_data, eval_records, config.task.eval_split, train_language
     )
     report["label_names"] = list(task_data.label_names)
-    path = os.path.join(workdir, REPORT_FILE)
-    writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
-    task_evaluation.write_report(report, path, writer, config.train.num_steps)
-    print(task_evaluation.format_report(report))
-    logging.info("Wrote %s", path)
+    reports.write_run_report(
+        report,
+        workdir,
+        REPORT_FILE,
+        config.train.num_steps,
+        task_evaluation.write_report,
+        task_evaluation.format_report,
+    )
     return report

@@ -7,7 +7,6 @@ split, with the copy baseline (output = source)."""
 import os
 
 import keras
-import tensorflow as tf
 from absl import logging
 
 from xlm_keras.data import corpus
@@ -17,6 +16,7 @@ from xlm_keras.models import XLMSeq2SeqLMPreprocessor
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
+from xlm_keras.training import reports
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.config import missing_languages
 from xlm_keras.training.strategy import create_strategy
@@ -167,9 +167,12 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         config.translation.num_beams,
         config.translation.length_penalty,
     )
-    path = os.path.join(workdir, REPORT_FILE)
-    writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
-    evaluation.write_report(report, path, writer, config.train.num_steps)
-    print(evaluation.format_report(report))
-    logging.info("Wrote %s", path)
+    reports.write_run_report(
+        report,
+        workdir,
+        REPORT_FILE,
+        config.train.num_steps,
+        evaluation.write_report,
+        evaluation.format_report,
+    )
     return report
