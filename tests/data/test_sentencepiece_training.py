@@ -63,8 +63,8 @@ def test_sample_proportions_follow_q(imbalanced_corpora):
 
 def test_trained_preset_has_the_native_layout(native_preset):
     assets = f"{native_preset}/assets/tokenizer"
-    with open(f"{assets}/languages.json") as f:
-        assert json.load(f) == LANGUAGES
+    with open(f"{native_preset}/tokenizer.json") as f:
+        assert json.load(f)["config"]["languages"] == LANGUAGES
     model = spm.SentencePieceProcessor(model_file=f"{assets}/vocabulary.spm")
     assert (model.bos_id(), model.pad_id(), model.eos_id(), model.unk_id()) == (0, 1, 2, 3)
     assert model.id_to_piece(4) == "<mask>" and not model.is_control(4)

@@ -27,15 +27,15 @@ def _task(task_cls, preset, **kwargs):
     return task_cls.from_preset(preset, **kwargs)
 
 
-def _batch(has_languages, seed=0):
+def _batch(has_languages, seed=0, vocabulary_size=1000, num_languages=4):
     """Right-padded inputs: token_ids, padding_mask, language_ids if needed."""
     rng = np.random.default_rng(seed)
     padding_mask = np.arange(max(LENGTHS))[None, :] < np.array(LENGTHS)[:, None]
-    token_ids = rng.integers(4, 1000, size=padding_mask.shape).astype("int32")
+    token_ids = rng.integers(4, vocabulary_size, size=padding_mask.shape).astype("int32")
     token_ids[~padding_mask] = 1
     x = {"token_ids": token_ids, "padding_mask": padding_mask}
     if has_languages:
-        x["language_ids"] = rng.integers(0, 4, size=token_ids.shape).astype("int32")
+        x["language_ids"] = rng.integers(0, num_languages, size=token_ids.shape).astype("int32")
     return x
 
 
@@ -247,9 +247,16 @@ def pretrained_dirs(tmp_path_factory, tokenizer_dir):
 
     root = tmp_path_factory.mktemp("pretrained")
     keras.utils.set_random_seed(1)
-    mlm = XLMMaskedLM.from_preset("xlm_tiny")
+    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
+    # Sized to its tokenizer (ids and languages), as a pretraining run writes it.
+    config = dict(
+        presets.backbone_config("xlm_tiny", False),
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_languages=len(tokenizer.languages),
+    )
+    mlm = XLMMaskedLM(XLMBackbone(**config))
     mlm.save_to_preset(str(root / "mlm"))
-    XLMTokenizer.from_preset(tokenizer_dir).save_to_preset(str(root / "mlm"))
+    tokenizer.save_to_preset(str(root / "mlm"))
     backbone = XLMBackbone.from_preset("xlm_roberta_tiny")
     backbone.save_to_preset(str(root / "backbone"))
     return {"mlm": (str(root / "mlm"), mlm), "backbone": (str(root / "backbone"), backbone)}
@@ -265,7 +272,8 @@ def test_from_preset_of_pretrained_model(task_cls, source, pretrained_dirs):
     _assert_same_weights(task.backbone, getattr(pretrained, "backbone", pretrained))
     if task_cls is not XLMSpanQA:
         assert task.label_names == LABEL_NAMES
-    x = _batch(task.backbone.has_language_embedding)
+    backbone = task.backbone
+    x = _batch(backbone.has_language_embedding, 0, backbone.vocabulary_size, backbone.num_languages)
     assert np.all(np.isfinite(task(x)))
 
 

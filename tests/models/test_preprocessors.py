@@ -205,9 +205,9 @@ def test_masked_lm_fits_raw_text_and_fills_masks(tokenizer_dir, tmp_path):
     filled = mlm.fill_mask(raw, top_k=3)
     assert [len(row) for row in filled] == [1, 2, 0]
     inputs = mlm.preprocessor.fill_mask_inputs(raw)
-    probabilities = tf.nn.softmax(
-        mlm({**inputs, "mask_positions": tf.maximum(inputs["mask_positions"], 0)}), -1
-    ).numpy()
+    logits = mlm({**inputs, "mask_positions": tf.maximum(inputs["mask_positions"], 0)}).numpy()
+    logits[..., tokenizer.special_token_ids] = -np.inf  # Never a filling.
+    probabilities = tf.nn.softmax(logits, -1).numpy()
     best = probabilities[0, 0].argmax()
     assert filled[0][0][0] == (
         tokenizer.id_to_token(int(best)),

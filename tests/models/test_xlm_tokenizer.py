@@ -146,7 +146,9 @@ def test_preset_round_trip(tokenizers, tmp_path):
     tokenizer = tokenizers["native"]
     tokenizer.save_to_preset(str(tmp_path))
     assets = tmp_path / "assets" / "tokenizer"
-    assert json.loads((assets / "languages.json").read_text()) == LANGUAGES
+    # The languages in one place: tokenizer.json.
+    assert json.loads((tmp_path / "tokenizer.json").read_text())["config"]["languages"] == LANGUAGES
+    assert os.listdir(assets) == ["vocabulary.spm"]
     assert (assets / "vocabulary.spm").read_bytes() == tokenizer.proto
 
     loaded = XLMTokenizer.from_preset(str(tmp_path))
@@ -163,9 +165,8 @@ def test_preset_round_trip(tokenizers, tmp_path):
     assert XLMTokenizer.from_preset(str(tmp_path)).languages == LANGUAGES
 
 
-def test_languages_json_is_optional(tokenizers, tmp_path):
+def test_a_tokenizer_without_languages(tokenizers, tmp_path):
     tokenizers["fairseq"].save_to_preset(str(tmp_path))
-    os.remove(tmp_path / "assets" / "tokenizer" / "languages.json")
     loaded = XLMTokenizer.from_preset(str(tmp_path))
     assert loaded.id_convention == "fairseq"
     assert loaded.languages == []

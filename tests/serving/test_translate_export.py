@@ -66,9 +66,10 @@ def exported(tokenizer_dir, tmp_path_factory):
             request.update(source_language=TEXT_LANGUAGES, target_language=TARGET_LANGUAGES)
         model.compile(sampler=XLMBeamSampler(num_beams=beams) if beams > 1 else "greedy")
         result["reference"][name] = list(model.generate(request, max_length=DECODE_LENGTH))
-        result["paths"][name] = export(
-            str(preset), str(root / name), num_beams=beams, max_sequence_length=SOURCE_LENGTH
-        )
+        # Sources cut where `generate()` cuts them by default: at the
+        # preprocessor's SOURCE_LENGTH, not the position table (TEXTS[4] is
+        # longer than both).
+        result["paths"][name] = export(str(preset), str(root / name), num_beams=beams)
         specs[name] = {
             "path": result["paths"][name],
             "texts": TEXTS,
@@ -115,6 +116,7 @@ def test_signatures_json(exported):
     } == {"score": ("float32", [-1]), "translation": ("string", [-1])}
     assert description["model"]["num_beams"] == 3
     assert description["model"]["max_decode_length"] == DECODE_LENGTH
+    assert description["model"]["max_sequence_length"] == SOURCE_LENGTH
     assert description["ops"]["sentencepiece"] == [
         "SentencepieceDetokenizeOp",
         "SentencepieceOp",

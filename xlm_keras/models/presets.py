@@ -6,8 +6,8 @@ checkpoint's preset with `xlm-convert` and load that directory instead.
 """
 
 import dataclasses
-import json
-import os
+
+from xlm_keras.models import preset_files
 
 _XLM = dict(
     dropout=0.1,
@@ -240,8 +240,6 @@ def lm_head(preset):
 def saved_task_name(preset_dir):
     """Class name of the task saved in a preset directory (its `task.json`),
     or None for a backbone-only preset or a built-in name."""
-    task_file = os.path.join(preset_dir, "task.json") if isinstance(preset_dir, str) else ""
-    if is_builtin(preset_dir) or not os.path.isfile(task_file):
+    if is_builtin(preset_dir):
         return None
-    with open(task_file, encoding="utf-8") as f:
-        return json.load(f).get("class_name", "").split(">")[-1] or None
+    return preset_files.saved_task_name(preset_dir)

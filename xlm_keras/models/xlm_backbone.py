@@ -7,6 +7,7 @@ from keras_hub.models import Backbone
 from xlm_keras.layers import XLMDropout
 from xlm_keras.layers import XLMEmbedding
 from xlm_keras.layers import XLMTransformerLayer
+from xlm_keras.models import preset_files
 from xlm_keras.models import presets
 
 # Every `XLMBackbone` argument (but `dtype`): what its config holds.
@@ -243,7 +244,9 @@ class XLMBackbone(Backbone):
         load a preset directory written by `save_to_preset`/`xlm-convert`."""
         if presets.is_builtin(preset):
             return cls(**presets.backbone_config(preset, load_weights), **kwargs)
-        return super().from_preset(preset, load_weights=load_weights, **kwargs)
+        preset_files.check_files(preset)
+        with preset_files.loading_weights(preset):
+            return super().from_preset(preset, load_weights=load_weights, **kwargs)
 
 
 def family(model):

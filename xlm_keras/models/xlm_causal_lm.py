@@ -9,6 +9,8 @@ from xlm_keras.keras_hub_internals import any_equal
 from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.models.xlm_causal_lm_preprocessor import XLMCausalLMPreprocessor
 from xlm_keras.models.xlm_task import XLMTask
+from xlm_keras.models.xlm_task import check_generate_arguments
+from xlm_keras.models.xlm_task import check_sampler
 from xlm_keras.models.xlm_task import generation_compile_defaults
 from xlm_keras.models.xlm_task import normalize_generate_dict
 
@@ -79,9 +81,16 @@ class XLMCausalLM(XLMTask, CausalLM):
             optimizer=optimizer,
             loss=loss,
             weighted_metrics=weighted_metrics,
-            sampler=sampler,
+            sampler=check_sampler(sampler),
             **kwargs,
         )
+
+    def generate(self, inputs, max_length=None, **kwargs):
+        """keras-hub's `generate`, its arguments checked first
+        (`check_generate_arguments`): `max_length` None or an int in
+        [2, `backbone.max_sequence_length`]."""
+        check_generate_arguments(self, inputs, max_length)
+        return super().generate(inputs, max_length=max_length, **kwargs)
 
     def call_with_cache(self, token_ids, cache, cache_update_index, language_ids=None):
         """Logits of `token_ids` at positions `cache_update_index ..`.

@@ -6,13 +6,32 @@ import tensorflow as tf
 from keras import ops
 from keras_hub.models import MaskedLM
 
-from xlm_keras.layers import XLMPredictionHead
-from xlm_keras.layers import XLMRobertaLMHead
 from xlm_keras.models import presets
+from xlm_keras.models.checks import check_int
 from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
 from xlm_keras.models.xlm_masked_lm_preprocessor import XLMMaskedLMPreprocessor
 from xlm_keras.models.xlm_task import XLMTask
+from xlm_keras.models.xlm_task import lm_head_layer
 from xlm_keras.models.xlm_task import resolve_head
+
+
+def filling_probabilities(logits, special_token_ids):
+    """float32 [..., vocabulary_size]: the softmax of mask logits over the
+    tokens that can fill a mask; special tokens (`<s>`, `<pad>`, `</s>`,
+    `<unk>`, `<mask>`) get probability 0. `fill_mask` and the served
+    `fill_mask` both rank by it."""
+    logits = tf.cast(logits, tf.float32)
+    is_special = tf.scatter_nd(
+        tf.constant(special_token_ids, tf.int32)[:, tf.newaxis],
+        tf.ones([len(special_token_ids)], tf.bool),
+        tf.shape(logits)[-1:],
+    )
+    return tf.nn.softmax(tf.where(is_special, float("-inf"), logits), axis=-1)
+
+
+def fillings(tokenizer):
+    """How many tokens can fill a mask: the vocabulary less its specials."""
+    return tokenizer.vocabulary_size() - len(tokenizer.special_token_ids)
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
@@ -59,19 +78,7 @@ class XLMMaskedLM(XLMTask, MaskedLM):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
-        if lm_head == "xlm":
-            self.masked_lm_head = XLMPredictionHead(
-                backbone.token_embedding, dtype=backbone.dtype_policy, name="mlm_head"
-            )
-        else:
-            self.masked_lm_head = XLMRobertaLMHead(
-                token_embedding=backbone.token_embedding,
-                intermediate_activation="gelu",
-                layer_norm_epsilon=backbone.layer_norm_epsilon,
-                kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
-                dtype=backbone.dtype_policy,
-                name="mlm_head",
-            )
+        self.masked_lm_head = lm_head_layer(lm_head, backbone, "mlm_head")
 
         # === Functional Model ===
         inputs = {
@@ -101,20 +108,26 @@ class XLMMaskedLM(XLMTask, MaskedLM):
         Args:
             x: text with literal `<mask>`s, tf.string [batch] (or a dict
                 with `text` and `language`).
-            top_k: int. Predictions per mask.
+            top_k: int >= 1. Predictions per mask (at most the number of
+                non-special tokens: special tokens are never proposed).
 
         Returns: per row, per `<mask>` (in order; masks cut by truncation
-        are left out), a list of `top_k` `(token, probability)` pairs.
+        are left out), a list of `top_k` `(token, probability)` pairs, the
+        probabilities over the non-special tokens.
         """
         if self.preprocessor is None:
             raise ValueError("fill_mask needs a preprocessor (a preset with a tokenizer).")
+        self.preprocessor.check_inputs(x, "x", allow_scalar=False)
+        tokenizer = self.preprocessor.tokenizer
+        top_k = min(check_int(top_k, "top_k", 1), fillings(tokenizer))
         inputs = self.preprocessor.fill_mask_inputs(x)
         positions = inputs["mask_positions"].numpy()
         if positions.size == 0:
             return [[] for _ in positions]
         inputs["mask_positions"] = tf.maximum(inputs["mask_positions"], 0)
-        probabilities = tf.nn.softmax(self.packed_predict(inputs, batch_size), axis=-1).numpy()
-        tokenizer = self.preprocessor.tokenizer
+        probabilities = filling_probabilities(
+            self.packed_predict(inputs, batch_size), tokenizer.special_token_ids
+        ).numpy()
         results = []
         for row, row_positions in enumerate(positions):
             results.append([])

@@ -22,6 +22,7 @@ from xlm_keras.keras_hub_internals import check_file_exists
 from xlm_keras.keras_hub_internals import convert_preprocessing_inputs
 from xlm_keras.keras_hub_internals import load_json
 from xlm_keras.models import checks
+from xlm_keras.models.preset_files import check_tokenizer_fits
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_backbone import family
 from xlm_keras.models.xlm_backbone import takes_language_ids
@@ -99,7 +100,11 @@ class XLMPreprocessor(Preprocessor):
         checks.check_raw_text(x, argument, self.text_rank, allow_scalar)
 
     def configure_for(self, task):
-        """Match `task`: its backbone's frame and whether it takes language ids."""
+        """Match `task`: its backbone's frame and whether it takes language
+        ids; a loaded tokenizer must fit its backbone
+        (`preset_files.check_tokenizer_fits`)."""
+        if self.tokenizer.proto is not None:
+            check_tokenizer_fits(self.tokenizer, getattr(task, "backbone", task))
         self.frame = family(task)
         self.use_language_ids = takes_language_ids(task)
 
@@ -135,8 +140,10 @@ class XLMPreprocessor(Preprocessor):
                 f"language codes among {self.tokenizer.languages}."
             )
         language = tf.convert_to_tensor(language, tf.string)
+        if language.shape.rank == 1:
+            # A server feeds tensors of any shape into [None]: check at run time.
+            language = tf.ensure_shape(language, [None])
         rows, size = tf.shape(text)[0], tf.size(language)
-        # Runtime checks: a server feeds tensors of any shape into [None].
         check = tf.debugging.Assert(
             (tf.rank(language) <= 1) & ((size == 1) | (size == rows)),
             [

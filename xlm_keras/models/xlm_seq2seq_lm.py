@@ -13,10 +13,9 @@ from xlm_keras.keras_hub_internals import TOKENIZER_CONFIG_FILE
 from xlm_keras.keras_hub_internals import any_equal
 from xlm_keras.keras_hub_internals import block_sublayers
 from xlm_keras.keras_hub_internals import check_file_exists
-from xlm_keras.layers import XLMPredictionHead
-from xlm_keras.layers import XLMRobertaLMHead
 from xlm_keras.layers.encoder_block import TokenLayout
 from xlm_keras.layers.encoder_block import additive_key_mask
+from xlm_keras.models import preset_files
 from xlm_keras.models import presets
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_causal_lm import XLMCausalLM
@@ -25,7 +24,11 @@ from xlm_keras.models.xlm_seq2seq_backbone import SHARED_ARGUMENTS
 from xlm_keras.models.xlm_seq2seq_backbone import XLMSeq2SeqBackbone
 from xlm_keras.models.xlm_seq2seq_backbone import complete_seq2seq_inputs
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
+from xlm_keras.models.xlm_task import check_generate_arguments
+from xlm_keras.models.xlm_task import check_sampler
+from xlm_keras.models.xlm_task import check_task_preset
 from xlm_keras.models.xlm_task import generation_compile_defaults
+from xlm_keras.models.xlm_task import lm_head_layer
 from xlm_keras.models.xlm_task import normalize_generate_dict
 from xlm_keras.models.xlm_task import resolve_head
 from xlm_keras.models.xlm_tokenizer import XLMTokenizer
@@ -73,19 +76,7 @@ class XLMSeq2SeqLM(Seq2SeqLM):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
-        if lm_head == "xlm":
-            self.output_head = XLMPredictionHead(
-                backbone.token_embedding, dtype=backbone.dtype_policy, name="output_head"
-            )
-        else:
-            self.output_head = XLMRobertaLMHead(
-                token_embedding=backbone.token_embedding,
-                intermediate_activation="gelu",
-                layer_norm_epsilon=backbone.layer_norm_epsilon,
-                kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
-                dtype=backbone.dtype_policy,
-                name="output_head",
-            )
+        self.output_head = lm_head_layer(lm_head, backbone, "output_head")
 
         # === Functional Model ===
         inputs = dict(backbone.input)
@@ -112,9 +103,16 @@ class XLMSeq2SeqLM(Seq2SeqLM):
             optimizer=optimizer,
             loss=loss,
             weighted_metrics=weighted_metrics,
-            sampler=sampler,
+            sampler=check_sampler(sampler),
             **kwargs,
         )
+
+    def generate(self, inputs, max_length=None, **kwargs):
+        """keras-hub's `generate`, its arguments checked first
+        (`check_generate_arguments`): `max_length` None or an int in
+        [2, `backbone.max_sequence_length`]."""
+        check_generate_arguments(self, inputs, max_length)
+        return super().generate(inputs, max_length=max_length, **kwargs)
 
     def call_encoder(self, inputs, drop_padding=False):
         """The encoder output at inference as rows: (float [N, hidden],
@@ -226,9 +224,17 @@ class XLMSeq2SeqLM(Seq2SeqLM):
             config.pop("causal", None)
             kwargs.setdefault("lm_head", presets.lm_head(preset))
             return cls(XLMSeq2SeqBackbone(**config), **kwargs)
+        check_task_preset(cls, preset, load_weights, kwargs)
         if not check_file_exists(preset, TOKENIZER_CONFIG_FILE):
             kwargs.setdefault("preprocessor", None)
-        return super().from_preset(preset, load_weights=load_weights, **kwargs)
+        with preset_files.loading_weights(preset):
+            return super().from_preset(preset, load_weights=load_weights, **kwargs)
+
+    def save_to_preset(self, preset_dir, **kwargs):
+        """keras-hub's `save_to_preset`, and the task's class recorded in
+        `metadata.json` (`preset_files.record_task`)."""
+        super().save_to_preset(preset_dir, **kwargs)
+        preset_files.record_task(preset_dir, type(self).__name__)
 
     @classmethod
     def from_pretrained_encoder(

@@ -77,6 +77,7 @@ class XLMSpanQA(XLMTask, Task):
         `tf.data.Dataset`: the logits, as `keras.Model.predict`."""
         if self.preprocessor is None or not is_raw(x):
             return super().predict(x, batch_size=batch_size, **kwargs)
+        self.preprocessor.check_inputs(x, "x")
         windows = self.preprocessor.windows(x)
         logits = self.packed_predict(windows["x"], batch_size)
         contexts = [c.numpy() for c in tf.reshape(tf.convert_to_tensor(x["context"]), [-1])]

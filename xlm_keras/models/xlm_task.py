@@ -3,15 +3,21 @@
 import numbers
 
 import keras
+import keras_hub
 import tensorflow as tf
 
 from xlm_keras.keras_hub_internals import TOKENIZER_CONFIG_FILE
 from xlm_keras.keras_hub_internals import check_file_exists
+from xlm_keras.layers import XLMPredictionHead
+from xlm_keras.layers import XLMRobertaLMHead
+from xlm_keras.models import preset_files
 from xlm_keras.models import presets
+from xlm_keras.models.checks import check_int
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_backbone import complete_inputs
 from xlm_keras.models.xlm_backbone import family
 from xlm_keras.models.xlm_backbone import xlm_kernel_initializer
+from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 
 HEADS = ("xlm", "roberta")
 
@@ -81,6 +87,22 @@ def output_layers(backbone, num_classes, dropout):
     )
 
 
+def lm_head_layer(kind, backbone, name):
+    """The language-model head `kind` (`resolve_head`'s) over `backbone`'s
+    token table: XLM's tied projection + bias (`"xlm"`), or XLM-R's dense
+    -> GELU -> LayerNorm -> tied projection + bias (`"roberta"`)."""
+    if kind == "xlm":
+        return XLMPredictionHead(backbone.token_embedding, dtype=backbone.dtype_policy, name=name)
+    return XLMRobertaLMHead(
+        token_embedding=backbone.token_embedding,
+        intermediate_activation="gelu",
+        layer_norm_epsilon=backbone.layer_norm_epsilon,
+        kernel_initializer=xlm_kernel_initializer(),
+        dtype=backbone.dtype_policy,
+        name=name,
+    )
+
+
 def generation_compile_defaults(optimizer, loss, weighted_metrics):
     """Resolve `"auto"` in a generative task's `compile` arguments: Adam
     (1e-4), cross-entropy on logits, weighted accuracy (pass `sample_weight`
@@ -92,6 +114,34 @@ def generation_compile_defaults(optimizer, loss, weighted_metrics):
     if weighted_metrics == "auto":
         weighted_metrics = [keras.metrics.SparseCategoricalAccuracy()]
     return optimizer, loss, weighted_metrics
+
+
+# The sampler names `compile(sampler=...)` takes (keras-hub's).
+SAMPLER_NAMES = ("greedy", "beam", "random", "top_k", "top_p", "contrastive")
+
+
+def check_sampler(sampler):
+    """The `keras_hub.samplers.Sampler` of `compile(sampler=...)`: a name
+    from `SAMPLER_NAMES`, a sampler config, or a `Sampler` (e.g.
+    `XLMBeamSampler`); anything else is refused here, not at `generate`."""
+    if isinstance(sampler, keras_hub.samplers.Sampler):
+        return sampler
+    if isinstance(sampler, dict) or sampler in SAMPLER_NAMES:
+        return keras_hub.samplers.get(sampler)
+    raise ValueError(
+        f"`sampler` must be one of {SAMPLER_NAMES} or a keras_hub.samplers.Sampler "
+        f"(e.g. XLMBeamSampler(num_beams=4)). Received: sampler={sampler!r}"
+    )
+
+
+def check_generate_arguments(task, inputs, max_length):
+    """The front of `generate`: raw `inputs` the preprocessor takes, and
+    `max_length` None or an int in [2, the position table] (a start token
+    and one generated token, at most as many positions as the model has)."""
+    if task.preprocessor is not None and is_raw(inputs):
+        task.preprocessor.check_inputs(inputs, "inputs")
+    if max_length is not None:
+        check_int(max_length, "max_length", 2, task.backbone.max_sequence_length)
 
 
 def fine_tuning_compile_defaults(optimizer, loss, metrics):
@@ -129,6 +179,24 @@ def normalize_generate_dict(normalize, inputs, text_key):
     return [batch], single
 
 
+def check_task_preset(cls, preset, load_weights, kwargs):
+    """Before task class `cls` loads from a preset directory: its files
+    parse, it has its task files unless a new head is asked for
+    (`num_classes`) or no weights, and its tokenizer fits its backbone
+    unless the caller passes a `preprocessor` (`preset_files`)."""
+    preset_files.check_files(preset)
+    if load_weights and "num_classes" not in kwargs:
+        preset_files.check_task_files(preset, cls.__name__)
+    if (
+        "preprocessor" not in kwargs  # Else the caller brings its own, or none.
+        and check_file_exists(preset, TOKENIZER_CONFIG_FILE)
+        and check_file_exists(preset, preset_files.CONFIG_FILE)
+    ):
+        preset_files.check_tokenizer_fits(
+            XLMTokenizer.from_preset(preset), preset_files.saved_backbone(preset), preset
+        )
+
+
 class XLMTask:
     """Mixin of the XLM tasks, placed before the keras-hub base class.
 
@@ -137,7 +205,9 @@ class XLMTask:
       the task takes language ids (`configure_preprocessor`, called at the
       end of `__init__`).
     - `from_preset` of a built-in name builds the architecture (random
-      weights) with a new head; a directory goes to keras-hub.
+      weights) with a new head; a directory goes to keras-hub, after
+      `check_task_preset`.
+    - `save_to_preset` records the task in the preset (`record_task`).
     """
 
     backbone_cls = XLMBackbone
@@ -166,14 +236,22 @@ class XLMTask:
         if presets.is_builtin(preset):
             backbone = XLMBackbone.from_preset(preset, load_weights=load_weights)
             return cls(backbone=backbone, **cls.builtin_kwargs(preset, kwargs))
+        check_task_preset(cls, preset, load_weights, kwargs)
         if not check_file_exists(preset, TOKENIZER_CONFIG_FILE):
             kwargs.setdefault("preprocessor", None)  # No tokenizer: packed ids in.
-        task = super().from_preset(preset, load_weights=load_weights, **kwargs)
+        with preset_files.loading_weights(preset):
+            task = super().from_preset(preset, load_weights=load_weights, **kwargs)
         if task.preprocessor is None and "preprocessor" not in kwargs:
             # A task saved without one (`xlm-convert`): raw text in all the same.
             task.preprocessor = cls.preprocessor_cls.from_preset(preset)
             task.configure_preprocessor()
         return task
+
+    def save_to_preset(self, preset_dir, **kwargs):
+        """keras-hub's `save_to_preset`, and the task's class recorded in
+        `metadata.json` (`preset_files.record_task`)."""
+        super().save_to_preset(preset_dir, **kwargs)
+        preset_files.record_task(preset_dir, type(self).__name__)
 
 
 class LabelledTask(XLMTask):

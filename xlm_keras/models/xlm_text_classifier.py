@@ -164,6 +164,7 @@ class XLMTextClassifier(LabelledTask, TextClassifier):
         inputs or a `tf.data.Dataset`: `keras.Model.predict`."""
         if self.preprocessor is None or not is_raw(x):
             return super().predict(x, batch_size=batch_size, **kwargs)
+        self.preprocessor.check_inputs(x, "x")
         packed = self.preprocessor.pack(*self.preprocessor.split_inputs(x))
         return sliced_predict(
             self, model_outputs, self.preprocessor.model_inputs(packed), batch_size

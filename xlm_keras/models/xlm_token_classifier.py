@@ -106,6 +106,7 @@ class XLMTokenClassifier(LabelledTask, Task):
         `tf.data.Dataset`: the logits, as `keras.Model.predict`."""
         if self.preprocessor is None or not is_raw(x):
             return super().predict(x, batch_size=batch_size, **kwargs)
+        self.preprocessor.check_inputs(x, "x")
         text, _, language = self.preprocessor.split_inputs(x)
         words = self.preprocessor.words(text)
         inputs, positions = self.preprocessor.pack_words(words, language)

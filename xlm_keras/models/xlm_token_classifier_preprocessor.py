@@ -35,6 +35,8 @@ class XLMTokenClassifierPreprocessor(XLMPreprocessor):
     >>> x, labels, weights = preprocessor([["Anna", "wohnt", "in", "Köln"]], [[1, 0, 0, 3]])
     """
 
+    text_rank = 2  # Sentences [batch], or words [batch, words].
+
     @preprocessing_function
     def call(self, x, y=None, sample_weight=None):
         if sample_weight is not None:

@@ -1,6 +1,5 @@
 """`XLMTokenizer`: SentencePiece in the TF graph, XLM special ids, languages."""
 
-import json
 import os
 
 import keras
@@ -13,14 +12,15 @@ from xlm_keras.keras_hub_internals import ASSET_DIR
 from xlm_keras.keras_hub_internals import TOKENIZER_CONFIG_FILE
 from xlm_keras.keras_hub_internals import VOCAB_FILENAME
 from xlm_keras.keras_hub_internals import KerasPresetLoader
-from xlm_keras.keras_hub_internals import check_file_exists
 from xlm_keras.keras_hub_internals import convert_to_ragged_batch
 from xlm_keras.keras_hub_internals import get_file
 from xlm_keras.keras_hub_internals import is_int_dtype
-from xlm_keras.keras_hub_internals import load_json
+from xlm_keras.models.preset_files import LANGUAGES_FILE
+from xlm_keras.models.preset_files import agreed_languages
+from xlm_keras.models.preset_files import check_files
+from xlm_keras.models.preset_files import tokenizer_languages
 from xlm_keras.models.xlm_backbone import XLMBackbone
 
-LANGUAGES_FILE = "languages.json"
 ID_CONVENTIONS = ("native", "fairseq")
 # Model ids 0-3 in both conventions (SPECIAL_TOKENS); `<mask>` is a piece
 # (native) or last (fairseq).
@@ -282,24 +282,41 @@ class XLMTokenizer(SentencePieceTokenizer):
         with tf.control_dependencies([check]):
             return tf.identity(ids)
 
-    def save_assets(self, dir_path):
-        super().save_assets(dir_path)
-        with open(os.path.join(dir_path, LANGUAGES_FILE), "w", encoding="utf-8") as f:
-            json.dump(list(self.languages), f, ensure_ascii=False)
+    # The languages are saved in the config: `tokenizer.json` of a preset is
+    # where they are kept; the copies keras-hub nests in `preprocessor.json`
+    # and `task.json`, and an older preset's `languages.json`, must agree.
 
     def load_assets(self, dir_path):
         super().load_assets(dir_path)
-        path = os.path.join(dir_path, LANGUAGES_FILE)
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                self._set_languages(json.load(f))
+        self._set_languages(
+            agreed_languages(
+                self.languages, os.path.join(dir_path, LANGUAGES_FILE), "the tokenizer's config"
+            )
+        )
 
     def load_preset_assets(self, preset):
         asset_dir = os.path.join(ASSET_DIR, self.config_file.split(".")[0])
         self.set_proto(get_file(preset, os.path.join(asset_dir, VOCAB_FILENAME)))
-        languages_path = os.path.join(asset_dir, LANGUAGES_FILE)
-        if check_file_exists(preset, languages_path):
-            self._set_languages(load_json(preset, languages_path))
+        config_file = os.path.join(preset, self.config_file)
+        if os.path.isfile(config_file):
+            listed = tokenizer_languages(preset)
+            if self.languages and list(self.languages) != listed:
+                raise ValueError(
+                    f"The tokenizer saved with the task in {preset} (preprocessor.json, "
+                    f"task.json) lists languages {list(self.languages)} but {config_file} "
+                    f"lists {listed}: the language ids would depend on the file read. The "
+                    f"languages live in {self.config_file}; save the preset again (or make "
+                    "them agree)."
+                )
+            self._set_languages(listed)
+        elif os.path.isdir(preset):  # A tokenizer saved without its own config.
+            self._set_languages(
+                agreed_languages(
+                    self.languages,
+                    os.path.join(preset, asset_dir, LANGUAGES_FILE),
+                    os.path.join(preset, "preprocessor.json"),
+                )
+            )
 
     @classmethod
     def from_preset(cls, preset, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
@@ -307,6 +324,7 @@ class XLMTokenizer(SentencePieceTokenizer):
         or a tokenizer-only one (no `config.json`) as written by
         `save_to_preset` and `train_tokenizer`. keras-hub would look the
         class up by the preset's backbone; every XLM backbone has this one."""
+        check_files(preset)
         return KerasPresetLoader(preset, None).load_tokenizer(cls, config_file, **kwargs)
 
     def get_config(self):

@@ -18,8 +18,11 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 from xlm_keras.models import XLMTokenizer
+from xlm_keras.models.checks import check_int
 from xlm_keras.models.load_model import load_model
+from xlm_keras.models.preset_files import check_tokenizer_fits
 from xlm_keras.models.xlm_backbone import family
+from xlm_keras.models.xlm_beam_sampler import check_beam_arguments
 from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
 from xlm_keras.paths import cannot_write
 from xlm_keras.serving.op_audit import audit_ops
@@ -57,12 +60,14 @@ def export(
         export_base: directory of versions; created if missing.
         version: int >= 1; default: one more than the highest existing.
         max_sequence_length: int. Longest packed input, specials included;
-            default the backbone's `max_sequence_length`.
+            default the backbone's `max_sequence_length`, and for
+            `translate` the preset preprocessor's `encoder_sequence_length`
+            (where `generate()` cuts sources) when it has one.
         signatures: names from `SIGNATURES`; default all the model supports
             (`fill_mask` needs an `XLMMaskedLM`, `classify`/`classify_pair`
             an `XLMTextClassifier`, `tag` an `XLMTokenClassifier`).
             `serving_default` (= embed) is always exported.
-        top_k: int. Predictions per `<mask>` in `fill_mask`.
+        top_k: int >= 1. Predictions per `<mask>` in `fill_mask`.
         warmup: bool. Write TF Serving warm-up requests (one per signature)
             to `assets.extra/tf_serving_warmup_requests`.
         max_decode_length, num_beams, length_penalty: `translate` only (an
@@ -70,7 +75,7 @@ def export(
             translation in tokens, specials included (default the preset
             preprocessor's `decoder_sequence_length`, else the backbone's
             `max_sequence_length`), beams (1: greedy) and the beam length
-            penalty.
+            penalty (finite, >= 0).
 
     Returns: str, the path of the new version directory.
 
@@ -85,21 +90,26 @@ def export(
         )
     remove_dead_temp_dirs(export_base)
     version = _check_version(export_base, version)
+    top_k = check_int(top_k, "top_k", 1)
+    num_beams, length_penalty = check_beam_arguments(num_beams, length_penalty)
     prefetch_core_ops()  # A subprocess; it runs while the model is traced.
     model = load_model(preset_dir)
     tokenizer = XLMTokenizer.from_preset(preset_dir)
     backbone = getattr(model, "backbone", model)
-    max_sequence_length = _check_length(max_sequence_length, backbone)
+    check_tokenizer_fits(tokenizer, backbone, preset_dir)
     signatures = check_signatures(signatures, model)
     if "translate" in signatures:
-        max_decode_length = _check_length(
-            max_decode_length, backbone, "max_decode_length", _decoder_length(model)
+        max_sequence_length = _check_length(
+            max_sequence_length, backbone, default=_preprocessor_length(model, "encoder")
         )
-        _check_beams(num_beams, length_penalty)
+        max_decode_length = _check_length(
+            max_decode_length, backbone, "max_decode_length", _preprocessor_length(model, "decoder")
+        )
         module = TranslationModule(
             model, tokenizer, max_sequence_length, max_decode_length, num_beams, length_penalty
         )
     else:
+        max_sequence_length = _check_length(max_sequence_length, backbone)
         module = ServingModule(model, tokenizer, max_sequence_length, top_k)
     module.tokenizer_assets = _tokenizer_assets(preset_dir)
 
@@ -271,17 +281,11 @@ def _check_length(length, backbone, name="max_sequence_length", default=None):
     return length
 
 
-def _decoder_length(model):
-    """The preset preprocessor's `decoder_sequence_length` (what `generate`
-    decodes to by default), or None."""
-    return getattr(model.preprocessor, "decoder_sequence_length", None)
-
-
-def _check_beams(num_beams, length_penalty):
-    if isinstance(num_beams, bool) or not isinstance(num_beams, int) or num_beams < 1:
-        raise ValueError(f"`num_beams` must be an int >= 1 (1: greedy); got {num_beams!r}.")
-    if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)):
-        raise ValueError(f"`length_penalty` must be a float; got {length_penalty!r}.")
+def _preprocessor_length(model, side):
+    """The preset preprocessor's `encoder_sequence_length` (where `generate`
+    cuts sources) or `decoder_sequence_length` (what it decodes to by
+    default), `side` `"encoder"` or `"decoder"`; None without one."""
+    return getattr(model.preprocessor, f"{side}_sequence_length", None)
 
 
 def check_signatures(signatures, model):

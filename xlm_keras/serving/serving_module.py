@@ -21,6 +21,8 @@ from xlm_keras.inference.length_slices import TOKENS_PER_SLICE
 from xlm_keras.inference.length_slices import map_length_slices
 from xlm_keras.models.xlm_backbone import family
 from xlm_keras.models.xlm_backbone import takes_language_ids
+from xlm_keras.models.xlm_masked_lm import filling_probabilities
+from xlm_keras.models.xlm_masked_lm import fillings
 from xlm_keras.models.xlm_masked_lm_preprocessor import MASK_POSITION_PADDING
 from xlm_keras.models.xlm_masked_lm_preprocessor import XLMMaskedLMPreprocessor
 from xlm_keras.models.xlm_text_classifier import pool
@@ -68,6 +70,32 @@ def _request(text, language, **more):
     return {"text": text, **more, **({} if language is None else {"language": language})}
 
 
+def check_batch(**texts):
+    """The request's text inputs (tf.string), checked in the graph: each a
+    1-D batch, all of one length. A server feeds tensors of any shape into
+    the `[None]` inputs, and the graph trusts `[None]` (a rank check would
+    be folded away), so `EnsureShape` checks it when the request runs: a
+    wrong one is INVALID_ARGUMENT naming the input ("Shape of tensor text
+    [2,3] is not compatible with expected shape [?]") instead of an error
+    deep inside the model. Returns them in order."""
+    checked = {name: tf.ensure_shape(value, [None]) for name, value in texts.items()}
+    (first_name, first), *others = checked.items()
+    checks = [
+        tf.debugging.Assert(
+            tf.size(value) == tf.size(first),
+            [
+                f"`{name}` needs one string per `{first_name}`; received",
+                tf.size(value),
+                "for",
+                tf.size(first),
+            ],
+        )
+        for name, value in others
+    ]
+    with tf.control_dependencies(checks):
+        return [tf.identity(value) for value in checked.values()]
+
+
 def graph_function(fn, input_signature):
     """`tf.function` without AutoGraph: the code has no tensor-dependent
     Python control flow (nor do Keras layers), and converting it makes an
@@ -85,7 +113,8 @@ class ServingModule(tf.Module):
         tokenizer: the preset's `XLMTokenizer` (built after any
             `keras.utils.set_random_seed`, tensorflow/text#570).
         max_sequence_length: int in [2, backbone.max_sequence_length].
-        top_k: int. Predictions per `<mask>` in `fill_mask`.
+        top_k: int. Predictions per `<mask>` in `fill_mask` (special tokens
+            are never proposed).
         tokens_per_slice: int. Padded tokens per length-sorted slice of a
             request (`length_slices.TOKENS_PER_SLICE`).
 
@@ -117,7 +146,8 @@ class ServingModule(tf.Module):
         self.max_sequence_length = max_sequence_length
         self.tokens_per_slice = tokens_per_slice
         self.vocabulary_size = tokenizer.vocabulary_size()
-        self.top_k = min(top_k, self.vocabulary_size)
+        self.top_k = min(top_k, fillings(tokenizer))
+        self.special_token_ids = tokenizer.special_token_ids
         self.has_language_input = takes_language_ids(model)
         self.start_id, self.end_id = sentence_frame(family(model), tokenizer)
 
@@ -165,6 +195,7 @@ class ServingModule(tf.Module):
     def _tokenize(self, text, language=None):
         """`text` [B] (+ `language` [B]) -> int32 [B, T] token_ids,
         padding_mask (+ language_ids)."""
+        (text,) = check_batch(text=text)
         return self._trim(self._keras.text(_request(text, language)))
 
     def _embed(self, text, language=None):
@@ -231,6 +262,7 @@ class ServingModule(tf.Module):
         (after truncation); missing ones have position
         `MASK_POSITION_PADDING`, tokens "" and scores 0."""
         tokenizer = self._keras.tokenizer
+        (text,) = check_batch(text=text)
         inputs = self._keras.mask.fill_mask_inputs(_request(text, language))
         positions = inputs.pop("mask_positions")
         inputs = self._trim(inputs)
@@ -239,7 +271,7 @@ class ServingModule(tf.Module):
             logits = self._keras.model(
                 {**inputs, "mask_positions": tf.maximum(positions, 0)}, training=False
             )
-            return tf.nn.softmax(tf.cast(logits, tf.float32))
+            return filling_probabilities(logits, self.special_token_ids)
 
         def nothing_to_predict():
             # Keras' take_along_axis fails on zero-sized batches; skip the model.
@@ -262,9 +294,7 @@ class ServingModule(tf.Module):
     def _classify_pair(self, text, text_pair, language=None):
         """Sentence pairs `text` [B] + `text_pair` [B] (NLI, paraphrase),
         packed `start a end end b end` -> as `classify`."""
-        tf.debugging.assert_equal(
-            tf.size(text_pair), tf.size(text), message="`text_pair` needs one text per `text`."
-        )
+        text, text_pair = check_batch(text=text, text_pair=text_pair)
         return self._classes(
             self._trim(self._keras.text(_request(text, language, text_pair=text_pair)))
         )
@@ -283,6 +313,7 @@ class ServingModule(tf.Module):
         (tf.string [B, W], "" after a row's last word) and tag_ids (int32
         [B, W], -1 there). Words cut by `max_sequence_length` get "O" (or
         the first tag)."""
+        (text,) = check_batch(text=text)
         words = self._keras.words.words(text)
         inputs, positions = self._keras.words.pack_words(words, language)
         logits = self._by_length(self._model, self._trim(inputs), per_token=True)

@@ -20,6 +20,7 @@ from xlm_keras.models.xlm_backbone import takes_language_ids
 from xlm_keras.models.xlm_beam_sampler import XLMBeamSampler
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
 from xlm_keras.serving.serving_module import TEXT
+from xlm_keras.serving.serving_module import check_batch
 from xlm_keras.serving.serving_module import graph_function
 
 SOURCE_LANGUAGE = tf.TensorSpec([None], tf.string, name="source_language")
@@ -99,6 +100,7 @@ class TranslationModule(tf.Module):
         """`text` [B] (+ language codes [B]) -> `translation` tf.string [B]
         and `score` float32 [B]."""
         preprocessor, model = self._keras.preprocessor, self._keras.model
+        (text,) = check_batch(text=text)
         request = {"source": text}
         if self.has_language_input:
             request.update(source_language=source_language, target_language=target_language)

@@ -1,12 +1,11 @@
 """The config sections that pretraining and fine-tuning share (`optimizer`,
 `train`) and their check; each package's `config.py` adds its own."""
 
-import json
 import os
 
 import ml_collections
 
-from xlm_keras.models.xlm_tokenizer import LANGUAGES_FILE
+from xlm_keras.models import preset_files
 from xlm_keras.paths import cannot_write
 from xlm_keras.training.optimizer import DECAYS
 
@@ -86,15 +85,9 @@ def check_corpus_dir(corpus_dir, check, holding):
 
 
 def tokenizer_languages(preset_dir):
-    """Language codes of a tokenizer preset (`assets/tokenizer/languages.json`),
-    [] when it has none, or None when `preset_dir` holds no tokenizer."""
-    if not os.path.isfile(os.path.join(preset_dir, "tokenizer.json")):
-        return None
-    path = os.path.join(preset_dir, "assets", "tokenizer", LANGUAGES_FILE)
-    if not os.path.isfile(path):
-        return []
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    """Language codes of a tokenizer preset (its `tokenizer.json`), [] when
+    it has none, or None when `preset_dir` holds no tokenizer."""
+    return preset_files.tokenizer_languages(preset_dir)
 
 
 def check_optimization(config, check):
