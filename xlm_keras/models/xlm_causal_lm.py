@@ -5,18 +5,16 @@ import tensorflow as tf
 from keras import ops
 from keras_hub.models import CausalLM
 
-from xlm_keras.keras_hub_internals import any_equal
 from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.models.xlm_causal_lm_preprocessor import XLMCausalLMPreprocessor
+from xlm_keras.models.xlm_task import GenerativeTask
 from xlm_keras.models.xlm_task import XLMTask
-from xlm_keras.models.xlm_task import check_generate_arguments
-from xlm_keras.models.xlm_task import check_sampler
-from xlm_keras.models.xlm_task import generation_compile_defaults
+from xlm_keras.models.xlm_task import generated_padding_mask
 from xlm_keras.models.xlm_task import normalize_generate_dict
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
-class XLMCausalLM(XLMTask, CausalLM):
+class XLMCausalLM(XLMTask, GenerativeTask, CausalLM):
     """Next-token prediction with a causal `XLMBackbone` and XLM's tied
     prediction layer (embeddings transposed + bias).
 
@@ -67,30 +65,6 @@ class XLMCausalLM(XLMTask, CausalLM):
         outputs = self.lm_head(backbone(inputs))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.configure_preprocessor()
-
-    def compile(
-        self, optimizer="auto", loss="auto", *, weighted_metrics="auto", sampler="greedy", **kwargs
-    ):
-        """`keras.Model.compile` with defaults: Adam, cross-entropy on logits,
-        weighted accuracy (pass `sample_weight` to skip padding), and the
-        keras-hub `sampler` that `generate` uses."""
-        optimizer, loss, weighted_metrics = generation_compile_defaults(
-            optimizer, loss, weighted_metrics
-        )
-        super().compile(
-            optimizer=optimizer,
-            loss=loss,
-            weighted_metrics=weighted_metrics,
-            sampler=check_sampler(sampler),
-            **kwargs,
-        )
-
-    def generate(self, inputs, max_length=None, **kwargs):
-        """keras-hub's `generate`, its arguments checked first
-        (`check_generate_arguments`): `max_length` None or an int in
-        [2, `backbone.max_sequence_length`]."""
-        check_generate_arguments(self, inputs, max_length)
-        return super().generate(inputs, max_length=max_length, **kwargs)
 
     def call_with_cache(self, token_ids, cache, cache_update_index, language_ids=None):
         """Logits of `token_ids` at positions `cache_update_index ..`.
@@ -165,14 +139,7 @@ class XLMCausalLM(XLMTask, CausalLM):
             hidden_states=hidden_states,
             model=self,
         )
-        if stop_token_ids is None:
-            padding_mask = ops.ones_like(token_ids, dtype="bool")
-        else:
-            # Keep each row up to and including its first generated stop token.
-            ends = ops.cast(
-                any_equal(token_ids, stop_token_ids, ops.logical_not(padding_mask)), "int32"
-            )
-            padding_mask = ops.logical_not(ops.cast(ops.cumsum(ends, axis=-1) - ends, "bool"))
+        padding_mask = generated_padding_mask(token_ids, padding_mask, stop_token_ids)
         outputs = {"token_ids": token_ids, "padding_mask": padding_mask}
         if language_ids is not None:
             outputs["language_ids"] = language_ids

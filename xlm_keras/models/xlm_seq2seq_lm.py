@@ -10,7 +10,6 @@ from xlm_keras.inference.decoder import CachedDecoder
 from xlm_keras.inference.encoder import covers
 from xlm_keras.inference.encoder import token_states
 from xlm_keras.keras_hub_internals import TOKENIZER_CONFIG_FILE
-from xlm_keras.keras_hub_internals import any_equal
 from xlm_keras.keras_hub_internals import block_sublayers
 from xlm_keras.keras_hub_internals import check_file_exists
 from xlm_keras.layers.encoder_block import TokenLayout
@@ -24,10 +23,9 @@ from xlm_keras.models.xlm_seq2seq_backbone import SHARED_ARGUMENTS
 from xlm_keras.models.xlm_seq2seq_backbone import XLMSeq2SeqBackbone
 from xlm_keras.models.xlm_seq2seq_backbone import complete_seq2seq_inputs
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
-from xlm_keras.models.xlm_task import check_generate_arguments
-from xlm_keras.models.xlm_task import check_sampler
+from xlm_keras.models.xlm_task import GenerativeTask
 from xlm_keras.models.xlm_task import check_task_preset
-from xlm_keras.models.xlm_task import generation_compile_defaults
+from xlm_keras.models.xlm_task import generated_padding_mask
 from xlm_keras.models.xlm_task import lm_head_layer
 from xlm_keras.models.xlm_task import normalize_generate_dict
 from xlm_keras.models.xlm_task import resolve_head
@@ -38,7 +36,7 @@ PRETRAINED_HEADS = {cls.__name__: cls for cls in (XLMMaskedLM, XLMCausalLM)}
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
-class XLMSeq2SeqLM(Seq2SeqLM):
+class XLMSeq2SeqLM(GenerativeTask, Seq2SeqLM):
     """Encoder-decoder translation model of the XLM family, with the output
     projection tied to the decoder's token table.
 
@@ -90,29 +88,6 @@ class XLMSeq2SeqLM(Seq2SeqLM):
 
     def __call__(self, inputs, *args, **kwargs):
         return super().__call__(complete_seq2seq_inputs(self, inputs), *args, **kwargs)
-
-    def compile(
-        self, optimizer="auto", loss="auto", *, weighted_metrics="auto", sampler="greedy", **kwargs
-    ):
-        """`keras.Model.compile` with defaults: Adam, cross-entropy on logits,
-        weighted accuracy, and the `sampler` that `generate` uses."""
-        optimizer, loss, weighted_metrics = generation_compile_defaults(
-            optimizer, loss, weighted_metrics
-        )
-        super().compile(
-            optimizer=optimizer,
-            loss=loss,
-            weighted_metrics=weighted_metrics,
-            sampler=check_sampler(sampler),
-            **kwargs,
-        )
-
-    def generate(self, inputs, max_length=None, **kwargs):
-        """keras-hub's `generate`, its arguments checked first
-        (`check_generate_arguments`): `max_length` None or an int in
-        [2, `backbone.max_sequence_length`]."""
-        check_generate_arguments(self, inputs, max_length)
-        return super().generate(inputs, max_length=max_length, **kwargs)
 
     def call_encoder(self, inputs, drop_padding=False):
         """The encoder output at inference as rows: (float [N, hidden],
@@ -196,14 +171,7 @@ class XLMSeq2SeqLM(Seq2SeqLM):
             model=self,
         )
         token_ids, scores = result if isinstance(result, tuple) else (result, None)
-        if stop_token_ids is None:
-            padding_mask = ops.ones_like(token_ids, dtype="bool")
-        else:
-            # Keep each row up to and including its first generated stop token.
-            ends = ops.cast(
-                any_equal(token_ids, stop_token_ids, ops.logical_not(padding_mask)), "int32"
-            )
-            padding_mask = ops.logical_not(ops.cast(ops.cumsum(ends, axis=-1) - ends, "bool"))
+        padding_mask = generated_padding_mask(token_ids, padding_mask, stop_token_ids)
         outputs = dict(inputs, decoder_token_ids=token_ids, decoder_padding_mask=padding_mask)
         if scores is not None:
             outputs["score"] = scores

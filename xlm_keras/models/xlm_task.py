@@ -5,8 +5,10 @@ import numbers
 import keras
 import keras_hub
 import tensorflow as tf
+from keras import ops
 
 from xlm_keras.keras_hub_internals import TOKENIZER_CONFIG_FILE
+from xlm_keras.keras_hub_internals import any_equal
 from xlm_keras.keras_hub_internals import check_file_exists
 from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.layers import XLMRobertaLMHead
@@ -271,3 +273,44 @@ class LabelledTask(XLMTask):
             # names belong to the old classes.
             kwargs.setdefault("label_names", None)
         return super().from_preset(preset, load_weights=load_weights, **kwargs)
+
+
+def generated_padding_mask(token_ids, padding_mask, stop_token_ids):
+    """bool [batch, length]: the padding mask of generated `token_ids`, each
+    row kept up to and including its first generated stop token (the
+    prompt, where `padding_mask` is true, never stops a row); all true
+    without `stop_token_ids`."""
+    if stop_token_ids is None:
+        return ops.ones_like(token_ids, dtype="bool")
+    ends = ops.cast(any_equal(token_ids, stop_token_ids, ops.logical_not(padding_mask)), "int32")
+    return ops.logical_not(ops.cast(ops.cumsum(ends, axis=-1) - ends, "bool"))
+
+
+class GenerativeTask:
+    """Mixin of the generative tasks (`XLMCausalLM`, `XLMSeq2SeqLM`), placed
+    before the keras-hub base class: `compile` with their defaults and a
+    checked sampler, `generate` with checked arguments."""
+
+    def compile(
+        self, optimizer="auto", loss="auto", *, weighted_metrics="auto", sampler="greedy", **kwargs
+    ):
+        """`keras.Model.compile` with defaults: Adam, cross-entropy on logits,
+        weighted accuracy (pass `sample_weight` to skip padding), and the
+        keras-hub `sampler` that `generate` uses (`check_sampler`)."""
+        optimizer, loss, weighted_metrics = generation_compile_defaults(
+            optimizer, loss, weighted_metrics
+        )
+        super().compile(
+            optimizer=optimizer,
+            loss=loss,
+            weighted_metrics=weighted_metrics,
+            sampler=check_sampler(sampler),
+            **kwargs,
+        )
+
+    def generate(self, inputs, max_length=None, **kwargs):
+        """keras-hub's `generate`, its arguments checked first
+        (`check_generate_arguments`): `max_length` None or an int in
+        [2, `backbone.max_sequence_length`]."""
+        check_generate_arguments(self, inputs, max_length)
+        return super().generate(inputs, max_length=max_length, **kwargs)
