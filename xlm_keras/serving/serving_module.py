@@ -96,6 +96,15 @@ def check_batch(**texts):
         return [tf.identity(value) for value in checked.values()]
 
 
+def cut_to_longest(tensors, padding_mask):
+    """`tensors` (dict of [batch, seq]) cut to the longest row of
+    `padding_mask` int [batch, seq], at least 2 positions: a request pays
+    only for its own lengths (the padding is masked, so the answer does not
+    change)."""
+    length = tf.reduce_max(tf.concat([[2], tf.reduce_sum(padding_mask, axis=1)], axis=0))
+    return {name: value[:, :length] for name, value in tensors.items()}
+
+
 def graph_function(fn, input_signature):
     """`tf.function` without AutoGraph: the code has no tensor-dependent
     Python control flow (nor do Keras layers), and converting it makes an
@@ -333,9 +342,5 @@ class ServingModule(tf.Module):
     def _trim(self, packed):
         """Model inputs of packed rows, cut to the request's longest (at
         least 2 tokens)."""
-        lengths = tf.reduce_sum(packed["padding_mask"], axis=1)
-        length = tf.reduce_max(tf.concat([[2], lengths], axis=0))
-        return {
-            name: value[:, :length]
-            for name, value in model_inputs(packed, self.has_language_input).items()
-        }
+        inputs = model_inputs(packed, self.has_language_input)
+        return cut_to_longest(inputs, packed["padding_mask"])

@@ -21,6 +21,7 @@ from xlm_keras.models.xlm_beam_sampler import XLMBeamSampler
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
 from xlm_keras.serving.serving_module import TEXT
 from xlm_keras.serving.serving_module import check_batch
+from xlm_keras.serving.serving_module import cut_to_longest
 from xlm_keras.serving.serving_module import graph_function
 
 SOURCE_LANGUAGE = tf.TensorSpec([None], tf.string, name="source_language")
@@ -119,9 +120,5 @@ class TranslationModule(tf.Module):
     @staticmethod
     def _trim_source(inputs):
         """`encoder_*` cut to the request's longest source (at least 2)."""
-        lengths = tf.reduce_sum(inputs["encoder_padding_mask"], axis=1)
-        length = tf.reduce_max(tf.concat([[2], lengths], axis=0))
-        return {
-            name: value[:, :length] if name.startswith("encoder_") else value
-            for name, value in inputs.items()
-        }
+        source = {name: value for name, value in inputs.items() if name.startswith("encoder_")}
+        return {**inputs, **cut_to_longest(source, inputs["encoder_padding_mask"])}
