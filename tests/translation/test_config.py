@@ -114,7 +114,7 @@ def test_bad_objectives_and_noise_name_their_keys():
     ):
         assert key in message
     config.objectives.ae.weight = -1.0
-    assert "objectives.ae.weight: must be >= 0" in _error(config)
+    assert "objectives.ae.weight: must be a finite number >= 0" in _error(config)
 
 
 @pytest.mark.parametrize(
