@@ -186,3 +186,14 @@ def test_a_config_edited_after_saving_names_the_files(saved, tmp_path):
     with open(path, "w") as f:
         json.dump(config, f)
     _refused(lambda: load_model(preset), ValueError, "task.weights.h5", "task.json")
+
+
+def test_a_preset_without_its_backbone_weights_names_model_weights_h5(saved, tmp_path):
+    preset = _copy(saved, "classifier", tmp_path)
+    os.remove(os.path.join(preset, "model.weights.h5"))
+    path = os.path.join(preset, "model.weights.h5")
+    for load in (load_model, XLMTextClassifier.from_preset):
+        _refused(lambda load=load: load(preset), FileNotFoundError, path, "is missing")
+    _refused(
+        lambda: export(preset, str(tmp_path / "export")), FileNotFoundError, path, "is missing"
+    )

@@ -28,6 +28,9 @@ import h5py
 import sentencepiece
 
 CONFIG_FILE = "config.json"
+MODEL_WEIGHTS_FILE = "model.weights.h5"
+# keras-hub's index of sharded backbone weights, which it reads instead.
+SHARDED_WEIGHTS_FILE = "model.weights.json"
 METADATA_FILE = "metadata.json"
 TASK_FILE = "task.json"
 TASK_WEIGHTS_FILE = "task.weights.h5"
@@ -57,10 +60,19 @@ def read_json(path):
 
 def check_files(preset_dir):
     """Raise, naming the file, if a JSON file of the preset does not parse
-    (`ValueError`), a weights file does not open (`OSError`) or the
+    (`ValueError`), a model preset lacks its backbone weights
+    (`FileNotFoundError`), a weights file does not open (`OSError`) or the
     SentencePiece model does not parse (`ValueError`)."""
     if not isinstance(preset_dir, str) or not os.path.isdir(preset_dir):
         return  # Not a local directory: keras-hub reports it.
+    if os.path.isfile(os.path.join(preset_dir, CONFIG_FILE)) and not any(
+        os.path.isfile(os.path.join(preset_dir, name))
+        for name in (MODEL_WEIGHTS_FILE, SHARDED_WEIGHTS_FILE)
+    ):
+        raise FileNotFoundError(
+            f"{os.path.join(preset_dir, MODEL_WEIGHTS_FILE)} is missing: the preset has "
+            f"{CONFIG_FILE} but not the backbone's weights; {_DAMAGED}."
+        )
     assets = os.path.join(preset_dir, TOKENIZER_ASSETS)
     for path in sorted(glob.glob(os.path.join(preset_dir, "*.json"))) + sorted(
         glob.glob(os.path.join(assets, "*.json"))
