@@ -181,3 +181,13 @@ def test_too_large_a_vocabulary_is_one_line_naming_the_setting_and_the_most(tmp_
     assert message.startswith("vocabulary_size=4000 is more pieces than SentencePiece can learn")
     assert "at most 23" in message and "data.vocabulary_size" in message
     assert "--vocabulary_size" in message and "\n" not in message
+
+
+def test_too_small_a_vocabulary_for_the_characters_is_one_line(tmp_path):
+    path = tmp_path / "en.txt"
+    path.write_text("".join(f"{chr(0x4E00 + i)}{chr(0x4E80 + i)}\n" for i in range(60)))
+    with pytest.raises(ValueError) as error:
+        train_sentencepiece({"en": [str(path)]}, 20)
+    message = str(error.value)
+    assert message.startswith("vocabulary_size=20 is fewer pieces than the ")
+    assert "character_coverage=0.9995" in message and "data.vocabulary_size" in message

@@ -69,18 +69,31 @@ def train_sentencepiece(
     try:
         _train(sample, model, vocabulary_size, model_type, character_coverage, byte_fallback)
     except RuntimeError as error:
-        most = re.search(
-            r"Vocabulary size too high \(\d+\)\. Please set it to a value <= (\d+)", str(error)
-        )
-        if not most:
-            raise
-        raise ValueError(
-            f"vocabulary_size={vocabulary_size} is more pieces than SentencePiece can learn "
-            f"from this corpus, at most {most[1]}: set it to {most[1]} or less "
-            "(data.vocabulary_size in a training config, --vocabulary_size for "
-            "xlm-tokenizer), or give the tokenizer more text"
-        ) from None
+        raise _vocabulary_size_error(error, vocabulary_size, character_coverage) from None
     return model.getvalue(), languages
+
+
+def _vocabulary_size_error(error, vocabulary_size, character_coverage):
+    """SentencePiece's refusal of `vocabulary_size` for this corpus as a
+    one-line ValueError naming the settings; any other error as it is."""
+    settings = "(data.vocabulary_size in a training config, --vocabulary_size for xlm-tokenizer)"
+    most = re.search(
+        r"Vocabulary size too high \(\d+\)\. Please set it to a value <= (\d+)", str(error)
+    )
+    if most:
+        return ValueError(
+            f"vocabulary_size={vocabulary_size} is more pieces than SentencePiece can learn "
+            f"from this corpus, at most {most[1]}: set it to {most[1]} or less {settings}, "
+            "or give the tokenizer more text"
+        )
+    least = re.search(r"Vocabulary size is smaller than required_chars\. \d+ vs (\d+)", str(error))
+    if least:
+        return ValueError(
+            f"vocabulary_size={vocabulary_size} is fewer pieces than the {least[1]} characters "
+            f"and special pieces that character_coverage={character_coverage} keeps: set it "
+            f"to {least[1]} or more {settings}, or lower --character_coverage (xlm-tokenizer)"
+        )
+    return error
 
 
 def _train(sample, model, vocabulary_size, model_type, character_coverage, byte_fallback):
