@@ -88,12 +88,9 @@ class XLMMaskedLMPreprocessor(XLMPreprocessor, MaskedLMPreprocessor):
     def mask(self, packed, seed=None, token_weights=None):
         """`masking.mask_tokens` of a packed dict with this preprocessor's
         rates: `(x, labels, sample_weight)`."""
-        tokenizer = self.tokenizer
         return mask_tokens(
             packed,
-            mask_id=tokenizer.mask_token_id,
-            vocabulary_size=tokenizer.vocabulary_size(),
-            special_ids=tokenizer.special_token_ids,
+            **self.tokenizer.masking_ids(),
             mask_rate=self.mask_rate,
             replace_with_mask=self.replace_with_mask,
             replace_with_random=self.replace_with_random,

@@ -119,6 +119,15 @@ class XLMTokenizer(SentencePieceTokenizer):
             ]
         )
 
+    def masking_ids(self):
+        """The ids `text.masking.mask_tokens` takes from the tokenizer, by
+        its argument names: `mask_id`, `vocabulary_size`, `special_ids`."""
+        return {
+            "mask_id": self.mask_token_id,
+            "vocabulary_size": self.vocabulary_size(),
+            "special_ids": self.special_token_ids,
+        }
+
     def vocabulary_size(self):
         """Number of model ids (embedding rows)."""
         self._check_vocabulary()

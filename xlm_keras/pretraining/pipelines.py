@@ -94,16 +94,14 @@ def _finish(spec, examples, masked, skip, evaluation=False):
         return batch
 
     if masked:
-        tokenizer = spec.tokenizer
+        masking_ids = spec.tokenizer.masking_ids()
 
         @tf.autograph.experimental.do_not_convert
         def mask(index, batch):
             language = batch.pop("language")
             x, labels, weights = mask_tokens(
                 batch,
-                mask_id=tokenizer.mask_token_id,
-                vocabulary_size=tokenizer.vocabulary_size(),
-                special_ids=tokenizer.special_token_ids,
+                **masking_ids,
                 mask_rate=spec.mask_rate,
                 token_weights=spec.token_weights,
                 seed=tf.stack([tf.cast(spec.seed, tf.int64), index]),
