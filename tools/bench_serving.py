@@ -42,8 +42,7 @@ _WARMUP = flags.DEFINE_integer("warmup", 10, "Untimed calls first.", lower_bound
 _LANGUAGE = flags.DEFINE_string(
     "language",
     None,
-    "Language code sent with every text (models with language "
-    "embeddings); default: the first in signatures.json.",
+    "Language code of every text (models that take one); default: the first known.",
 )
 _CORPUS_LANGUAGE = flags.DEFINE_string(
     "corpus_language", "en", "Sample sentences of this language."
