@@ -140,9 +140,6 @@ class Shape(
         return max(1, math.ceil(round(self.mask_rate * self.sequence_length, 6)))
 
 
-make_shape = Shape  # The name tests/tools/test_benchmarks_smoke.py calls.
-
-
 def set_threads(threads):
     """The same intra-op thread count for TensorFlow and PyTorch (call before
     TensorFlow's runtime starts); returns it."""

@@ -16,6 +16,8 @@ from xlm_keras import XLMMaskedLM
 from xlm_keras import XLMSeq2SeqLM
 from xlm_keras import XLMSeq2SeqLMPreprocessor
 from xlm_keras import XLMTokenizer
+from xlm_keras.keras_hub_internals import attention_parts
+from xlm_keras.keras_hub_internals import block_sublayers
 
 PAIRS = {
     "source": ["the cat sleeps", "open the file", "good morning", "a red house"],
@@ -150,21 +152,18 @@ def test_from_pretrained_encoder_initialises_both_sides(tokenizer_dir, tmp_path)
         decoder.token_embedding.embeddings, encoder.token_embedding.embeddings
     )
     for index in range(2):
-        source, target = encoder.transformer_layers[index], decoder.decoder_layers[index]
+        source = block_sublayers(encoder.transformer_layers[index])
+        target = block_sublayers(decoder.decoder_layers[index])
         np.testing.assert_array_equal(
-            target._self_attention_layer._query_dense.kernel,
-            source._self_attention_layer._query_dense.kernel,
+            attention_parts(target.self_attention).query.kernel,
+            attention_parts(source.self_attention).query.kernel,
         )
         np.testing.assert_array_equal(
-            target._feedforward_output_dense.kernel, source._feedforward_output_dense.kernel
+            target.feedforward_output.kernel, source.feedforward_output.kernel
         )
     # Cross-attention is new: not a copy of the self-attention.
-    cross = decoder.decoder_layers[0]._cross_attention_layer._query_dense.kernel.numpy()
-    assert (
-        np.abs(
-            cross - encoder.transformer_layers[0]._self_attention_layer._query_dense.kernel.numpy()
-        ).max()
-        > 1e-3
-    )
+    cross = attention_parts(block_sublayers(decoder.decoder_layers[0]).cross_attention)
+    own = attention_parts(block_sublayers(encoder.transformer_layers[0]).self_attention)
+    assert np.abs(cross.query.kernel.numpy() - own.query.kernel.numpy()).max() > 1e-3
     np.testing.assert_array_equal(model.output_head.bias, pretrained.masked_lm_head.bias)
     assert model.preprocessor.use_language_ids and model.preprocessor.frame == "xlm"

@@ -26,7 +26,7 @@ def test_bench_input_reports_positive_rates(tmp_path):
 
 def test_bench_train_flops_formula():
     bench_train = load_script("tools/bench_train.py")
-    shape = bench_train.make_shape(2, 16, 2, 48, 12, 1, 40, 0.15)
+    shape = bench_train.Shape(2, 16, 2, 48, 12, 1, 40, 0.15)
     assert shape.num_targets == 2
     backbone = tiny_backbone(40, intermediate_dim=48, max_sequence_length=12, num_languages=1)
     embeddings = backbone.get_layer("embeddings").count_params()
