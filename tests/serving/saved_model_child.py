@@ -281,7 +281,9 @@ def run_model(name, spec, library_out):
         except tf.errors.InvalidArgumentError as error:
             summary["unknown_language"] = error.message
         try:
-            model.signatures["embed"](text=tf.constant(["a", "b"]), language=tf.constant(["en"]))
+            model.signatures["embed"](
+                text=tf.constant(["a", "b", "c"]), language=tf.constant(["en", "de"])
+            )
             summary["language_count_mismatch"] = None
         except tf.errors.InvalidArgumentError as error:
             summary["language_count_mismatch"] = error.message

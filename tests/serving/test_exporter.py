@@ -110,7 +110,8 @@ def _mean(hidden, padding_mask):
 
 
 def _fill_mask_reference(task, tokenizer, start_id, end_id, languages):
-    """Top-5 tokens and probabilities per mask, ids joined in Python."""
+    """Top-5 tokens and probabilities per mask (special tokens never), ids
+    joined in Python."""
     results = []
     for row, text in enumerate(MASK_TEXTS):
         ids = []
@@ -132,7 +133,9 @@ def _fill_mask_reference(task, tokenizer, start_id, end_id, languages):
             x["language_ids"] = np.full(
                 (1, len(ids)), tokenizer.language_id(languages[row]), "int32"
             )
-        probabilities = tf.nn.softmax(task(x, training=False)[0]).numpy()
+        logits = task(x, training=False)[0].numpy()
+        logits[:, tokenizer.special_token_ids] = -np.inf  # Never a filling.
+        probabilities = tf.nn.softmax(logits).numpy()
         top = np.argsort(-probabilities, axis=-1)[:, :5]
         results.append(
             (
@@ -292,7 +295,7 @@ def test_unknown_language_fails_with_the_known_codes(exported):
     assert message is not None and "Unknown language code" in message
     assert "known codes: de, en, fr" in message and "xx" in message
     mismatch = exported["summary"]["xlm"]["language_count_mismatch"]
-    assert mismatch is not None and "one language code per `text`" in mismatch
+    assert mismatch is not None and "`language` must be one language code, or one per" in mismatch
 
 
 @pytest.mark.parametrize("name", ["xlm", "xlm_r"])
