@@ -14,6 +14,8 @@ from tests.helpers import FAMILIES
 from tests.helpers import tiny_backbone
 from tests.helpers import tiny_seq2seq
 from xlm_keras import XLMBeamSampler
+from xlm_keras import XLMCausalLM
+from xlm_keras import XLMCausalLMPreprocessor
 from xlm_keras import XLMMaskedLM
 from xlm_keras import XLMMaskedLMPreprocessor
 from xlm_keras import XLMSeq2SeqLMPreprocessor
@@ -38,6 +40,14 @@ def _masked_lm(tokenizer):
     preprocessor = XLMMaskedLMPreprocessor(tokenizer, sequence_length=16)
     backbone = tiny_backbone(tokenizer.vocabulary_size(), num_languages=3)
     return XLMMaskedLM(backbone, preprocessor=preprocessor)
+
+
+def _causal_lm(tokenizer):
+    preprocessor = XLMCausalLMPreprocessor(tokenizer, sequence_length=16)
+    backbone = tiny_backbone(tokenizer.vocabulary_size(), num_languages=3, causal=True)
+    model = XLMCausalLM(backbone, preprocessor=preprocessor)
+    model.compile(jit_compile=False)
+    return model
 
 
 def _translator(tokenizer):
@@ -68,6 +78,12 @@ MISUSES = {
         ("top_k", lambda m: m.fill_mask({"text": ["a <mask>"], "language": "en"}, top_k=2.5)),
         ("`x`", lambda m: m.preprocessor([])),
     ],
+    "causal_lm": [
+        ("inputs", lambda m: m.generate({"text": [], "language": "en"})),
+        ("max_length", lambda m: m.generate({"text": ["a"], "language": "en"}, max_length=0)),
+        ("max_length", lambda m: m.generate({"text": ["a"], "language": "en"}, max_length=25)),
+        ("sampler", lambda m: m.compile(sampler="bogus")),
+    ],
     "translator": [
         ("source", lambda m: m.generate(dict(QUERY, source=[]))),
         ("max_length", lambda m: m.generate(QUERY, max_length=0)),
@@ -90,7 +106,12 @@ MISUSES = {
         ("top_k", lambda m: export(m.preset, m.out, top_k=0)),
     ],
 }
-BUILDERS = {"classifier": _classifier, "masked_lm": _masked_lm, "translator": _translator}
+BUILDERS = {
+    "classifier": _classifier,
+    "masked_lm": _masked_lm,
+    "causal_lm": _causal_lm,
+    "translator": _translator,
+}
 
 
 @pytest.mark.parametrize("kind", list(MISUSES))
