@@ -233,7 +233,8 @@ def test_labels_come_from_train_files_without_a_manifest(tmp_path):
     data = open_task_data(str(tmp_path), "classification")
     assert data.label_names == ["arts", "sports"]
     assert [r["label"] for r in data.records("train", "en")] == [1, 0]
-    assert data.records("test", "de") == []
+    with pytest.raises(ValueError, match="test.de.jsonl .* no usable record .*unknown_label 1"):
+        data.records("test", "de")
     assert data.stats.counts[str(tmp_path / "test.de.jsonl")]["unknown_label"] == 1
 
 
@@ -375,3 +376,22 @@ def test_missing_tfds_data_names_the_builder_and_the_fix(tmp_path):
     data = open_task_data("tfds:xnli", "classification", tfds_data_dir=str(tmp_path))
     with pytest.raises(FileNotFoundError, match=r"xnli \(test\).*tfds build xnli"):
         data.records("test", "de")
+
+
+def test_a_file_without_a_usable_record_is_refused_naming_its_skips(tmp_path):
+    path = _write(tmp_path, "validation.fr.jsonl", [b"\xff", {"text": "x", "label": "zzz"}, ""])
+    _write(tmp_path, "train.en.jsonl", [{"text": "x", "label": "a"}])
+    data = open_task_data(str(tmp_path), "classification", label_names=["a", "b"])
+    with pytest.raises(ValueError) as error:
+        data.records("validation", "fr")
+    assert str(error.value) == (
+        f"{path} (validation data of 'fr') has no usable record (skipped 3: bad_utf8 1, "
+        "empty 1, unknown_label 1); fix the file, or leave 'fr' out of the run's languages"
+    )
+
+
+def test_a_file_read_twice_is_counted_once(tmp_path):
+    path = _write(tmp_path, "train.en.jsonl", [{"text": "x", "label": "a"}, "7"])
+    data = open_task_data(str(tmp_path), "classification", label_names=["a"])
+    assert data.records("train", "en") == data.records("train", "en")
+    assert dict(data.stats.counts[path]) == {"kept": 1, "bad_json": 1}

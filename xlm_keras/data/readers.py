@@ -54,13 +54,24 @@ class CorpusStats:
             if reason != "kept"
         )
 
+    def reasons(self, path):
+        """`reason n, ...` of the lines of `path` skipped so far."""
+        counts = self.counts.get(str(path), {})
+        return ", ".join(
+            f"{reason} {n}" for reason, n in sorted(counts.items()) if reason != "kept"
+        )
+
+    def unusable(self, path):
+        """Why `path` gave nothing: `skipped M: reason n, ...`, or `no lines`."""
+        if str(path) not in self.counts:
+            return "no lines"
+        return f"skipped {self.skipped(str(path))}: {self.reasons(path)}"
+
     def report(self):
         """One line per file: `path: kept N, skipped M (reason n, ...)`."""
         lines = []
         for path, counts in sorted(self.counts.items()):
-            reasons = ", ".join(
-                f"{reason} {n}" for reason, n in sorted(counts.items()) if reason != "kept"
-            )
+            reasons = self.reasons(path)
             lines.append(
                 f"{path}: kept {counts['kept']}, skipped {self.skipped(path)}"
                 + (f" ({reasons})" if reasons else "")
@@ -232,13 +243,5 @@ def require_usable(paths, read, what, fix="fix or replace the file"):
     for path in paths:
         for _ in read(path, stats):
             return
-    files = []
-    for path in paths:
-        counts = stats.counts.get(str(path))
-        reasons = ", ".join(
-            f"{reason} {n}" for reason, n in sorted((counts or {}).items()) if reason != "kept"
-        )
-        files.append(
-            f"{path} ({f'skipped {stats.skipped(str(path))}: {reasons}' if counts else 'no lines'})"
-        )
-    raise ValueError(f"{what} has no usable line in {'; '.join(files)}; {fix}")
+    files = "; ".join(f"{path} ({stats.unusable(path)})" for path in paths)
+    raise ValueError(f"{what} has no usable line in {files}; {fix}")

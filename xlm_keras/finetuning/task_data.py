@@ -160,6 +160,7 @@ def read_records(path, task_type, label_names, stats):
 
     Yields: record dicts (see the module docstring).
     """
+    stats = stats.first_read(path)  # Each line counted once per run.
     make = RECORD_MAKERS[task_type]
     is_tsv = str(path).endswith(".tsv")
     if is_tsv and task_type == "qa":
@@ -227,7 +228,14 @@ class TaskData:
             raise FileNotFoundError(
                 f"No {split} data for language {language!r}; the data has {have}."
             )
-        return list(read_records(path, self.task_type, self.label_names, self.stats))
+        records = list(read_records(path, self.task_type, self.label_names, self.stats))
+        if not records:
+            raise ValueError(
+                f"{path} ({split} data of {language!r}) has no usable record "
+                f"({self.stats.unusable(path)}); fix the file, or leave {language!r} out of "
+                "the run's languages"
+            )
+        return records
 
 
 def open_task_data(source, task_type, label_names=(), tfds_data_dir=None, download=False):
