@@ -15,7 +15,7 @@ LAYERS = [
     {"inference"},
     {"layers"},
     {"text", "data", "metrics"},
-    {"paths", "keras_hub_internals"},
+    {"paths", "ranges", "keras_hub_internals"},
 ]
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
 

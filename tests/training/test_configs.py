@@ -152,7 +152,7 @@ def test_finetune_checks_length_languages_and_workdir(tmp_path, tokenizer_dir):
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
 def test_numbers_with_one_bound_must_be_finite(value):
-    """The rule of the numeric flags (`training.ranges.finite_in_range`):
+    """The rule of the numeric flags (`xlm_keras.ranges.finite_in_range`):
     nan and inf never pass a one-sided bound."""
     pretraining = config_lib.base_config()
     pretraining.objectives.mlm.weight = value

@@ -13,8 +13,8 @@ import sys
 from absl import app
 from absl import flags
 
-from xlm_keras.training.ranges import finite_in_range
-from xlm_keras.training.ranges import range_text
+from xlm_keras.ranges import finite_in_range
+from xlm_keras.ranges import range_text
 
 EXPECTED_ERRORS = (ValueError, OSError, app.UsageError)
 

@@ -9,8 +9,8 @@ from xlm_keras.convert.checkpoint import check_sinusoidal_table
 from xlm_keras.convert.checkpoint import ordered
 from xlm_keras.convert.checkpoint import rename
 from xlm_keras.convert.torch_files import load_hf_state_dict
-from xlm_keras.training.ranges import finite_in_range
-from xlm_keras.training.ranges import range_text
+from xlm_keras.ranges import finite_in_range
+from xlm_keras.ranges import range_text
 
 SUPPORTED_MODEL_TYPES = ("xlm", "xlm-roberta", "xlm-roberta-xl")
 # XLM-R's SentencePiece model becomes an XLMTokenizer; XLM's BPE files

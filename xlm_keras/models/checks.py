@@ -7,11 +7,13 @@ tensors. Symbolic inputs (a `tf.data` map, a traced function) pass
 unchecked: their rows are unknown until they run.
 """
 
-import math
 import numbers
 
 import numpy as np
 import tensorflow as tf
+
+from xlm_keras.ranges import finite_in_range
+from xlm_keras.ranges import range_text
 
 
 def check_int(value, name, low, high=None, hint=""):
@@ -28,17 +30,14 @@ def check_int(value, name, low, high=None, hint=""):
 
 
 def check_number(value, name, low=None, high=None, hint=""):
-    """`value` as a finite float in [low, high] (None: no bound)."""
-    bounds = [f">= {low}"] * (low is not None) + [f"<= {high}"] * (high is not None)
-    wanted = " ".join(["finite number"] + [" and ".join(bounds)] * bool(bounds))
+    """`value` as a float, refused unless a number that
+    `xlm_keras.ranges.finite_in_range` accepts (the configs' and flags' rule)."""
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or (low is not None and value < low)
-        or (high is not None and value > high)
+        or not finite_in_range(value, low, high)
     ):
-        raise ValueError(f"`{name}` must be a {wanted}{hint}. Received: {name}={value!r}")
+        raise ValueError(f"`{name}` {range_text(low, high)}{hint}. Received: {name}={value!r}")
     return float(value)
 
 

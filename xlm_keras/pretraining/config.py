@@ -16,8 +16,8 @@ from xlm_keras.training.config import optimizer_config
 from xlm_keras.training.config import split_languages
 from xlm_keras.training.config import tokenizer_languages
 from xlm_keras.training.config import train_config
-from xlm_keras.training.ranges import finite_in_range
-from xlm_keras.training.ranges import range_text
+from xlm_keras.ranges import finite_in_range
+from xlm_keras.ranges import range_text
 from xlm_keras.training.strategy import STRATEGIES
 
 OBJECTIVES = ("mlm", "tlm", "clm")
