@@ -5,11 +5,11 @@ import tensorflow as tf
 from keras import ops
 from keras_hub.models import CausalLM
 
-from xlm_keras.layers import XLMPredictionHead
 from xlm_keras.models.xlm_causal_lm_preprocessor import XLMCausalLMPreprocessor
 from xlm_keras.models.xlm_task import GenerativeTask
 from xlm_keras.models.xlm_task import XLMTask
 from xlm_keras.models.xlm_task import generated_padding_mask
+from xlm_keras.models.xlm_task import lm_head_layer
 from xlm_keras.models.xlm_task import normalize_generate_dict
 
 
@@ -56,9 +56,7 @@ class XLMCausalLM(XLMTask, GenerativeTask, CausalLM):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
-        self.lm_head = XLMPredictionHead(
-            backbone.token_embedding, dtype=backbone.dtype_policy, name="clm_head"
-        )
+        self.lm_head = lm_head_layer("xlm", backbone, "clm_head")
 
         # === Functional Model ===
         inputs = dict(backbone.input)
