@@ -10,13 +10,13 @@ from xlm_keras.finetuning.task_data import TASK_TYPES
 from xlm_keras.models import presets
 from xlm_keras.models.xlm_task import HEADS
 from xlm_keras.models.xlm_text_classifier import POOLINGS
+from xlm_keras.ranges import finite_in_range
 from xlm_keras.training.config import check_optimization
 from xlm_keras.training.config import check_workdir
 from xlm_keras.training.config import config_checker
 from xlm_keras.training.config import optimizer_config
 from xlm_keras.training.config import tokenizer_languages
 from xlm_keras.training.config import train_config
-from xlm_keras.ranges import finite_in_range
 from xlm_keras.training.strategy import STRATEGIES
 
 

@@ -8,6 +8,8 @@ import os
 import ml_collections
 
 from xlm_keras.models import presets
+from xlm_keras.ranges import finite_in_range
+from xlm_keras.ranges import range_text
 from xlm_keras.training.config import check_corpus_dir
 from xlm_keras.training.config import check_optimization
 from xlm_keras.training.config import check_workdir
@@ -16,8 +18,6 @@ from xlm_keras.training.config import optimizer_config
 from xlm_keras.training.config import split_languages
 from xlm_keras.training.config import tokenizer_languages
 from xlm_keras.training.config import train_config
-from xlm_keras.ranges import finite_in_range
-from xlm_keras.ranges import range_text
 from xlm_keras.training.strategy import STRATEGIES
 
 METRICS = ("bleu", "chrf")
