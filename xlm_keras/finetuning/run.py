@@ -165,6 +165,7 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         save_fn=save,
         evaluator=evaluator,
         learning_rate_multipliers_fn=multipliers,
+        metric_name=metric,
     )
     if task_data.stats.counts:
         logging.info("Task lines read:\n%s", task_data.stats.report())

@@ -15,6 +15,7 @@ from xlm_keras.paths import replace_directory
 from xlm_keras.training.checkpoints import CheckpointSaver
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.optimizer import create_optimizer
+from xlm_keras.training.progress import ProgressLine
 from xlm_keras.training.train_step import TrainStep
 
 
@@ -52,6 +53,7 @@ def train(
     learning_rate_multipliers_fn=None,
     label_smoothing=0.0,
     batch_transforms_fn=None,
+    metric_name="metric",
 ):
     """Train until `config.train.num_steps`, resuming from the last checkpoint.
 
@@ -72,6 +74,8 @@ def train(
             `workdir/preset` is the best model so far (not the last), and
             training stops early after `config.train.patience` evaluations
             without improvement (0: never).
+        metric_name: what the evaluator's metric is, for the log ("validation
+            BLEU 20.5").
         learning_rate_multipliers_fn: optional `fn(model)` -> dict variable
             path -> learning-rate factor (see `ScaledAdamW`).
         label_smoothing: of the targets' cross-entropy (see `TrainStep`).
@@ -116,7 +120,7 @@ def train(
         rng_states = [
             v.value for v in model.non_trainable_variables if "seed_generator_state" in v.path
         ]
-        best = BestModel(evaluator, train_config, workdir, save_fn)
+        best = BestModel(evaluator, train_config, workdir, save_fn, metric_name)
         saver = CheckpointSaver(
             strategy,
             workdir,
@@ -159,10 +163,7 @@ def train(
         if chief
         else tf.summary.create_noop_writer()
     )
-    progress = keras.utils.Progbar(
-        total_steps, verbose=1 if chief else 0, stateful_metrics=["loss", "accuracy", "tokens/s"]
-    )
-    progress.update(step)
+    progress = ProgressLine(total_steps, enabled=chief)
     while step < total_steps and not best.stopped():
         name = schedule[step // chunk]
         num = min(chunk, total_steps - step)
@@ -183,18 +184,18 @@ def train(
                 tf.summary.scalar(tag, value)
         progress.update(
             step,
-            [
-                ("loss", scalars[f"{name}/loss"]),
-                ("accuracy", scalars[f"{name}/accuracy"]),
-                ("tokens/s", scalars["tokens_per_second"]),
-            ],
+            {
+                "loss": scalars[f"{name}/loss"],
+                "accuracy": scalars[f"{name}/accuracy"],
+                "tokens/s": scalars["tokens_per_second"],
+            },
         )
         if evaluator and (step % train_config.eval_every == 0 or step == total_steps):
-            best.update(model, step, writer, chief)
+            best.update(model, step, writer, chief, progress.log)
         if step % train_config.checkpoint_every == 0 or step == total_steps or best.stopped():
             saver.save(step)
         if best.stopped():
-            logging.info(
+            progress.log(
                 "Stopping early at step %d: no improvement in %d evaluations; "
                 "best %.4f at step %d.",
                 step,
@@ -214,8 +215,9 @@ class BestModel:
     """Keeps `workdir/preset` the best model by the evaluator's metric, and
     counts evaluations without improvement (state saved in checkpoints)."""
 
-    def __init__(self, evaluator, train_config, workdir, save_fn):
+    def __init__(self, evaluator, train_config, workdir, save_fn, metric_name="metric"):
         self.evaluator = evaluator
+        self.metric_name = metric_name
         self.patience = train_config.patience if evaluator else 0
         self.directory = os.path.join(workdir, "preset")
         self.save_fn = save_fn or (lambda m, d: m.save_to_preset(d))
@@ -229,8 +231,8 @@ class BestModel:
         """True once `patience` evaluations in a row brought no improvement."""
         return bool(self.patience) and int(self.state.evaluations_since.numpy()) >= self.patience
 
-    def update(self, model, step, writer, chief):
-        """Evaluate; keep the model if it is the best so far."""
+    def update(self, model, step, writer, chief, log=logging.info):
+        """Evaluate; keep the model if it is the best so far; `log` reports."""
         metric, scalars = self.evaluator(model)
         with writer.as_default(step=step):
             for tag, value in scalars.items():
@@ -241,14 +243,19 @@ class BestModel:
             self.state.evaluations_since.assign(0)
             if chief:
                 replace_directory(self.directory, lambda d: self.save_fn(model, d))
-            logging.info(
-                "Step %d: validation %.4f, new best; wrote %s", step, metric, self.directory
+            log(
+                "Step %d: validation %s %.4f, new best; wrote %s",
+                step,
+                self.metric_name,
+                metric,
+                self.directory,
             )
             return
         self.state.evaluations_since.assign_add(1)
-        logging.info(
-            "Step %d: validation %.4f (best %.4f at step %d)",
+        log(
+            "Step %d: validation %s %.4f (best %.4f at step %d)",
             step,
+            self.metric_name,
             metric,
             float(self.state.value.numpy()),
             int(self.state.step.numpy()),

@@ -152,6 +152,7 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         },
         spec.metric_names,
         evaluator=evaluator,
+        metric_name={"bleu": "BLEU", "chrf": "chrF"}[config.translation.validation_metric],
         label_smoothing=translation.label_smoothing,
         batch_transforms_fn=lambda trained: {"bt": back_translation_transform(trained, max_length)},
     )
