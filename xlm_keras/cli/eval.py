@@ -19,11 +19,14 @@ from absl import flags
 
 from xlm_keras.cli.errors import check_range
 from xlm_keras.cli.errors import run_program
+from xlm_keras.training.run_config import corpus_to_score
 from xlm_keras.translation.config import LENGTH_PENALTY_LOW
 
 _PRESET = flags.DEFINE_string("preset", None, "Preset directory to evaluate.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir: evaluates workdir/preset.")
-_CORPUS = flags.DEFINE_string("corpus_dir", "", "Corpus directory; '' = bundled sample.")
+_CORPUS = flags.DEFINE_string(
+    "corpus_dir", "", "Corpus directory; '' = the run's own (--workdir), else the bundled sample."
+)
 _SPLIT = flags.DEFINE_string("split", "test", "Corpus split to evaluate on.")
 _LANGUAGES = flags.DEFINE_list("languages", [], "Languages; default: the tokenizer's.")
 _LENGTH = flags.DEFINE_integer("sequence_length", 64, "Tokens per MLM/TLM example.", lower_bound=8)
@@ -89,7 +92,6 @@ def main(argv):
     if bool(_PRESET.value) == bool(_WORKDIR.value):
         raise app.UsageError("Pass exactly one of --preset or --workdir.")
     preset = _PRESET.value or os.path.join(_WORKDIR.value, "preset")
-    from xlm_keras.data import corpus
     from xlm_keras.models import XLMSeq2SeqLM
     from xlm_keras.models import XLMTokenizer
     from xlm_keras.models import load_model
@@ -108,7 +110,7 @@ def main(argv):
     report = evaluate(
         task,
         tokenizer,
-        os.path.expanduser(_CORPUS.value) or corpus.SAMPLE_CORPUS_DIR,
+        corpus_to_score(_CORPUS.value, _WORKDIR.value),
         _LANGUAGES.value or tokenizer.languages,
         _LENGTH.value,
         split=_SPLIT.value,
@@ -170,7 +172,7 @@ def _translation(model):
             "with its preprocessor (XLMSeq2SeqLM.save_to_preset)."
         )
     tokenizer = model.preprocessor.tokenizer
-    corpus_dir = os.path.expanduser(_CORPUS.value) or corpus.SAMPLE_CORPUS_DIR
+    corpus_dir = corpus_to_score(_CORPUS.value, _WORKDIR.value)
     directions = parse_directions(_DIRECTIONS.value)
     if not directions:
         if not model.preprocessor.use_language_ids:

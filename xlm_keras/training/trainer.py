@@ -16,6 +16,7 @@ from xlm_keras.training.checkpoints import CheckpointSaver
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.optimizer import create_optimizer
 from xlm_keras.training.progress import ProgressLine
+from xlm_keras.training.run_config import save_run_config
 from xlm_keras.training.train_step import TrainStep
 
 
@@ -158,6 +159,8 @@ def train(
         for name, fn in dataset_fns.items()
     }
     chief = is_chief(strategy)
+    if chief:
+        save_run_config(config, workdir)
     writer = (
         tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
         if chief
