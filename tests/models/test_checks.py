@@ -67,6 +67,8 @@ MISUSES = {
         ("text_pair", lambda m: m.preprocessor({"text": ["a", "b"], "text_pair": ["c"]})),
         ("language", lambda m: m.preprocessor({"text": ["a", "b"], "language": ["en"] * 3})),
         ("text", lambda m: m.preprocessor({"text": [["a"]]})),
+        ("'language'", lambda m: m.preprocessor(["a"])),
+        ("'language'", lambda m: m.predict({"text": ["a"]})),
         ("`x`", lambda m: m.predict([])),
         ("text_pair", lambda m: m.predict({"text": ["a", "b"], "text_pair": ["c"]})),
     ],
@@ -93,6 +95,7 @@ MISUSES = {
         ("sampler", lambda m: m.compile(sampler="bogus")),
         ("target", lambda m: m.preprocessor(dict(QUERY, source=["a", "b"], target=["c"]))),
         ("target_language", lambda m: m.preprocessor(dict(QUERY, target_language=["fr"] * 2))),
+        ("'source_language'", lambda m: m.generate({"source": ["a"], "target_language": "fr"})),
     ],
     # Sampler and export arguments (the export's before it loads anything).
     None: [

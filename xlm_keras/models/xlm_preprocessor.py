@@ -94,10 +94,22 @@ class XLMPreprocessor(Preprocessor):
             x = {key: _as_tensor(value) for key, value in x.items() if value is not None}
         return super().__call__(x, *args, **kwargs)
 
+    # The language inputs a model with language ids needs.
+    language_keys = ("language",)
+
     def check_inputs(self, x, argument="x", allow_scalar=True):
         """Raise one named error unless `x` is raw text this preprocessor
-        takes (`checks.check_raw_text`); every raw entry point calls it."""
+        takes (`checks.check_raw_text`), with its language codes when the
+        model takes language ids; every raw entry point calls it."""
         checks.check_raw_text(x, argument, self.text_rank, allow_scalar)
+        raw = tf.executing_eagerly() and not isinstance(x, tf.data.Dataset)
+        if self.use_language_ids and raw:
+            missing = [k for k in self.language_keys if not isinstance(x, dict) or k not in x]
+            if missing:
+                raise ValueError(
+                    f"This model takes language ids: pass `{argument}` as a dict with "
+                    f"{', '.join(map(repr, missing))} (codes among {self.tokenizer.languages})."
+                )
 
     def configure_for(self, task):
         """Match `task`: its backbone's frame and whether it takes language

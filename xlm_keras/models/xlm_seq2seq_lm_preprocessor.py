@@ -51,6 +51,7 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
     """
 
     backbone_cls = XLMSeq2SeqBackbone
+    language_keys = ("source_language", "target_language")
 
     # Plain attributes: keras-hub's properties resize packers this class has
     # not (packing goes through `XLMPreprocessor.pack`, which is told the length).
