@@ -32,7 +32,8 @@ _VERSION = flags.DEFINE_integer(
 _LENGTH = flags.DEFINE_integer(
     "max_sequence_length",
     None,
-    "Longest packed input, specials included; default: the model's.",
+    "Longest packed input, specials included; default: the model's position table (translate: "
+    "the preset preprocessor's encoder_sequence_length, where generate() cuts sources).",
     lower_bound=2,
 )
 _SIGNATURES = flags.DEFINE_list(
