@@ -41,20 +41,14 @@ def tokenizer_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def pretrained(tokenizer_dir, tmp_path_factory):
     """A tiny randomly initialised MLM preset with the de/en/fr tokenizer."""
+    from tests.helpers import sized_config
     from xlm_keras import XLMBackbone
     from xlm_keras import XLMMaskedLM
     from xlm_keras.models import XLMTokenizer
-    from xlm_keras.models import presets
 
     directory = tmp_path_factory.mktemp("pretrained")
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    backbone = XLMBackbone(
-        **dict(
-            presets.backbone_config("xlm_tiny", False),
-            vocabulary_size=tokenizer.vocabulary_size(),
-            num_languages=len(tokenizer.languages),
-        )
-    )
+    backbone = XLMBackbone(**sized_config("xlm_tiny", tokenizer))
     XLMMaskedLM(backbone).save_to_preset(str(directory))
     tokenizer.save_to_preset(str(directory))
     return str(directory)

@@ -3,7 +3,9 @@ scripts outside the package (tools/, export/) as modules."""
 
 import functools
 import importlib.util
+import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -45,6 +47,19 @@ def tiny_backbone(vocabulary_size, **config):
     return XLMBackbone(**{**TINY, "vocabulary_size": vocabulary_size, **config})
 
 
+def sized_config(preset, tokenizer, **config):
+    """The backbone arguments of built-in `preset` (for random weights) sized
+    to `tokenizer`: its vocabulary and, where the preset has language
+    embeddings, its languages; `config` overrides."""
+    from xlm_keras.models import presets
+
+    sized = presets.backbone_config(preset, load_weights=False)
+    sized["vocabulary_size"] = tokenizer.vocabulary_size()
+    if sized["use_language_embedding"]:
+        sized["num_languages"] = len(tokenizer.languages)
+    return {**sized, **config}
+
+
 def tiny_seq2seq(vocabulary_size, preprocessor=None, **config):
     """A randomly initialised `XLMSeq2SeqLM` of the `TINY` shape; `config`
     overrides or adds `XLMSeq2SeqBackbone` arguments."""
@@ -60,12 +75,14 @@ def load_script(path):
     """The script at `path` (relative to the repository root, e.g.
     "tools/build_corpus.py") as a module, registered under its file name so
     that a script importing another (`from build_corpus import ...`) finds it.
-    The absl flags it defines are dropped again and flags of the same name
+    The absl flags it and its neighbours define are dropped again and flags of the same name
     defined elsewhere (the CLIs) are put back: the tests call functions, not
     `main`."""
     path = ROOT / path
     name = path.stem
-    names = set(re.findall(r"DEFINE_\w+\(\s*\"(\w+)\"", path.read_text()))
+    # Its own flags and those of the neighbours it may import (tools/bench_common.py).
+    text = "".join(script.read_text() for script in path.parent.glob("*.py"))
+    names = set(re.findall(r"DEFINE_\w+\(\s*\"(\w+)\"", text))
     clashing = {n: flags.FLAGS[n] for n in names if n in flags.FLAGS}
     for flag in clashing:
         delattr(flags.FLAGS, flag)
@@ -82,3 +99,14 @@ def load_script(path):
         for flag, value in clashing.items():
             flags.FLAGS[flag] = value
     return module
+
+
+def run_child(script, spec, spec_path):
+    """Write `spec` as JSON to `spec_path` and run `script` on it in a fresh
+    Python process (a SavedModel loaded with nothing of ours imported); the
+    test fails with the child's stderr if it does."""
+    spec_path.write_text(json.dumps(spec))
+    child = subprocess.run(
+        [sys.executable, str(script), str(spec_path)], capture_output=True, text=True, timeout=300
+    )
+    assert child.returncode == 0, child.stderr[-3000:]

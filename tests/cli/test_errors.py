@@ -123,6 +123,7 @@ def _cases(tmp_path):
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("program", ["train", "convert", "export", "eval", "tokenizer"])
 def test_programs_print_expected_errors_as_one_line(program, tmp_path):
     arguments, words = _cases(tmp_path)[program]

@@ -26,6 +26,19 @@ def randomize(model, seed=0, skip=()):
     return model.eval()
 
 
+def torch_run(model, input_ids, attention_mask, **inputs):
+    """`model(input_ids=..., attention_mask=..., **inputs)` without gradients,
+    numpy id arrays passed as torch long tensors (other values, None
+    included, as they are)."""
+    inputs = dict(inputs, input_ids=input_ids, attention_mask=attention_mask)
+    inputs = {
+        name: torch.tensor(value, dtype=torch.long) if isinstance(value, np.ndarray) else value
+        for name, value in inputs.items()
+    }
+    with torch.no_grad():
+        return model(**inputs)
+
+
 def xlm_config(**overrides):
     config = dict(
         vocab_size=99,

@@ -21,6 +21,8 @@ from xlm_keras import XLMCausalLM
 from xlm_keras import XLMMaskedLM
 from xlm_keras.convert import convert_checkpoint
 
+pytestmark = pytest.mark.slow  # Parity against transformers (PyTorch), CLI processes.
+
 TOLERANCE = 1e-4
 
 _HF_TO_FAIRSEQ = [
@@ -144,11 +146,7 @@ def test_fairseq_xlm_roberta(xl, tmp_path):
     hf_model = ref.randomize(model_cls(config))
     write_fairseq_checkpoint(hf_model, xl, tmp_path / "fairseq")
     token_ids, padding_mask, _ = ref.padded_batch(config.vocab_size, config.pad_token_id)
-    with torch.no_grad():
-        expected = hf_model(
-            input_ids=torch.tensor(token_ids, dtype=torch.long),
-            attention_mask=torch.tensor(padding_mask, dtype=torch.long),
-        ).logits.numpy()
+    expected = ref.torch_run(hf_model, token_ids, padding_mask).logits.numpy()
     if xl:
         convert_checkpoint(
             "fairseq", str(tmp_path / "fairseq" / "model.pt"), str(tmp_path / "preset")
@@ -179,12 +177,7 @@ def test_xlm_original_pth(clm, sinusoidal, tmp_path):
     token_ids, padding_mask, language_ids = ref.padded_batch(
         config.vocab_size, config.pad_index, num_languages=config.n_langs
     )
-    with torch.no_grad():
-        expected = hf_model(
-            input_ids=torch.tensor(token_ids, dtype=torch.long),
-            attention_mask=torch.tensor(padding_mask, dtype=torch.long),
-            langs=torch.tensor(language_ids, dtype=torch.long),
-        ).logits.numpy()
+    expected = ref.torch_run(hf_model, token_ids, padding_mask, langs=language_ids).logits.numpy()
     stdout = run_cli("xlm", tmp_path / "model.pth", tmp_path / "preset")
     assert ("XLMCausalLM" if clm else "XLMMaskedLM") in stdout
     inputs = {"token_ids": token_ids, "padding_mask": padding_mask, "language_ids": language_ids}

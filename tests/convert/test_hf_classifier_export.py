@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 import transformers
 
@@ -17,6 +18,8 @@ from xlm_keras import XLMTokenClassifier
 from xlm_keras.convert import convert_checkpoint
 from xlm_keras.serving import export
 from xlm_keras.serving import sentencepiece_library
+
+pytestmark = pytest.mark.slow  # Converts, exports and loads in fresh processes.
 
 LABELS = ["negative", "neutral", "positive"]
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]

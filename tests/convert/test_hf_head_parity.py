@@ -18,6 +18,8 @@ from xlm_keras import XLMTokenClassifier
 from xlm_keras.convert import convert_checkpoint
 from xlm_keras.models import load_model
 
+pytestmark = pytest.mark.slow  # Parity against transformers (PyTorch).
+
 TOLERANCE = 1e-4
 LABELS = ["entailment", "neutral", "contradiction"]
 

@@ -11,6 +11,8 @@ from xlm_keras import XLMCausalLM
 from xlm_keras import XLMMaskedLM
 from xlm_keras.convert import convert_checkpoint
 
+pytestmark = pytest.mark.slow  # Parity against transformers (PyTorch).
+
 TOLERANCE = 1e-4
 
 
@@ -49,13 +51,9 @@ def test_xlm_with_lm_head(case, tmp_path):
     token_ids, padding_mask, language_ids = ref.padded_batch(
         config.vocab_size, config.pad_index, num_languages=config.n_langs if has_languages else 0
     )
-    with torch.no_grad():
-        hf_out = hf_model(
-            input_ids=torch.tensor(token_ids, dtype=torch.long),
-            attention_mask=torch.tensor(padding_mask, dtype=torch.long),
-            langs=None if language_ids is None else torch.tensor(language_ids, dtype=torch.long),
-            output_hidden_states=True,
-        )
+    hf_out = ref.torch_run(
+        hf_model, token_ids, padding_mask, langs=language_ids, output_hidden_states=True
+    )
 
     convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
     task_cls = XLMCausalLM if config.causal else XLMMaskedLM
@@ -89,13 +87,9 @@ def test_xlm_tlm_position_ids_restart(tmp_path):
         .repeat(ref.BATCH, 0)
         .astype("int32")
     )
-    with torch.no_grad():
-        expected = hf_model(
-            input_ids=torch.tensor(token_ids, dtype=torch.long),
-            attention_mask=torch.tensor(padding_mask, dtype=torch.long),
-            langs=torch.tensor(language_ids, dtype=torch.long),
-            position_ids=torch.tensor(position_ids, dtype=torch.long),
-        ).last_hidden_state.numpy()
+    expected = ref.torch_run(
+        hf_model, token_ids, padding_mask, langs=language_ids, position_ids=position_ids
+    ).last_hidden_state.numpy()
     convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
     backbone = XLMBackbone.from_preset(str(tmp_path / "preset"))
     hidden = backbone(_keras_inputs(token_ids, padding_mask, language_ids, position_ids))
@@ -109,12 +103,7 @@ def test_xlm_roberta_for_masked_lm(xl, tmp_path):
     hf_model = ref.randomize(model_cls(config))
     hf_model.save_pretrained(tmp_path / "hf")
     token_ids, padding_mask, _ = ref.padded_batch(config.vocab_size, config.pad_token_id)
-    with torch.no_grad():
-        hf_out = hf_model(
-            input_ids=torch.tensor(token_ids, dtype=torch.long),
-            attention_mask=torch.tensor(padding_mask, dtype=torch.long),
-            output_hidden_states=True,
-        )
+    hf_out = ref.torch_run(hf_model, token_ids, padding_mask, output_hidden_states=True)
     convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
     task = XLMMaskedLM.from_preset(str(tmp_path / "preset"))
     inputs = _keras_inputs(token_ids, padding_mask)
@@ -123,11 +112,9 @@ def test_xlm_roberta_for_masked_lm(xl, tmp_path):
     # HF's last hidden state of the XL model is taken after the final LayerNorm.
     expected_hidden = hf_out.hidden_states[-1].numpy()
     if xl:
-        with torch.no_grad():
-            expected_hidden = hf_model.roberta(
-                input_ids=torch.tensor(token_ids, dtype=torch.long),
-                attention_mask=torch.tensor(padding_mask, dtype=torch.long),
-            ).last_hidden_state.numpy()
+        expected_hidden = ref.torch_run(
+            hf_model.roberta, token_ids, padding_mask
+        ).last_hidden_state.numpy()
     assert ref.max_abs_diff_on_tokens(hidden, expected_hidden, padding_mask) <= TOLERANCE
     assert ref.max_abs_diff_on_tokens(logits, hf_out.logits.numpy(), padding_mask) <= TOLERANCE
 
@@ -137,11 +124,7 @@ def test_xlm_roberta_model_without_head(tmp_path):
     hf_model = ref.randomize(transformers.XLMRobertaModel(config))
     hf_model.save_pretrained(tmp_path / "hf")
     token_ids, padding_mask, _ = ref.padded_batch(config.vocab_size, config.pad_token_id)
-    with torch.no_grad():
-        expected = hf_model(
-            input_ids=torch.tensor(token_ids, dtype=torch.long),
-            attention_mask=torch.tensor(padding_mask, dtype=torch.long),
-        ).last_hidden_state.numpy()
+    expected = ref.torch_run(hf_model, token_ids, padding_mask).last_hidden_state.numpy()
     model = convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
     assert isinstance(model, XLMBackbone)
     backbone = XLMBackbone.from_preset(str(tmp_path / "preset"))

@@ -4,7 +4,6 @@ encoder + XLM-R causal decoder with cross-attention) after `xlm-convert
 
 import numpy as np
 import pytest
-import torch
 import transformers
 
 from tests.convert import reference_models as ref
@@ -28,6 +27,7 @@ def _encoder_decoder(decoder_layers=2, **decoder_overrides):
     return ref.randomize(model)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("decoder_layers", [2, 3])
 def test_logits_match_hugging_face(decoder_layers, tmp_path):
     hf_model = _encoder_decoder(decoder_layers)
@@ -38,13 +38,9 @@ def test_logits_match_hugging_face(decoder_layers, tmp_path):
     target, target_mask = target[:, :7], target_mask[:, :7]  # Other lengths than the source.
     target_mask[0, 5:] = False  # Padding on both sides, in other rows.
     target[0, 5:] = 1
-    with torch.no_grad():
-        expected = hf_model(
-            input_ids=torch.tensor(source, dtype=torch.long),
-            attention_mask=torch.tensor(source_mask, dtype=torch.long),
-            decoder_input_ids=torch.tensor(target, dtype=torch.long),
-            decoder_attention_mask=torch.tensor(target_mask, dtype=torch.long),
-        ).logits.numpy()
+    expected = ref.torch_run(
+        hf_model, source, source_mask, decoder_input_ids=target, decoder_attention_mask=target_mask
+    ).logits.numpy()
 
     convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
     model = XLMSeq2SeqLM.from_preset(str(tmp_path / "preset"))
@@ -60,23 +56,24 @@ def test_logits_match_hugging_face(decoder_layers, tmp_path):
     assert ref.max_abs_diff_on_tokens(logits, expected, target_mask) <= TOLERANCE
 
 
+@pytest.mark.slow
 def test_cached_generation_matches_hugging_face_greedy(tmp_path):
     hf_model = _encoder_decoder()
     hf_model.config.decoder_start_token_id = 0
     hf_model.config.pad_token_id = 1
     hf_model.save_pretrained(tmp_path / "hf")
     source, source_mask, _ = ref.padded_batch(hf_model.config.encoder.vocab_size, pad_id=1)
-    with torch.no_grad():
-        expected = hf_model.generate(
-            input_ids=torch.tensor(source, dtype=torch.long),
-            attention_mask=torch.tensor(source_mask, dtype=torch.long),
-            max_length=8,
-            min_length=8,
-            do_sample=False,
-            num_beams=1,
-            eos_token_id=None,
-            decoder_start_token_id=0,
-        ).numpy()
+    expected = ref.torch_run(
+        hf_model.generate,
+        source,
+        source_mask,
+        max_length=8,
+        min_length=8,
+        do_sample=False,
+        num_beams=1,
+        eos_token_id=None,
+        decoder_start_token_id=0,
+    ).numpy()
 
     convert_checkpoint("hf", str(tmp_path / "hf"), str(tmp_path / "preset"))
     model = XLMSeq2SeqLM.from_preset(str(tmp_path / "preset"))

@@ -94,6 +94,7 @@ def _xlm_decoder_logits(state, n_layers, tokens, mask, langs, src_enc, src_mask)
     return x @ state["embeddings.weight"].T + state["pred_layer.proj.bias"]
 
 
+@pytest.mark.slow
 def test_xlm_translation_checkpoint_matches_xlm_decoder(tmp_path):
     config = ref.xlm_config(n_heads=N_HEADS)
     encoder = ref.randomize(transformers.XLMWithLMHeadModel(config), seed=1)

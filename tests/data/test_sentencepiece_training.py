@@ -132,6 +132,7 @@ def test_cli_rejects_bad_inputs(inputs, input_dir, message):
         corpora_from_flags(inputs, input_dir)
 
 
+@pytest.mark.slow
 def test_cli_trains_a_bpe_tokenizer_with_byte_fallback(corpora, tmp_path):
     result = subprocess.run(
         [

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.helpers import sized_config
 from xlm_keras import XLMBackbone
 from xlm_keras import XLMMaskedLM
 from xlm_keras import XLMTextClassifier
@@ -25,7 +26,8 @@ from xlm_keras.finetuning.task_pipelines import preprocessor_for
 from xlm_keras.finetuning.task_pipelines import task_dataset
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
-from xlm_keras.models import presets
+
+pytestmark = pytest.mark.slow  # Fine-tuning runs.
 
 LINES = {"train": 64, "validation": 16, "test": 16}
 
@@ -138,14 +140,7 @@ def test_language_centering_moves_every_language_mean_onto_english(
     tokenizer_dir, task_dir, tmp_path
 ):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    backbone = XLMBackbone(
-        **dict(
-            presets.backbone_config("xlm_tiny", False),
-            vocabulary_size=tokenizer.vocabulary_size(),
-            num_languages=len(tokenizer.languages),
-            use_language_embedding=False,
-        )
-    )
+    backbone = XLMBackbone(**sized_config("xlm_tiny", tokenizer, use_language_embedding=False))
     XLMMaskedLM(backbone).save_to_preset(str(tmp_path / "pretrained"))
     tokenizer.save_to_preset(str(tmp_path / "pretrained"))
     config = _config(str(tmp_path / "pretrained"), task_dir, num_steps=10)

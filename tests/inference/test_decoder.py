@@ -59,6 +59,7 @@ def test_steps_give_the_forward_pass_logits(family, drop_padding):
         np.testing.assert_allclose(logits, expected[:, position], atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["xlm", "roberta_prenorm"])
 def test_xla_generation_writes_the_same_tokens(family):
     model = _model(family)

@@ -164,6 +164,7 @@ def test_label_names(task_cls):
             task_cls(backbone, **bad)
 
 
+@pytest.mark.slow
 def test_default_compile_fits_out_of_the_box():
     task = XLMTextClassifier.from_preset("xlm_tiny", num_classes=3)
     assert isinstance(task.optimizer, keras.optimizers.AdamW)
@@ -175,6 +176,7 @@ def test_default_compile_fits_out_of_the_box():
     assert "sparse_categorical_accuracy" in history.history
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "task_cls,preset", [(XLMTokenClassifier, "xlm_roberta_tiny"), (XLMSpanQA, "xlm_tiny")]
 )

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.helpers import sized_config
 from xlm_keras import XLMBackbone
 from xlm_keras import XLMCausalLM
 from xlm_keras import XLMCausalLMPreprocessor
@@ -21,7 +22,6 @@ from xlm_keras import XLMTextClassifierPreprocessor
 from xlm_keras import XLMTokenClassifier
 from xlm_keras import XLMTokenClassifierPreprocessor
 from xlm_keras import XLMTokenizer
-from xlm_keras.models import presets
 
 TEXTS = [
     "Das ist ein gutes Buch.",
@@ -35,14 +35,7 @@ LANGUAGES = ["de", "fr", "en", "de", "fr", "en"]
 
 
 def _backbone(tokenizer, preset="xlm_tiny", **kwargs):
-    config = dict(
-        presets.backbone_config(preset),
-        vocabulary_size=tokenizer.vocabulary_size(),
-        num_languages=len(tokenizer.languages),
-        dropout=0.0,
-        **kwargs,
-    )
-    return XLMBackbone(**config)
+    return XLMBackbone(**sized_config(preset, tokenizer, dropout=0.0, **kwargs))
 
 
 def _losses(task, dataset, steps=8):
@@ -67,6 +60,7 @@ def _round_trip(task, tmp_path, inputs, predict=None):
     return loaded
 
 
+@pytest.mark.slow
 def test_classifier_fits_predicts_and_round_trips_raw_text(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
     classifier = XLMTextClassifier(
@@ -128,6 +122,7 @@ def test_unknown_language_code_names_the_known_ones(tokenizer_dir):
         preprocessor(["Hallo"])
 
 
+@pytest.mark.slow
 def test_tagger_fits_words_and_tags_raw_sentences(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
     tagger = XLMTokenClassifier(
@@ -157,6 +152,7 @@ def test_tagger_fits_words_and_tags_raw_sentences(tokenizer_dir, tmp_path):
     _round_trip(tagger, tmp_path, raw, predict=lambda model: model.predict(raw))
 
 
+@pytest.mark.slow
 def test_span_qa_fits_and_answers_with_a_string_from_the_context(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
     qa = XLMSpanQA(
@@ -178,6 +174,7 @@ def test_span_qa_fits_and_answers_with_a_string_from_the_context(tokenizer_dir, 
     _round_trip(qa, tmp_path, x, predict=lambda model: model.predict(x))
 
 
+@pytest.mark.slow
 def test_masked_lm_fits_raw_text_and_fills_masks(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
     mlm = XLMMaskedLM(
@@ -216,6 +213,7 @@ def test_masked_lm_fits_raw_text_and_fills_masks(tokenizer_dir, tmp_path):
     _round_trip(mlm, tmp_path, raw, predict=lambda model: model.fill_mask(raw, top_k=3))
 
 
+@pytest.mark.slow
 def test_causal_lm_fits_and_cached_generation_equals_the_full_forward_pass(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
     clm = XLMCausalLM(

@@ -110,6 +110,7 @@ def test_missing_language_ids_name_the_inputs():
         model(inputs)
 
 
+@pytest.mark.slow
 def test_tiny_model_learns_exact_translations_and_round_trips(tokenizer_dir, tmp_path):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
     preprocessor = XLMSeq2SeqLMPreprocessor(

@@ -61,6 +61,7 @@ def test_mlm_loss_ignores_zero_weight_targets():
     assert first["loss"] == pytest.approx(second["loss"], rel=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["xlm_tiny", "xlm_roberta_tiny"])
 def test_mlm_fit_lowers_loss(preset):
     task = XLMMaskedLM.from_preset(preset)
@@ -70,6 +71,7 @@ def test_mlm_fit_lowers_loss(preset):
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
 
 
+@pytest.mark.slow
 def test_clm_needs_causal_backbone_and_trains():
     with pytest.raises(ValueError, match="causal"):
         XLMCausalLM(XLMBackbone.from_preset("xlm_tiny"))

@@ -9,6 +9,7 @@ from xlm_keras.pretraining import config as config_lib
 from xlm_keras.pretraining import run as pretrain
 
 
+@pytest.mark.slow
 def test_language_subset_of_a_larger_tokenizer_trains(tmp_path, tokenizer_dir):
     config = config_lib.base_config()  # tokenizer_dir knows de, en, fr: fr has id 2.
     config.data.tokenizer = tokenizer_dir

@@ -16,6 +16,7 @@ import sentencepiece as spm
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
+from tests.helpers import run_child
 from xlm_keras import XLMBackbone
 from xlm_keras import XLMMaskedLM
 from xlm_keras.data import corpus
@@ -198,8 +199,6 @@ def exported(tokenizer_dir, tmp_path_factory):
 
     out = root / "child"
     out.mkdir()
-    spec = {"library": sentencepiece_library(), "out": str(out), "models": result["specs"]}
-    (root / "spec.json").write_text(json.dumps(spec))
     cli = shutil.which("saved_model_cli", path=os.path.dirname(sys.executable))
     show = cli and subprocess.Popen(
         [cli, "show", "--all", "--dir", result["paths"]["xlm"]],
@@ -207,42 +206,31 @@ def exported(tokenizer_dir, tmp_path_factory):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    child = subprocess.run(
-        [sys.executable, CHILD, str(root / "spec.json")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert child.returncode == 0, child.stderr[-3000:]
+    spec = {"library": sentencepiece_library(), "out": str(out), "models": result["specs"]}
+    run_child(CHILD, spec, root / "spec.json")
     result["saved_model_cli"] = show and show.communicate(timeout=300)[0]
     result["summary"] = json.loads((out / "summary.json").read_text())
     result["outputs"] = {name: dict(np.load(out / f"{name}.npz")) for name in models}
     return result
 
 
+SIGNATURES = ["embed", "encode", "fill_mask", "serving_default", "tokenize"]
+
+
+@pytest.mark.slow
 def test_loads_without_keras_or_tensorflow_text(exported):
     assert exported["summary"]["modules"] == []
     for name in ("xlm", "xlm_r"):
-        assert exported["summary"][name]["signatures"] == [
-            "embed",
-            "encode",
-            "fill_mask",
-            "serving_default",
-            "tokenize",
-        ]
+        assert exported["summary"][name]["signatures"] == SIGNATURES
 
 
+@pytest.mark.slow
 def test_warmup_requests_replay_on_every_signature(exported):
     for name in ("xlm", "xlm_r"):
-        assert exported["summary"][name]["warmup"] == [
-            "embed",
-            "encode",
-            "fill_mask",
-            "serving_default",
-            "tokenize",
-        ]
+        assert exported["summary"][name]["warmup"] == SIGNATURES
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["xlm", "xlm_r"])
 def test_token_ids_match_tokenizer_and_pack_single(exported, name):
     outputs, reference = exported["outputs"][name], exported["reference"][name]
@@ -254,6 +242,7 @@ def test_token_ids_match_tokenizer_and_pack_single(exported, name):
         np.testing.assert_array_equal(outputs[f"tokenize/{key}"], reference[key])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["xlm", "xlm_r"])
 def test_embeddings_match_keras(exported, name):
     outputs, reference = exported["outputs"][name], exported["reference"][name]
@@ -271,6 +260,7 @@ def test_embeddings_match_keras(exported, name):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["xlm", "xlm_r"])
 def test_fill_mask_matches_keras(exported, name):
     outputs, reference = exported["outputs"][name], exported["reference"][name]["fill_mask"]
@@ -290,6 +280,7 @@ def test_fill_mask_matches_keras(exported, name):
         assert (got_scores[count:] == 0).all()
 
 
+@pytest.mark.slow
 def test_unknown_language_fails_with_the_known_codes(exported):
     message = exported["summary"]["xlm"]["unknown_language"]
     assert message is not None and "Unknown language code" in message
@@ -298,6 +289,7 @@ def test_unknown_language_fails_with_the_known_codes(exported):
     assert mismatch is not None and "`language` must be one language code, or one per" in mismatch
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["xlm", "xlm_r"])
 def test_hostile_inputs(exported, name):
     report = exported["summary"][name]["hostile"]
@@ -307,6 +299,7 @@ def test_hostile_inputs(exported, name):
     assert report["expected_errors"] == (20 if name == "xlm" else 0)
 
 
+@pytest.mark.slow
 def test_exports_are_byte_identical(exported):
     first, second = exported["paths"]["xlm"], exported["second_export"]
     assert os.path.basename(second) == "2"
@@ -325,6 +318,7 @@ def test_exports_are_byte_identical(exported):
         assert a.read() == b.read()
 
 
+@pytest.mark.slow
 def test_sentencepiece_model_is_inside_the_saved_model(exported):
     saved_model = saved_model_pb2.SavedModel()
     with open(os.path.join(exported["paths"]["xlm"], "saved_model.pb"), "rb") as f:
@@ -340,6 +334,7 @@ def test_sentencepiece_model_is_inside_the_saved_model(exported):
         assert f.read() == exported["vocabulary_spm"]
 
 
+@pytest.mark.slow
 def test_saved_model_cli_lists_the_signatures(exported):
     if exported["saved_model_cli"] is None:
         pytest.skip("saved_model_cli is not installed next to this Python")
@@ -356,6 +351,7 @@ def test_saved_model_cli_lists_the_signatures(exported):
         assert f"outputs['{tensor}']" in listing
 
 
+@pytest.mark.slow
 def test_signatures_json(exported):
     with open(os.path.join(exported["paths"]["xlm"], SIGNATURES_FILE)) as f:
         description = json.load(f)
@@ -374,6 +370,7 @@ def test_signatures_json(exported):
         assert sorted(json.load(f)["signatures"]["embed"]["inputs"]) == ["text"]
 
 
+@pytest.mark.slow
 def test_versions_are_never_overwritten(exported):
     base = os.path.dirname(exported["paths"]["xlm"])
     assert sorted(os.listdir(base)) == ["1", "2"]  # No temporary directory left.

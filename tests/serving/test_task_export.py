@@ -6,14 +6,14 @@ crashes the signatures."""
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.helpers import run_child
+from tests.helpers import sized_config
 from tests.serving.test_exporter import CHILD
 from tests.serving.test_exporter import MAX_LENGTH
 from tests.serving.test_exporter import TEXT_LANGUAGES
@@ -26,10 +26,11 @@ from xlm_keras.finetuning.evaluation import predict_word_tags
 from xlm_keras.finetuning.task_pipelines import TaskSpec
 from xlm_keras.finetuning.task_pipelines import preprocessor_for
 from xlm_keras.models import XLMTokenizer
-from xlm_keras.models import presets
 from xlm_keras.serving import export
 from xlm_keras.serving import sentencepiece_library
 from xlm_keras.serving.exporter import check_signatures
+
+pytestmark = pytest.mark.slow  # SavedModel exports, loaded in a fresh process.
 
 TOPICS = ["writer", "calc", "impress_draw"]
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
@@ -64,11 +65,7 @@ def exported(tokenizer_dir, tmp_path_factory):
     keras.utils.set_random_seed(0)  # Before any tokenizer (tensorflow/text#570).
     root = tmp_path_factory.mktemp("task_serving")
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    config = dict(
-        presets.backbone_config("xlm_tiny", False),
-        vocabulary_size=tokenizer.vocabulary_size(),
-        num_languages=len(tokenizer.languages),
-    )
+    config = sized_config("xlm_tiny", tokenizer)
     # The classifier takes languages through centering only (no language
     # embeddings); the tagger through its language embeddings.
     classifier = XLMTextClassifier(
@@ -122,16 +119,8 @@ def exported(tokenizer_dir, tmp_path_factory):
 
     out = root / "child"
     out.mkdir()
-    (root / "spec.json").write_text(
-        json.dumps({"library": sentencepiece_library(), "out": str(out), "models": specs})
-    )
-    child = subprocess.run(
-        [sys.executable, CHILD, str(root / "spec.json")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert child.returncode == 0, child.stderr[-3000:]
+    spec = {"library": sentencepiece_library(), "out": str(out), "models": specs}
+    run_child(CHILD, spec, root / "spec.json")
     result["summary"] = json.loads((out / "summary.json").read_text())
     result["outputs"] = {name: dict(np.load(out / f"{name}.npz")) for name in tasks}
     return result

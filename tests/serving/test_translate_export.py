@@ -5,13 +5,12 @@ hostile input never crashes the signature."""
 
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 
+from tests.helpers import run_child
 from tests.helpers import tiny_seq2seq
 from tests.serving.test_exporter import TEXT_LANGUAGES
 from tests.serving.test_exporter import TEXTS
@@ -22,6 +21,8 @@ from xlm_keras.serving import export
 from xlm_keras.serving import sentencepiece_library
 from xlm_keras.serving.exporter import SIGNATURES_FILE
 from xlm_keras.serving.exporter import check_signatures
+
+pytestmark = pytest.mark.slow  # SavedModel exports, loaded in a fresh process.
 
 CHILD = os.path.join(os.path.dirname(__file__), "translate_child.py")
 SOURCE_LENGTH, DECODE_LENGTH = 16, 8
@@ -78,14 +79,7 @@ def exported(tokenizer_dir, tmp_path_factory):
             "known_languages": tokenizer.languages,
         }
     spec = {"library": sentencepiece_library(), "out": str(root / "summary.json"), "models": specs}
-    (root / "spec.json").write_text(json.dumps(spec))
-    child = subprocess.run(
-        [sys.executable, CHILD, str(root / "spec.json")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert child.returncode == 0, child.stderr[-3000:]
+    run_child(CHILD, spec, root / "spec.json")
     result["summary"] = json.loads((root / "summary.json").read_text())
     return result
 

@@ -166,6 +166,7 @@ def test_errors_name_the_bad_value():
         mask_tokens(packed, MASK, VOCAB, SPECIALS, replace_with_random=0.5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["xlm_roberta_tiny", "xlm_tiny"])
 def test_masked_lm_trains_on_masked_tlm_pairs(preset):
     model = XLMMaskedLM.from_preset(preset)

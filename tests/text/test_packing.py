@@ -67,13 +67,13 @@ def test_single_unbatched_sequence():
     )
 
 
-def test_tlm_pair_layout_languages_and_position_reset():
-    first = _ragged([[5, 6], [5, 6, 7, 8, 9, 10, 11], [5], [5, 6, 7, 8, 9, 10]])
-    second = _ragged([[7], [20], [20, 21, 22, 23, 24, 25, 26], [20, 21, 22, 23, 24]])
-    outputs = pack_pair(
+def _tlm(first, second, length=10):
+    """TLM's frame: </s> first </s> </s> second </s>, languages, positions
+    restarting at the second sentence."""
+    return pack_pair(
         first,
         second,
-        9,
+        length,
         EOS,
         EOS,
         PAD,
@@ -81,6 +81,12 @@ def test_tlm_pair_layout_languages_and_position_reset():
         second_language_id=FR,
         reset_positions=True,
     )
+
+
+def test_tlm_pair_layout_languages_and_position_reset():
+    first = _ragged([[5, 6], [5, 6, 7, 8, 9, 10, 11], [5], [5, 6, 7, 8, 9, 10]])
+    second = _ragged([[7], [20], [20, 21, 22, 23, 24, 25, 26], [20, 21, 22, 23, 24]])
+    outputs = _tlm(first, second, 9)
     # Rows: both short; first long; second long; both long (5 = 3 + 2).
     _assert_equal(
         outputs,
@@ -91,12 +97,7 @@ def test_tlm_pair_layout_languages_and_position_reset():
                 [2, 5, 2, 2, 20, 21, 22, 23, 2],
                 [2, 5, 6, 7, 2, 2, 20, 21, 2],
             ],
-            "padding_mask": [
-                [1, 1, 1, 1, 1, 1, 1, 0, 0],
-                [1, 1, 1, 1, 1, 1, 1, 1, 1],
-                [1, 1, 1, 1, 1, 1, 1, 1, 1],
-                [1, 1, 1, 1, 1, 1, 1, 1, 1],
-            ],
+            "padding_mask": [[1] * 7 + [0] * 2] + [[1] * 9] * 3,
             "position_ids": [
                 [0, 1, 2, 3, 0, 1, 2, 0, 0],
                 [0, 1, 2, 3, 4, 5, 0, 1, 2],
@@ -157,20 +158,6 @@ def test_matches_keras_hub_packers_on_random_inputs():
     outputs = pack_single(first, 8, BOS, EOS, PAD)
     np.testing.assert_array_equal(outputs["token_ids"], single[0])
     np.testing.assert_array_equal(outputs["padding_mask"], single[1])
-
-
-def _tlm(first, second):
-    return pack_pair(
-        first,
-        second,
-        10,
-        EOS,
-        EOS,
-        PAD,
-        first_language_id=EN,
-        second_language_id=FR,
-        reset_positions=True,
-    )
 
 
 def test_same_results_in_tf_function_and_tf_data():

@@ -13,6 +13,7 @@ from tests.helpers import load_script
 from tests.helpers import tiny_backbone
 
 
+@pytest.mark.slow
 def test_bench_input_reports_positive_rates(tmp_path):
     bench_input = load_script("tools/bench_input.py")
     config = bench_input.experiment_config(sequence_length=32, batch_size=4)
@@ -61,6 +62,7 @@ def test_lexical_baseline_bags_match_sentencepiece(tokenizer_dir):
         assert set(row) <= {0.0, 1.0}
 
 
+@pytest.mark.slow
 def test_bench_serving_compares_the_same_embeddings_with_hugging_face(tmp_path):
     bench_serving = load_script("tools/bench_serving.py")
     workdir = str(tmp_path)

@@ -53,6 +53,7 @@ def test_finetune_config_errors_name_every_bad_key(tmp_path):
         assert key in str(error.value)
 
 
+@pytest.mark.slow
 def test_cli_rejects_bad_config_before_compute(tmp_path):
     result = subprocess.run(
         [

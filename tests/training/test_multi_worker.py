@@ -33,6 +33,8 @@ from tests.training.conftest import LANGUAGES
 from xlm_keras.data import corpus
 from xlm_keras.models import XLMMaskedLM
 
+pytestmark = pytest.mark.slow  # A cluster of worker processes.
+
 WORKERS = 2
 LINES_PER_FILE = 99
 TIMEOUT = 240

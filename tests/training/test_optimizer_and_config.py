@@ -56,6 +56,7 @@ def test_config_errors_name_the_key():
     config_lib.validate(config_lib.base_config())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tpu", ["None", "'local'"])
 def test_tpu_strategy_without_tpu_fails_clearly(tpu):
     """Runs the resolver and TPU initialisation for real, in a fresh process

@@ -12,8 +12,11 @@ import time
 
 import h5py
 import numpy as np
+import pytest
 
 from tests.training.conftest import LANGUAGES
+
+pytestmark = pytest.mark.slow  # Training runs, killed and resumed in processes.
 
 
 def _command(workdir, tokenizer_dir):

@@ -13,6 +13,7 @@ import pytest
 from tests.training import child_process
 from tests.training.conftest import LANGUAGES
 
+pytestmark = pytest.mark.slow  # Each test starts a process.
 TOLERANCE = 1e-5
 
 
@@ -23,6 +24,21 @@ def run_child(*args, timeout):
     )
     assert done.returncode == 0, done.stderr[-5000:]
     return done.stdout
+
+
+def run_mirrored(command, config, tmp_path, timeout):
+    """`child_process <command>` under `MirroredStrategy` on 2 logical CPUs,
+    `config` the overrides, writing to tmp_path/run; returns its result.json."""
+    run_child(
+        "--logical_cpus=2",
+        command,
+        "--strategy=mirrored",
+        f"--workdir={tmp_path / 'run'}",
+        f"--out={tmp_path / 'out'}",
+        f"--config={json.dumps(config)}",
+        timeout=timeout,
+    )
+    return json.loads((tmp_path / "out" / "result.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +71,7 @@ def test_pretrain_mirrored_on_two_cpus(tmp_path, tokenizer_dir):
     runs after validating the config, trains on 2 replicas and writes the
     last checkpoint and the preset."""
     config = child_process.tiny_config(tokenizer_dir, LANGUAGES)
-    run_child(
-        "--logical_cpus=2",
-        "pretrain",
-        "--strategy=mirrored",
-        f"--workdir={tmp_path / 'run'}",
-        f"--out={tmp_path / 'out'}",
-        f"--config={json.dumps(config)}",
-        timeout=240,
-    )
-
-    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    result = run_mirrored("pretrain", config, tmp_path, timeout=240)
     assert result["replicas"] == 2
     assert (tmp_path / "run" / "checkpoints" / "ckpt-10.index").exists()
     for name in (
@@ -94,17 +100,7 @@ def test_finetune_mirrored_on_two_cpus(tmp_path, tokenizer_dir):
         "train.checkpoint_every": 10,
         "optimizer.warmup_steps": 2,
     }
-    run_child(
-        "--logical_cpus=2",
-        "finetune",
-        "--strategy=mirrored",
-        f"--workdir={tmp_path / 'run'}",
-        f"--out={tmp_path / 'out'}",
-        f"--config={json.dumps(config)}",
-        timeout=300,
-    )
-
-    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    result = run_mirrored("finetune", config, tmp_path, timeout=300)
     assert result["replicas"] == 2
     assert sorted(result["report"]["languages"]) == ["de", "en"]
     assert (tmp_path / "run" / "checkpoints" / "ckpt-10.index").exists()

@@ -13,6 +13,8 @@ from xlm_keras.models import presets
 from xlm_keras.training.optimizer import create_optimizer
 from xlm_keras.training.train_step import TrainStep
 
+pytestmark = pytest.mark.slow  # XLA compilation of the train step.
+
 
 def train(jit_compile, accumulation_steps, initial=None):
     """Two AdamW steps (clip norm 1) of xlm_tiny's MLM on `mlm_batch` (8

@@ -4,6 +4,7 @@ lowers the loss, and the denoising source is the noised sentence."""
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tests.helpers import tiny_seq2seq
@@ -50,6 +51,7 @@ def test_back_translation_gives_framed_sources_in_the_other_language(tokenizer_d
     np.testing.assert_array_equal(translated["decoder_token_ids"], x["decoder_token_ids"])
 
 
+@pytest.mark.slow
 def test_back_translation_steps_lower_the_loss(tokenizer_dir):
     model, tokenizer, x, labels, weights = _model_and_batch(tokenizer_dir)
     french = tf.fill([len(SENTENCES)], tokenizer.language_id("fr"))

@@ -32,6 +32,7 @@ def _config(pretrained, corpus_dir, num_steps):
     return config
 
 
+@pytest.mark.slow
 def test_train_resume_keep_best_and_report(pretrained, corpus_dir, tmp_path):
     workdir = str(tmp_path / "mt")
     config = _config(pretrained, corpus_dir, 2)

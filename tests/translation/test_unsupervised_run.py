@@ -16,6 +16,8 @@ import tensorflow as tf
 from tests.training.test_resume import kill_after_checkpoint
 from tests.training.test_strategies import run_child
 
+pytestmark = pytest.mark.slow  # Training runs in processes.
+
 
 def _scalars(workdir):
     tags = set()
