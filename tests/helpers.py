@@ -70,6 +70,29 @@ def tiny_seq2seq(vocabulary_size, preprocessor=None, **config):
     return XLMSeq2SeqLM(backbone, preprocessor=preprocessor)
 
 
+def tiny_translator(tokenizer, source_length=16, decode_length=8, languages=True, roberta=False):
+    """A tiny `XLMSeq2SeqLM` with its preprocessor that translates each
+    source differently: weights scaled up from the initial std 0.02, with
+    which every source translates alike. `languages`: language embeddings;
+    `roberta`: XLM-R positions."""
+    from xlm_keras.models import XLMSeq2SeqLMPreprocessor
+
+    preprocessor = XLMSeq2SeqLMPreprocessor(
+        tokenizer, encoder_sequence_length=source_length, decoder_sequence_length=decode_length
+    )
+    model = tiny_seq2seq(
+        tokenizer.vocabulary_size(),
+        preprocessor,
+        hidden_dim=32,
+        intermediate_dim=64,
+        max_sequence_length=32,
+        num_languages=len(tokenizer.languages) if languages else 1,
+        position_offset=2 if roberta else 0,
+    )
+    model.set_weights([w * 25 if w.ndim > 1 else w for w in model.get_weights()])
+    return model
+
+
 @functools.cache
 def load_script(path):
     """The script at `path` (relative to the repository root, e.g.

@@ -6,8 +6,7 @@ import sys
 
 import pytest
 
-from tests.helpers import tiny_seq2seq
-from xlm_keras.models import XLMSeq2SeqLMPreprocessor
+from tests.helpers import tiny_translator
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
 from xlm_keras.translation.evaluation import translate
@@ -19,20 +18,7 @@ LINES = ["Open the file.", "", "Save the document before you close it.", "Print"
 
 @pytest.fixture(scope="module")
 def preset(tokenizer_dir, tmp_path_factory):
-    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    preprocessor = XLMSeq2SeqLMPreprocessor(
-        tokenizer, encoder_sequence_length=16, decoder_sequence_length=8
-    )
-    model = tiny_seq2seq(
-        tokenizer.vocabulary_size(),
-        preprocessor,
-        hidden_dim=32,
-        intermediate_dim=64,
-        max_sequence_length=32,
-        num_languages=len(tokenizer.languages),
-    )
-    # Larger than initial weights, so that each translation depends on its source.
-    model.set_weights([w * 25 if w.ndim > 1 else w for w in model.get_weights()])
+    model = tiny_translator(XLMTokenizer.from_preset(tokenizer_dir))
     directory = str(tmp_path_factory.mktemp("mt") / "preset")
     model.save_to_preset(directory)
     return directory

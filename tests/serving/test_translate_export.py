@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 
 from tests.helpers import run_child
-from tests.helpers import tiny_seq2seq
+from tests.helpers import tiny_translator
 from tests.serving.test_exporter import TEXT_LANGUAGES
 from tests.serving.test_exporter import TEXTS
 from xlm_keras import XLMBeamSampler
-from xlm_keras import XLMSeq2SeqLMPreprocessor
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.serving import export
 from xlm_keras.serving import sentencepiece_library
@@ -33,22 +32,7 @@ MODELS = {"xlm_beam": (True, False, 3), "xlm_r_greedy": (False, True, 1)}
 
 
 def _model(tokenizer, languages, roberta):
-    preprocessor = XLMSeq2SeqLMPreprocessor(
-        tokenizer, encoder_sequence_length=SOURCE_LENGTH, decoder_sequence_length=DECODE_LENGTH
-    )
-    model = tiny_seq2seq(
-        tokenizer.vocabulary_size(),
-        preprocessor,
-        hidden_dim=32,
-        intermediate_dim=64,
-        max_sequence_length=32,
-        num_languages=len(tokenizer.languages) if languages else 1,
-        position_offset=2 if roberta else 0,
-    )
-    # Initial weights (std 0.02) translate every source alike; larger ones
-    # make each translation depend on its source.
-    model.set_weights([w * 25 if w.ndim > 1 else w for w in model.get_weights()])
-    return model
+    return tiny_translator(tokenizer, SOURCE_LENGTH, DECODE_LENGTH, languages, roberta)
 
 
 @pytest.fixture(scope="module")
