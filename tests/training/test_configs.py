@@ -175,3 +175,14 @@ def test_numbers_with_one_bound_must_be_finite(value):
             validate(config)
         for key in keys:
             assert f"{key}: must be a finite number" in str(error.value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+@pytest.mark.parametrize(
+    "key", ["learning_rate", "weight_decay", "epsilon", "clip_norm", "beta_1", "beta_2"]
+)
+def test_optimizer_numbers_must_be_finite(value, key):
+    config = config_lib.base_config()
+    config.optimizer[key] = value
+    with pytest.raises(ValueError, match=f"optimizer.{key}: must be"):
+        config_lib.validate(config)

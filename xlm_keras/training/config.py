@@ -7,6 +7,8 @@ import ml_collections
 
 from xlm_keras.models import preset_files
 from xlm_keras.paths import cannot_write
+from xlm_keras.ranges import finite_in_range
+from xlm_keras.ranges import range_text
 from xlm_keras.training.optimizer import DECAYS
 
 MIXED_PRECISION = ("", "mixed_float16", "mixed_bfloat16")
@@ -94,15 +96,16 @@ def check_optimization(config, check):
     """The `optimizer` and `train` checks shared by pretraining and
     fine-tuning; `check(ok, key, message)` collects failures."""
     opt = config.optimizer
-    check(opt.learning_rate > 0, "optimizer.learning_rate", "must be > 0")
+    positive = "must be a finite number > 0"
+    check(_positive(opt.learning_rate), "optimizer.learning_rate", positive)
     check(opt.warmup_steps >= 0, "optimizer.warmup_steps", "must be >= 0")
-    check(opt.weight_decay >= 0, "optimizer.weight_decay", "must be >= 0")
+    check(finite_in_range(opt.weight_decay, 0), "optimizer.weight_decay", range_text(0))
     check(0 <= opt.beta_1 < 1, "optimizer.beta_1", "must be in [0, 1)")
     check(0 <= opt.beta_2 < 1, "optimizer.beta_2", "must be in [0, 1)")
-    check(opt.epsilon > 0, "optimizer.epsilon", "must be > 0")
+    check(_positive(opt.epsilon), "optimizer.epsilon", positive)
     check(opt.decay in DECAYS, "optimizer.decay", f"choose one of {DECAYS}")
     check(opt.accumulation_steps >= 1, "optimizer.accumulation_steps", "must be >= 1")
-    check(opt.clip_norm >= 0, "optimizer.clip_norm", "must be >= 0")
+    check(finite_in_range(opt.clip_norm, 0), "optimizer.clip_norm", range_text(0))
     train = config.train
     check(train.num_steps >= 1, "train.num_steps", "must be >= 1")
     check(train.steps_per_execution >= 1, "train.steps_per_execution", "must be >= 1")
@@ -122,6 +125,10 @@ def check_optimization(config, check):
         "train.mixed_precision",
         f"choose one of {MIXED_PRECISION}",
     )
+
+
+def _positive(value):
+    return finite_in_range(value, 0) and value > 0
 
 
 def split_languages(value):
