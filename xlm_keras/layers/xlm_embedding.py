@@ -8,6 +8,13 @@ from keras_hub.layers import SinePositionEncoding
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
+def uses_language_embedding(num_languages, use_language_embedding=True):
+    """XLM's rule (Hugging Face's `n_langs > 1 and use_lang_emb`): a model
+    adds language embeddings only with several languages and
+    `use_language_embedding`."""
+    return bool(use_language_embedding) and num_languages > 1
+
+
 class XLMEmbedding(keras.layers.Layer):
     """Sum of token, position and (optionally) language embeddings.
 

@@ -27,6 +27,8 @@ import types
 import h5py
 import sentencepiece
 
+from xlm_keras.layers.xlm_embedding import uses_language_embedding
+
 CONFIG_FILE = "config.json"
 MODEL_WEIGHTS_FILE = "model.weights.h5"
 # keras-hub's index of sharded backbone weights, which it reads instead.
@@ -216,8 +218,9 @@ def saved_backbone(preset_dir):
     return types.SimpleNamespace(
         vocabulary_size=config.get("vocabulary_size"),
         num_languages=num_languages,
-        has_language_embedding=bool(config.get("use_language_embedding", True))
-        and num_languages > 1,
+        has_language_embedding=uses_language_embedding(
+            num_languages, config.get("use_language_embedding", True)
+        ),
     )
 
 

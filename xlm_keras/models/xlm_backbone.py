@@ -7,6 +7,7 @@ from keras_hub.models import Backbone
 from xlm_keras.layers import XLMDropout
 from xlm_keras.layers import XLMEmbedding
 from xlm_keras.layers import XLMTransformerLayer
+from xlm_keras.layers.xlm_embedding import uses_language_embedding
 from xlm_keras.models import preset_files
 from xlm_keras.models import presets
 
@@ -40,7 +41,9 @@ def embedding_layers(config, name, dtype):
 
     `config`: the backbone arguments (`BACKBONE_ARGUMENTS`, `causal` aside).
     """
-    has_language_embedding = config["use_language_embedding"] and config["num_languages"] > 1
+    has_language_embedding = uses_language_embedding(
+        config["num_languages"], config["use_language_embedding"]
+    )
     embeddings = XLMEmbedding(
         vocabulary_size=config["vocabulary_size"],
         hidden_dim=config["hidden_dim"],
@@ -157,7 +160,7 @@ class XLMBackbone(Backbone):
             )
         # The arguments by name (locals() read before any other local exists).
         config = {name: value for name, value in locals().items() if name in BACKBONE_ARGUMENTS}
-        has_language_embedding = use_language_embedding and num_languages > 1
+        has_language_embedding = uses_language_embedding(num_languages, use_language_embedding)
 
         # === Layers ===
         self.embeddings, self.embeddings_layer_norm = embedding_layers(config, "embeddings", dtype)

@@ -21,6 +21,7 @@ from xlm_keras.keras_hub_internals import TASK_CONFIG_FILE
 from xlm_keras.keras_hub_internals import check_file_exists
 from xlm_keras.keras_hub_internals import convert_preprocessing_inputs
 from xlm_keras.keras_hub_internals import load_json
+from xlm_keras.layers.xlm_embedding import uses_language_embedding
 from xlm_keras.models import checks
 from xlm_keras.models.preset_files import check_tokenizer_fits
 from xlm_keras.models.xlm_backbone import XLMBackbone
@@ -232,8 +233,8 @@ class XLMPreprocessor(Preprocessor):
         task = {}
         if check_file_exists(loader.preset, TASK_CONFIG_FILE):
             task = load_json(loader.preset, TASK_CONFIG_FILE).get("config", {})
-        has_language_embedding = (
-            backbone.get("use_language_embedding", True) and backbone.get("num_languages", 1) > 1
+        has_language_embedding = uses_language_embedding(
+            backbone.get("num_languages", 1), backbone.get("use_language_embedding", True)
         )
         kwargs.setdefault("frame", "roberta" if backbone.get("position_offset", 0) > 0 else "xlm")
         kwargs.setdefault(

@@ -7,6 +7,7 @@ import os
 
 import ml_collections
 
+from xlm_keras.layers.xlm_embedding import uses_language_embedding
 from xlm_keras.models import presets
 from xlm_keras.ranges import finite_in_range
 from xlm_keras.ranges import range_text
@@ -128,7 +129,9 @@ def takes_language_ids(config, backbone):
     """Whether the translation model will have language embeddings."""
     if presets.is_builtin(config.model.init_from):
         return config.model.use_language_embedding
-    return bool(backbone.get("use_language_embedding")) and backbone.get("num_languages", 1) > 1
+    return uses_language_embedding(
+        backbone.get("num_languages", 1), backbone.get("use_language_embedding")
+    )
 
 
 def validate_mt(config, strategy_name="auto", workdir=None):
