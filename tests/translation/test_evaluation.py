@@ -1,5 +1,8 @@
 """BLEU/chrF report numbers are sacrebleu's own, on fixed strings."""
 
+import types
+
+import pytest
 import sacrebleu
 
 from xlm_keras.translation import evaluation
@@ -44,3 +47,9 @@ def test_report_table_lists_every_direction_and_the_signatures():
     assert "| en-fr | 3 | 12.50 | 40.00 | 14.00 | 41.00 | 1.00 | 20.00 |" in table
     assert "| average | | 12.50 | 40.00 | 14.00 | 41.00 | 1.00 | 20.00 |" in table
     assert "sacrebleu bleu: nrefs:1|tok:13a" in table
+
+
+def test_a_translator_without_its_tokenizer_is_named():
+    untokenized = types.SimpleNamespace(preprocessor=None)
+    with pytest.raises(ValueError, match="preset /p/mt has no tokenizer"):
+        evaluation.require_tokenizer(untokenized, "/p/mt")

@@ -99,7 +99,7 @@ def main(argv):
 
     task = load_model(preset)
     if isinstance(task, XLMSeq2SeqLM):
-        _translation(task)
+        _translation(task, preset)
         return
     tokenizer = XLMTokenizer.from_preset(preset)
     from xlm_keras.finetuning.task_pipelines import TASK_CLASSES
@@ -157,7 +157,7 @@ def _zero_shot(task, tokenizer):
         task_evaluation.write_report(report, _OUTPUT.value or os.devnull, writer)
 
 
-def _translation(model):
+def _translation(model, preset):
     """BLEU and chrF per direction of a translation preset on `--split`."""
     import tensorflow as tf
 
@@ -166,11 +166,7 @@ def _translation(model):
     from xlm_keras.translation import pipelines
     from xlm_keras.translation.config import parse_directions
 
-    if model.preprocessor is None:
-        raise ValueError(
-            "This translation preset has no tokenizer (tokenizer.json); save it "
-            "with its preprocessor (XLMSeq2SeqLM.save_to_preset)."
-        )
+    evaluation.require_tokenizer(model, preset)
     tokenizer = model.preprocessor.tokenizer
     corpus_dir = corpus_to_score(_CORPUS.value, _WORKDIR.value)
     directions = parse_directions(_DIRECTIONS.value)

@@ -48,6 +48,7 @@ def load_translator(preset):
     is not a translation model with its tokenizer."""
     from xlm_keras.models import XLMSeq2SeqLM
     from xlm_keras.models import load_model
+    from xlm_keras.translation.evaluation import require_tokenizer
 
     model = load_model(preset)
     if not isinstance(model, XLMSeq2SeqLM):
@@ -55,16 +56,15 @@ def load_translator(preset):
             f"{preset} holds a {type(model).__name__}, not a translation model "
             "(XLMSeq2SeqLM); give the preset of an xlm-train run with a translation config."
         )
-    if model.preprocessor is None:
-        raise ValueError(f"{preset} has no tokenizer (tokenizer.json); it cannot read text.")
+    require_tokenizer(model, preset)
     return model
 
 
 def check_direction(model, source, target):
     """Refuse language codes the model's tokenizer does not know."""
-    known = list(model.preprocessor.tokenizer.languages)
     if not model.preprocessor.use_language_ids:
         return
+    known = list(model.preprocessor.tokenizer.languages)
     for flag, code in (("--source_language", source), ("--target_language", target)):
         if code not in known:
             raise ValueError(f"{flag}={code!r} is not a language of this model; it knows {known}.")

@@ -27,6 +27,16 @@ def corpus_scores(hypotheses, references):
     return scores, {"bleu": str(bleu.get_signature()), "chrf": str(chrf.get_signature())}
 
 
+def require_tokenizer(model, preset):
+    """Raise unless the translation `model` (loaded from `preset`) has its
+    preprocessor: without its tokenizer it cannot read text."""
+    if model.preprocessor is None:
+        raise ValueError(
+            f"The translation preset {preset} has no tokenizer (tokenizer.json), so it cannot "
+            "read text; save it with its preprocessor (XLMSeq2SeqLM.save_to_preset)."
+        )
+
+
 def sampler_for(model, num_beams=1, length_penalty=1.0):
     """Greedy decoding (`num_beams=1`) or `XLMBeamSampler`."""
     if num_beams == 1:
