@@ -110,3 +110,26 @@ def test_a_direction_or_language_without_a_usable_line_is_refused(tmp_path):
     (tmp_path / "mono" / "en.train.txt").write_text("Hello\n")
     with pytest.raises(ValueError, match=f"'mono': fr has no usable line in {mono} .skipped 2"):
         pipelines.require_training_data(str(tmp_path), [("en", "fr")], 0, "mono", ["mt", "bt"])
+
+
+def test_length_buckets_trim_batches_and_keep_every_token(tokenizer_dir, corpus_dir):
+    spec = _spec(tokenizer_dir)
+    spec.bucket_by_length = True
+    end = spec.preprocessor.tokenizer.end_token_id
+    # Widths 16 and 24 (the longer side's maximum); 8 pairs of 24 tokens a batch.
+    for batch in pipelines.mt_dataset(spec, corpus_dir).take(6):
+        x = {k: v.numpy() for k, v in batch["x"].items()}
+        rows, source_width = x["encoder_token_ids"].shape
+        target_width = batch["labels"].shape[1]
+        width = 16 if source_width == 16 else 24
+        assert source_width == min(width, 24) and target_width == min(width, 20)
+        assert rows == 8 * 24 // width
+        real = np.maximum(x["encoder_padding_mask"].sum(1), x["decoder_padding_mask"].sum(1))
+        assert real.max() <= width and (width == 16 or real.max() > 16)
+        assert x["decoder_token_ids"].shape == batch["sample_weight"].shape
+        # Nothing real was cut: every row's last target is still the end token.
+        weights, labels = batch["sample_weight"].numpy(), batch["labels"].numpy()
+        last = weights.sum(1).astype(int) - 1
+        assert (labels[np.arange(rows), last] == end).all()
+        sources_last = x["encoder_padding_mask"].sum(1) - 1
+        assert (x["encoder_token_ids"][np.arange(rows), sources_last] == end).all()

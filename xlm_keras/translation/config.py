@@ -54,7 +54,10 @@ def base_mt_config():
     c.data.target_length = (
         64  # Target tokens per example (and longest translation), specials included.
     )
-    c.data.batch_size = 16  # Pairs per replica per micro-batch.
+    c.data.batch_size = 16  # Pairs per replica per micro-batch (at full length, see below).
+    # mt: batch pairs of similar length; a batch of w columns holds batch_size * max length // w
+    # pairs (about as many tokens as batch_size full-length pairs). XLA compiles once per width.
+    c.data.length_buckets = False
     c.data.seed = 0  # Seed of data order (and of the denoising noise).
     # ae/bt text: halves = each language's side of disjoint halves of the parallel train
     # files; mono = mono/<lang>.train.txt.

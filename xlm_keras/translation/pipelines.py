@@ -27,11 +27,15 @@ A training batch is a dict (the trainer's contract):
 import tensorflow as tf
 
 from xlm_keras.data import corpus
+from xlm_keras.data.length_buckets import batch_by_length
+from xlm_keras.data.length_buckets import bucket_width
+from xlm_keras.data.length_buckets import bucket_widths
 from xlm_keras.data.readers import CorpusStats
 from xlm_keras.data.readers import read_text
 from xlm_keras.data.readers import read_tsv_pairs
 from xlm_keras.data.readers import require_usable
 from xlm_keras.data.sampling import sample_languages
+from xlm_keras.data.streams import GENERATOR_CHUNK
 from xlm_keras.data.streams import chunks
 from xlm_keras.data.streams import shard_of
 from xlm_keras.data.streams import text_dataset
@@ -58,6 +62,9 @@ class TranslationSpec:
         seed: data order (and noise) seed.
         monolingual: "halves" or "mono", where `ae`/`bt` text comes from.
         noise: `XLMSeq2SeqLMPreprocessor.denoising` keyword arguments.
+        bucket_by_length: `mt` batches group pairs of similar length
+            (`data.length_buckets`); a batch of width `w` then holds
+            `batch_size * max length // w` pairs, trimmed to `w` columns.
     """
 
     def __init__(
@@ -69,6 +76,7 @@ class TranslationSpec:
         seed=0,
         monolingual="halves",
         noise=None,
+        bucket_by_length=False,
     ):
         self.preprocessor = preprocessor
         self.directions = [tuple(d) for d in directions]
@@ -77,6 +85,7 @@ class TranslationSpec:
         self.seed = seed
         self.monolingual = monolingual
         self.noise = noise or {}
+        self.bucket_by_length = bucket_by_length
         self.stats = CorpusStats()
 
     @property
@@ -201,7 +210,8 @@ def require_training_data(corpus_dir, directions, hold_out, monolingual, objecti
 def mt_dataset(spec, corpus_dir, input_context=None, skip=0, split="train"):
     """Training batches of every direction, forever: each direction's pairs
     (past the held-out ones) shuffled and repeated, directions drawn with
-    equal probability, `skip` batches into the stream."""
+    equal probability (grouped by length with `spec.bucket_by_length`),
+    `skip` batches into the stream."""
     shard = shard_of(input_context)
     per_direction = {}
     for index, direction in enumerate(spec.directions):
@@ -233,19 +243,60 @@ def mt_dataset(spec, corpus_dir, input_context=None, skip=0, split="train"):
                 }
             )
         )
-    return (
-        _equal_mix_batches(per_direction, spec)
-        .map(_pack_pairs(spec.preprocessor), num_parallel_calls=AUTOTUNE)
-        .skip(skip)
-        .prefetch(AUTOTUNE)
-    )
+    if spec.bucket_by_length:
+        batches = _length_bucketed_batches(_equal_mix(per_direction, spec), spec)
+    else:
+        batches = _equal_mix_batches(per_direction, spec).map(
+            _pack_pairs(spec.preprocessor), num_parallel_calls=AUTOTUNE
+        )
+    return batches.skip(skip).prefetch(AUTOTUNE)
+
+
+def _equal_mix(datasets, spec):
+    """Examples drawn from `datasets` (a dict of example datasets) with
+    equal probability, forever."""
+    return sample_languages(datasets, {key: 1 / len(datasets) for key in datasets}, seed=spec.seed)
 
 
 def _equal_mix_batches(datasets, spec):
-    """Batches of `spec.batch_size` drawn from `datasets` (a dict of
-    example datasets) with equal probability, forever."""
-    mixed = sample_languages(datasets, {key: 1 / len(datasets) for key in datasets}, seed=spec.seed)
-    return mixed.batch(spec.batch_size, drop_remainder=True)
+    """Batches of `spec.batch_size` from `_equal_mix`."""
+    return _equal_mix(datasets, spec).batch(spec.batch_size, drop_remainder=True)
+
+
+def _length_bucketed_batches(examples, spec):
+    """Packed training batches of pairs of similar length: about
+    `batch_size * max length` tokens a side per batch, each batch trimmed
+    to its bucket's width (one batch shape per width)."""
+    preprocessor = spec.preprocessor
+    lengths = (preprocessor.encoder_sequence_length, preprocessor.decoder_sequence_length)
+    widths = bucket_widths(max(lengths))
+    packed = (
+        examples.batch(GENERATOR_CHUNK)
+        .map(_pack_pairs(preprocessor), num_parallel_calls=AUTOTUNE)
+        .unbatch()
+    )
+
+    def length(example):
+        return tf.reduce_max(_real_lengths(example["x"]))
+
+    def trim(batch):
+        width = bucket_width(tf.reduce_max(_real_lengths(batch["x"])), widths)
+        source_width, target_width = (tf.minimum(width, limit) for limit in lengths)
+        x = {
+            name: value[:, : source_width if name.startswith("encoder_") else target_width]
+            for name, value in batch["x"].items()
+        }
+        cut = {key: batch[key][:, :target_width] for key in ("labels", "sample_weight")}
+        return {**batch, "x": x, **cut}
+
+    batches = batch_by_length(packed, length, widths, spec.batch_size * max(lengths))
+    return batches.map(trim, num_parallel_calls=AUTOTUNE)
+
+
+def _real_lengths(x):
+    """int32 [2] or [batch, 2]: real (unpadded) tokens of source and target."""
+    masks = (x["encoder_padding_mask"], x["decoder_padding_mask"])
+    return tf.stack([tf.reduce_sum(tf.cast(mask, tf.int32), axis=-1) for mask in masks], axis=-1)
 
 
 def _pack_pairs(preprocessor):

@@ -115,6 +115,7 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         config.data.seed,
         config.data.monolingual,
         noise,
+        config.data.length_buckets,
     )
     max_length = config.data.target_length
 
