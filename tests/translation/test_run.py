@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import sacrebleu
 import tensorflow as tf
 
 from xlm_keras import XLMSeq2SeqLM
@@ -55,6 +56,16 @@ def test_train_resume_keep_best_and_report(pretrained, corpus_dir, tmp_path):
     sources, references = evaluation_pairs(corpus_dir, "test", ("en", "fr"))
     assert report["directions"]["en-fr"]["copy"] == corpus_scores(sources, references)[0]
     assert report["signatures"]["bleu"].startswith("nrefs:1|")
+    # The texts behind the scores, one per line, rescored independently.
+    texts = os.path.join(workdir, translation.TEXTS_DIR)
+    for decoding in ("greedy", "beam2"):
+        with open(os.path.join(texts, f"test.en-fr.{decoding}.txt"), encoding="utf-8") as f:
+            hypotheses = f.read().splitlines()
+        assert len(hypotheses) == 6
+        bleu = sacrebleu.corpus_bleu(hypotheses, [references]).score
+        assert bleu == pytest.approx(report["directions"]["en-fr"][decoding]["bleu"])
+    with open(os.path.join(texts, "test.fr-en.source.txt"), encoding="utf-8") as f:
+        assert f.read().splitlines() == [" ".join(r.split()) for r in references]
     events = os.listdir(os.path.join(workdir, "tensorboard"))
     assert events
 

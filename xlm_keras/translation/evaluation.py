@@ -1,6 +1,7 @@
 """Translation quality: BLEU and chrF (sacrebleu, on detokenised text) per
 direction, with greedy decoding and beam search."""
 
+import os
 import weakref
 
 import keras_hub
@@ -95,7 +96,9 @@ def decoding_name(num_beams):
     return "greedy" if num_beams == 1 else f"beam{num_beams}"
 
 
-def translation_report(model, pairs, split, max_length, num_beams=4, length_penalty=1.0):
+def translation_report(
+    model, pairs, split, max_length, num_beams=4, length_penalty=1.0, output_dir=None
+):
     """BLEU and chrF per direction, greedy and with `num_beams` beams.
 
     Args:
@@ -103,6 +106,9 @@ def translation_report(model, pairs, split, max_length, num_beams=4, length_pena
         pairs: dict direction (source, target) -> (sources, references).
         split: the data's name in the report.
         max_length: longest translation, in tokens (the decoder's length).
+        output_dir: when given, the texts go there, one line each (for
+            `sacrebleu REF -i SYSTEM_A SYSTEM_B --paired-bs`):
+            `<split>.<direction>.{source,reference,greedy,beam4}.txt`.
 
     Returns: JSON-ready dict: split, decodings (names), signatures
     {"bleu", "chrf"}, directions {"en-fr": {"pairs", "greedy": {"bleu",
@@ -113,13 +119,20 @@ def translation_report(model, pairs, split, max_length, num_beams=4, length_pena
     decodings = sorted({1, num_beams})
     directions, signatures = {}, {}
     for direction, (sources, references) in pairs.items():
+        name = "-".join(direction)
         row = {"pairs": len(sources)}
+        texts = {"source": sources, "reference": references}
         for beams in decodings:
-            row[decoding_name(beams)], signatures = direction_scores(
-                model, sources, references, direction, max_length, beams, length_penalty
+            texts[decoding_name(beams)] = translate(
+                model, sources, direction, max_length, beams, length_penalty
+            )
+            row[decoding_name(beams)], signatures = corpus_scores(
+                texts[decoding_name(beams)], references
             )
         row["copy"], _ = corpus_scores(sources, references)
-        directions["-".join(direction)] = row
+        directions[name] = row
+        if output_dir:
+            write_texts(texts, output_dir, f"{split}.{name}")
     names = [decoding_name(beams) for beams in decodings]
     average = {
         name: {
@@ -136,6 +149,15 @@ def translation_report(model, pairs, split, max_length, num_beams=4, length_pena
         "directions": directions,
         "average": average,
     }
+
+
+def write_texts(texts, output_dir, prefix):
+    """Each `{kind: [str]}` list as `output_dir/<prefix>.<kind>.txt`, one line each."""
+    os.makedirs(output_dir, exist_ok=True)
+    for kind, lines in texts.items():
+        path = os.path.join(output_dir, f"{prefix}.{kind}.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(" ".join(line.split()) + "\n" for line in lines)
 
 
 def format_report(report):

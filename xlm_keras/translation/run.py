@@ -29,6 +29,7 @@ from xlm_keras.translation.config import objective_weights
 from xlm_keras.translation.config import parse_directions
 
 REPORT_FILE = "translation.json"
+TEXTS_DIR = "translations"  # The report's sources, references and translations, one per line.
 
 
 def load_tokenizer(config, corpus_dir, languages, workdir, chief):
@@ -168,6 +169,7 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         max_length,
         config.translation.num_beams,
         config.translation.length_penalty,
+        output_dir=os.path.join(workdir, TEXTS_DIR),
     )
     reports.write_run_report(
         report,
