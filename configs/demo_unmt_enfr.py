@@ -1,0 +1,21 @@
+"""Unsupervised translation recipe, step 2 of 2: en<->fr from monolingual text
+only (XLM's denoising `ae` + online back-translation `bt`), initialised from
+step 1 (`configs/demo_unmt_pretrain.py`). The monolingual sentences are the
+halves that step 1 read (`data.monolingual=halves`); BLEU and chrF on the
+test split, with the copy baseline, end in `workdir/translation.json`:
+
+  xlm-train --config=configs/demo_unmt_enfr.py --workdir=$W/unmt \\
+      --config.model.init_from=$W/unmt_pre/preset
+"""
+
+from configs import unmt_enfr
+from configs.demo_mt_pretrain import FULL_CORPUS
+
+
+def get_config():
+    config = unmt_enfr.get_config()
+    config.data.update(corpus_dir=FULL_CORPUS, source_length=64, target_length=64, batch_size=32)
+    config.optimizer.update(learning_rate=5e-4, warmup_steps=200)
+    config.translation.validation_metric = "chrf"  # BLEU stays near 0 for the first thousand steps.
+    config.train.update(num_steps=2000, eval_every=250, checkpoint_every=250)
+    return config
