@@ -212,9 +212,16 @@ def monolingual(corpus):
 def download(packages, deb_dir):
     """`apt-get download`s `packages` into `deb_dir` (kept files are reused); their paths."""
     deb_dir.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["apt-get", "download", *packages], cwd=deb_dir, check=True, stdout=subprocess.DEVNULL
-    )
+    try:
+        subprocess.run(
+            ["apt-get", "download", *packages], cwd=deb_dir, check=True, stdout=subprocess.DEVNULL
+        )
+    except subprocess.CalledProcessError as error:
+        raise RuntimeError(
+            f"apt-get download failed ({error.returncode}) for some of {list(packages)}; apt's "
+            "message above names the package. Check its name, or run `apt-get update` if the "
+            "package lists are missing or stale."
+        ) from error
     debs = []
     for package in packages:
         found = sorted(deb_dir.glob(f"{package}_*.deb"))
@@ -253,8 +260,8 @@ def argument_parser(doc, output_dir, output_meaning):
     return parser
 
 
-def package_info(deb):
-    """Name, version, sha256 and licence of one LibreOffice help .deb."""
+def package_info(deb, licence=LICENCE):
+    """Name, version, sha256 and `licence` (the LibreOffice help's by default) of one .deb."""
     fields = subprocess.run(
         ["dpkg-deb", "-f", deb, "Package", "Version"], check=True, capture_output=True, text=True
     ).stdout
@@ -264,22 +271,28 @@ def package_info(deb):
         "version": info["Version"],
         "file": deb.name,
         "sha256": hashlib.sha256(deb.read_bytes()).hexdigest(),
-        "licence": LICENCE,
+        "licence": licence,
     }
+
+
+def read_members(deb, pattern):
+    """`{key: bytes}` of the files in `deb` whose path `pattern` (a compiled regex) matches,
+    keyed by the match's first group; read straight out of the .deb, nothing installed."""
+    members = {}
+    process = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
+    with tarfile.open(fileobj=process.stdout, mode="r|") as archive:
+        for member in archive:
+            match = pattern.match(member.name)
+            if match and member.isfile():
+                members[match.group(1)] = archive.extractfile(member).read()
+    if process.wait():
+        raise RuntimeError(f"dpkg-deb --fsys-tarfile {deb} failed ({process.returncode}).")
+    return members
 
 
 def read_help_pages(deb):
     """`{page_path: html}` of the help pages in `deb`, e.g. "text/swriter/main0000.html"."""
-    pages = {}
-    process = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
-    with tarfile.open(fileobj=process.stdout, mode="r|") as archive:
-        for member in archive:
-            match = HELP_PAGE.match(member.name)
-            if match and member.isfile():
-                pages[match.group(1)] = archive.extractfile(member).read().decode("utf-8")
-    if process.wait():
-        raise RuntimeError(f"dpkg-deb --fsys-tarfile {deb} failed ({process.returncode}).")
-    return pages
+    return {path: html.decode("utf-8") for path, html in read_members(deb, HELP_PAGE).items()}
 
 
 def deb_paragraphs(deb):
