@@ -82,7 +82,8 @@ def check_corpus_dir(corpus_dir, check, holding):
         not path or os.path.isdir(path),
         "data.corpus_dir",
         f"{corpus_dir!r} is not a directory; pass a corpus directory {holding} "
-        "or '' for the bundled sample",
+        "or '' for the bundled sample (the recipes' full corpus: python tools/build_corpus.py, "
+        "then python tools/write_halves.py for its halves)",
     )
 
 
