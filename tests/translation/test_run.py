@@ -87,6 +87,7 @@ def test_train_resume_keep_best_and_report(pretrained, corpus_dir, tmp_path):
             "--directions=en-fr",
             "--num_beams=2",
             f"--output_json={tmp_path / 'eval.json'}",
+            f"--translations_dir={tmp_path / 'texts'}",
         ],
         capture_output=True,
         text=True,
@@ -95,6 +96,11 @@ def test_train_resume_keep_best_and_report(pretrained, corpus_dir, tmp_path):
     assert "| en-fr | 6 |" in result.stdout and "sacrebleu bleu: nrefs:1|" in result.stdout
     with open(tmp_path / "eval.json", encoding="utf-8") as f:
         assert json.load(f)["directions"]["en-fr"] == report["directions"]["en-fr"]
+    # ... from the same strings.
+    for decoding in ("greedy", "beam2"):
+        name = f"test.en-fr.{decoding}.txt"
+        with open(os.path.join(texts, name), encoding="utf-8") as f:
+            assert (tmp_path / "texts" / name).read_text(encoding="utf-8") == f.read()
 
 
 def test_validation_pairs_holding_out_the_whole_file_is_refused_before_compute(

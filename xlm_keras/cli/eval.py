@@ -59,6 +59,12 @@ _DIRECTIONS = flags.DEFINE_string(
 _NUM_BEAMS = flags.DEFINE_integer(
     "num_beams", 4, "Translation presets: beam size (greedy is reported too).", lower_bound=1
 )
+_TRANSLATIONS_DIR = flags.DEFINE_string(
+    "translations_dir",
+    "",
+    "Translation presets: also write <split>.<direction>.{source,reference,greedy,beamN}.txt "
+    "here, one line each (for sacrebleu's --paired-bs).",
+)
 _LENGTH_PENALTY = flags.DEFINE_float(
     "length_penalty", 1.0, "Translation presets: beam length penalty exponent."
 )
@@ -191,6 +197,7 @@ def _translation(model, preset):
         model.preprocessor.decoder_sequence_length,
         _NUM_BEAMS.value,
         _LENGTH_PENALTY.value,
+        output_dir=_TRANSLATIONS_DIR.value,
     )
     print(evaluation.format_report(report))
     writer = tf.summary.create_file_writer(_TENSORBOARD.value) if _TENSORBOARD.value else None
