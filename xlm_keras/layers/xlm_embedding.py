@@ -7,7 +7,6 @@ from keras_hub.layers import ReversibleEmbedding
 from keras_hub.layers import SinePositionEncoding
 
 
-@keras.saving.register_keras_serializable(package="xlm_keras")
 def uses_language_embedding(num_languages, use_language_embedding=True):
     """XLM's rule (Hugging Face's `n_langs > 1 and use_lang_emb`): a model
     adds language embeddings only with several languages and
@@ -15,6 +14,7 @@ def uses_language_embedding(num_languages, use_language_embedding=True):
     return bool(use_language_embedding) and num_languages > 1
 
 
+@keras.saving.register_keras_serializable(package="xlm_keras")
 class XLMEmbedding(keras.layers.Layer):
     """Sum of token, position and (optionally) language embeddings.
 
