@@ -390,11 +390,16 @@ def write_corpus(directory, corpus, packages, settings):
             for language, splits in mono.items()
         },
     }
+    write_metadata(directory, manifest, licence_notice(packages))
+    return manifest
+
+
+def write_metadata(directory, manifest, licences):
+    """`manifest.json` (the dict `manifest`) and `LICENSES.md` (the text `licences`)."""
     (directory / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    (directory / "LICENSES.md").write_text(licence_notice(packages), encoding="utf-8")
-    return manifest
+    (directory / "LICENSES.md").write_text(licences, encoding="utf-8")
 
 
 def parse_args(argv=None):

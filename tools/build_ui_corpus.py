@@ -20,7 +20,6 @@ Output, under `--output_dir`:
 """
 
 import codecs
-import json
 import logging
 import re
 import struct
@@ -34,6 +33,7 @@ from build_corpus import has_expected_script
 from build_corpus import package_info
 from build_corpus import read_members
 from build_corpus import write_lines
+from build_corpus import write_metadata
 
 # Packages whose .mo catalogues are read, with the licence of their text as their Debian
 # copyright file (usr/share/doc/<package>/copyright) states it. Each ships `fr` catalogues in
@@ -311,10 +311,7 @@ def write_corpus(directory, corpus, packages, dropped, settings):
         "parallel": {language: {"test": len(pairs)} for language, pairs in corpus.items()},
         "dropped": dropped,
     }
-    (directory / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    (directory / "LICENSES.md").write_text(licence_notice(packages), encoding="utf-8")
+    write_metadata(directory, manifest, licence_notice(packages))
     return manifest
 
 
