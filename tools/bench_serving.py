@@ -1,9 +1,10 @@
 """Strings -> embedding throughput and latency of an exported SavedModel,
-alone or next to Hugging Face.
+alone or next to Hugging Face and ONNX Runtime.
 
   python tools/bench_serving.py --saved_model=models/xlm/1 --language=en
   python tools/bench_serving.py --saved_model=models/xlmr/1 --batch_size=32 --batches=300
   python tools/bench_serving.py --compare_hf --workdir=/tmp/bench_serving
+  python tools/bench_serving.py --compare_hf --workdir=/tmp/bench_serving --peers=onnx
 
 One SavedModel: loads the version the way a server does (TensorFlow plus
 tf-text's SentencePiece kernels only; no Keras), then calls `--signature`
@@ -16,14 +17,19 @@ the setup (device, threads, T).
 model trained on the bundled corpus, a random Hugging Face
 `XLMRobertaModel` (`--num_layers` x `--hidden_dim`, `--num_heads`,
 `--vocabulary_size`), its `convert_checkpoint("hf", ...)` preset, that
-preset exported with `--max_sequence_length`, and `--sentences` sentences
-cut from the bundled test corpus (`mono/*.test.txt`, all languages,
-shuffled). Then, for each of `--rounds` rounds and each batch size, one
-fresh process per path on the same sentences: Hugging Face (its
-`XLMRobertaTokenizer` + `XLMRobertaModel` in PyTorch, padded to the
-longest row, masked mean) and the exported `embed` signature (plus
-`--before_saved_model`, e.g. an export by an older checkout). Prints one
-table of medians over rounds and the ratios to Hugging Face.
+preset exported with `--max_sequence_length`, `--sentences` sentences cut
+from the bundled test corpus (`mono/*.test.txt`, all languages, shuffled),
+and the same model in ONNX (`onnx/model.onnx`: `torch.onnx.export`, opset
+17, fused by ONNX Runtime's BERT optimizer, checked against Hugging Face;
+see `prepare_onnx`). Then, for each of `--rounds` rounds and each batch
+size, one fresh process per path on the same sentences: the `--peers`
+(`hf`: its `XLMRobertaTokenizer` + `XLMRobertaModel` in PyTorch, padded to
+the longest row, masked mean; `onnx`: the same tokenizer in NumPy and an
+ONNX Runtime CPU session, masked mean, one run per batch padded to its
+longest row, or per slice of rows sorted by length, as our `embed` runs
+them) and the exported `embed` signature (plus `--before_saved_model`, e.g.
+an export by an older checkout). Prints one table of medians over rounds
+and the ratios to Hugging Face and to ONNX Runtime length-sorted.
 """
 
 import json
@@ -53,7 +59,17 @@ _SENTENCES_FILE = flags.DEFINE_string(
 _HF_MODEL = flags.DEFINE_string(
     "hf_model", None, "Time this Hugging Face XLM-R directory instead of a SavedModel."
 )
-_COMPARE_HF = flags.DEFINE_bool("compare_hf", False, "Compare with Hugging Face (see above).")
+_ONNX_MODEL = flags.DEFINE_string(
+    "onnx_model", None, "Time this ONNX model (its tokenizer beside it) instead of a SavedModel."
+)
+_ONNX_LENGTH_SORTED = flags.DEFINE_bool(
+    "onnx_length_sorted", False, "--onnx_model: one run per length-sorted slice, not per batch."
+)
+_COMPARE_HF = flags.DEFINE_bool("compare_hf", False, "Compare with peers (see above).")
+_PEERS = flags.DEFINE_list("peers", ["hf", "onnx"], "--compare_hf: peers to time: hf, onnx.")
+flags.register_validator(
+    "peers", lambda peers: set(peers) <= {"hf", "onnx"}, "--peers: a comma list of hf, onnx."
+)
 _WORKDIR = flags.DEFINE_string("workdir", "/tmp/xlm_bench_serving", "--compare_hf: its files.")
 _BATCH_SIZES = flags.DEFINE_list("batch_sizes", ["1", "32"], "--compare_hf: batch sizes.")
 _ROUNDS = flags.DEFINE_integer(
@@ -78,6 +94,15 @@ SAMPLE_CORPUS = os.path.join(
 
 
 HF_DIR, PRESET_DIR, EXPORT_DIR, SENTENCES_TXT = "hf", "preset", "export", "sentences.txt"
+ONNX_MODEL = os.path.join("onnx", "model.onnx")  # Its tokenizer beside it.
+ONNX_INPUTS = ("input_ids", "attention_mask")
+HF_ROW = "Hugging Face (PyTorch)"
+ONNX_PADDED_ROW, ONNX_SORTED_ROW = "ONNX Runtime (padded)", "ONNX Runtime (length-sorted)"
+# Padded tokens per slice of the length-sorted ONNX Runtime path: that of
+# xlm_keras/inference/length_slices.py (not imported: no TensorFlow there).
+TOKENS_PER_SLICE = 256
+# Largest |ONNX Runtime - Hugging Face| accepted in `last_hidden_state`.
+ONNX_TOLERANCE = 1e-4
 
 
 def sentences(language, count):
@@ -129,6 +154,80 @@ def hf_call(hf_dir, max_sequence_length):
     return call
 
 
+def numpy_batch(tokenizer, texts, max_length):
+    """dict of int64 [B, T] `input_ids` and `attention_mask`:
+    `bench_common.hf_batch` in NumPy (no PyTorch)."""
+    batch = tokenizer(
+        texts, padding="longest", truncation=True, max_length=max_length, return_tensors="np"
+    )
+    return {name: batch[name] for name in ONNX_INPUTS}
+
+
+def masked_mean(hidden, attention_mask):
+    """float32 [B, H]: the mean of `hidden` (float32 [B, T, H]) over the
+    real tokens of `attention_mask` (int [B, T])."""
+    mask = attention_mask[..., None].astype(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1)
+
+
+def length_slices(lengths, tokens_per_slice):
+    """[int64 [b]]: the rows of `lengths` (int [B]) by ascending length, cut
+    into consecutive slices of the most rows whose count times the slice's
+    longest row fits `tokens_per_slice`, at least one (`slice_end` of
+    xlm_keras/inference/length_slices.py)."""
+    import numpy as np
+
+    order = np.argsort(lengths, kind="stable")
+    slices, start = [], 0
+    while start < len(order):
+        counts = np.arange(1, len(order) - start + 1)
+        fits = counts * lengths[order[start:]] <= tokens_per_slice
+        end = start + max(int(fits.sum()), 1)
+        slices.append(order[start:end])
+        start = end
+    return slices
+
+
+def map_length_slices(fn, batch, tokens_per_slice):
+    """float32 [B, ...] in the order of `batch`: `fn` (dict of int [b, t]
+    -> float32 [b, ...]) on each of `length_slices` of `batch` (dict of int
+    [B, T] with `attention_mask`), cut to the slice's longest row."""
+    import numpy as np
+
+    lengths = batch["attention_mask"].sum(1)
+    slices = length_slices(lengths, tokens_per_slice)
+    outputs = [
+        fn({name: value[rows, : lengths[rows[-1]]] for name, value in batch.items()})
+        for rows in slices
+    ]
+    return np.concatenate(outputs)[np.argsort(np.concatenate(slices))]
+
+
+def onnx_call(onnx_model, max_sequence_length, length_sorted, tokens_per_slice=TOKENS_PER_SLICE):
+    """call(texts) -> float32 [B, H] masked mean embeddings: Hugging Face's
+    tokenizer (saved beside `onnx_model`) and an ONNX Runtime CPU session
+    (default options: all graph optimisations, its own thread pools), one
+    run per batch padded to its longest row or, with `length_sorted`, per
+    slice of `length_slices`."""
+    import onnxruntime
+    import transformers
+
+    tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(os.path.dirname(onnx_model))
+    session = onnxruntime.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
+
+    def embed(batch):
+        (hidden,) = session.run(None, batch)
+        return masked_mean(hidden, batch["attention_mask"])
+
+    def call(texts):
+        batch = numpy_batch(tokenizer, texts, max_sequence_length)
+        if length_sorted:
+            return map_length_slices(embed, batch, tokens_per_slice)
+        return embed(batch)
+
+    return call
+
+
 def worker_report(call, texts, size, batches, warmup):
     """dict: texts/s and batch latency percentiles of `call` on consecutive
     batches of `size` texts (cycled)."""
@@ -155,11 +254,33 @@ def prepare(
     vocabulary_size,
     spm_size,
 ):
-    """Make (once) the tokenizer, random HF model, converted preset, export
-    and sentences of `--compare_hf` in `workdir`. Returns the export path."""
+    """Make (once) the tokenizer, random HF model, converted preset, export,
+    sentences and fused ONNX model of `--compare_hf` in `workdir`. Returns
+    the export path."""
     export_base = os.path.join(workdir, EXPORT_DIR)
-    if os.path.isdir(export_base) and os.listdir(export_base):
-        return os.path.join(export_base, sorted(os.listdir(export_base), key=int)[-1])
+    if not (os.path.isdir(export_base) and os.listdir(export_base)):
+        prepare_export(
+            workdir,
+            sentence_count,
+            max_sequence_length,
+            bench_common.hf_xlmr_config(
+                num_layers, hidden_dim, num_heads, vocabulary_size, max_sequence_length
+            ),
+            spm_size,
+        )
+    onnx_model = os.path.join(workdir, ONNX_MODEL)
+    if not os.path.exists(onnx_model):
+        with open(os.path.join(workdir, SENTENCES_TXT), encoding="utf-8") as f:
+            texts = [line.rstrip("\n") for line in f][:8]
+        counts = prepare_onnx(os.path.join(workdir, HF_DIR), onnx_model, texts, max_sequence_length)
+        print(f"{onnx_model}: fused {counts}")
+    return os.path.join(export_base, sorted(os.listdir(export_base), key=int)[-1])
+
+
+def prepare_export(workdir, sentence_count, max_sequence_length, config, spm_size):
+    """Write in `workdir` a SentencePiece model of `spm_size` pieces, a random
+    HF `XLMRobertaModel` of `config`, its converted preset, that preset's
+    export and `sentence_count` test sentences."""
     import torch
     import transformers
 
@@ -172,23 +293,141 @@ def prepare(
     with open(os.path.join(hf_dir, "sentencepiece.bpe.model"), "wb") as f:
         f.write(bench_common.sentencepiece_model(spm_size))
     torch.manual_seed(0)
-    config = bench_common.hf_xlmr_config(
-        num_layers, hidden_dim, num_heads, vocabulary_size, max_sequence_length
-    )
     transformers.XLMRobertaModel(config, add_pooling_layer=False).save_pretrained(hf_dir)
     convert_checkpoint("hf", hf_dir, os.path.join(workdir, PRESET_DIR), overwrite=True)
     with open(os.path.join(workdir, SENTENCES_TXT), "w", encoding="utf-8") as f:
         f.writelines(text + "\n" for text in corpus.sample_test_sentences(sentence_count))
-    return export(
-        os.path.join(workdir, PRESET_DIR), export_base, max_sequence_length=max_sequence_length
+    export(
+        os.path.join(workdir, PRESET_DIR),
+        os.path.join(workdir, EXPORT_DIR),
+        max_sequence_length=max_sequence_length,
     )
 
 
-def compare(workdir, saved_models, batch_sizes, rounds, timed_texts, warmup, max_sequence_length):
+def prepare_onnx(hf_dir, onnx_model, texts, max_sequence_length):
+    """Write the HF `XLMRobertaModel` of `hf_dir` to `onnx_model` (see
+    `export_onnx`) fused by ONNX Runtime's BERT optimizer (Attention,
+    SkipLayerNormalization, BiasGelu), and its tokenizer beside it, once
+    its `last_hidden_state` matches Hugging Face's on `texts` (padded).
+    Returns {fused op: count}; 6 x 512: Attention 6,
+    SkipLayerNormalization 12, BiasGelu 6, LayerNormalization 1."""
+    import tempfile
+
+    import transformers
+    from onnxruntime.transformers import optimizer
+
+    tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(hf_dir)
+    # Eager attention: the optimizer fuses its MatMul/Softmax pattern, not SDPA's.
+    model = transformers.XLMRobertaModel.from_pretrained(
+        hf_dir, add_pooling_layer=False, attn_implementation="eager"
+    ).eval()
+    batch = bench_common.hf_batch(tokenizer, texts, max_sequence_length)
+    with tempfile.TemporaryDirectory() as scratch:
+        export_onnx(model, batch, os.path.join(scratch, "unfused.onnx"))
+        fused = optimizer.optimize_model(
+            os.path.join(scratch, "unfused.onnx"),
+            model_type="bert",
+            num_heads=model.config.num_attention_heads,
+            hidden_size=model.config.hidden_size,
+        )
+    layers = model.config.num_hidden_layers
+    counts = {op: n for op, n in fused.get_fused_operator_statistics().items() if n}
+    expected = {"Attention": layers, "SkipLayerNormalization": 2 * layers, "BiasGelu": layers}
+    if any(counts.get(op) != n for op, n in expected.items()):
+        raise RuntimeError(
+            f"ONNX Runtime's optimizer fused {counts} in {hf_dir}'s export, expected {expected}: "
+            "the exported graph changed; check the torch, transformers and onnxruntime versions."
+        )
+    check_onnx(fused.model, model, batch)
+    os.makedirs(os.path.dirname(onnx_model), exist_ok=True)
+    fused.save_model_to_file(onnx_model)
+    tokenizer.save_pretrained(os.path.dirname(onnx_model))
+    return counts
+
+
+def export_onnx(model, batch, path):
+    """Write `model` (HF `XLMRobertaModel`) to `path`, traced on `batch`:
+    ONNX opset 17, int64 [batch, sequence] `input_ids` and `attention_mask`
+    -> float32 [batch, sequence, hidden] `last_hidden_state`. TorchScript
+    exporter (`dynamo=False`): in the graph of torch 2.13's default (dynamo)
+    exporter ONNX Runtime's optimizer fuses no Attention."""
+    import torch
+
+    class LastHiddenState(torch.nn.Module):
+        """`model` with positional inputs (the tracer's) and one output."""
+
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    axes = {0: "batch", 1: "sequence"}
+    torch.onnx.export(
+        LastHiddenState().eval(),
+        tuple(batch[name] for name in ONNX_INPUTS),
+        path,
+        input_names=list(ONNX_INPUTS),
+        output_names=["last_hidden_state"],
+        dynamic_axes={name: axes for name in (*ONNX_INPUTS, "last_hidden_state")},
+        opset_version=17,
+        dynamo=False,
+    )
+
+
+def check_onnx(fused, model, batch):
+    """Raise unless `fused` (an ONNX ModelProto) gives `model`'s (HF,
+    PyTorch) `last_hidden_state` on `batch` (PyTorch tensors) within
+    `ONNX_TOLERANCE`."""
+    import numpy as np
+    import onnxruntime
+    import torch
+
+    session = onnxruntime.InferenceSession(
+        fused.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    (hidden,) = session.run(None, {name: batch[name].numpy() for name in ONNX_INPUTS})
+    with torch.inference_mode():
+        expected = model(**batch).last_hidden_state.numpy()
+    difference = float(np.abs(hidden - expected).max())
+    if difference >= ONNX_TOLERANCE:
+        raise RuntimeError(
+            f"The fused ONNX model's last_hidden_state differs from Hugging Face's by "
+            f"{difference:.2g} (tolerance {ONNX_TOLERANCE}) on {len(hidden)} padded sentences: "
+            "the export or the fusion changed the model; check the torch, transformers and "
+            "onnxruntime versions."
+        )
+
+
+def peer_paths(workdir, peers):
+    """dict row name -> worker flags of `peers` ("hf", "onnx") on the models
+    of `workdir`."""
+    onnx_model = os.path.join(workdir, ONNX_MODEL)
+    rows = {
+        "hf": {HF_ROW: ["--hf_model", os.path.join(workdir, HF_DIR)]},
+        "onnx": {
+            ONNX_PADDED_ROW: ["--onnx_model", onnx_model],
+            ONNX_SORTED_ROW: ["--onnx_model", onnx_model, "--onnx_length_sorted"],
+        },
+    }
+    return {name: args for peer in peers for name, args in rows[peer].items()}
+
+
+def compare(
+    workdir,
+    saved_models,
+    batch_sizes,
+    rounds,
+    timed_texts,
+    warmup,
+    max_sequence_length,
+    peers=("hf", "onnx"),
+):
     """Rounds of one fresh process per path and batch size, on the
-    sentences of `prepare`; `saved_models` maps row names to exports.
-    Returns the table (`format_table`)."""
-    paths = {"Hugging Face (PyTorch)": ["--hf_model", os.path.join(workdir, HF_DIR)]}
+    sentences of `prepare`: `peers` (see `peer_paths`), then `saved_models`
+    (row name -> export). Returns the table (`format_table`)."""
+    paths = peer_paths(workdir, peers)
     paths.update({name: ["--saved_model", path] for name, path in saved_models.items()})
     common = [
         "--sentences_file",
@@ -204,25 +443,38 @@ def compare(workdir, saved_models, batch_sizes, rounds, timed_texts, warmup, max
                 sizes = [f"--batch_size={size}", f"--batches={batches}"]
                 report = bench_common.run_fresh(__file__, [*args, *common, *sizes], name)
                 results.setdefault((name, size), []).append(report)
+    medians = {
+        key: (
+            bench_common.median(runs, "texts_per_s"),
+            bench_common.median(runs, "latency_ms", "p50"),
+        )
+        for key, runs in results.items()
+    }
     rows = []
-    for (name, size), runs in results.items():
-        hf = results[(next(iter(paths)), size)]
-        rate, hf_rate = (bench_common.median(r, "texts_per_s") for r in (runs, hf))
-        p50, hf_p50 = (bench_common.median(r, "latency_ms", "p50") for r in (runs, hf))
-        rows.append((name, size, rate, rate / hf_rate, p50, p50 / hf_p50, len(runs)))
+    for (name, size), (rate, p50) in medians.items():
+        references = [medians.get((row, size)) for row in (HF_ROW, ONNX_SORTED_ROW)]
+        rate_ratios = [None if ref is None else rate / ref[0] for ref in references]
+        p50_ratios = [None if ref is None else p50 / ref[1] for ref in references]
+        rows.append((name, size, rate, rate_ratios, p50, p50_ratios, len(results[(name, size)])))
     return format_table(rows)
 
 
 def format_table(rows):
-    """Markdown table of (path, batch, texts/s, x HF, p50 ms, x HF, runs)."""
+    """Markdown table of (path, batch, texts/s, [x HF, x ONNX Runtime
+    length-sorted], p50 ms, [x HF, x ONNX Runtime length-sorted], runs); a
+    ratio of None (that peer not run) shows as "-"."""
     lines = [
-        "| path | batch | sentences/s | vs HF | batch p50 ms | vs HF | runs |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| path | batch | sentences/s | vs HF | vs ORT sorted | batch p50 ms | vs HF "
+        "| vs ORT sorted | runs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    lines += [
-        f"| {name} | {size} | {rate:.1f} | {ratio:.2f}x | {p50:.1f} | {p50_ratio:.2f}x | {runs} |"
-        for name, size, rate, ratio, p50, p50_ratio, runs in sorted(rows, key=lambda r: r[1])
-    ]
+    for name, size, rate, rate_ratios, p50, p50_ratios, runs in sorted(rows, key=lambda r: r[1]):
+        rate_cells, p50_cells = (
+            " | ".join("-" if r is None else f"{r:.2f}x" for r in ratios)
+            for ratios in (rate_ratios, p50_ratios)
+        )
+        cells = [name, size, f"{rate:.1f}", rate_cells, f"{p50:.1f}", p50_cells, runs]
+        lines.append(f"| {' | '.join(map(str, cells))} |")
     return "\n".join(lines)
 
 
@@ -252,6 +504,7 @@ def main(argv):
                 _TIMED_TEXTS.value,
                 _WARMUP.value,
                 _MAX_SEQUENCE_LENGTH.value,
+                _PEERS.value,
             )
         )
         return
@@ -273,8 +526,23 @@ def main(argv):
             )
         )
         return
+    if _ONNX_MODEL.value:
+        import onnxruntime
+
+        call = onnx_call(_ONNX_MODEL.value, _MAX_SEQUENCE_LENGTH.value, _ONNX_LENGTH_SORTED.value)
+        print(
+            json.dumps(
+                {
+                    "onnx_model": _ONNX_MODEL.value,
+                    "length_sorted": _ONNX_LENGTH_SORTED.value,
+                    "onnxruntime": onnxruntime.__version__,
+                    **worker_report(call, texts, size, _BATCHES.value, _WARMUP.value),
+                }
+            )
+        )
+        return
     if not _SAVED_MODEL.value:
-        raise app.UsageError("Pass --saved_model, --hf_model or --compare_hf.")
+        raise app.UsageError("Pass --saved_model, --hf_model, --onnx_model or --compare_hf.")
     import tensorflow as tf
 
     call, description = saved_model_call(_SAVED_MODEL.value, _SIGNATURE.value, _LANGUAGE.value)
