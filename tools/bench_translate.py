@@ -23,21 +23,14 @@ CTranslate2's `TransformerSpec` holds; Hugging Face's
 tied projection: one more H x H product per token, under 1% of a decoding
 step's multiply-adds at the default shape).
 
-CTranslate2 (4.8, `ctranslate2` in the `bench` extra) gets our preset's
-weights, not a model of its own: `ct2_spec` writes them into a post-LN
-`TransformerSpec` (GELU, learned positions without fairseq's two padding
-rows, embedding LayerNorms, no embedding scaling, fused attention
-projections, the tied projection and bias) with our vocabulary in id order
-(padded with filler tokens to `--vocabulary_size`), saved once in float32;
-before it is kept, CT2's float32 greedy ids must equal
-`XLMSeq2SeqLM.generate`'s on a few sentences. Its paths tokenise with the
-`sentencepiece` package, frame sources as ours (`<s> x </s>`), run
-`Translator.translate_batch` on the CPU (default threads, one translation
-at a time) with `compute_type` float32 (`ct2`) or int8 (`ct2_int8`,
-weights quantised when loaded) and detokenise with `sentencepiece`.
-`CT2_VERBOSE=1` makes it log its ISA and GEMM backends (on AMD CPUs
-oneDNN, not MKL, unless `CT2_USE_MKL=1`); the worker processes inherit the
-environment.
+CTranslate2 gets our preset's weights, not a model of its own
+(tools/bench_ct2.py): converted once into a float32 `TransformerSpec`,
+kept only when CT2's float32 greedy ids equal `XLMSeq2SeqLM.generate`'s
+on a few sentences, and run on the CPU with `sentencepiece` pieces framed
+as ours and `compute_type` float32 (`ct2`) or int8 (`ct2_int8`, weights
+quantised when loaded). `CT2_VERBOSE=1` makes it log its ISA and GEMM
+backends (on AMD CPUs oneDNN, not MKL, unless `CT2_USE_MKL=1`); the
+worker processes inherit the environment.
 
 Every side decodes exactly `--new_tokens` tokens per sentence: the output
 bias is -1e4 on `</s>` and on the rows past the SentencePiece model (the
@@ -61,6 +54,7 @@ import os
 import sys
 
 import bench_common
+import bench_ct2
 import numpy as np
 from absl import app
 from absl import flags
@@ -97,18 +91,6 @@ PATH_NAMES = {
     "ct2": "CTranslate2 float32",
     "ct2_int8": "CTranslate2 int8",
 }
-# The layout `ct2_spec` maps (the preset `_prepare_ours` makes).
-CT2_LAYOUT = {
-    "lm_head": "xlm",
-    "normalize_first": False,
-    "position_embedding": "learned",
-    "activation": "gelu",
-    "has_language_embedding": False,
-}
-# Pieces our detokenisation drops (`XLMTokenizer.special_token_ids`).
-SPECIAL_PIECES = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
-# Sentences on which CTranslate2's greedy ids must equal ours.
-CT2_CHECK_TEXTS = 4
 
 
 def prepare(workdir):
@@ -202,213 +184,13 @@ def _prepare_ours(workdir, tokenizer, unused):
 def _prepare_ct2(workdir):
     """Convert our preset to CTranslate2 in `workdir`/ct2, kept only once
     CT2's float32 greedy ids equal ours on the first sentences."""
-    import sentencepiece
-
-    from xlm_keras import XLMSeq2SeqLM
-
-    model = XLMSeq2SeqLM.from_preset(os.path.join(workdir, PRESET_DIR))
-    vocabulary = ct2_vocabulary(model)
-    staging = os.path.join(workdir, f"{CT2_DIR}.partial")
-    save_ct2(model, vocabulary, staging)
-    processor = sentencepiece.SentencePieceProcessor(
-        model_file=os.path.join(workdir, HF_DIR, SPM_FILE)
+    bench_ct2.convert_checked(
+        os.path.join(workdir, PRESET_DIR),
+        os.path.join(workdir, HF_DIR, SPM_FILE),
+        read_sentences(workdir),
+        _NEW_TOKENS.value,
+        os.path.join(workdir, CT2_DIR),
     )
-    texts = read_sentences(workdir)[:CT2_CHECK_TEXTS]
-    check_ct2_matches(model, staging, vocabulary, processor, texts, _NEW_TOKENS.value)
-    os.replace(staging, os.path.join(workdir, CT2_DIR))
-
-
-def ct2_vocabulary(model):
-    """[str] one token per row of `model`'s token table: its tokenizer's
-    vocabulary in id order, then unique filler tokens."""
-    vocabulary = model.preprocessor.tokenizer.get_vocabulary()
-    size = model.backbone.vocabulary_size
-    vocabulary += [f"<filler_{i}>" for i in range(len(vocabulary), size)]
-    assert len(set(vocabulary)) == size, "a filler token is also a piece"
-    return vocabulary
-
-
-def save_ct2(model, vocabulary, output_dir):
-    """Write `ct2_spec(model, vocabulary)` in float32 to `output_dir`."""
-    spec = ct2_spec(model, vocabulary)
-    spec.validate()
-    spec.optimize(quantization=None)
-    os.makedirs(output_dir, exist_ok=True)
-    spec.save(output_dir)
-
-
-def ct2_spec(model, vocabulary):
-    """`ctranslate2.specs.TransformerSpec` holding `model`'s weights
-    (`XLMSeq2SeqLM` of `CT2_LAYOUT`), `vocabulary` on both sides."""
-    from ctranslate2.specs import common_spec
-    from ctranslate2.specs import transformer_spec
-
-    from xlm_keras.keras_hub_internals import block_sublayers
-
-    _check_ct2_layout(model)
-    backbone = model.backbone
-    spec = transformer_spec.TransformerSpec.from_config(
-        (backbone.num_layers, backbone.num_decoder_layers),
-        backbone.num_heads,
-        pre_norm=False,
-        activation=common_spec.Activation.GELU,  # Erf, as Keras' "gelu".
-        layernorm_embedding=True,
-    )
-    spec.config.layer_norm_epsilon = backbone.layer_norm_epsilon
-    encoder = backbone.encoder
-    _set_ct2_embeddings(
-        spec.encoder, spec.encoder.embeddings[0], encoder.embeddings, encoder.embeddings_layer_norm
-    )
-    _set_ct2_embeddings(
-        spec.decoder,
-        spec.decoder.embeddings,
-        backbone.decoder_embeddings,
-        backbone.decoder_embeddings_layer_norm,
-    )
-    layers = [*encoder.transformer_layers, *backbone.decoder_layers]
-    for layer_spec, layer in zip([*spec.encoder.layer, *spec.decoder.layer], layers):
-        _set_ct2_block(layer_spec, block_sublayers(layer))
-    # The tied table [V, H] is already CT2's [out, in].
-    spec.decoder.projection.weight = _numpy(backbone.token_embedding.embeddings)
-    spec.decoder.projection.bias = _numpy(model.output_head.bias)
-    spec.register_source_vocabulary(vocabulary)
-    spec.register_target_vocabulary(vocabulary)
-    return spec
-
-
-def _check_ct2_layout(model):
-    backbone = model.backbone
-    layout = {name: getattr(backbone, name) for name in CT2_LAYOUT if name != "lm_head"}
-    layout["lm_head"] = model.lm_head
-    if layout != CT2_LAYOUT:
-        raise ValueError(
-            f"ct2_spec converts models of layout {CT2_LAYOUT}; the preset has {layout}. "
-            "A --workdir made before the CTranslate2 paths holds XLM-R's LM head (dense, "
-            "GELU and LayerNorm before the projection), which TransformerSpec cannot hold: "
-            "delete the workdir to rebuild it."
-        )
-
-
-def _set_ct2_embeddings(side, token_spec, embeddings, layer_norm):
-    """One side's `XLMEmbedding` and its LayerNorm into CT2's `side` spec."""
-    token_spec.weight = _numpy(embeddings.token_embedding.embeddings)
-    # CT2 counts positions from row 0; ours from row `position_offset` (fairseq's padding).
-    table = _numpy(embeddings.position_table.position_embeddings)
-    side.position_encodings.encodings = table[embeddings.position_offset :]
-    _set_layer_norm(side.layernorm_embedding, layer_norm)
-    side.scale_embeddings = False
-
-
-def _set_ct2_block(layer_spec, parts):
-    """A post-LN keras-hub block (`BlockSublayers`) into CT2's encoder or
-    decoder layer spec: each LayerNorm is the one after its residual."""
-    _set_ct2_attention(layer_spec.self_attention, parts.self_attention, parts.self_attention_norm)
-    if parts.cross_attention is not None:
-        _set_ct2_attention(layer_spec.attention, parts.cross_attention, parts.cross_attention_norm)
-    ffn = layer_spec.ffn
-    for linear_spec, dense in (
-        (ffn.linear_0, parts.feedforward_intermediate),
-        (ffn.linear_1, parts.feedforward_output),
-    ):
-        _set_linear(linear_spec, dense.kernel, dense.bias)
-    _set_layer_norm(ffn.layer_norm, parts.feedforward_norm)
-
-
-def _set_ct2_attention(attention_spec, attention, norm):
-    """A Keras `MultiHeadAttention` into CT2's: self-attention linears
-    [query|key|value, output], cross-attention [query, key|value, output]."""
-    from xlm_keras.keras_hub_internals import attention_parts
-    from xlm_keras.layers.encoder_block import attention_dense
-
-    parts = attention_parts(attention)
-    query, key, value, output = (
-        [_numpy(weight) for weight in attention_dense(dense)]
-        for dense in (parts.query, parts.key, parts.value, parts.output)
-    )
-    fused = [[query, key, value]] if len(attention_spec.linear) == 2 else [[query], [key, value]]
-    projections = [
-        (np.concatenate([k for k, _ in group], 1), np.concatenate([b for _, b in group]))
-        for group in fused
-    ]
-    for linear_spec, (kernel, bias) in zip(attention_spec.linear, [*projections, output]):
-        _set_linear(linear_spec, kernel, bias)
-    _set_layer_norm(attention_spec.layer_norm, norm)
-
-
-def _set_linear(linear_spec, kernel, bias):
-    """A Keras kernel [in, out] and bias into CT2's [out, in] weight."""
-    linear_spec.weight = np.ascontiguousarray(_numpy(kernel).T)
-    linear_spec.bias = _numpy(bias)
-
-
-def _set_layer_norm(norm_spec, layer):
-    norm_spec.gamma = _numpy(layer.gamma)
-    norm_spec.beta = _numpy(layer.beta)
-
-
-def _numpy(variable):
-    return np.asarray(variable, "float32")
-
-
-def check_ct2_matches(model, ct2_dir, vocabulary, processor, texts, new_tokens):
-    """Raise unless CTranslate2's float32 greedy ids of `texts` equal
-    `model`'s (`ours_greedy_ids`): the conversion in `ct2_dir` is the same
-    model. `processor`: the `sentencepiece` model of `model`'s tokenizer."""
-    import ctranslate2
-
-    translator = ctranslate2.Translator(ct2_dir, device="cpu", compute_type="float32")
-    sources = ct2_sources(processor, texts, model.preprocessor.encoder_sequence_length)
-    ids = {token: i for i, token in enumerate(vocabulary)}
-    theirs = np.array(
-        [[ids[t] for t in pieces] for pieces in ct2_translate(translator, sources, 1, new_tokens)]
-    )
-    ours = ours_greedy_ids(model, texts, new_tokens)
-    for text, row, ct2_row in zip(texts, ours, theirs):
-        if not np.array_equal(row, ct2_row):
-            raise RuntimeError(
-                f"CTranslate2's float32 greedy ids differ from XLMSeq2SeqLM.generate's on "
-                f"{text!r}: ours {row.tolist()}, CTranslate2 {ct2_row.tolist()}. The conversion "
-                f"in {ct2_dir} is not the same model (see ct2_spec)."
-            )
-
-
-def ours_greedy_ids(model, texts, new_tokens):
-    """int32 [batch, new_tokens]: `model`'s greedy ids after the start token."""
-    from keras_hub.samplers import GreedySampler
-
-    inputs = model.preprocessor.generate_preprocess(texts, sequence_length=new_tokens + 1)
-    outputs = model.generate_step(inputs, stop_token_ids=None, sampler=GreedySampler())
-    return np.asarray(outputs["decoder_token_ids"])[:, 1:]
-
-
-def ct2_sources(processor, texts, max_source_length):
-    """Source pieces framed as ours, `<s> x </s>` with x cut to fit
-    `max_source_length`; a piece outside the vocabulary is CT2's `<unk>`,
-    as ours."""
-    pieces = processor.encode(texts, out_type=str)
-    return [["<s>", *row[: max_source_length - 2], "</s>"] for row in pieces]
-
-
-def ct2_translate(translator, sources, beams, new_tokens, length_penalty=1.0):
-    """Output pieces [batch][new_tokens] of `translator.translate_batch`:
-    CT2's `min_decoding_length` counts the tokens before `</s>`,
-    `max_decoding_length` counts `</s>` too, neither the start token; both at
-    `new_tokens` decode exactly that many (and no `</s>`)."""
-    results = translator.translate_batch(
-        sources,
-        beam_size=beams,
-        length_penalty=length_penalty,
-        min_decoding_length=new_tokens,
-        max_decoding_length=new_tokens,
-    )
-    hypotheses = [result.hypotheses[0] for result in results]
-    assert all(len(pieces) == new_tokens for pieces in hypotheses), [len(h) for h in hypotheses]
-    return hypotheses
-
-
-def ct2_detokenize(processor, pieces):
-    """Text of output pieces, special ones dropped (as ours)."""
-    return processor.decode([piece for piece in pieces if piece not in SPECIAL_PIECES])
 
 
 def export_missing(workdir, beam_counts):
@@ -493,27 +275,17 @@ def saved_model_call(workdir, beams):
 
 
 def ct2_call(workdir, beams, compute_type):
-    """call(texts) -> strings: `sentencepiece` pieces framed as ours, a
-    CTranslate2 `Translator` on the CPU (default threads) with
-    `compute_type`, `sentencepiece` detokenisation."""
-    import ctranslate2
-    import sentencepiece
-
-    processor = sentencepiece.SentencePieceProcessor(
-        model_file=os.path.join(workdir, HF_DIR, SPM_FILE)
+    """call(texts) -> strings: CTranslate2 on the preset's conversion with
+    `compute_type` (`bench_ct2.translator_call`)."""
+    return bench_ct2.translator_call(
+        os.path.join(workdir, CT2_DIR),
+        os.path.join(workdir, HF_DIR, SPM_FILE),
+        beams,
+        compute_type,
+        _MAX_SOURCE_LENGTH.value,
+        _NEW_TOKENS.value,
+        _LENGTH_PENALTY.value,
     )
-    translator = ctranslate2.Translator(
-        os.path.join(workdir, CT2_DIR), device="cpu", compute_type=compute_type, inter_threads=1
-    )
-
-    def call(texts):
-        sources = ct2_sources(processor, texts, _MAX_SOURCE_LENGTH.value)
-        outputs = ct2_translate(
-            translator, sources, beams, _NEW_TOKENS.value, _LENGTH_PENALTY.value
-        )
-        return [ct2_detokenize(processor, pieces) for pieces in outputs]
-
-    return call
 
 
 CALLS = {

@@ -1,8 +1,9 @@
-"""tools/bench_translate.py's CTranslate2 conversion is the same model as
-ours: on a tiny random `XLMSeq2SeqLM` (XLM-R layout, XLM's head, weights
-spread so that each source translates differently), CTranslate2's float32
-greedy ids and texts equal `XLMSeq2SeqLM`'s, and the check that guards the
-benchmark's conversion fails on another model."""
+"""tools/bench_translate.py's CTranslate2 conversion (tools/bench_ct2.py)
+is the same model as ours: on a tiny random `XLMSeq2SeqLM` (XLM-R layout,
+XLM's head, weights spread so that each source translates differently),
+CTranslate2's float32 greedy ids and texts equal `XLMSeq2SeqLM`'s, and the
+check that guards the benchmark's conversion fails on another model. The
+benchmark has a call and a name for each path."""
 
 import numpy as np
 import pytest
@@ -23,6 +24,11 @@ TEXTS = [
 ]
 
 
+def test_every_path_has_a_call_and_a_name():
+    bench = load_script("tools/bench_translate.py")
+    assert bench.CALLS.keys() == bench.PATH_NAMES.keys()
+
+
 @pytest.fixture
 def tiny_mt(fairseq_model_file):
     """(model, vocabulary): a tiny `XLMSeq2SeqLM` of the benchmark's layout
@@ -33,7 +39,7 @@ def tiny_mt(fairseq_model_file):
     from xlm_keras import XLMSeq2SeqLMPreprocessor
     from xlm_keras.models import XLMTokenizer
 
-    bench = load_script("tools/bench_translate.py")
+    bench_ct2 = load_script("tools/bench_ct2.py")
     tokenizer = XLMTokenizer(proto=fairseq_model_file, id_convention="fairseq")
     backbone = XLMSeq2SeqBackbone(
         **{**TINY, "num_heads": 4, "hidden_dim": 32, "intermediate_dim": 64},
@@ -53,7 +59,7 @@ def tiny_mt(fairseq_model_file):
     bias = model.output_head.bias.numpy()
     bias[[tokenizer.end_token_id, *range(tokenizer.vocabulary_size(), len(bias))]] = -1e4
     model.output_head.bias.assign(bias)
-    return model, bench.ct2_vocabulary(model)
+    return model, bench_ct2.ct2_vocabulary(model)
 
 
 @pytest.fixture
@@ -64,11 +70,11 @@ def processor(fairseq_model_file):
 
 
 def test_ct2_sources_are_framed_as_ours(tiny_mt, processor):
-    bench = load_script("tools/bench_translate.py")
+    bench_ct2 = load_script("tools/bench_ct2.py")
     model, vocabulary = tiny_mt
     ids = {token: i for i, token in enumerate(vocabulary)}
     unk = model.preprocessor.tokenizer.unk_token_id
-    sources = bench.ct2_sources(processor, TEXTS, SOURCE_LENGTH)
+    sources = bench_ct2.ct2_sources(processor, TEXTS, SOURCE_LENGTH)
     ours = model.preprocessor.generate_preprocess(TEXTS)
     for pieces, row, mask in zip(
         sources, ours["encoder_token_ids"].numpy(), ours["encoder_padding_mask"].numpy()
@@ -80,30 +86,30 @@ def test_ct2_sources_are_framed_as_ours(tiny_mt, processor):
 def test_ct2_greedy_ids_and_texts_equal_ours(tiny_mt, processor, tmp_path):
     import ctranslate2
 
-    bench = load_script("tools/bench_translate.py")
+    bench_ct2 = load_script("tools/bench_ct2.py")
     model, vocabulary = tiny_mt
-    bench.save_ct2(model, vocabulary, str(tmp_path))
+    bench_ct2.save_ct2(model, vocabulary, str(tmp_path))
     translator = ctranslate2.Translator(str(tmp_path), device="cpu", compute_type="float32")
-    sources = bench.ct2_sources(processor, TEXTS, SOURCE_LENGTH)
-    pieces = bench.ct2_translate(translator, sources, 1, NEW_TOKENS)
-    ours = bench.ours_greedy_ids(model, TEXTS, NEW_TOKENS)
+    sources = bench_ct2.ct2_sources(processor, TEXTS, SOURCE_LENGTH)
+    pieces = bench_ct2.ct2_translate(translator, sources, 1, NEW_TOKENS)
+    ours = bench_ct2.ours_greedy_ids(model, TEXTS, NEW_TOKENS)
     assert len({tuple(row) for row in ours}) > 1  # Sources translate differently.
     ids = {token: i for i, token in enumerate(vocabulary)}
     np.testing.assert_array_equal([[ids[piece] for piece in row] for row in pieces], ours)
     texts = model.preprocessor.tokenizer.detokenize(ours).numpy()
-    assert [bench.ct2_detokenize(processor, row) for row in pieces] == [
+    assert [bench_ct2.ct2_detokenize(processor, row) for row in pieces] == [
         text.decode() for text in texts
     ]
 
 
 @pytest.mark.slow
 def test_check_ct2_matches_fails_on_another_model(tiny_mt, processor, tmp_path):
-    bench = load_script("tools/bench_translate.py")
+    bench_ct2 = load_script("tools/bench_ct2.py")
     model, vocabulary = tiny_mt
-    bench.save_ct2(model, vocabulary, str(tmp_path))
-    bench.check_ct2_matches(model, str(tmp_path), vocabulary, processor, TEXTS, NEW_TOKENS)
+    bench_ct2.save_ct2(model, vocabulary, str(tmp_path))
+    bench_ct2.check_ct2_matches(model, str(tmp_path), vocabulary, processor, TEXTS, NEW_TOKENS)
     # Decoder positions off by fairseq's padding offset: a converter's classic slip.
     table = model.backbone.decoder_embeddings.position_table.position_embeddings
     table.assign(np.roll(table.numpy(), 2, axis=0))
     with pytest.raises(RuntimeError, match="not the same model"):
-        bench.check_ct2_matches(model, str(tmp_path), vocabulary, processor, TEXTS, NEW_TOKENS)
+        bench_ct2.check_ct2_matches(model, str(tmp_path), vocabulary, processor, TEXTS, NEW_TOKENS)
