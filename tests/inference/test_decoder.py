@@ -1,5 +1,6 @@
 """`CachedDecoder`: step by step, the logits of the Keras forward pass, for
-both families and both LayerNorm placements; generation with and without
+both families and both LayerNorm placements, with the weights fused per
+call or once (`DecodingWeights`, the export's); generation with and without
 XLA (padded or dropped encoder rows) writes the same tokens."""
 
 import keras
@@ -10,6 +11,7 @@ import tensorflow as tf
 from tests.helpers import FAMILIES
 from tests.helpers import tiny_seq2seq
 from xlm_keras.inference.decoder import CachedDecoder
+from xlm_keras.inference.decoder import DecodingWeights
 
 
 def _model(family):
@@ -34,12 +36,12 @@ def _inputs(model, target_length=6):
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-@pytest.mark.parametrize("drop_padding", [False, True])
-def test_steps_give_the_forward_pass_logits(family, drop_padding):
+@pytest.mark.parametrize("drop_padding,fused_once", [(False, False), (True, False), (True, True)])
+def test_steps_give_the_forward_pass_logits(family, drop_padding, fused_once):
     model = _model(family)
     inputs = _inputs(model)
     expected = np.asarray(model(inputs))
-    decoder = CachedDecoder(model)
+    decoder = CachedDecoder(model, DecodingWeights(model) if fused_once else None)
     rows, layout = model.call_encoder(inputs, drop_padding=drop_padding)
     cross_cache = decoder.cross_cache(rows, layout)
     key_mask = (1.0 - inputs["encoder_padding_mask"][:, None, None, :]) * -1e9

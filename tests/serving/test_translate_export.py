@@ -9,6 +9,7 @@ import os
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tests.helpers import run_child
 from tests.helpers import tiny_translator
@@ -55,6 +56,8 @@ def exported(tokenizer_dir, tmp_path_factory):
         # preprocessor's SOURCE_LENGTH, not the position table (TEXTS[4] is
         # longer than both).
         result["paths"][name] = export(str(preset), str(root / name), num_beams=beams)
+        result["parameters"] = result.get("parameters", {})
+        result["parameters"][name] = (model.count_params(), model.backbone.token_embedding)
         specs[name] = {
             "path": result["paths"][name],
             "texts": TEXTS,
@@ -102,6 +105,21 @@ def test_signatures_json(exported):
     ]
     with open(os.path.join(exported["paths"]["xlm_r_greedy"], SIGNATURES_FILE)) as f:
         assert sorted(json.load(f)["signatures"]["translate"]["inputs"]) == ["text"]
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_decoder_weights_are_saved_once(exported, name):
+    """The export saves the decoder's weights fused (`DecodingWeights`), not
+    also as the model's: every parameter once, plus the transposed token
+    table."""
+    parameters, table = exported["parameters"][name]
+    checkpoint = os.path.join(exported["paths"][name], "variables", "variables")
+    saved = sum(
+        int(np.prod(shape))
+        for name, shape in tf.train.list_variables(checkpoint)
+        if name != "_CHECKPOINTABLE_OBJECT_GRAPH"
+    )
+    assert saved == parameters + int(np.prod(table.embeddings.shape))
 
 
 def test_unknown_language_fails_with_the_known_codes(exported):

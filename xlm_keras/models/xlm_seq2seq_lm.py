@@ -111,7 +111,9 @@ class XLMSeq2SeqLM(GenerativeTask, Seq2SeqLM):
         return normalize_generate_dict(super()._normalize_generate_inputs, inputs, "source")
 
     @tf.autograph.experimental.do_not_convert  # Plain graph code: no AutoGraph pass.
-    def generate_step(self, inputs, stop_token_ids=None, sampler=None, drop_padding=None):
+    def generate_step(
+        self, inputs, stop_token_ids=None, sampler=None, drop_padding=None, decoding_weights=None
+    ):
         """One batch of generation (keras-hub's contract): encoder inputs and
         a right-padded decoder prompt int [batch, max_length] (+ language
         ids) in; the same dict back with the decoder padding generated and
@@ -119,7 +121,9 @@ class XLMSeq2SeqLM(GenerativeTask, Seq2SeqLM):
         with `XLMBeamSampler` also `score` float32 [batch]. `sampler`
         overrides the compiled one (back-translation decodes greedily).
         `drop_padding` (default: when not `jit_compile`) runs the encoder on
-        the source tokens only; XLA needs it off."""
+        the source tokens only; XLA needs it off. `decoding_weights`: the
+        decoder's weights fused at export (`inference.decoder.DecodingWeights`);
+        by default they are fused in the call."""
         sampler = sampler or self.sampler
         if drop_padding is None:
             drop_padding = not self.jit_compile
@@ -131,7 +135,7 @@ class XLMSeq2SeqLM(GenerativeTask, Seq2SeqLM):
             )
         token_ids, padding_mask = inputs["decoder_token_ids"], inputs["decoder_padding_mask"]
         language_ids = inputs.get("decoder_language_ids")
-        decoder = CachedDecoder(self)
+        decoder = CachedDecoder(self, decoding_weights)
         encoder_rows, encoder_layout = self.call_encoder(inputs, drop_padding)
         key_mask = additive_key_mask(inputs["encoder_padding_mask"])
         batch_size, max_length = ops.shape(token_ids)[0], ops.shape(token_ids)[1]

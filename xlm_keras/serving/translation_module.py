@@ -4,7 +4,8 @@
 The whole of `XLMSeq2SeqLM.generate` runs in the graph: the task's
 `generate_preprocess` (tf-text's SentencePiece op, then
 `xlm_keras.text.packing`), the encoder, the key/value-cached decoding loop
-(`generate_step`, a `tf.while_loop` driven by `XLMBeamSampler`) and
+(`generate_step`, a `tf.while_loop` driven by `XLMBeamSampler`, over the
+decoder weights fused once at export: `DecodingWeights`) and
 `generate_postprocess` (SentencePiece detokenisation). Sources are packed
 to `max_sequence_length` as `generate` packs them and cut to the request's
 longest row (at least 2 tokens; the padding is masked, so the answer does
@@ -16,6 +17,8 @@ import types
 
 import tensorflow as tf
 
+from xlm_keras.inference.decoder import DecodingWeights
+from xlm_keras.inference.decoder import fused_sources
 from xlm_keras.models.xlm_backbone import takes_language_ids
 from xlm_keras.models.xlm_beam_sampler import XLMBeamSampler
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import XLMSeq2SeqLMPreprocessor
@@ -80,7 +83,10 @@ class TranslationModule(tf.Module):
         self.stop_token_ids = [tokenizer.end_token_id]
 
         # === Tracked state (what the functions capture is saved) ===
-        self.model_weights = list(model.weights)
+        self.decoding_weights = DecodingWeights(model)
+        # The decoder's weights are saved once, fused.
+        fused = {id(weight) for weight in fused_sources(model)}
+        self.model_weights = [weight for weight in model.weights if id(weight) not in fused]
         self.tokenizer_resources = tokenizer.tf_resources()
 
         # === Functions ===
@@ -111,6 +117,7 @@ class TranslationModule(tf.Module):
             stop_token_ids=self.stop_token_ids,
             sampler=self._keras.sampler,
             drop_padding=True,
+            decoding_weights=self.decoding_weights,
         )
         return {
             "translation": preprocessor.generate_postprocess(outputs),
