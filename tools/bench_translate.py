@@ -61,7 +61,9 @@ from absl import flags
 
 _WORKDIR = flags.DEFINE_string("workdir", "/tmp/xlm_bench_translate", "Models and sentences.")
 _PATHS = flags.DEFINE_list(
-    "paths", ["hf", "generate", "saved_model", "ct2", "ct2_int8"], "Paths to time."
+    "paths",
+    ["hf", "generate", "saved_model", "saved_model_xla", "ct2", "ct2_int8"],
+    "Paths to time.",
 )
 _BEAMS = flags.DEFINE_list("num_beams", ["1", "4"], "Beam counts (1: greedy).")
 _BATCH_SIZES = flags.DEFINE_list("batch_sizes", ["1", "32"], "Batch sizes.")
@@ -88,6 +90,7 @@ PATH_NAMES = {
     "hf": "Hugging Face generate (PyTorch)",
     "generate": "ours generate()",
     "saved_model": "ours SavedModel translate",
+    "saved_model_xla": "ours SavedModel translate, --jit_compile",
     "ct2": "CTranslate2 float32",
     "ct2_int8": "CTranslate2 int8",
 }
@@ -193,22 +196,28 @@ def _prepare_ct2(workdir):
     )
 
 
-def export_missing(workdir, beam_counts):
+def export_dir(workdir, beams, jit_compile):
+    """The version directory of the export of `beams` (with XLA or not)."""
+    return os.path.join(workdir, EXPORT_DIR, f"beams_{beams}" + "_xla" * jit_compile, "1")
+
+
+def export_missing(workdir, beam_counts, jit_compile=False):
     """Export the preset once per beam count (those not exported yet)."""
     from xlm_keras.serving import export
 
     for beams in beam_counts:
-        export_base = os.path.join(workdir, EXPORT_DIR, f"beams_{beams}")
-        if not os.path.isdir(os.path.join(export_base, "1")):
+        path = export_dir(workdir, beams, jit_compile)
+        if not os.path.isdir(path):
             export(
                 os.path.join(workdir, PRESET_DIR),
-                export_base,
+                os.path.dirname(path),
                 version=1,
                 max_sequence_length=_MAX_SOURCE_LENGTH.value,
                 max_decode_length=_NEW_TOKENS.value + 1,
                 num_beams=beams,
                 length_penalty=_LENGTH_PENALTY.value,
                 warmup=False,
+                jit_compile=jit_compile,
             )
 
 
@@ -260,18 +269,35 @@ def generate_call(workdir, beams):
     return call
 
 
-def saved_model_call(workdir, beams):
+def saved_model_call(workdir, beams, jit_compile=False):
     """call(texts) -> strings: the exported `translate` signature, loaded
     with TensorFlow and tf-text's SentencePiece kernels only."""
     import tensorflow as tf
 
-    saved_model = os.path.join(workdir, EXPORT_DIR, f"beams_{beams}", "1")
+    saved_model = export_dir(workdir, beams, jit_compile)
     signature = bench_common.load_saved_model(saved_model).signatures["translate"]
 
     def call(texts):
         return signature(text=tf.constant(texts))["translation"].numpy()
 
     return call
+
+
+def source_buckets(workdir, texts, size):
+    """Batches of `size` texts, one per XLA source bucket among `texts`
+    (packed length rounded up to `translation_module.SOURCE_BUCKET`): an
+    XLA export compiles once per bucket and batch size, so these run before
+    the timed batches."""
+    import sentencepiece
+
+    from xlm_keras.serving.translation_module import SOURCE_BUCKET
+
+    model = sentencepiece.SentencePieceProcessor(model_file=os.path.join(workdir, HF_DIR, SPM_FILE))
+    by_bucket = {}
+    for text in texts:
+        length = min(len(model.encode(text)) + 2, _MAX_SOURCE_LENGTH.value)
+        by_bucket.setdefault(-(-length // SOURCE_BUCKET), []).append(text)
+    return [(group * size)[:size] for group in by_bucket.values()]
 
 
 def ct2_call(workdir, beams, compute_type):
@@ -292,6 +318,7 @@ CALLS = {
     "hf": hf_call,
     "generate": generate_call,
     "saved_model": saved_model_call,
+    "saved_model_xla": functools.partial(saved_model_call, jit_compile=True),
     "ct2": functools.partial(ct2_call, compute_type="float32"),
     "ct2_int8": functools.partial(ct2_call, compute_type="int8"),
 }
@@ -314,6 +341,9 @@ def run_one(workdir, path, beams, size):
         return outputs
 
     batches = max(2, _TIMED_TEXTS.value // size)
+    if path == "saved_model_xla":  # Compile every source bucket the timed batches reach.
+        for batch in source_buckets(workdir, texts[: size * (_WARMUP.value + batches)], size):
+            checked_call(batch)
     latencies = bench_common.batch_latencies(checked_call, texts, size, batches, _WARMUP.value)
     return {
         "sentences_per_s": size * len(latencies) / latencies.sum(),
@@ -386,6 +416,8 @@ def main(argv):
     prepare(workdir)
     if "saved_model" in _PATHS.value:
         export_missing(workdir, [int(b) for b in _BEAMS.value])
+    if "saved_model_xla" in _PATHS.value:
+        export_missing(workdir, [int(b) for b in _BEAMS.value], jit_compile=True)
     print(
         compare(
             workdir,

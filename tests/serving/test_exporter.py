@@ -31,6 +31,7 @@ from xlm_keras.serving import next_version
 from xlm_keras.serving import saved_model_ops
 from xlm_keras.serving import sentencepiece_library
 from xlm_keras.serving.exporter import SIGNATURES_FILE
+from xlm_keras.serving.exporter import check_jit_compile
 from xlm_keras.serving.exporter import check_signatures
 from xlm_keras.text.packing import pack_single
 from xlm_keras.text.packing import sentence_frame
@@ -388,6 +389,13 @@ def test_fill_mask_needs_a_masked_lm():
         check_signatures(["fill_mask"], backbone)
     with pytest.raises(ValueError, match="Unknown signatures"):
         check_signatures(["summarize"], backbone)
+
+
+def test_jit_compile_is_for_translate_only():
+    check_jit_compile(True, ["translate"])
+    check_jit_compile(False, ["embed"])
+    with pytest.raises(ValueError, match="jit_compile applies to `translate` only"):
+        check_jit_compile(True, ["embed", "tokenize"])
 
 
 def test_op_audit_rejects_python_callbacks_and_other_custom_ops(tmp_path):

@@ -27,9 +27,14 @@ pytestmark = pytest.mark.slow  # SavedModel exports, loaded in a fresh process.
 CHILD = os.path.join(os.path.dirname(__file__), "translate_child.py")
 SOURCE_LENGTH, DECODE_LENGTH = 16, 8
 TARGET_LANGUAGES = ["en", "fr", "de", "de", "fr", "en"]
-# name -> (language embeddings, XLM-R positions, num_beams): XLM beam search,
-# XLM-R (plain sources) greedy.
-MODELS = {"xlm_beam": (True, False, 3), "xlm_r_greedy": (False, True, 1)}
+# name -> (language embeddings, XLM-R positions, num_beams, jit_compile): XLM
+# beam search, XLM greedy with XLA for small requests (the 6 texts; the
+# hostile batches of 128 run the graph), XLM-R (plain sources) greedy.
+MODELS = {
+    "xlm_beam": (True, False, 3, False),
+    "xlm_greedy_xla": (True, False, 1, True),
+    "xlm_r_greedy": (False, True, 1, False),
+}
 
 
 def _model(tokenizer, languages, roberta):
@@ -43,7 +48,7 @@ def exported(tokenizer_dir, tmp_path_factory):
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
     result = {"paths": {}, "reference": {}}
     specs = {}
-    for name, (languages, roberta, beams) in MODELS.items():
+    for name, (languages, roberta, beams, jit_compile) in MODELS.items():
         model = _model(tokenizer, languages, roberta)
         preset = root / f"{name}_preset"
         model.save_to_preset(str(preset))
@@ -55,7 +60,9 @@ def exported(tokenizer_dir, tmp_path_factory):
         # Sources cut where `generate()` cuts them by default: at the
         # preprocessor's SOURCE_LENGTH, not the position table (TEXTS[4] is
         # longer than both).
-        result["paths"][name] = export(str(preset), str(root / name), num_beams=beams)
+        result["paths"][name] = export(
+            str(preset), str(root / name), num_beams=beams, jit_compile=jit_compile
+        )
         result["parameters"] = result.get("parameters", {})
         result["parameters"][name] = (model.count_params(), model.backbone.token_embedding)
         specs[name] = {
@@ -85,6 +92,12 @@ def test_translations_match_generate(exported, name):
     assert len(set(translations)) > 1  # The weights tell sources apart.
     scores = np.array(exported["summary"][name]["scores"])
     assert scores.shape == (len(TEXTS),) and (scores < 0).all()
+
+
+def test_xla_is_opt_in_and_recorded(exported):
+    for name, (_, _, _, jit_compile) in MODELS.items():
+        with open(os.path.join(exported["paths"][name], SIGNATURES_FILE)) as f:
+            assert json.load(f)["model"]["jit_compile"] is jit_compile
 
 
 def test_signatures_json(exported):
@@ -133,7 +146,7 @@ def test_hostile_inputs(exported, name):
     assert report["inputs"] >= 500
     assert report["crashes"] == []
     assert report["bad_outputs"] == []
-    assert report["expected_errors"] == (20 if name == "xlm_beam" else 0)
+    assert report["expected_errors"] == (20 if MODELS[name][0] else 0)
 
 
 def test_translation_models_serve_translate_only(tokenizer_dir):

@@ -51,6 +51,7 @@ def export(
     max_decode_length=None,
     num_beams=1,
     length_penalty=1.0,
+    jit_compile=False,
 ):
     """Export a preset's model with in-graph tokenisation.
 
@@ -76,6 +77,10 @@ def export(
             preprocessor's `decoder_sequence_length`, else the backbone's
             `max_sequence_length`), beams (1: greedy) and the beam length
             penalty (finite, >= 0).
+        jit_compile: bool, `translate` only. Decode small requests (at most
+            `translation_module.XLA_MAX_ROWS` rows) in one XLA-compiled
+            loop: faster at batch 1, but TF Serving must run with
+            `--xla_cpu_compilation_enabled=true`, so it is opt-in.
 
     Returns: str, the path of the new version directory.
 
@@ -98,6 +103,7 @@ def export(
     backbone = getattr(model, "backbone", model)
     check_tokenizer_fits(tokenizer, backbone, preset_dir)
     signatures = check_signatures(signatures, model)
+    check_jit_compile(jit_compile, signatures)
     if "translate" in signatures:
         max_sequence_length = _check_length(
             max_sequence_length, backbone, default=_preprocessor_length(model, "encoder")
@@ -106,7 +112,13 @@ def export(
             max_decode_length, backbone, "max_decode_length", _preprocessor_length(model, "decoder")
         )
         module = TranslationModule(
-            model, tokenizer, max_sequence_length, max_decode_length, num_beams, length_penalty
+            model,
+            tokenizer,
+            max_sequence_length,
+            max_decode_length,
+            num_beams,
+            length_penalty,
+            jit_compile,
         )
     else:
         max_sequence_length = _check_length(max_sequence_length, backbone)
@@ -147,6 +159,15 @@ def export(
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
     return final_dir
+
+
+def check_jit_compile(jit_compile, signatures):
+    """Raise `ValueError` for `jit_compile` without `translate`."""
+    if jit_compile and "translate" not in signatures:
+        raise ValueError(
+            "jit_compile applies to `translate` only (an XLMSeq2SeqLM preset): the encoder "
+            "signatures run faster without XLA on CPU. Export without jit_compile."
+        )
 
 
 def remove_dead_temp_dirs(export_base):
@@ -192,6 +213,7 @@ def _serving_facts(module, model, tokenizer, signatures):
             max_decode_length=module.max_decode_length,
             num_beams=module.num_beams,
             length_penalty=module.length_penalty,
+            jit_compile=module.jit_compile,
         )
     return facts
 

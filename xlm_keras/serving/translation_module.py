@@ -27,6 +27,17 @@ from xlm_keras.serving.serving_module import check_batch
 from xlm_keras.serving.serving_module import cut_to_longest
 from xlm_keras.serving.serving_module import graph_function
 
+# generate_step outputs that `translate` reads.
+GENERATED = ("decoder_token_ids", "decoder_padding_mask", "score")
+# With `jit_compile`: requests of at most this many rows (batch x beams)
+# decode in one XLA-compiled loop, larger ones in the graph. Measured on 2
+# CPU cores, 6 + 6 x 512, greedy, in one process: XLA takes 0.76x the time at
+# batch 1, 0.89x at 4, 0.88x at 8, 1.6x at 32 (the graph's matmuls are faster
+# for many rows, and it drops the source padding).
+XLA_MAX_ROWS = 8
+# With `jit_compile`: sources are padded to a multiple of this many tokens,
+# so that XLA compiles one program per (rows, bucket).
+SOURCE_BUCKET = 16
 SOURCE_LANGUAGE = tf.TensorSpec([None], tf.string, name="source_language")
 TARGET_LANGUAGE = tf.TensorSpec([None], tf.string, name="target_language")
 
@@ -46,6 +57,9 @@ class TranslationModule(tf.Module):
         num_beams: int >= 1; 1 is greedy decoding.
         length_penalty: float. Beam ranking `sum log p / length **
             length_penalty` (`XLMBeamSampler`).
+        jit_compile: bool. Decode requests of at most `XLA_MAX_ROWS` rows
+            with XLA (sources padded to `SOURCE_BUCKET` multiples); TF
+            Serving needs `--xla_cpu_compilation_enabled=true` to run it.
 
     Attributes: `translate`, a `tf.function` of `text` [B] (+
     `source_language`, `target_language` [B] when the model takes language
@@ -61,6 +75,7 @@ class TranslationModule(tf.Module):
         max_decode_length,
         num_beams=1,
         length_penalty=1.0,
+        jit_compile=False,
     ):
         super().__init__(name="xlm_translation")
         preprocessor = XLMSeq2SeqLMPreprocessor(
@@ -81,6 +96,7 @@ class TranslationModule(tf.Module):
         self.length_penalty = length_penalty
         self.has_language_input = takes_language_ids(model)
         self.stop_token_ids = [tokenizer.end_token_id]
+        self.jit_compile = jit_compile
 
         # === Tracked state (what the functions capture is saved) ===
         self.decoding_weights = DecodingWeights(model)
@@ -90,6 +106,12 @@ class TranslationModule(tf.Module):
         self.tokenizer_resources = tokenizer.tf_resources()
 
         # === Functions ===
+        if jit_compile:
+            self._keras.compiled_generate = tf.function(
+                lambda inputs: self._generate(inputs, drop_padding=False),
+                jit_compile=True,
+                autograph=False,
+            )
         if self.has_language_input:
             self.translate = graph_function(
                 self._translate, [TEXT, SOURCE_LANGUAGE, TARGET_LANGUAGE]
@@ -106,23 +128,54 @@ class TranslationModule(tf.Module):
     def _translate(self, text, source_language=None, target_language=None):
         """`text` [B] (+ language codes [B]) -> `translation` tf.string [B]
         and `score` float32 [B]."""
-        preprocessor, model = self._keras.preprocessor, self._keras.model
+        preprocessor = self._keras.preprocessor
         (text,) = check_batch(text=text)
         request = {"source": text}
         if self.has_language_input:
             request.update(source_language=source_language, target_language=target_language)
         inputs = self._trim_source(preprocessor.generate_preprocess(request))
-        outputs = model.generate_step(
-            inputs,
-            stop_token_ids=self.stop_token_ids,
-            sampler=self._keras.sampler,
-            drop_padding=True,
-            decoding_weights=self.decoding_weights,
-        )
+        if self.jit_compile:
+            rows = tf.shape(text)[0] * self.num_beams
+            outputs = tf.cond(
+                rows <= XLA_MAX_ROWS,
+                lambda: self._keras.compiled_generate(self._pad_source(inputs)),
+                lambda: self._generate(inputs, drop_padding=True),
+            )
+        else:
+            outputs = self._generate(inputs, drop_padding=True)
         return {
             "translation": preprocessor.generate_postprocess(outputs),
             "score": outputs["score"],
         }
+
+    def _generate(self, inputs, drop_padding):
+        """`generate_step` on packed inputs -> the decoder tokens, their
+        padding mask and the scores."""
+        outputs = self._keras.model.generate_step(
+            inputs,
+            stop_token_ids=self.stop_token_ids,
+            sampler=self._keras.sampler,
+            drop_padding=drop_padding,
+            decoding_weights=self.decoding_weights,
+        )
+        return {name: outputs[name] for name in GENERATED}
+
+    def _pad_source(self, inputs):
+        """`encoder_*` padded to the next multiple of `SOURCE_BUCKET` (at
+        most `max_sequence_length`): XLA compiles once per shape."""
+        length = tf.shape(inputs["encoder_padding_mask"])[1]
+        bucket = tf.minimum(-(-length // SOURCE_BUCKET) * SOURCE_BUCKET, self.max_sequence_length)
+        pad_id = self._keras.preprocessor.tokenizer.pad_token_id
+        padded = {
+            name: tf.pad(
+                value,
+                [[0, 0], [0, bucket - length]],
+                constant_values=pad_id if name == "encoder_token_ids" else 0,
+            )
+            for name, value in inputs.items()
+            if name.startswith("encoder_")
+        }
+        return {**inputs, **padded}
 
     @staticmethod
     def _trim_source(inputs):
