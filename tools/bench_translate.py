@@ -91,6 +91,7 @@ PATH_NAMES = {
     "generate": "ours generate()",
     "saved_model": "ours SavedModel translate",
     "saved_model_xla": "ours SavedModel translate, --jit_compile",
+    "saved_model_bf16": "ours SavedModel translate, --decoder_dtype=bfloat16",
     "ct2": "CTranslate2 float32",
     "ct2_int8": "CTranslate2 int8",
 }
@@ -196,28 +197,37 @@ def _prepare_ct2(workdir):
     )
 
 
-def export_dir(workdir, beams, jit_compile):
-    """The version directory of the export of `beams` (with XLA or not)."""
-    return os.path.join(workdir, EXPORT_DIR, f"beams_{beams}" + "_xla" * jit_compile, "1")
+# SavedModel path -> its `export()` options.
+EXPORTS = {
+    "saved_model": {},
+    "saved_model_xla": {"jit_compile": True},
+    "saved_model_bf16": {"decoder_dtype": "bfloat16"},
+}
 
 
-def export_missing(workdir, beam_counts, jit_compile=False):
-    """Export the preset once per beam count (those not exported yet)."""
+def export_dir(workdir, beams, path):
+    """The version directory of `path`'s export with `beams` beams."""
+    return os.path.join(workdir, EXPORT_DIR, f"{path}_beams_{beams}", "1")
+
+
+def export_missing(workdir, beam_counts, path):
+    """Export the preset for SavedModel `path` once per beam count (those
+    not exported yet)."""
     from xlm_keras.serving import export
 
     for beams in beam_counts:
-        path = export_dir(workdir, beams, jit_compile)
-        if not os.path.isdir(path):
+        version_dir = export_dir(workdir, beams, path)
+        if not os.path.isdir(version_dir):
             export(
                 os.path.join(workdir, PRESET_DIR),
-                os.path.dirname(path),
+                os.path.dirname(version_dir),
                 version=1,
                 max_sequence_length=_MAX_SOURCE_LENGTH.value,
                 max_decode_length=_NEW_TOKENS.value + 1,
                 num_beams=beams,
                 length_penalty=_LENGTH_PENALTY.value,
                 warmup=False,
-                jit_compile=jit_compile,
+                **EXPORTS[path],
             )
 
 
@@ -269,12 +279,13 @@ def generate_call(workdir, beams):
     return call
 
 
-def saved_model_call(workdir, beams, jit_compile=False):
-    """call(texts) -> strings: the exported `translate` signature, loaded
-    with TensorFlow and tf-text's SentencePiece kernels only."""
+def saved_model_call(workdir, beams, path="saved_model"):
+    """call(texts) -> strings: the exported `translate` signature of
+    SavedModel `path`, loaded with TensorFlow and tf-text's SentencePiece
+    kernels only."""
     import tensorflow as tf
 
-    saved_model = export_dir(workdir, beams, jit_compile)
+    saved_model = export_dir(workdir, beams, path)
     signature = bench_common.load_saved_model(saved_model).signatures["translate"]
 
     def call(texts):
@@ -318,7 +329,8 @@ CALLS = {
     "hf": hf_call,
     "generate": generate_call,
     "saved_model": saved_model_call,
-    "saved_model_xla": functools.partial(saved_model_call, jit_compile=True),
+    "saved_model_xla": functools.partial(saved_model_call, path="saved_model_xla"),
+    "saved_model_bf16": functools.partial(saved_model_call, path="saved_model_bf16"),
     "ct2": functools.partial(ct2_call, compute_type="float32"),
     "ct2_int8": functools.partial(ct2_call, compute_type="int8"),
 }
@@ -414,10 +426,9 @@ def main(argv):
         print(json.dumps(run_one(workdir, _RUN.value, _BEAM.value, _BATCH_SIZE.value)))
         return
     prepare(workdir)
-    if "saved_model" in _PATHS.value:
-        export_missing(workdir, [int(b) for b in _BEAMS.value])
-    if "saved_model_xla" in _PATHS.value:
-        export_missing(workdir, [int(b) for b in _BEAMS.value], jit_compile=True)
+    for path in EXPORTS:
+        if path in _PATHS.value:
+            export_missing(workdir, [int(b) for b in _BEAMS.value], path)
     print(
         compare(
             workdir,

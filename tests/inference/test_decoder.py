@@ -61,6 +61,37 @@ def test_steps_give_the_forward_pass_logits(family, drop_padding, fused_once):
         np.testing.assert_allclose(logits, expected[:, position], atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_bfloat16_weights_give_close_logits(family):
+    """`DecodingWeights(model, "bfloat16")`: every matmul of the decoder in
+    bfloat16 (8 significant bits), LayerNorms in float32; the logits stay
+    within bfloat16 round-off of the float32 forward pass."""
+    model = _model(family)
+    inputs = _inputs(model)
+    expected = np.asarray(model(inputs))
+    decoder = CachedDecoder(model, DecodingWeights(model, "bfloat16"))
+    rows, layout = model.call_encoder(inputs, drop_padding=True)
+    cross_cache = decoder.cross_cache(rows, layout)
+    key_mask = tf.constant((1.0 - inputs["encoder_padding_mask"][:, None, None, :]) * -1e9)
+    target = inputs["decoder_token_ids"]
+    self_cache = decoder.empty_self_cache(3, target.shape[1])
+    languages = inputs.get("decoder_language_ids")
+    for position in range(target.shape[1]):
+        logits, _, self_cache = decoder.step(
+            target[:, position : position + 1],
+            tf.constant(position),
+            self_cache,
+            cross_cache,
+            tf.cast(key_mask, tf.float32),
+            language_ids=None if languages is None else languages[:, position : position + 1],
+        )
+        assert logits.dtype == tf.bfloat16
+        scale = np.abs(expected[:, position]).max()
+        np.testing.assert_allclose(
+            tf.cast(logits, tf.float32), expected[:, position], atol=0.03 * scale
+        )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("family", ["xlm", "roberta_prenorm"])
 def test_xla_generation_writes_the_same_tokens(family):

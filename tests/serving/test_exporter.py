@@ -31,8 +31,8 @@ from xlm_keras.serving import next_version
 from xlm_keras.serving import saved_model_ops
 from xlm_keras.serving import sentencepiece_library
 from xlm_keras.serving.exporter import SIGNATURES_FILE
-from xlm_keras.serving.exporter import check_jit_compile
 from xlm_keras.serving.exporter import check_signatures
+from xlm_keras.serving.exporter import check_translate_options
 from xlm_keras.text.packing import pack_single
 from xlm_keras.text.packing import sentence_frame
 
@@ -391,11 +391,15 @@ def test_fill_mask_needs_a_masked_lm():
         check_signatures(["summarize"], backbone)
 
 
-def test_jit_compile_is_for_translate_only():
-    check_jit_compile(True, ["translate"])
-    check_jit_compile(False, ["embed"])
+def test_translate_options_are_for_translate_only():
+    check_translate_options(["translate"], jit_compile=True, decoder_dtype="bfloat16")
+    check_translate_options(["embed"])
     with pytest.raises(ValueError, match="jit_compile applies to `translate` only"):
-        check_jit_compile(True, ["embed", "tokenize"])
+        check_translate_options(["embed", "tokenize"], jit_compile=True)
+    with pytest.raises(ValueError, match="'bfloat16' applies to `translate` only"):
+        check_translate_options(["embed"], decoder_dtype="bfloat16")
+    with pytest.raises(ValueError, match="must be one of float32, bfloat16; got 'int4'"):
+        check_translate_options(["translate"], decoder_dtype="int4")
 
 
 def test_op_audit_rejects_python_callbacks_and_other_custom_ops(tmp_path):

@@ -38,6 +38,7 @@ from xlm_keras.serving.warmup import write_warmup_requests
 from xlm_keras.text.packing import sentence_frame
 
 SIGNATURES_FILE = "signatures.json"
+DECODER_DTYPES = ("float32", "bfloat16")
 
 
 def export(
@@ -52,6 +53,7 @@ def export(
     num_beams=1,
     length_penalty=1.0,
     jit_compile=False,
+    decoder_dtype="float32",
 ):
     """Export a preset's model with in-graph tokenisation.
 
@@ -81,6 +83,10 @@ def export(
             `translation_module.XLA_MAX_ROWS` rows) in one XLA-compiled
             loop: faster at batch 1, but TF Serving must run with
             `--xla_cpu_compilation_enabled=true`, so it is opt-in.
+        decoder_dtype: `translate` only: "float32" (default) or "bfloat16",
+            the dtype of the decoder blocks' and output table's weights and
+            matmuls (half the bytes a decoding step reads; faster only on
+            CPUs with bfloat16 matrix instructions, see docs/benchmarks.md).
 
     Returns: str, the path of the new version directory.
 
@@ -103,7 +109,7 @@ def export(
     backbone = getattr(model, "backbone", model)
     check_tokenizer_fits(tokenizer, backbone, preset_dir)
     signatures = check_signatures(signatures, model)
-    check_jit_compile(jit_compile, signatures)
+    check_translate_options(signatures, jit_compile=jit_compile, decoder_dtype=decoder_dtype)
     if "translate" in signatures:
         max_sequence_length = _check_length(
             max_sequence_length, backbone, default=_preprocessor_length(model, "encoder")
@@ -119,6 +125,7 @@ def export(
             num_beams,
             length_penalty,
             jit_compile,
+            decoder_dtype,
         )
     else:
         max_sequence_length = _check_length(max_sequence_length, backbone)
@@ -161,12 +168,24 @@ def export(
     return final_dir
 
 
-def check_jit_compile(jit_compile, signatures):
-    """Raise `ValueError` for `jit_compile` without `translate`."""
-    if jit_compile and "translate" not in signatures:
+def check_translate_options(signatures, jit_compile=False, decoder_dtype="float32"):
+    """Raise `ValueError` for `translate`'s options without `translate`, or
+    an unknown `decoder_dtype`."""
+    if decoder_dtype not in DECODER_DTYPES:
+        raise ValueError(
+            f"decoder_dtype must be one of {', '.join(DECODER_DTYPES)}; got {decoder_dtype!r}."
+        )
+    if "translate" in signatures:
+        return
+    if jit_compile:
         raise ValueError(
             "jit_compile applies to `translate` only (an XLMSeq2SeqLM preset): the encoder "
             "signatures run faster without XLA on CPU. Export without jit_compile."
+        )
+    if decoder_dtype != "float32":
+        raise ValueError(
+            f"decoder_dtype={decoder_dtype!r} applies to `translate` only (an XLMSeq2SeqLM "
+            "preset). Export without it."
         )
 
 
@@ -214,6 +233,7 @@ def _serving_facts(module, model, tokenizer, signatures):
             num_beams=module.num_beams,
             length_penalty=module.length_penalty,
             jit_compile=module.jit_compile,
+            decoder_dtype=module.decoder_dtype,
         )
     return facts
 

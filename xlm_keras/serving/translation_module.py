@@ -57,6 +57,8 @@ class TranslationModule(tf.Module):
         num_beams: int >= 1; 1 is greedy decoding.
         length_penalty: float. Beam ranking `sum log p / length **
             length_penalty` (`XLMBeamSampler`).
+        decoder_dtype: "float32" or "bfloat16": the dtype of the decoder's
+            matmuls (`DecodingWeights`).
         jit_compile: bool. Decode requests of at most `XLA_MAX_ROWS` rows
             with XLA (sources padded to `SOURCE_BUCKET` multiples); TF
             Serving needs `--xla_cpu_compilation_enabled=true` to run it.
@@ -76,6 +78,7 @@ class TranslationModule(tf.Module):
         num_beams=1,
         length_penalty=1.0,
         jit_compile=False,
+        decoder_dtype="float32",
     ):
         super().__init__(name="xlm_translation")
         preprocessor = XLMSeq2SeqLMPreprocessor(
@@ -97,9 +100,10 @@ class TranslationModule(tf.Module):
         self.has_language_input = takes_language_ids(model)
         self.stop_token_ids = [tokenizer.end_token_id]
         self.jit_compile = jit_compile
+        self.decoder_dtype = decoder_dtype
 
         # === Tracked state (what the functions capture is saved) ===
-        self.decoding_weights = DecodingWeights(model)
+        self.decoding_weights = DecodingWeights(model, decoder_dtype)
         # The decoder's weights are saved once, fused.
         fused = {id(weight) for weight in fused_sources(model)}
         self.model_weights = [weight for weight in model.weights if id(weight) not in fused]

@@ -1,0 +1,144 @@
+"""What a reduced-precision `translate` export costs in quality and gains
+in speed, against the float32 export of the same preset.
+
+  python tools/export_precision.py --preset=$W/mt/preset \
+      --corpus_dir=~/.cache/xlm_keras/corpus --workdir=/tmp/export_precision
+
+Exports `--preset` twice into `--workdir` (made once, then reused): the
+default float32 export and `--decoder_dtype=bfloat16` (greedy,
+`--max_decode_length`). Each is loaded as a server loads it (TensorFlow
+and tf-text's SentencePiece kernels only) and translates the `--split`
+pairs of `--corpus_dir` in both directions, in batches of `--batch_size`.
+Prints per direction and export: sacrebleu BLEU and chrF, the share of
+translations identical to float32's and the share of identical output
+tokens (SentencePiece pieces, position by position over the longer of the
+two), and the seconds each export took.
+"""
+
+import json
+import os
+import time
+
+import bench_common
+from absl import app
+from absl import flags
+
+_PRESET = flags.DEFINE_string("preset", None, "Translation preset (XLMSeq2SeqLM).")
+_CORPUS_DIR = flags.DEFINE_string("corpus_dir", None, "Corpus with parallel/<l1>-<l2>.<split>.tsv.")
+_SPLIT = flags.DEFINE_string("split", "test", "Corpus split to translate.")
+_WORKDIR = flags.DEFINE_string("workdir", "/tmp/xlm_export_precision", "The two exports.")
+_MAX_DECODE_LENGTH = flags.DEFINE_integer("max_decode_length", 128, "Longest translation.")
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", 32, "Sentences per call.", lower_bound=1)
+
+DTYPES = ("float32", "bfloat16")
+
+
+def exported(preset, workdir, dtype):
+    """The version directory of `preset` exported with `dtype` decoding
+    (made if missing)."""
+    from xlm_keras.serving import export
+
+    base = os.path.join(workdir, dtype)
+    if os.path.isdir(os.path.join(base, "1")):
+        return os.path.join(base, "1")
+    return export(
+        preset,
+        base,
+        version=1,
+        max_decode_length=_MAX_DECODE_LENGTH.value,
+        warmup=False,
+        decoder_dtype=dtype,
+    )
+
+
+def test_pairs(corpus_dir, split):
+    """{(l1, l2): [(l1 text, l2 text)]} of the corpus split."""
+    from xlm_keras.data import corpus
+    from xlm_keras.data.readers import CorpusStats
+    from xlm_keras.data.readers import read_tsv_pairs
+
+    stats = CorpusStats()
+    return {
+        pair: [p for path in paths for p in read_tsv_pairs(path, stats)]
+        for pair, paths in corpus.parallel_files(os.path.expanduser(corpus_dir), split).items()
+    }
+
+
+def translate_all(signature, sources, source_language, target_language, batch_size):
+    """(translations [str], seconds) of `sources` through `signature`."""
+    import tensorflow as tf
+
+    translations = []
+    start = time.perf_counter()
+    for i in range(0, len(sources), batch_size):
+        batch = sources[i : i + batch_size]
+        inputs = {"text": tf.constant(batch)}
+        if "source_language" in signature.structured_input_signature[1]:
+            inputs["source_language"] = tf.constant([source_language] * len(batch))
+            inputs["target_language"] = tf.constant([target_language] * len(batch))
+        outputs = signature(**inputs)["translation"].numpy()
+        translations += [text.decode("utf-8") for text in outputs]
+    return translations, time.perf_counter() - start
+
+
+def token_agreement(pieces, hypotheses, baseline):
+    """Share of output pieces equal to the baseline's at the same position,
+    over the longer of each pair."""
+    same = total = 0
+    for hypothesis, base in zip(hypotheses, baseline):
+        a, b = pieces.encode(hypothesis, out_type=str), pieces.encode(base, out_type=str)
+        same += sum(x == y for x, y in zip(a, b))
+        total += max(len(a), len(b), 1)
+    return same / total
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    if not _PRESET.value or not _CORPUS_DIR.value:
+        raise app.UsageError("Pass --preset and --corpus_dir.")
+    import sentencepiece
+
+    from xlm_keras.translation.evaluation import corpus_scores
+
+    signatures = {
+        dtype: bench_common.load_saved_model(
+            exported(_PRESET.value, _WORKDIR.value, dtype)
+        ).signatures["translate"]
+        for dtype in DTYPES
+    }
+    float_dir = exported(_PRESET.value, _WORKDIR.value, DTYPES[0])
+    pieces = sentencepiece.SentencePieceProcessor(
+        model_file=os.path.join(float_dir, "assets", "vocabulary.spm")
+    )
+    report = {}
+    for (first, second), pairs in test_pairs(_CORPUS_DIR.value, _SPLIT.value).items():
+        for source, target, column in ((first, second, 0), (second, first, 1)):
+            sources = [pair[column] for pair in pairs]
+            references = [pair[1 - column] for pair in pairs]
+            outputs = {}
+            for dtype, signature in signatures.items():
+                translations, seconds = translate_all(
+                    signature, sources, source, target, _BATCH_SIZE.value
+                )
+                scores, _ = corpus_scores(translations, references)
+                outputs[dtype] = translations
+                report[f"{source}-{target} {dtype}"] = {
+                    **{name: round(value, 2) for name, value in scores.items()},
+                    "seconds": round(seconds, 1),
+                    "identical_translations": round(
+                        sum(a == b for a, b in zip(translations, outputs[DTYPES[0]]))
+                        / len(sources),
+                        4,
+                    ),
+                    "identical_tokens": round(
+                        token_agreement(pieces, translations, outputs[DTYPES[0]]), 4
+                    ),
+                    "sentences": len(sources),
+                }
+                print(f"{source}-{target} {dtype}: {report[f'{source}-{target} {dtype}']}")
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    app.run(main)
