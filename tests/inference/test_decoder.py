@@ -35,6 +35,28 @@ def _inputs(model, target_length=6):
     return inputs
 
 
+def _stepped(model, decoder, inputs, drop_padding):
+    """(logits, hidden) of each target position, one cached step at a time."""
+    rows, layout = model.call_encoder(inputs, drop_padding=drop_padding)
+    cross_cache = decoder.cross_cache(rows, layout)
+    key_mask = tf.constant((1.0 - inputs["encoder_padding_mask"][:, None, None, :]) * -1e9)
+    target = inputs["decoder_token_ids"]
+    languages = inputs.get("decoder_language_ids")
+    self_cache = decoder.empty_self_cache(3, target.shape[1])
+    outputs = []
+    for position in range(target.shape[1]):
+        logits, hidden, self_cache = decoder.step(
+            target[:, position : position + 1],
+            tf.constant(position),
+            self_cache,
+            cross_cache,
+            tf.cast(key_mask, tf.float32),
+            language_ids=None if languages is None else languages[:, position : position + 1],
+        )
+        outputs.append((logits, hidden))
+    return outputs
+
+
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 @pytest.mark.parametrize("drop_padding,fused_once", [(False, False), (True, False), (True, True)])
 def test_steps_give_the_forward_pass_logits(family, drop_padding, fused_once):
@@ -42,21 +64,7 @@ def test_steps_give_the_forward_pass_logits(family, drop_padding, fused_once):
     inputs = _inputs(model)
     expected = np.asarray(model(inputs))
     decoder = CachedDecoder(model, DecodingWeights(model) if fused_once else None)
-    rows, layout = model.call_encoder(inputs, drop_padding=drop_padding)
-    cross_cache = decoder.cross_cache(rows, layout)
-    key_mask = (1.0 - inputs["encoder_padding_mask"][:, None, None, :]) * -1e9
-    target = inputs["decoder_token_ids"]
-    self_cache = decoder.empty_self_cache(3, target.shape[1])
-    for position in range(target.shape[1]):
-        languages = inputs.get("decoder_language_ids")
-        logits, hidden, self_cache = decoder.step(
-            target[:, position : position + 1],
-            tf.constant(position),
-            self_cache,
-            cross_cache,
-            tf.constant(key_mask, tf.float32),
-            language_ids=None if languages is None else languages[:, position : position + 1],
-        )
+    for position, (logits, hidden) in enumerate(_stepped(model, decoder, inputs, drop_padding)):
         assert hidden.shape == (3, 16)
         np.testing.assert_allclose(logits, expected[:, position], atol=1e-5, rtol=1e-5)
 
@@ -70,21 +78,7 @@ def test_bfloat16_weights_give_close_logits(family):
     inputs = _inputs(model)
     expected = np.asarray(model(inputs))
     decoder = CachedDecoder(model, DecodingWeights(model, "bfloat16"))
-    rows, layout = model.call_encoder(inputs, drop_padding=True)
-    cross_cache = decoder.cross_cache(rows, layout)
-    key_mask = tf.constant((1.0 - inputs["encoder_padding_mask"][:, None, None, :]) * -1e9)
-    target = inputs["decoder_token_ids"]
-    self_cache = decoder.empty_self_cache(3, target.shape[1])
-    languages = inputs.get("decoder_language_ids")
-    for position in range(target.shape[1]):
-        logits, _, self_cache = decoder.step(
-            target[:, position : position + 1],
-            tf.constant(position),
-            self_cache,
-            cross_cache,
-            tf.cast(key_mask, tf.float32),
-            language_ids=None if languages is None else languages[:, position : position + 1],
-        )
+    for position, (logits, _) in enumerate(_stepped(model, decoder, inputs, True)):
         assert logits.dtype == tf.bfloat16
         scale = np.abs(expected[:, position]).max()
         np.testing.assert_allclose(
