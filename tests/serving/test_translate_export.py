@@ -21,6 +21,8 @@ from xlm_keras.serving import export
 from xlm_keras.serving import sentencepiece_library
 from xlm_keras.serving.exporter import SIGNATURES_FILE
 from xlm_keras.serving.exporter import check_signatures
+from xlm_keras.serving.translation_module import SOURCE_BUCKET
+from xlm_keras.serving.translation_module import bucket_sources
 
 pytestmark = pytest.mark.slow  # SavedModel exports, loaded in a fresh process.
 
@@ -80,9 +82,24 @@ def exported(tokenizer_dir, tmp_path_factory):
 
 def test_loads_without_keras_or_tensorflow_text(exported):
     assert exported["summary"]["modules"] == []
-    for name in MODELS:
+    for name, (_, _, _, options) in MODELS.items():
         assert exported["summary"][name]["signatures"] == ["serving_default", "translate"]
-        assert exported["summary"][name]["warmup"] == ["serving_default", "translate"]
+        # A jit_compile export adds one batch-1 source per 16-token bucket (one here).
+        extra = ["translate"] if options.get("jit_compile") else []
+        assert exported["summary"][name]["warmup"] == ["serving_default", "translate", *extra]
+
+
+@pytest.mark.parametrize("max_length", [16, 40, 64])
+def test_bucket_sources_fill_every_bucket(tokenizer_dir, max_length):
+    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
+    packed = [
+        min(len(tokenizer(text)) + 2, max_length) for text in bucket_sources(tokenizer, max_length)
+    ]
+    buckets = [-(-length // SOURCE_BUCKET) * SOURCE_BUCKET for length in packed]
+    expected = list(range(SOURCE_BUCKET, max_length + SOURCE_BUCKET, SOURCE_BUCKET))
+    assert [min(bucket, max_length) for bucket in buckets] == [
+        min(bucket, max_length) for bucket in expected
+    ]
 
 
 @pytest.mark.parametrize("name", list(MODELS))

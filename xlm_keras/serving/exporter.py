@@ -33,6 +33,8 @@ from xlm_keras.serving.serving_module import TASK_SIGNATURES
 from xlm_keras.serving.serving_module import ServingModule
 from xlm_keras.serving.serving_module import supported_signatures
 from xlm_keras.serving.translation_module import TranslationModule
+from xlm_keras.serving.translation_module import bucket_sources
+from xlm_keras.serving.warmup import source_requests
 from xlm_keras.serving.warmup import warmup_requests
 from xlm_keras.serving.warmup import write_warmup_requests
 from xlm_keras.text.packing import sentence_frame
@@ -71,8 +73,10 @@ def export(
             an `XLMTextClassifier`, `tag` an `XLMTokenClassifier`).
             `serving_default` (= embed) is always exported.
         top_k: int >= 1. Predictions per `<mask>` in `fill_mask`.
-        warmup: bool. Write TF Serving warm-up requests (one per signature)
-            to `assets.extra/tf_serving_warmup_requests`.
+        warmup: bool. Write TF Serving warm-up requests (one per signature;
+            with `jit_compile` also one batch-1 `translate` per source
+            bucket, so that a server compiles them when it loads the
+            version) to `assets.extra/tf_serving_warmup_requests`.
         max_decode_length, num_beams, length_penalty: `translate` only (an
             `XLMSeq2SeqLM`, which serves only `translate`): the longest
             translation in tokens, specials included (default the preset
@@ -140,15 +144,16 @@ def export(
         ops = audit_ops(saved_model_ops(temp_dir))
         table = signature_table(temp_dir)
         if warmup:
-            write_warmup_requests(
-                temp_dir,
-                warmup_requests(
-                    table,
-                    tokenizer.languages,
-                    module.has_language_input,
-                    *sentence_frame(family(model), tokenizer),
-                ),
+            requests = warmup_requests(
+                table,
+                tokenizer.languages,
+                module.has_language_input,
+                *sentence_frame(family(model), tokenizer),
             )
+            if getattr(module, "jit_compile", False):  # Compile every source bucket at load.
+                sources = bucket_sources(tokenizer, max_sequence_length)
+                requests += source_requests(sources, module.has_language_input, tokenizer.languages)
+            write_warmup_requests(temp_dir, requests)
         description = {
             "model": _serving_facts(module, model, tokenizer, signatures),
             "signatures": table,

@@ -38,6 +38,32 @@ XLA_MAX_ROWS = 8
 # With `jit_compile`: sources are padded to a multiple of this many tokens,
 # so that XLA compiles one program per (rows, bucket).
 SOURCE_BUCKET = 16
+# The word `bucket_sources` repeats (one SentencePiece piece in most
+# vocabularies; measured, not assumed).
+FILLER_WORD = "a"
+
+
+def bucket_sources(tokenizer, max_sequence_length):
+    """One source text per XLA source bucket (`SOURCE_BUCKET` multiples, the
+    last one `max_sequence_length`), each packed (two frame tokens added)
+    to its bucket's length or a little below: replayed at load, they move
+    the batch-1 compilations of a `jit_compile` export before its first
+    request.
+
+    Args:
+        tokenizer: `XLMTokenizer`.
+        max_sequence_length: int >= 2.
+
+    Returns: [str], shortest bucket first.
+    """
+    pieces_per_word = len(tokenizer(FILLER_WORD)) or 1
+    sources = []
+    for bucket in range(SOURCE_BUCKET, max_sequence_length + SOURCE_BUCKET, SOURCE_BUCKET):
+        pieces = min(bucket, max_sequence_length) - 2
+        sources.append(" ".join([FILLER_WORD] * max(pieces // pieces_per_word, 1)))
+    return sources
+
+
 SOURCE_LANGUAGE = tf.TensorSpec([None], tf.string, name="source_language")
 TARGET_LANGUAGE = tf.TensorSpec([None], tf.string, name="target_language")
 

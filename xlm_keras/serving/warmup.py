@@ -53,6 +53,19 @@ def warmup_requests(signatures, languages, has_language_input, start_id, end_id)
     return [(key, inputs.get(key, strings)) for key in sorted(signatures)]
 
 
+def source_requests(sources, has_language_input, languages):
+    """`translate` requests of one source each (batch 1), in `languages[0]`
+    to `languages[-1]` for models that take language codes."""
+    requests = []
+    for source in sources:
+        inputs = {"text": tf.constant([source]).numpy()}
+        if has_language_input:
+            inputs["source_language"] = tf.constant([languages[0]]).numpy()
+            inputs["target_language"] = tf.constant([languages[-1]]).numpy()
+        requests.append(("translate", inputs))
+    return requests
+
+
 def write_warmup_requests(saved_model_dir, requests):
     """Write `requests` ((signature key, inputs) pairs) as TF Serving's
     warm-up file in `saved_model_dir`; returns its path."""
