@@ -218,41 +218,51 @@ def block_key(index):
     return f"block_{index}"
 
 
+def block_projections(layer):
+    """One `TransformerDecoder`'s dense layers (attention `EinsumDense`s and
+    feed-forward `Dense`s), grouped by the fused (kernel, bias) they make:
+    the groups' kernels are concatenated along their output axis. The one
+    list both `fused_weights` and `fused_sources` read."""
+    parts = block_sublayers(layer)
+    attention = attention_parts(parts.self_attention)
+    cross = attention_parts(parts.cross_attention)
+    return {
+        "qkv": (attention.query, attention.key, attention.value),
+        "self_output": (attention.output,),
+        "cross_query": (cross.query,),
+        "cross_output": (cross.output,),
+        "cross_key_value": (cross.key, cross.value),
+        "ffn_in": (parts.feedforward_intermediate,),
+        "ffn_out": (parts.feedforward_output,),
+    }
+
+
 def fused_weights(model, transposed_table=False, dtype=None):
     """The tensors `CachedDecoder` multiplies, fused and cast to `dtype`
-    (default the compute dtype): per block i, `{block_key(i): {"qkv", "self_output", "cross_query",
-    "cross_output", "ffn_in", "ffn_out"}}` of (kernel [in, out], bias
-    [out]); `CROSS_PROJECTION`: every block's cross-attention key and value
-    kernels, (kernel [H, blocks * 2 * width], bias); `HEAD`: the tied token
-    table [V, H] (or, with `transposed_table`, "table_transposed" [H, V]),
-    the output bias and XLM-R's head dense."""
+    (default the compute dtype): per block i, `{block_key(i): {"qkv",
+    "self_output", "cross_query", "cross_output", "ffn_in", "ffn_out"}}`
+    of (kernel [in, out], bias [out]); `CROSS_PROJECTION`: every block's
+    cross-attention key and value kernels, (kernel [H, blocks * 2 * width],
+    bias); `HEAD`: the tied token table [V, H] (or, with
+    `transposed_table`, "table_transposed" [H, V]), the output bias and
+    XLM-R's head dense."""
     dtype = dtype or model.compute_dtype
 
     def cast(*weights):
         return tuple(tf.cast(weight, dtype) for weight in weights)
 
-    def projection(einsum_dense):
-        return cast(*attention_dense(einsum_dense))
+    def fuse(layers):
+        # `attention_dense` leaves a Dense's 2-D kernel and bias as they are.
+        projections = [cast(*attention_dense(layer)) for layer in layers]
+        return tuple(tf.concat(weights, axis=-1) for weights in zip(*projections))
 
     fused = {}
     keys_and_values = []
     for i, layer in enumerate(model.backbone.decoder_layers):
-        parts = block_sublayers(layer)
-        attention = attention_parts(parts.self_attention)
-        cross = attention_parts(parts.cross_attention)
-        qkv = [projection(dense) for dense in (attention.query, attention.key, attention.value)]
-        fused[block_key(i)] = {
-            "qkv": tuple(tf.concat(weights, axis=-1) for weights in zip(*qkv)),
-            "self_output": projection(attention.output),
-            "cross_query": projection(cross.query),
-            "cross_output": projection(cross.output),
-            "ffn_in": cast(
-                parts.feedforward_intermediate.kernel, parts.feedforward_intermediate.bias
-            ),
-            "ffn_out": cast(parts.feedforward_output.kernel, parts.feedforward_output.bias),
-        }
-        keys_and_values += [projection(cross.key), projection(cross.value)]
-    fused[CROSS_PROJECTION] = tuple(tf.concat(parts, axis=-1) for parts in zip(*keys_and_values))
+        groups = block_projections(layer)
+        keys_and_values += groups.pop("cross_key_value")
+        fused[block_key(i)] = {name: fuse(layers) for name, layers in groups.items()}
+    fused[CROSS_PROJECTION] = fuse(keys_and_values)
     (table,) = cast(model.backbone.token_embedding.embeddings)
     head = model.output_head
     fused[HEAD] = (
@@ -272,15 +282,13 @@ def fused_sources(model):
     """The variables `fused_weights` copies that decoding reads nowhere else
     (not the token table, which also embeds the tokens): an export that has
     `DecodingWeights` need not save them again."""
-    sources = []
-    for layer in model.backbone.decoder_layers:
-        parts = block_sublayers(layer)
-        for attention in (parts.self_attention, parts.cross_attention):
-            attention = attention_parts(attention)
-            for layer_dense in (attention.query, attention.key, attention.value, attention.output):
-                sources += [layer_dense.kernel, layer_dense.bias]
-        for layer_dense in (parts.feedforward_intermediate, parts.feedforward_output):
-            sources += [layer_dense.kernel, layer_dense.bias]
+    sources = [
+        weight
+        for layer in model.backbone.decoder_layers
+        for group in block_projections(layer).values()
+        for projection in group
+        for weight in (projection.kernel, projection.bias)
+    ]
     head = model.output_head
     if isinstance(head, XLMPredictionHead):
         return sources + [head.bias]
