@@ -101,15 +101,13 @@ def main(argv):
 
     from xlm_keras.translation.evaluation import corpus_scores
 
+    exports = {dtype: exported(_PRESET.value, _WORKDIR.value, dtype) for dtype in DTYPES}
     signatures = {
-        dtype: bench_common.load_saved_model(
-            exported(_PRESET.value, _WORKDIR.value, dtype)
-        ).signatures["translate"]
-        for dtype in DTYPES
+        dtype: bench_common.load_saved_model(path).signatures["translate"]
+        for dtype, path in exports.items()
     }
-    float_dir = exported(_PRESET.value, _WORKDIR.value, DTYPES[0])
     pieces = sentencepiece.SentencePieceProcessor(
-        model_file=os.path.join(float_dir, "assets", "vocabulary.spm")
+        model_file=os.path.join(exports[DTYPES[0]], "assets", "vocabulary.spm")
     )
     report = {}
     for (first, second), pairs in test_pairs(_CORPUS_DIR.value, _SPLIT.value).items():

@@ -150,7 +150,7 @@ def export(
                 module.has_language_input,
                 *sentence_frame(family(model), tokenizer),
             )
-            if getattr(module, "jit_compile", False):  # Compile every source bucket at load.
+            if jit_compile:  # Only with translate: compile every source bucket at load.
                 sources = bucket_sources(tokenizer, max_sequence_length)
                 requests += source_requests(sources, module.has_language_input, tokenizer.languages)
             write_warmup_requests(temp_dir, requests)

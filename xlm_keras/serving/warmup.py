@@ -43,27 +43,29 @@ def warmup_requests(signatures, languages, has_language_input, start_id, end_id)
         ids["language_ids"] = [[0, 0]]
     ids = {name: tf.constant(value, tf.int32).numpy() for name, value in ids.items()}
     pairs = {**strings, "text_pair": strings["text"][::-1]}
-    sources = {"text": strings["text"]}
-    if has_language_input:
-        sources["source_language"] = strings["language"]
-        sources["target_language"] = tf.constant([languages[-1]] * len(WARMUP_TEXTS)).numpy()
+    sources = translate_inputs(WARMUP_TEXTS, has_language_input, languages)
     inputs = {"encode": ids, "classify_pair": pairs, "translate": sources}
     if "translate" in signatures:  # An encoder-decoder; its default is translate.
         inputs["serving_default"] = sources
     return [(key, inputs.get(key, strings)) for key in sorted(signatures)]
 
 
+def translate_inputs(texts, has_language_input, languages):
+    """`translate` inputs for `texts`: from `languages[0]` to
+    `languages[-1]` for models that take language codes."""
+    inputs = {"text": tf.constant(texts).numpy()}
+    if has_language_input:
+        inputs["source_language"] = tf.constant([languages[0]] * len(texts)).numpy()
+        inputs["target_language"] = tf.constant([languages[-1]] * len(texts)).numpy()
+    return inputs
+
+
 def source_requests(sources, has_language_input, languages):
-    """`translate` requests of one source each (batch 1), in `languages[0]`
-    to `languages[-1]` for models that take language codes."""
-    requests = []
-    for source in sources:
-        inputs = {"text": tf.constant([source]).numpy()}
-        if has_language_input:
-            inputs["source_language"] = tf.constant([languages[0]]).numpy()
-            inputs["target_language"] = tf.constant([languages[-1]]).numpy()
-        requests.append(("translate", inputs))
-    return requests
+    """`translate` requests of one source each (batch 1)."""
+    return [
+        ("translate", translate_inputs([source], has_language_input, languages))
+        for source in sources
+    ]
 
 
 def write_warmup_requests(saved_model_dir, requests):
