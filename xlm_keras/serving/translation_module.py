@@ -31,9 +31,10 @@ from xlm_keras.serving.serving_module import graph_function
 GENERATED = ("decoder_token_ids", "decoder_padding_mask", "score")
 # With `jit_compile`: requests of at most this many rows (batch x beams)
 # decode in one XLA-compiled loop, larger ones in the graph. Measured on 2
-# CPU cores, 6 + 6 x 512, greedy, in one process: XLA takes 0.76x the time at
-# batch 1, 0.89x at 4, 0.88x at 8, 1.6x at 32 (the graph's matmuls are faster
-# for many rows, and it drops the source padding).
+# CPU cores, 6 + 6 x 512, greedy, in one process, with other jobs sharing the
+# machine: XLA takes 0.76x the time at batch 1, 0.89x at 4, 0.88x at 8, 1.6x
+# at 32 (that one before the export-time weight fusion); the graph's matmuls
+# are faster for many rows, and it drops the source padding.
 XLA_MAX_ROWS = 8
 # With `jit_compile`: sources are padded to a multiple of this many tokens,
 # so that XLA compiles one program per (rows, bucket).
