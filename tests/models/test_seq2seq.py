@@ -168,3 +168,17 @@ def test_from_pretrained_encoder_initialises_both_sides(tokenizer_dir, tmp_path)
     assert np.abs(cross.query.kernel.numpy() - own.query.kernel.numpy()).max() > 1e-3
     np.testing.assert_array_equal(model.output_head.bias, pretrained.masked_lm_head.bias)
     assert model.preprocessor.use_language_ids and model.preprocessor.frame == "xlm"
+
+
+def test_from_pretrained_encoder_replaces_the_dropout_rate(tmp_path):
+    pretrained = tiny_backbone(40, num_languages=2, dropout=0.1)
+    pretrained.save_to_preset(str(tmp_path / "mlm"))
+
+    kept = XLMSeq2SeqLM.from_pretrained_encoder(str(tmp_path / "mlm"), preprocessor=None)
+    model = XLMSeq2SeqLM.from_pretrained_encoder(
+        str(tmp_path / "mlm"), dropout=0.0, preprocessor=None
+    )
+    assert kept.backbone.dropout == 0.1
+    assert model.backbone.dropout == model.backbone.encoder.dropout == 0.0
+    for expected, actual in zip(pretrained.weights, model.backbone.encoder.weights):
+        np.testing.assert_array_equal(actual, expected)

@@ -213,6 +213,7 @@ class XLMSeq2SeqLM(GenerativeTask, Seq2SeqLM):
         cls,
         preset,
         num_decoder_layers=None,
+        dropout=None,
         preprocessor="auto",
         encoder_sequence_length=128,
         decoder_sequence_length=128,
@@ -231,6 +232,7 @@ class XLMSeq2SeqLM(GenerativeTask, Seq2SeqLM):
         Args:
             preset: preset directory or built-in name.
             num_decoder_layers: int or None (the encoder's depth).
+            dropout: float, or None for the preset's own rate.
             preprocessor: `"auto"` (from the preset's tokenizer, when it has
                 one), None, or an `XLMSeq2SeqLMPreprocessor`.
             encoder_sequence_length, decoder_sequence_length: int, for the
@@ -239,6 +241,8 @@ class XLMSeq2SeqLM(GenerativeTask, Seq2SeqLM):
         """
         pretrained = XLMBackbone.from_preset(preset)
         config = {name: getattr(pretrained, name) for name in SHARED_ARGUMENTS}
+        if dropout is not None:
+            config["dropout"] = dropout
         backbone = XLMSeq2SeqBackbone(
             **config, num_decoder_layers=num_decoder_layers, dtype=pretrained.dtype_policy
         )

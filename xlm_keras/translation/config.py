@@ -37,7 +37,7 @@ def base_mt_config():
     # Pretrained preset dir (encoder AND decoder from it) or a built-in shape (random weights).
     c.model.init_from = "xlm_tiny"
     c.model.num_decoder_layers = 0  # Decoder blocks; 0 = the encoder's depth.
-    c.model.dropout = 0.1  # Dropout (built-in shapes; a pretrained preset keeps its own).
+    c.model.dropout = 0.1  # Dropout of encoder and decoder (a pretrained preset's rate is replaced).
     c.model.use_language_embedding = (
         True  # Built-in shapes: language embeddings (needed for both directions).
     )

@@ -54,7 +54,10 @@ def build_model(config, tokenizer):
     init_from = os.path.expanduser(config.model.init_from)
     if not presets.is_builtin(init_from):
         return XLMSeq2SeqLM.from_pretrained_encoder(
-            init_from, num_decoder_layers=num_decoder_layers, preprocessor=preprocessor
+            init_from,
+            num_decoder_layers=num_decoder_layers,
+            dropout=config.model.dropout,
+            preprocessor=preprocessor,
         )
     shape = presets.backbone_config(init_from, load_weights=False)
     shape.pop("causal", None)
