@@ -117,6 +117,19 @@ def test_bad_objectives_and_noise_name_their_keys():
     assert "objectives.ae.weight: must be a finite number >= 0" in _error(config)
 
 
+def test_bad_lambda_schedules_are_rejected_before_compute():
+    config = base_mt_config()
+    config.objectives.ae.weight = config.objectives.bt.weight = 1.0
+    config.objectives.mt.weight = 0.0
+    config.objectives.ae.lambda_schedule = "0:1,100:0.1,300:0"
+    validate_mt(config, "one_device")
+    config.objectives.ae.lambda_schedule = "0:1,300"
+    assert "objectives.ae.lambda_schedule: '300' is not <step>:<value>" in _error(config)
+    config.objectives.ae.lambda_schedule = "0:1,100:0"
+    config.objectives.bt.lambda_schedule = "0:0"
+    assert "every objective's lambda_schedule is 0 at step 100" in _error(config)
+
+
 @pytest.mark.parametrize(
     "directions, message",
     [

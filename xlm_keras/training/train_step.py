@@ -169,7 +169,7 @@ class TrainStep:
         }
         return grads, metrics
 
-    def _replica_step(self, batches, objective=None):
+    def _replica_step(self, batches, objective=None, loss_weight=1.0):
         grads, metrics = self._gradients(batches[0], objective)
         for batch in batches[1:]:
             more_grads, more = self._gradients(batch, objective)
@@ -185,10 +185,13 @@ class TrainStep:
         # replica hands it grads * clip / (targets * replicas): one multiply
         # per gradient for the mean, the clip and the replica share.
         total_weight = tf.maximum(total_weight, 1.0)
-        factor = 1.0 / (total_weight * float(self.strategy.num_replicas_in_sync))
+        # loss_weight multiplies the loss, so the clip sees its gradient.
+        factor = loss_weight / (total_weight * float(self.strategy.num_replicas_in_sync))
         if self.clip_norm:
-            norm = tf.sqrt(tf.add_n([_squared_norm(g) for g in grads])) / (
-                total_weight * self._loss_scale()
+            norm = (
+                loss_weight
+                * tf.sqrt(tf.add_n([_squared_norm(g) for g in grads]))
+                / (total_weight * self._loss_scale())
             )
             factor *= tf.minimum(1.0, self.clip_norm / norm)
         self.optimizer.apply(
@@ -196,9 +199,12 @@ class TrainStep:
         )
         return metrics
 
-    def _run(self, iterator, num_steps, objective=None):
+    def _run(self, iterator, num_steps, objective=None, loss_weight=None):
         """Run `num_steps` optimizer steps of `objective` (a Python string,
-        which picks its batch transform); returns metric sums over them."""
+        which picks its batch transform), its loss multiplied by
+        `loss_weight` (float32 scalar tensor; None: 1); returns metric sums
+        (of the unweighted loss) over them."""
+        loss_weight = tf.constant(1.0) if loss_weight is None else loss_weight
         totals = {
             "loss_sum": tf.zeros([self.num_languages]),
             "correct": tf.zeros([self.num_languages]),
@@ -208,7 +214,7 @@ class TrainStep:
 
         def one_step(done, totals):
             batches = [next(iterator) for _ in range(self.accumulation_steps)]
-            per_replica = self.strategy.run(self._step, args=(batches, objective))
+            per_replica = self.strategy.run(self._step, args=(batches, objective, loss_weight))
             return done + 1, {
                 key: totals[key]
                 + self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[key], axis=None)

@@ -14,32 +14,60 @@ from absl import logging
 from xlm_keras.paths import replace_directory
 from xlm_keras.training.checkpoints import CheckpointSaver
 from xlm_keras.training.checkpoints import is_chief
+from xlm_keras.training.loss_schedule import coefficient
+from xlm_keras.training.loss_schedule import parse_schedule
 from xlm_keras.training.optimizer import create_optimizer
 from xlm_keras.training.progress import ProgressLine
 from xlm_keras.training.run_config import save_run_config
 from xlm_keras.training.train_step import TrainStep
 
 
-def objective_schedule(weights, num_chunks):
+def objective_schedule(weights, num_chunks, loss_schedules=None, chunk_steps=1):
     """Which objective each chunk of `steps_per_execution` steps trains.
 
     Smooth weighted round robin: with `{"mlm": 1, "tlm": 1}` the chunks
     alternate MLM, TLM, MLM, ... (XLM's alternation); with weights 2:1 the
-    pattern is MLM, TLM, MLM, MLM, TLM, MLM, ...
+    pattern is MLM, TLM, MLM, MLM, TLM, MLM, ... An objective whose loss
+    coefficient (`loss_schedules`: name -> parsed `loss_schedule`) is 0 at
+    a chunk's first step sits that chunk out, as XLM skips a step whose
+    lambda is 0.
 
     Returns: list of objective names, one per chunk.
+    Raises: ValueError when no objective trains at some chunk.
     """
+    loss_schedules = loss_schedules or {}
     names = sorted(name for name, weight in weights.items() if weight > 0)
-    total = sum(weights[name] for name in names)
     credit = {name: 0.0 for name in names}
     schedule = []
-    for _ in range(num_chunks):
-        for name in names:
+    for index in range(num_chunks):
+        step = index * chunk_steps
+        active = [
+            name
+            for name in names
+            if name not in loss_schedules or coefficient(loss_schedules[name], step) > 0
+        ]
+        if not active:
+            raise ValueError(
+                f"every objective's lambda_schedule is 0 at step {step}: keep one above 0"
+            )
+        total = sum(weights[name] for name in active)
+        for name in active:
             credit[name] += weights[name]
-        chosen = max(names, key=lambda name: credit[name])
+        chosen = max(active, key=lambda name: credit[name])
         credit[chosen] -= total
         schedule.append(chosen)
     return schedule
+
+
+def loss_schedules(config, names):
+    """name -> parsed `objectives.<name>.lambda_schedule`, for the objectives
+    of `names` that set one (the others keep a loss coefficient of 1)."""
+    objectives = config.get("objectives", {})
+    return {
+        name: parse_schedule(objectives[name].lambda_schedule)
+        for name in names
+        if name in objectives and objectives[name].get("lambda_schedule", "").strip()
+    }
 
 
 def train(
@@ -146,7 +174,8 @@ def train(
         if len(dataset_fns) > 1
         else {name: 1.0 for name in dataset_fns}
     )
-    schedule = objective_schedule(weights, math.ceil(total_steps / chunk))
+    lambdas = loss_schedules(config, dataset_fns)
+    schedule = objective_schedule(weights, math.ceil(total_steps / chunk), lambdas, chunk)
     done = {name: schedule[: step // chunk].count(name) * chunk for name in dataset_fns}
     iterators = {
         name: iter(
@@ -170,13 +199,15 @@ def train(
     while step < total_steps and not best.stopped():
         name = schedule[step // chunk]
         num = min(chunk, total_steps - step)
+        loss_weight = coefficient(lambdas[name], step) if name in lambdas else 1.0
         start = time.perf_counter()
-        totals = {
-            k: v.numpy() for k, v in step_fn.run(iterators[name], tf.constant(num), name).items()
-        }
+        totals = step_fn.run(iterators[name], tf.constant(num), name, tf.constant(loss_weight))
+        totals = {k: v.numpy() for k, v in totals.items()}
         seconds = time.perf_counter() - start
         step += num
         scalars = _scalars(name, totals, language_names, seconds)
+        if name in lambdas:
+            scalars[f"{name}/lambda"] = loss_weight
         scalars["learning_rate"] = (
             float(optimizer.learning_rate.numpy())
             if hasattr(optimizer.learning_rate, "numpy")

@@ -3,6 +3,7 @@ defaults, and the check that runs before compute. `xlm-train` trains
 translation when a config has a `translation` section."""
 
 import json
+import math
 import os
 
 import ml_collections
@@ -20,6 +21,8 @@ from xlm_keras.training.config import split_languages
 from xlm_keras.training.config import tokenizer_languages
 from xlm_keras.training.config import train_config
 from xlm_keras.training.strategy import STRATEGIES
+from xlm_keras.training.trainer import loss_schedules
+from xlm_keras.training.trainer import objective_schedule
 
 METRICS = ("bleu", "chrf")
 OBJECTIVES = ("mt", "ae", "bt")
@@ -37,7 +40,7 @@ def base_mt_config():
     # Pretrained preset dir (encoder AND decoder from it) or a built-in shape (random weights).
     c.model.init_from = "xlm_tiny"
     c.model.num_decoder_layers = 0  # Decoder blocks; 0 = the encoder's depth.
-    c.model.dropout = 0.1  # Dropout of encoder and decoder (a pretrained preset's rate is replaced).
+    c.model.dropout = 0.1  # Dropout of encoder and decoder (replaces a pretrained preset's).
     c.model.use_language_embedding = (
         True  # Built-in shapes: language embeddings (needed for both directions).
     )
@@ -74,6 +77,10 @@ def base_mt_config():
     c.objectives.bt = ml_collections.ConfigDict(
         {"weight": 0.0}
     )  # Online back-translation: direction s-t learns from t text translated t -> s by the model.
+    for name in OBJECTIVES:
+        # Loss coefficient by step, XLM's lambda_<name>: "0:1,1000:0.1,3000:0" (linear between
+        # points; 0 skips the objective's steps); "" = 1 throughout.
+        c.objectives[name].lambda_schedule = ""
 
     c.translation = ml_collections.ConfigDict()
     c.translation.directions = (
@@ -229,6 +236,20 @@ def _check_objectives(config, check):
         "give at least one of mt, ae, bt a weight > 0 (mt: supervised; ae + bt: "
         "unsupervised, XLM's recipe)",
     )
+    schedules, parsed = {}, True
+    for name in OBJECTIVES:
+        try:
+            schedules.update(loss_schedules(config, [name]))
+        except ValueError as error:
+            check(False, f"objectives.{name}.lambda_schedule", str(error))
+            parsed = False
+    chunk = config.train.steps_per_execution
+    if parsed and chunk >= 1:
+        try:
+            num_chunks = math.ceil(config.train.num_steps / chunk)
+            objective_schedule(objective_weights(config), num_chunks, schedules, chunk)
+        except ValueError as error:
+            check(False, "objectives.*.lambda_schedule", str(error))
     check(
         config.data.monolingual in MONOLINGUAL, "data.monolingual", f"choose one of {MONOLINGUAL}"
     )
