@@ -2,9 +2,12 @@
 
 import os
 
+from xlm_keras.native_stderr import start_up_lines_held
+
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
+with start_up_lines_held():  # TensorFlow's C++ start-up lines, which no log level hides.
+    import keras
 
 if keras.backend.backend() != "tensorflow":
     raise ImportError(

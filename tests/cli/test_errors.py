@@ -2,6 +2,7 @@
 traceback; a bug keeps its traceback."""
 
 import ast
+import os
 import pathlib
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import sys
 import pytest
 from absl import flags
 
+from tests.test_native_stderr import NOISE
 from xlm_keras.cli import errors
 from xlm_keras.cli.errors import run_program
 
@@ -205,3 +207,21 @@ def _assert_one_line_error(program, arguments, words):
     assert result.stderr.splitlines()[-1] == lines[0], result.stderr[-2000:]
     for word in words:
         assert word in lines[0], lines[0]
+
+
+@pytest.mark.slow
+def test_programs_print_no_start_up_line(tmp_path):
+    # absl runs TensorFlow's callback that lists the devices before `main`:
+    # without a CUDA driver TensorFlow would print a failed cuInit, at any
+    # TF_CPP_MIN_LOG_LEVEL.
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "xlm_keras.cli.eval", f"--preset={tmp_path / 'missing'}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    lines = result.stderr.splitlines()
+    assert lines[-1].startswith("xlm-eval: error: "), result.stderr
+    assert not [line for line in lines if "cuInit" in line or any(w in line for w in NOISE)]

@@ -10,9 +10,11 @@ exception is a bug and keeps its traceback.
 
 import sys
 
+import tensorflow as tf
 from absl import app
 from absl import flags
 
+from xlm_keras.native_stderr import start_up_lines_held
 from xlm_keras.ranges import finite_in_range
 from xlm_keras.ranges import range_text
 
@@ -58,7 +60,9 @@ def check_range(flag, low=None, high=None, flag_values=flags.FLAGS):
 
 def run_program(main, program):
     """`absl.app.run(main)` for the console script `program`, printing
-    expected errors as one line."""
+    expected errors as one line. TensorFlow's devices are initialised
+    first, without their start-up lines (`native_stderr`): absl runs
+    TensorFlow's callbacks that list them before `main`."""
 
     def guarded(argv):
         try:
@@ -66,4 +70,6 @@ def run_program(main, program):
         except EXPECTED_ERRORS as error:
             fail(program, error)
 
+    with start_up_lines_held():
+        tf.config.list_physical_devices()
     app.run(guarded, flags_parser=flags_parser(program))
