@@ -25,11 +25,22 @@ def _per_example(values):
     return tf.reduce_sum(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
 
 
+def _sparse_cross_entropy(labels, logits):
+    """float32 labels' shape: `tf.nn.sparse_softmax_cross_entropy_with_logits`
+    on the targets flattened to rows. Given logits of another rank, or of an
+    unknown batch or length, it adds a runtime shape Assert, which XLA
+    drops with a warning at every compile."""
+    flat = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.reshape(labels, [-1]), logits=tf.reshape(logits, [-1, tf.shape(logits)[-1]])
+    )
+    return tf.reshape(flat, tf.shape(labels))
+
+
 def target_losses(labels, logits, label_smoothing=0.0):
     """Cross-entropy of each target, float32 labels' shape, from int labels
     and float32 logits [..., classes]; smoothed towards uniform by
     `label_smoothing` (0: exactly the sparse cross-entropy)."""
-    losses = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    losses = _sparse_cross_entropy(labels, logits)
     if not label_smoothing:
         return losses
     # -sum_k smoothed_k log p_k = (1 - e) * nll + e * mean_k(-log p_k).
