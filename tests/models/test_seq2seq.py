@@ -3,6 +3,8 @@ search keeps its promises, a tiny model learns exact translations from raw
 pairs and round-trips through a preset, and `from_pretrained_encoder`
 initialises both sides as XLM does."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from tests.helpers import FAMILIES
 from tests.helpers import tiny_backbone
 from tests.helpers import tiny_seq2seq
 from xlm_keras import XLMBeamSampler
+from xlm_keras import XLMCausalLM
 from xlm_keras import XLMMaskedLM
 from xlm_keras import XLMSeq2SeqLM
 from xlm_keras import XLMSeq2SeqLMPreprocessor
@@ -168,6 +171,17 @@ def test_from_pretrained_encoder_initialises_both_sides(tokenizer_dir, tmp_path)
     assert np.abs(cross.query.kernel.numpy() - own.query.kernel.numpy()).max() > 1e-3
     np.testing.assert_array_equal(model.output_head.bias, pretrained.masked_lm_head.bias)
     assert model.preprocessor.use_language_ids and model.preprocessor.frame == "xlm"
+
+
+@pytest.mark.parametrize("task, causal", [(XLMMaskedLM, False), (XLMCausalLM, True)])
+def test_a_pretraining_preset_loads_without_an_optimizer_warning(task, causal, tmp_path):
+    # A pretraining run saves its task uncompiled: the preset has no optimizer.
+    backbone = tiny_backbone(40, num_languages=2, causal=causal)
+    task(backbone, compile=False).save_to_preset(str(tmp_path / "lm"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        XLMSeq2SeqLM.from_pretrained_encoder(str(tmp_path / "lm"), preprocessor=None)
+    assert not [str(w.message) for w in caught if "optimizer" in str(w.message)]
 
 
 def test_from_pretrained_encoder_replaces_the_dropout_rate(tmp_path):

@@ -290,7 +290,8 @@ def copy_pretrained_head(preset, model):
     task = PRETRAINED_HEADS.get(presets.saved_task_name(preset))
     if task is None:
         return
-    pretrained = task.from_preset(preset, preprocessor=None)
+    # Uncompiled: a pretraining run saves no optimizer, and loading one would warn.
+    pretrained = task.from_preset(preset, preprocessor=None, compile=False)
     head = pretrained.masked_lm_head if task is XLMMaskedLM else pretrained.lm_head
     if isinstance(head, type(model.output_head)):
         model.output_head.set_weights(head.get_weights())
