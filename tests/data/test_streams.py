@@ -12,6 +12,7 @@ from xlm_keras.data import language_sampling_probabilities
 from xlm_keras.data import pair_dataset
 from xlm_keras.data import sample_languages
 from xlm_keras.data import shard_of
+from xlm_keras.data import streams
 from xlm_keras.data import text_dataset
 from xlm_keras.data import token_windows
 
@@ -81,3 +82,16 @@ def test_truncated_gzip_ends_its_stream_without_an_error(tmp_path):
     # Read three times, counted once.
     assert len(texts) == 3 * stats.kept() > 0
     assert stats.counts[str(path)]["damaged"] == 1
+
+
+def test_read_once_replays_the_first_complete_pass(tmp_path, monkeypatch):
+    (tmp_path / "a.txt").write_text("one\ntwo\nthree\n")
+    read = streams.readers.read_text
+    reads = []
+    monkeypatch.setattr(
+        streams.readers, "read_text", lambda path, *args: reads.append(path) or read(path, *args)
+    )
+    dataset = text_dataset([tmp_path / "a.txt"], CorpusStats(), read_once=True)
+    next(iter(dataset))  # A pass left early keeps nothing.
+    assert [t.numpy() for t in dataset.repeat(3)] == [b"one", b"two", b"three"] * 3
+    assert reads == [str(tmp_path / "a.txt")] * 2

@@ -1,9 +1,14 @@
 """Translation batches: both directions of one file, each with its own
 language ids and direction index; held-out pairs never trained on."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
+from tests.helpers import ROOT
 from xlm_keras.models import XLMSeq2SeqLMPreprocessor
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.translation import pipelines
@@ -77,6 +82,52 @@ def test_lines_are_counted_once_however_often_they_are_read(tokenizer_dir, corpu
     path = f"{corpus_dir}/parallel/en-fr.train.tsv"
     assert spec.stats.kept(path) == 24 and spec.stats.skipped(path) == 0
     assert f"{path}: kept 24, skipped 0" in spec.stats.report()
+
+
+def test_pairs_are_read_once(tokenizer_dir, corpus_dir, monkeypatch):
+    read = pipelines.read_tsv_pairs
+    reads = []
+    monkeypatch.setattr(
+        pipelines, "read_tsv_pairs", lambda path, stats: reads.append(path) or read(path, stats)
+    )
+    # 12 batches of 8 go round each direction's 20 pairs several times.
+    for _ in pipelines.mt_dataset(_spec(tokenizer_dir), corpus_dir).take(12):
+        pass
+    assert reads == [f"{corpus_dir}/parallel/en-fr.train.tsv"] * 2
+
+
+# A stream left before a direction's first pass has ended: a shuffle buffer
+# far below the bundled sample's 800 pairs, one batch read.
+LEFT_EARLY = """
+import gc, sys
+from tests.translation.test_pipelines import _spec
+from xlm_keras.data.corpus import SAMPLE_CORPUS_DIR
+from xlm_keras.translation import pipelines
+
+pipelines.SHUFFLE_BUFFER = 4
+for dataset in (pipelines.mt_dataset, pipelines.ae_dataset):
+    stream = iter(dataset(_spec(sys.argv[1]), SAMPLE_CORPUS_DIR))
+    next(stream)
+    del stream
+    gc.collect()
+print("read", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_stream_left_early_does_not_warn(tokenizer_dir):
+    # TensorFlow's warnings: not at the tests' TF_CPP_MIN_LOG_LEVEL.
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    child = subprocess.run(
+        [sys.executable, "-c", LEFT_EARLY, tokenizer_dir],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=env,
+    )
+    assert child.stdout == "read\n", child.stderr[-3000:]
+    assert "did not fully read the dataset being cached" not in child.stderr, child.stderr
 
 
 def test_validation_holding_out_every_pair_is_refused_with_the_count(corpus_dir):

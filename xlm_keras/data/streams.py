@@ -21,13 +21,17 @@ def shard_of(input_context):
     return input_context.input_pipeline_id, input_context.num_input_pipelines
 
 
-def text_dataset(paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LINE_CHARS):
+def text_dataset(
+    paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LINE_CHARS, read_once=False
+):
     """Validated sentences of text files as a dataset of tf.string scalars.
 
     Args:
         paths: list of text files (one sentence per line, `.gz` allowed).
         stats: `readers.CorpusStats`, updated while the dataset is iterated.
         shard: `(index, count)` line shard (see `shard_of`).
+        read_once: later passes (`repeat`) replay the first from memory
+            instead of reading the files again (`replayed`).
     """
     paths = [str(p) for p in paths]
 
@@ -37,7 +41,8 @@ def text_dataset(paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LI
         )
 
     return tf.data.Dataset.from_generator(
-        generate, output_signature=tf.TensorSpec((None,), tf.string)
+        replayed(generate) if read_once else generate,
+        output_signature=tf.TensorSpec((None,), tf.string),
     ).unbatch()
 
 
@@ -65,6 +70,27 @@ def pair_dataset(paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LI
 
     spec = tf.TensorSpec((None,), tf.string)
     return tf.data.Dataset.from_generator(generate, output_signature=(spec, spec)).unbatch()
+
+
+def replayed(generate):
+    """`generate` (a function returning an iterator) reading its source once:
+    the items of its first complete pass are kept, and each later call
+    yields them again; a pass left early keeps nothing. (`Dataset.cache()`
+    does the same but warns, at the end of a run that stopped inside the
+    first pass, that it discards what it kept.)"""
+    kept = []
+
+    def replay():
+        if kept:
+            yield from kept[0]
+            return
+        items = []
+        for item in generate():
+            items.append(item)
+            yield item
+        kept.append(items)
+
+    return replay
 
 
 def chunks(items):

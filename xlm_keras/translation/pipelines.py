@@ -37,6 +37,7 @@ from xlm_keras.data.readers import require_usable
 from xlm_keras.data.sampling import sample_languages
 from xlm_keras.data.streams import GENERATOR_CHUNK
 from xlm_keras.data.streams import chunks
+from xlm_keras.data.streams import replayed
 from xlm_keras.data.streams import shard_of
 from xlm_keras.data.streams import text_dataset
 from xlm_keras.models.xlm_seq2seq_lm_preprocessor import SEQ2SEQ_KEYS
@@ -226,22 +227,18 @@ def mt_dataset(spec, corpus_dir, input_context=None, skip=0, split="train"):
                 yield tuple(zip(*chunk))
 
         strings = tf.TensorSpec((None,), tf.string)
-        pairs = tf.data.Dataset.from_generator(
-            generate, output_signature=(strings, strings)
-        ).unbatch()
         # Read once, then shuffle and repeat from memory.
-        per_direction[index] = (
-            pairs.cache()
-            .shuffle(SHUFFLE_BUFFER, seed=spec.seed + index)
-            .map(
-                lambda s, t, index=index, source=source, target=target: {
-                    "source": s,
-                    "target": t,
-                    "source_language": source,
-                    "target_language": target,
-                    "language": tf.constant(index, tf.int32),
-                }
-            )
+        pairs = tf.data.Dataset.from_generator(
+            replayed(generate), output_signature=(strings, strings)
+        ).unbatch()
+        per_direction[index] = pairs.shuffle(SHUFFLE_BUFFER, seed=spec.seed + index).map(
+            lambda s, t, index=index, source=source, target=target: {
+                "source": s,
+                "target": t,
+                "source_language": source,
+                "target_language": target,
+                "language": tf.constant(index, tf.int32),
+            }
         )
     if spec.bucket_by_length:
         batches = _length_bucketed_batches(_equal_mix(per_direction, spec), spec)
@@ -331,7 +328,8 @@ def monolingual_dataset(spec, corpus_dir, language, shard, split="train"):
     `mono/<language>.<split>.txt` when `spec.monolingual == "mono"`), read
     once, then shuffled from memory (`sample_languages` repeats it)."""
     if spec.monolingual == "mono":
-        text = text_dataset(_mono_files(corpus_dir, split, language), spec.stats, shard)
+        files = _mono_files(corpus_dir, split, language)
+        text = text_dataset(files, spec.stats, shard, read_once=True)
     else:
 
         def generate():
@@ -347,10 +345,10 @@ def monolingual_dataset(spec, corpus_dir, language, shard, split="train"):
                 yield list(chunk)
 
         text = tf.data.Dataset.from_generator(
-            generate, output_signature=tf.TensorSpec((None,), tf.string)
+            replayed(generate), output_signature=tf.TensorSpec((None,), tf.string)
         ).unbatch()
     seed = spec.seed + 1000 + spec.languages.index(language)
-    return text.cache().shuffle(SHUFFLE_BUFFER, seed=seed)
+    return text.shuffle(SHUFFLE_BUFFER, seed=seed)
 
 
 def ae_dataset(spec, corpus_dir, input_context=None, skip=0):
