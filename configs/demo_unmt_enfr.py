@@ -15,7 +15,11 @@ from configs.demo_mt_pretrain import FULL_CORPUS
 def get_config():
     config = unmt_enfr.get_config()
     config.data.update(corpus_dir=FULL_CORPUS, source_length=64, target_length=64, batch_size=32)
-    config.optimizer.update(learning_rate=5e-4, warmup_steps=200)
+    config.optimizer.update(learning_rate=1e-3, warmup_steps=200)
+    # ae alone for the first 400 steps (learn to reconstruct before back-translating), then
+    # ae + bt, ae's loss decaying to 0.1 (XLM's lambda_ae; docs/translation.md has the curves).
+    config.objectives.bt.lambda_schedule = "0:0,399:0,400:1"
+    config.objectives.ae.lambda_schedule = "0:1,400:1,2000:0.1"
     # chrF tells weak models apart where BLEU is near 0 (see translation.validation_metric).
     config.translation.validation_metric = "chrf"
     config.train.update(num_steps=2000, eval_every=250, checkpoint_every=250)
