@@ -89,6 +89,13 @@ def configure_logical_cpus(count):
     )
 
 
+def tiny_mlm(**kwargs):
+    """xlm_tiny's `XLMMaskedLM` without dropout, uncompiled; `kwargs` go to
+    the task (e.g. `lm_head`)."""
+    config = dict(presets.backbone_config("xlm_tiny", load_weights=False), dropout=0.0)
+    return XLMMaskedLM(XLMBackbone(**config), compile=False, **kwargs)
+
+
 def mlm_batch():
     """A fixed MLM batch in the trainer's format (see `train_step`), global
     size `BATCH_SIZE`. Lengths and target counts differ per example (and per
@@ -135,8 +142,7 @@ def step_parity():
     batch = mlm_batch()
 
     def build_task():
-        config = dict(presets.backbone_config("xlm_tiny", load_weights=False), dropout=0.0)
-        return XLMMaskedLM(XLMBackbone(**config), lm_head="xlm", compile=False)
+        return tiny_mlm(lm_head="xlm")
 
     reference_model = build_task()
     initial = reference_model.get_weights()

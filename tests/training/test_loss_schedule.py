@@ -7,9 +7,6 @@ import pytest
 import tensorflow as tf
 
 from tests.training import child_process
-from xlm_keras.models import XLMBackbone
-from xlm_keras.models import XLMMaskedLM
-from xlm_keras.models import presets
 from xlm_keras.training.loss_schedule import coefficient
 from xlm_keras.training.loss_schedule import parse_schedule
 from xlm_keras.training.train_step import TrainStep
@@ -55,8 +52,7 @@ def one_sgd_step(loss_weight, clip_norm, initial=None):
     keras.utils.set_random_seed(0)
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     with strategy.scope():
-        config = dict(presets.backbone_config("xlm_tiny", load_weights=False), dropout=0.0)
-        model = XLMMaskedLM(XLMBackbone(**config), compile=False)
+        model = child_process.tiny_mlm()
         if initial is not None:
             model.set_weights(initial)
         step = TrainStep(

@@ -7,9 +7,6 @@ import pytest
 import tensorflow as tf
 
 from tests.training import child_process
-from xlm_keras.models import XLMBackbone
-from xlm_keras.models import XLMMaskedLM
-from xlm_keras.models import presets
 from xlm_keras.training.optimizer import create_optimizer
 from xlm_keras.training.train_step import TrainStep
 
@@ -23,8 +20,7 @@ def train(jit_compile, accumulation_steps, initial=None):
     keras.utils.set_random_seed(0)
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     with strategy.scope():
-        config = dict(presets.backbone_config("xlm_tiny", load_weights=False), dropout=0.0)
-        model = XLMMaskedLM(XLMBackbone(**config), compile=False)
+        model = child_process.tiny_mlm()
         if initial is not None:
             model.set_weights(initial)
         optimizer = create_optimizer(1e-2, warmup_steps=1, total_steps=10)
