@@ -96,6 +96,25 @@ def tiny_mlm(**kwargs):
     return XLMMaskedLM(XLMBackbone(**config), compile=False, **kwargs)
 
 
+def tiny_mlm_train_step(make_optimizer, initial=None, micro_batch=BATCH_SIZE, **options):
+    """A `TrainStep` (`options`: its keyword arguments) of `tiny_mlm()` after
+    `keras.utils.set_random_seed(0)`, with `initial` weights when given and
+    the optimizer `make_optimizer()`, both built under a one-CPU strategy;
+    and an endless iterator of `mlm_batch()` in `micro_batch` rows.
+
+    Returns: (step, model, iterator).
+    """
+    keras.utils.set_random_seed(0)
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    with strategy.scope():
+        model = tiny_mlm()
+        if initial is not None:
+            model.set_weights(initial)
+        step = TrainStep(strategy, model, make_optimizer(), NUM_LANGUAGES, **options)
+    dataset = tf.data.Dataset.from_tensor_slices(mlm_batch()).batch(micro_batch)
+    return step, model, iter(strategy.experimental_distribute_dataset(dataset.repeat()))
+
+
 def mlm_batch():
     """A fixed MLM batch in the trainer's format (see `train_step`), global
     size `BATCH_SIZE`. Lengths and target counts differ per example (and per

@@ -9,7 +9,6 @@ import tensorflow as tf
 from tests.training import child_process
 from xlm_keras.training.loss_schedule import coefficient
 from xlm_keras.training.loss_schedule import parse_schedule
-from xlm_keras.training.train_step import TrainStep
 from xlm_keras.training.trainer import objective_schedule
 
 
@@ -49,22 +48,10 @@ def test_an_objective_at_lambda_zero_sits_its_chunks_out():
 def one_sgd_step(loss_weight, clip_norm, initial=None):
     """One plain-SGD step of xlm_tiny's MLM on `mlm_batch`; returns the
     weights before and the change."""
-    keras.utils.set_random_seed(0)
-    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
-    with strategy.scope():
-        model = child_process.tiny_mlm()
-        if initial is not None:
-            model.set_weights(initial)
-        step = TrainStep(
-            strategy,
-            model,
-            keras.optimizers.SGD(10.0),
-            child_process.NUM_LANGUAGES,
-            clip_norm=clip_norm,
-        )
+    step, model, iterator = child_process.tiny_mlm_train_step(
+        lambda: keras.optimizers.SGD(10.0), initial, clip_norm=clip_norm
+    )
     before = model.get_weights()
-    batch = tf.data.Dataset.from_tensor_slices(child_process.mlm_batch()).batch(8)
-    iterator = iter(strategy.experimental_distribute_dataset(batch.repeat()))
     step.run(iterator, tf.constant(1), None, tf.constant(loss_weight))
     return before, [after - first for after, first in zip(model.get_weights(), before)]
 

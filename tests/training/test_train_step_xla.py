@@ -1,14 +1,12 @@
 """`TrainStep(jit_compile=True)` (the configs' default: under one device the
 whole step is one XLA program) trains like the step without XLA."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tests.training import child_process
 from xlm_keras.training.optimizer import create_optimizer
-from xlm_keras.training.train_step import TrainStep
 
 pytestmark = pytest.mark.slow  # XLA compilation of the train step.
 
@@ -17,26 +15,15 @@ def train(jit_compile, accumulation_steps, initial=None):
     """Two AdamW steps (clip norm 1) of xlm_tiny's MLM on `mlm_batch` (8
     examples, `accumulation_steps` micro-batches); returns the metric sums,
     the weights before and the weights after."""
-    keras.utils.set_random_seed(0)
-    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
-    with strategy.scope():
-        model = child_process.tiny_mlm()
-        if initial is not None:
-            model.set_weights(initial)
-        optimizer = create_optimizer(1e-2, warmup_steps=1, total_steps=10)
-        step = TrainStep(
-            strategy,
-            model,
-            optimizer,
-            child_process.NUM_LANGUAGES,
-            clip_norm=1.0,
-            accumulation_steps=accumulation_steps,
-            jit_compile=jit_compile,
-        )
+    step, model, iterator = child_process.tiny_mlm_train_step(
+        lambda: create_optimizer(1e-2, warmup_steps=1, total_steps=10),
+        initial,
+        child_process.BATCH_SIZE // accumulation_steps,
+        clip_norm=1.0,
+        accumulation_steps=accumulation_steps,
+        jit_compile=jit_compile,
+    )
     before = model.get_weights()
-    micro_batch = child_process.BATCH_SIZE // accumulation_steps
-    dataset = tf.data.Dataset.from_tensor_slices(child_process.mlm_batch()).batch(micro_batch)
-    iterator = iter(strategy.experimental_distribute_dataset(dataset.repeat()))
     totals = step.run(iterator, tf.constant(2))
     return {k: v.numpy() for k, v in totals.items()}, before, model.get_weights()
 

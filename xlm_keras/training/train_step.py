@@ -180,7 +180,7 @@ class TrainStep:
         }
         return grads, metrics
 
-    def _replica_step(self, batches, objective=None, loss_weight=1.0):
+    def _replica_step(self, batches, objective, loss_weight):
         grads, metrics = self._gradients(batches[0], objective)
         for batch in batches[1:]:
             more_grads, more = self._gradients(batch, objective)
