@@ -78,11 +78,12 @@ def test_no_page_points_outside_the_repository():
 def test_readme_preset_table_matches_the_registry():
     rows = {}
     for line in README.read_text(encoding="utf-8").splitlines():
-        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        raw = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        cells = [cell.strip("`") for cell in raw]
         if line.startswith("| `") and cells[0] in PRESETS:
-            rows[cells[0]] = cells
+            rows[cells[0]] = cells, raw[4]
     assert sorted(rows) == sorted(PRESETS)
-    for name, cells in rows.items():
+    for name, (cells, description) in rows.items():
         preset = PRESETS[name]
         config = preset.config
         assert cells[1:4] == [
@@ -90,6 +91,7 @@ def test_readme_preset_table_matches_the_registry():
             f"{config['num_layers']} x {config['hidden_dim']}",
             f"{preset.params:,}",
         ], name
+        assert description == preset.description, name
         assert cells[5] == (preset.source or ""), name
 
 

@@ -178,7 +178,7 @@ PRESETS = {
         Preset(
             "xlm_tiny",
             _xlm(1000, 32, 2, 2, 4, max_sequence_length=128),
-            "tiny XLM, 4 language embeddings",
+            "tiny XLM, 4 language embeddings (`xlm-train` sizes them to its tokenizer's languages)",
             61_696,
         ),
         Preset(
@@ -202,13 +202,13 @@ PRESETS = {
         Preset(
             "xlm_small",
             _xlm(8000, 256, 4, 4, 16, max_sequence_length=256),
-            "4 layers x 256, demo pretraining",
+            "demo pretraining (`configs/demo_mlm_tlm.py`)",
             5_277_184,
         ),
         Preset(
             "xlm_mini",
             _xlm(8000, 128, 4, 4, 16, max_sequence_length=256),
-            "4 layers x 128, zero-shot transfer demo",
+            "zero-shot transfer and translation demos",
             1_852_160,
         ),
     )
