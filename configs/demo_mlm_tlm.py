@@ -7,7 +7,7 @@ from xlm_keras.pretraining.config import base_config
 
 def get_config():
     config = base_config()
-    config.model.preset = "xlm_small"
+    config.model.init_from = "xlm_small"
     config.data.update(sequence_length=64, batch_size=16)
     config.objectives.mlm.weight = config.objectives.tlm.weight = 1.0
     config.optimizer.update(learning_rate=5e-4, warmup_steps=100)

@@ -17,7 +17,7 @@ FULL_CORPUS = "~/.cache/xlm_keras/corpus"  # tools/build_corpus.py's default out
 
 def get_config():
     config = base_config()
-    config.model.preset = "xlm_mini"
+    config.model.init_from = "xlm_mini"
     config.data.update(corpus_dir=FULL_CORPUS, languages="en,fr", sequence_length=64)
     config.data.batch_size = 64
     config.objectives.mlm.weight = config.objectives.tlm.weight = 1.0

@@ -14,7 +14,7 @@ from configs import demo_mlm_tlm
 
 def get_config():
     config = demo_mlm_tlm.get_config()
-    config.model.update(preset="xlm_mini", use_language_embedding=False)
+    config.model.update(init_from="xlm_mini", use_language_embedding=False)
     config.data.update(vocabulary_size=8000, batch_size=64)
     config.objectives.tlm.weight = 2.0
     config.optimizer.update(learning_rate=1e-3, warmup_steps=200)

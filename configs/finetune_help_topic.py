@@ -7,7 +7,7 @@ validation text) is shifted onto English's (`model.language_centering`):
 without it the small demo model answers one class for whole languages.
 
   xlm-train --config=configs/finetune_help_topic.py --workdir=/tmp/ft \\
-      --config.model.preset=/tmp/pretrain/preset
+      --config.model.init_from=/tmp/pretrain/preset
 """
 
 from xlm_keras.finetuning.config import base_finetune_config

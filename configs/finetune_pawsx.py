@@ -3,7 +3,7 @@ trained on English, tested in de, en, es, fr, ja, ko, zh. Needs
 `paws_x_wiki/<language>` in the TFDS data dir.
 
   xlm-train --config=configs/finetune_pawsx.py --workdir=/tmp/pawsx \\
-      --config.model.preset=PRESET_DIR
+      --config.model.init_from=PRESET_DIR
 """
 
 from xlm_keras.finetuning.config import base_finetune_config

@@ -3,7 +3,7 @@ entity F1 (exact spans) in every language. Needs `wikiann/<language>` in
 the TFDS data dir, or a local directory of tokens/tags JSONL files.
 
   xlm-train --config=configs/finetune_wikiann.py --workdir=/tmp/ner \\
-      --config.model.preset=PRESET_DIR --config.task.eval_languages=de,es,fr,ru,zh
+      --config.model.init_from=PRESET_DIR --config.task.eval_languages=de,es,fr,ru,zh
 """
 
 from xlm_keras.finetuning.config import base_finetune_config

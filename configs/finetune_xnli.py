@@ -4,7 +4,7 @@ split in all 15 XNLI languages. Needs `multi_nli` and `xnli` in the TFDS data
 dir (or a local directory with premise/hypothesis/label JSONL files).
 
   xlm-train --config=configs/finetune_xnli.py --workdir=/tmp/xnli \\
-      --config.model.preset=PRESET_DIR --strategy=mirrored
+      --config.model.init_from=PRESET_DIR --strategy=mirrored
 """
 
 from xlm_keras.finetuning.config import base_finetune_config

@@ -4,7 +4,7 @@ exact match / F1 on XQuAD's 11 languages (+ en). Needs `squad/v1.1` and
 JSONL files.
 
   xlm-train --config=configs/finetune_xquad.py --workdir=/tmp/qa \\
-      --config.model.preset=PRESET_DIR
+      --config.model.init_from=PRESET_DIR
 """
 
 from xlm_keras.finetuning.config import base_finetune_config

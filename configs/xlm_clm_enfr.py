@@ -6,7 +6,7 @@ from xlm_keras.pretraining.config import base_config
 
 def get_config():
     config = base_config()
-    config.model.preset = "xlm_clm_enfr_1024"
+    config.model.init_from = "xlm_clm_enfr_1024"
     config.data.update(languages="en,fr", vocabulary_size=64139, sequence_length=256)
     config.data.batch_size = 16
     config.objectives.mlm.weight, config.objectives.clm.weight = 0.0, 1.0

@@ -6,7 +6,7 @@ from xlm_keras.pretraining.config import base_config
 
 def get_config():
     config = base_config()
-    config.model.preset = "xlm_mlm_tlm_xnli15_1024"
+    config.model.init_from = "xlm_mlm_tlm_xnli15_1024"
     config.data.languages = "ar,bg,de,el,en,es,fr,hi,ru,sw,th,tr,ur,vi,zh"
     config.data.update(vocabulary_size=95000, sequence_length=256)
     config.data.batch_size = 8  # x 8 replicas = 64 streams per step.

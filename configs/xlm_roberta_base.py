@@ -7,7 +7,7 @@ from xlm_keras.pretraining.config import base_config
 
 def get_config():
     config = base_config()
-    config.model.update(preset="xlm_roberta_base", use_language_embedding=False)
+    config.model.update(init_from="xlm_roberta_base", use_language_embedding=False)
     config.data.update(vocabulary_size=250000, sequence_length=512, batch_size=32)
     config.objectives.mlm.alpha = 0.3
     config.optimizer.update(learning_rate=6e-4, warmup_steps=10000)

@@ -17,7 +17,7 @@ from xlm_keras.training.run_config import CONFIG_FILE
 pytestmark = pytest.mark.slow
 
 TINY = [
-    "--config.model.preset=xlm_tiny",
+    "--config.model.init_from=xlm_tiny",
     "--config.data.vocabulary_size=300",
     "--config.data.batch_size=4",
     "--config.data.sequence_length=32",

@@ -50,7 +50,7 @@ def task_dir(tmp_path_factory):
 
 def _config(pretrained, task_dir, **train):
     config = base_finetune_config()
-    config.model.preset = pretrained
+    config.model.init_from = pretrained
     config.task.data = task_dir
     config.task.validation_languages = "en,de"
     config.data.sequence_length = 32

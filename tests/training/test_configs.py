@@ -37,7 +37,7 @@ def _validate(config):
     if "translation" in config:
         translation_config.validate_mt(config, "one_device")
     elif "task" in config:  # Fine-tuning: the user names the pretrained preset.
-        config.model.preset = "xlm_mlm_tlm_xnli15_1024"  # 512 positions, as published.
+        config.model.init_from = "xlm_mlm_tlm_xnli15_1024"  # 512 positions, as published.
         finetune_config.validate_finetune(config)
     else:
         config_lib.validate(config)
@@ -45,7 +45,7 @@ def _validate(config):
 
 def test_finetune_config_errors_name_every_bad_key(tmp_path):
     config = finetune_config.base_finetune_config()
-    config.model.preset = str(tmp_path)  # No config.json there.
+    config.model.init_from = str(tmp_path)  # No config.json there.
     config.task.type = "ner"
     config.task.data = str(tmp_path / "missing")
     config.train.eval_every = 7
@@ -53,7 +53,7 @@ def test_finetune_config_errors_name_every_bad_key(tmp_path):
     with pytest.raises(ValueError) as error:
         finetune_config.validate_finetune(config)
     for key in (
-        "model.preset",
+        "model.init_from",
         "task.type",
         "task.data",
         "train.eval_every",
@@ -149,7 +149,7 @@ def test_finetune_checks_length_languages_and_workdir(tmp_path, tokenizer_dir):
         json.dumps({"config": {"max_sequence_length": 64, "use_language_embedding": True}})
     )
     config = finetune_config.base_finetune_config()
-    config.model.preset = str(preset)
+    config.model.init_from = str(preset)
     config.data.tokenizer = tokenizer_dir  # de, en, fr.
     config.data.sequence_length = 128
     config.task.eval_languages = "fr,sw"

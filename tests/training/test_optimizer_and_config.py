@@ -47,11 +47,11 @@ def test_config_errors_name_the_key():
     config = config_lib.base_config()
     config.train.checkpoint_every = 15
     config.objectives.clm.weight = 1.0
-    config.model.preset = "gpt2"
+    config.model.init_from = "gpt2"
     with pytest.raises(ValueError) as error:
         config_lib.validate(config)
     message = str(error.value)
-    for key in ("train.checkpoint_every", "objectives.clm.weight", "model.preset"):
+    for key in ("train.checkpoint_every", "objectives.clm.weight", "model.init_from"):
         assert key in message
     config_lib.validate(config_lib.base_config())
 

@@ -89,7 +89,7 @@ def test_finetune_mirrored_on_two_cpus(tmp_path, tokenizer_dir):
     head's own learning rate, validation and the zero-shot report) on 2
     replicas."""
     config = {
-        "model.preset": "xlm_tiny",
+        "model.init_from": "xlm_tiny",
         "data.tokenizer": tokenizer_dir,
         "task.eval_languages": "de,en",
         "data.sequence_length": 32,

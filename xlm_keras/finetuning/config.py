@@ -1,7 +1,6 @@
 """The fine-tuning config (`configs/finetune_*.py`): defaults, and the check
 that runs before compute. `xlm-train` fine-tunes when a config has `task`."""
 
-import json
 import os
 
 import ml_collections
@@ -12,6 +11,7 @@ from xlm_keras.models.xlm_task import HEADS
 from xlm_keras.models.xlm_text_classifier import POOLINGS
 from xlm_keras.ranges import finite_in_range
 from xlm_keras.training.config import check_optimization
+from xlm_keras.training.config import check_renamed_preset
 from xlm_keras.training.config import check_workdir
 from xlm_keras.training.config import config_checker
 from xlm_keras.training.config import optimizer_config
@@ -25,9 +25,10 @@ def base_finetune_config():
     c = ml_collections.ConfigDict()
 
     c.model = ml_collections.ConfigDict()
-    c.model.preset = (
-        ""  # Pretrained preset dir (xlm-train / xlm-convert output) or a built-in name.
+    c.model.init_from = (
+        ""  # Pretrained preset dir (xlm-train / xlm-convert output) or a built-in shape.
     )
+    c.model.preset = ""  # Renamed model.init_from; a value is refused.
     c.model.dropout = 0.1  # Dropout of the task head.
     c.model.classifier_head = (
         "auto"  # Classification: auto | xlm (first token) | roberta (dense-tanh).
@@ -56,7 +57,7 @@ def base_finetune_config():
     c.task.max_answer_length = 30  # QA: longest answer, in pieces.
 
     c.data = ml_collections.ConfigDict()
-    c.data.tokenizer = ""  # Tokenizer preset dir; "" = the model preset's.
+    c.data.tokenizer = ""  # Tokenizer preset dir; "" = init_from's.
     c.data.sequence_length = 128  # Tokens per example, specials included.
     c.data.batch_size = 32  # Examples per replica per micro-batch.
     c.data.doc_stride = 128  # QA: context pieces between window starts.
@@ -81,12 +82,13 @@ def validate_finetune(config, strategy_name="auto", workdir=None):
     """Reject a bad fine-tuning config before any compute; `workdir`, when
     given, must be writable."""
     check, raise_errors = config_checker()
-    preset = os.path.expanduser(config.model.preset)
+    check_renamed_preset(config, check)
+    preset = os.path.expanduser(config.model.init_from)
     check(
-        presets.is_builtin(preset) or os.path.isfile(os.path.join(preset, "config.json")),
-        "model.preset",
-        f"{config.model.preset!r} is neither a preset directory (with "
-        "config.json; e.g. an xlm-train workdir's `preset`) nor a built-in preset "
+        presets.init_config(preset) is not None,
+        "model.init_from",
+        f"{config.model.init_from!r} is neither a preset directory (with "
+        "config.json; e.g. an xlm-train workdir's `preset`) nor a built-in shape "
         f"{sorted(presets.PRESETS)}",
     )
     check(
@@ -142,12 +144,8 @@ def validate_finetune(config, strategy_name="auto", workdir=None):
 def _check_against_preset(config, preset, check):
     """Sequence length vs the preset's positions; for models that take
     language ids, task languages vs the tokenizer's."""
-    if presets.is_builtin(preset):
-        backbone = presets.backbone_config(preset, load_weights=False)
-    elif os.path.isfile(os.path.join(preset, "config.json")):
-        with open(os.path.join(preset, "config.json"), encoding="utf-8") as f:
-            backbone = json.load(f).get("config", {})
-    else:
+    backbone = presets.init_config(preset)
+    if backbone is None:
         return
     max_length = backbone.get("max_sequence_length")
     check(
@@ -180,5 +178,5 @@ def _check_against_preset(config, preset, check):
 
 
 def get_config():
-    """Fine-tune on the bundled help-topic task (needs model.preset)."""
+    """Fine-tune on the bundled help-topic task (needs model.init_from)."""
     return base_finetune_config()

@@ -28,8 +28,8 @@ REPORT_FILE = "zero_shot.json"
 
 
 def load_tokenizer(config):
-    """The configured tokenizer, else the model preset's."""
-    directory = config.data.tokenizer or config.model.preset
+    """The configured tokenizer, else `model.init_from`'s."""
+    directory = config.data.tokenizer or config.model.init_from
     if presets.is_builtin(directory) or not os.path.isfile(
         os.path.join(os.path.expanduser(directory), "tokenizer.json")
     ):
@@ -57,7 +57,7 @@ def build_task(config, task_data, tokenizer):
             pooling=config.model.classifier_pooling,
             language_centering=config.model.language_centering,
         )
-    preset = os.path.expanduser(config.model.preset)
+    preset = os.path.expanduser(config.model.init_from)
     if presets.is_builtin(preset):  # Random weights, sized to the tokenizer (tests, demos).
         backbone = XLMBackbone(
             **dict(

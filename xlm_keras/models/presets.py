@@ -6,6 +6,7 @@ checkpoint's preset with `xlm-convert` and load that directory instead.
 """
 
 import dataclasses
+import os
 
 from xlm_keras.models import preset_files
 
@@ -230,6 +231,19 @@ def backbone_config(preset, load_weights=True):
             "random weights."
         )
     return dict(PRESETS[preset].config)
+
+
+def init_config(init_from):
+    """The `XLMBackbone` config of `model.init_from`: a built-in name's
+    shape, a preset directory's `config.json`, or None when it is neither."""
+    if is_builtin(init_from):
+        return backbone_config(init_from, load_weights=False)
+    if not init_from:
+        return None
+    path = os.path.join(os.path.expanduser(init_from), preset_files.CONFIG_FILE)
+    if not os.path.isfile(path):
+        return None
+    return preset_files.read_json(path).get("config", {})
 
 
 def lm_head(preset):

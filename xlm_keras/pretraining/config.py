@@ -5,12 +5,12 @@ import os
 
 import ml_collections
 
-from xlm_keras.models.presets import PRESETS
-from xlm_keras.models.presets import backbone_config
+from xlm_keras.pretraining import init_from
 from xlm_keras.ranges import finite_in_range
 from xlm_keras.ranges import range_text
 from xlm_keras.training.config import check_corpus_dir
 from xlm_keras.training.config import check_optimization
+from xlm_keras.training.config import check_renamed_preset
 from xlm_keras.training.config import check_workdir
 from xlm_keras.training.config import config_checker
 from xlm_keras.training.config import missing_languages
@@ -29,16 +29,21 @@ def base_config():
     c = ml_collections.ConfigDict()
 
     c.model = ml_collections.ConfigDict()
-    c.model.preset = (
-        "xlm_tiny"  # Architecture preset; vocabulary/languages come from the tokenizer.
+    # A built-in shape (random weights; vocabulary and languages from the tokenizer), or a
+    # preset directory to continue (its weights, LM head, tokenizer, languages, positions).
+    c.model.init_from = "xlm_tiny"
+    c.model.preset = ""  # Renamed model.init_from; a value is refused.
+    c.model.dropout = 0.1  # Dropout on embeddings, attention and residuals (replaces a preset's).
+    c.model.use_language_embedding = (
+        True  # Built-in shapes: XLM's per-token language embeddings (XLM-R: False).
     )
-    c.model.dropout = 0.1  # Dropout on embeddings, attention and residuals.
-    c.model.use_language_embedding = True  # XLM's per-token language embeddings (XLM-R: False).
 
     c.data = ml_collections.ConfigDict()
     c.data.corpus_dir = ""  # Corpus directory (mono/, parallel/); "" = bundled sample.
     c.data.languages = ""  # Comma-separated language codes; "" = all in the corpus.
-    c.data.tokenizer = ""  # Tokenizer preset dir; "" = train one into workdir/tokenizer.
+    c.data.tokenizer = (
+        ""  # Tokenizer preset dir; "" = init_from's, or one trained into workdir/tokenizer.
+    )
     c.data.vocabulary_size = 4000  # Size of a tokenizer trained at start-up.
     c.data.sequence_length = 64  # Tokens per training example.
     c.data.batch_size = 16  # Examples per replica per micro-batch.
@@ -62,12 +67,7 @@ def validate(config, strategy_name="auto", workdir=None):
     """Reject a bad config before any compute (tokenizer training included),
     naming the key and the fix; `workdir`, when given, must be writable."""
     check, raise_errors = config_checker()
-    preset = config.model.preset
-    check(
-        preset in PRESETS,
-        "model.preset",
-        f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}",
-    )
+    check_renamed_preset(config, check)
     check(0 <= config.model.dropout < 1, "model.dropout", "must be in [0, 1)")
     check(strategy_name in STRATEGIES, "--strategy", f"choose one of {STRATEGIES}")
     _check_data(config, check)
@@ -90,24 +90,30 @@ def validate(config, strategy_name="auto", workdir=None):
         check(
             0 <= config.objectives[name].alpha <= 1, f"objectives.{name}.alpha", "must be in [0, 1]"
         )
+    if all(finite_in_range(w, 0) for w in weights.values()) and any(weights.values()):
+        _check_init_from(config, check)
     check_optimization(config, check)
     if workdir is not None:
         check_workdir(workdir, check)
     raise_errors()
 
 
+def _check_init_from(config, check):
+    """`model.init_from`, and the sequence length against its positions."""
+    backbone = init_from.check_init_from(config, check)
+    max_length = (backbone or {}).get("max_sequence_length")
+    check(
+        not max_length or config.data.sequence_length <= max_length,
+        "data.sequence_length",
+        f"{config.data.sequence_length} exceeds the {config.model.init_from} maximum of "
+        f"{max_length} positions",
+    )
+
+
 def _check_data(config, check):
-    """The `data` section, against the preset's positions and the tokenizer."""
+    """The `data` section, against the tokenizer."""
     data = config.data
     check(data.sequence_length >= 8, "data.sequence_length", "must be >= 8")
-    if config.model.preset in PRESETS:
-        max_length = backbone_config(config.model.preset, load_weights=False)["max_sequence_length"]
-        check(
-            data.sequence_length <= max_length,
-            "data.sequence_length",
-            f"{data.sequence_length} exceeds the {config.model.preset} maximum of "
-            f"{max_length} positions",
-        )
     check(data.batch_size >= 1, "data.batch_size", "must be >= 1")
     check(0 < data.mask_rate < 1, "data.mask_rate", "must be in (0, 1)")
     check(

@@ -44,6 +44,11 @@ class PipelineSpec:
         use_language_ids: feed `language_ids` (models with language embeddings).
         token_weights: optional float32 [vocab] target-sampling weights.
         seed: data order and masking seed.
+        languages: optional list of language codes whose index is a
+            language's id (its `language` metric index, and its
+            `language_ids` with `use_language_ids`); default the
+            tokenizer's (a tokenizer that lists none: a model without
+            language embeddings, XLM-R).
     """
 
     def __init__(
@@ -55,8 +60,10 @@ class PipelineSpec:
         use_language_ids=True,
         token_weights=None,
         seed=0,
+        languages=None,
     ):
         self.tokenizer = tokenizer
+        self.languages = list(tokenizer.languages if languages is None else languages)
         self.sequence_length = sequence_length
         self.batch_size = batch_size
         self.mask_rate = mask_rate
@@ -66,7 +73,7 @@ class PipelineSpec:
         self.stats = CorpusStats()
 
     def language_index(self, code):
-        return self.tokenizer.language_id(code)
+        return self.languages.index(code)
 
 
 def _mix(datasets, files, alpha, spec, evaluation):

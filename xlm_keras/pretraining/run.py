@@ -10,6 +10,7 @@ from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
 from xlm_keras.models import presets
+from xlm_keras.pretraining import init_from
 from xlm_keras.pretraining import pipelines
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.config import missing_languages
@@ -40,10 +41,13 @@ def corpus_languages(config, corpus_dir):
 
 
 def build_task(config, tokenizer, num_languages):
-    """The LM task for the config's preset, sized to the tokenizer."""
+    """The LM task of `model.init_from`: a preset directory's (weights and
+    head, continued), or a built-in shape sized to the tokenizer."""
+    if init_from.continues(config):
+        return init_from.load_lm_task(config)
     causal = config.objectives.clm.weight > 0
     backbone_config = dict(
-        presets.backbone_config(config.model.preset, load_weights=False),
+        presets.backbone_config(config.model.init_from, load_weights=False),
         vocabulary_size=tokenizer.vocabulary_size(),
         num_languages=num_languages,
         use_language_embedding=config.model.use_language_embedding,
@@ -53,21 +57,35 @@ def build_task(config, tokenizer, num_languages):
     backbone = XLMBackbone(**backbone_config)
     if causal:
         return XLMCausalLM(backbone, compile=False)
-    return XLMMaskedLM(backbone, lm_head=presets.lm_head(config.model.preset), compile=False)
+    return XLMMaskedLM(backbone, lm_head=presets.lm_head(config.model.init_from), compile=False)
 
 
-def pipeline_spec(config, tokenizer):
+def uses_language_ids(config):
+    """Whether the model takes language ids: a continued preset's own
+    choice, else `model.use_language_embedding`."""
+    if init_from.continues(config):
+        return init_from.has_language_embedding(presets.init_config(config.model.init_from))
+    return config.model.use_language_embedding
+
+
+def pipeline_spec(config, tokenizer, languages=None):
     """The `PipelineSpec` of the config's data and model sections (no target
-    weights)."""
+    weights); `languages` as in `PipelineSpec`."""
     data = config.data
     return pipelines.PipelineSpec(
         tokenizer,
         data.sequence_length,
         data.batch_size,
         data.mask_rate,
-        config.model.use_language_embedding,
+        uses_language_ids(config),
         seed=data.seed,
+        languages=languages,
     )
+
+
+def _tokenizer_source(config, workdir):
+    """Where the tokenizer without `data.tokenizer` comes from, for messages."""
+    return config.model.init_from if init_from.continues(config) else workdir
 
 
 def run(config, workdir, strategy_name="auto", tpu=None):
@@ -81,10 +99,17 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         corpus_dir, languages, [name for name in PIPELINES if config.objectives[name].weight > 0]
     )
     tokenizer = load_or_train_tokenizer(config, corpus_dir, languages, workdir, chief)
-    problem = missing_languages(languages, tokenizer.languages, config.data.tokenizer or workdir)
-    if problem:
-        raise ValueError(f"data.languages: {problem}.")
-    spec = pipeline_spec(config, tokenizer)
+    language_names = languages  # Only the metrics tell languages apart.
+    if uses_language_ids(config):
+        # The tokenizer's ids (a subset of a larger tokenizer keeps them), so
+        # the model and the metrics cover all of its languages.
+        language_names = list(tokenizer.languages)
+        problem = missing_languages(
+            languages, language_names, config.data.tokenizer or _tokenizer_source(config, workdir)
+        )
+        if problem:
+            raise ValueError(f"data.languages: {problem}.")
+    spec = pipeline_spec(config, tokenizer, language_names)
     if config.data.target_frequency_alpha > 0:
         spec.token_weights = pipelines.target_weights(
             spec, corpus_dir, languages, config.data.target_frequency_alpha
@@ -107,15 +132,13 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         model.configure_preprocessor()
         model.save_to_preset(directory)
 
-    # Language ids are the tokenizer's (a subset of a larger tokenizer keeps
-    # them), so the model and the metrics cover all of its languages.
     model = train(
         config,
         workdir,
         strategy,
         lambda: build_task(config, tokenizer, len(tokenizer.languages)),
         dataset_fns,
-        list(tokenizer.languages),
+        language_names,
         save_fn=save,
     )
     logging.info("Corpus lines read:\n%s", spec.stats.report())

@@ -64,6 +64,15 @@ def config_checker():
     return check, raise_errors
 
 
+def check_renamed_preset(config, check):
+    """`model.preset` (kept empty) was renamed `model.init_from`."""
+    check(
+        not config.model.get("preset"),
+        "model.preset",
+        f"was renamed model.init_from; pass --config.model.init_from={config.model.get('preset')}",
+    )
+
+
 def check_workdir(workdir, check):
     """`workdir` must be writable (see `cannot_write`)."""
     reason = cannot_write(workdir)

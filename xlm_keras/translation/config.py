@@ -2,7 +2,6 @@
 defaults, and the check that runs before compute. `xlm-train` trains
 translation when a config has a `translation` section."""
 
-import json
 import math
 import os
 
@@ -123,18 +122,6 @@ def parse_directions(value):
     return directions
 
 
-def init_config(init_from):
-    """The `XLMBackbone` config of `model.init_from` (a built-in name or a
-    preset directory), or None when it is neither."""
-    if presets.is_builtin(init_from):
-        return presets.backbone_config(init_from, load_weights=False)
-    path = os.path.join(os.path.expanduser(init_from), "config.json")
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8") as f:
-        return json.load(f).get("config", {})
-
-
 def takes_language_ids(config, backbone):
     """Whether the translation model will have language embeddings."""
     if presets.is_builtin(config.model.init_from):
@@ -149,7 +136,7 @@ def validate_mt(config, strategy_name="auto", workdir=None):
     given, must be writable."""
     check, raise_errors = config_checker()
     check(strategy_name in STRATEGIES, "--strategy", f"choose one of {STRATEGIES}")
-    backbone = init_config(config.model.init_from)
+    backbone = presets.init_config(config.model.init_from)
     check(
         backbone is not None,
         "model.init_from",

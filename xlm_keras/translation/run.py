@@ -13,7 +13,6 @@ from xlm_keras.data import corpus
 from xlm_keras.models import XLMSeq2SeqBackbone
 from xlm_keras.models import XLMSeq2SeqLM
 from xlm_keras.models import XLMSeq2SeqLMPreprocessor
-from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
 from xlm_keras.models import presets
 from xlm_keras.training import reports
@@ -30,15 +29,6 @@ from xlm_keras.translation.config import parse_directions
 
 REPORT_FILE = "translation.json"
 TEXTS_DIR = "translations"  # The report's sources, references and translations, one per line.
-
-
-def load_tokenizer(config, corpus_dir, languages, workdir, chief):
-    """`data.tokenizer`, else `model.init_from`'s, else the run's own
-    (trained on the corpus's monolingual files of `languages`)."""
-    init_from = os.path.expanduser(config.model.init_from)
-    if not config.data.tokenizer and not presets.is_builtin(init_from):
-        return XLMTokenizer.from_preset(init_from)
-    return load_or_train_tokenizer(config, corpus_dir, languages, workdir, chief)
 
 
 def build_model(config, tokenizer):
@@ -96,7 +86,7 @@ def run(config, workdir, strategy_name="auto", tpu=None):
     test = (
         {d: pipelines.evaluation_pairs(corpus_dir, split, d) for d in directions} if split else {}
     )
-    tokenizer = load_tokenizer(config, corpus_dir, languages, workdir, chief)
+    tokenizer = load_or_train_tokenizer(config, corpus_dir, languages, workdir, chief)
     with strategy.scope():
         model = build_model(config, tokenizer)
     if model.preprocessor.use_language_ids:
