@@ -5,6 +5,8 @@ outside it, and a preset table that matches the registry."""
 import pathlib
 import re
 
+import tomllib
+
 from xlm_keras.models.presets import PRESETS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -93,6 +95,15 @@ def test_readme_preset_table_matches_the_registry():
         ], name
         assert description == preset.description, name
         assert cells[5] == (preset.source or ""), name
+
+
+def test_reliability_names_every_program():
+    """docs/reliability.md's one-line error promise lists every console
+    script of pyproject.toml."""
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        programs = set(tomllib.load(f)["project"]["scripts"])
+    promise = re.search(r"Every program \(([^)]*)\)", (DOCS / "reliability.md").read_text())
+    assert promise and set(re.findall(r"`(xlm-[\w-]+)`", promise.group(1))) == programs
 
 
 def test_named_repository_paths_exist():

@@ -122,19 +122,25 @@ def _cases(tmp_path):
             ],
             ["No usable lines for ['en']"],
         ),
+        "translate": (
+            [f"--preset={tmp_path / 'missing'}", "--source_language=en", "--target_language=fr"],
+            ["is not a model preset"],
+        ),
     }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("program", ["train", "convert", "export", "eval", "tokenizer"])
+@pytest.mark.parametrize(
+    "program", ["train", "convert", "export", "eval", "tokenizer", "translate"]
+)
 def test_programs_print_expected_errors_as_one_line(program, tmp_path):
     arguments, words = _cases(tmp_path)[program]
     _assert_one_line_error(program, arguments, words)
 
 
 MT_CONFIG = str(pathlib.Path(__file__).resolve().parents[2] / "configs" / "mt_enfr.py")
-# The documented misuses of issue 26: (program, arguments, words of the error
-# line); `{tmp}` is the test's directory.
+# The programs' misuses documented in docs/reliability.md: (program, arguments,
+# words of the error line); `{tmp}` is the test's directory.
 MISUSES = [
     (
         "export",

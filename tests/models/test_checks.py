@@ -1,4 +1,4 @@
-"""The front of the Python API (issue 26): every documented misuse of a task,
+"""The front of the Python API: every documented misuse of a task,
 preprocessor or sampler is one line naming the argument (`ValueError` or
 `TypeError`, never a TensorFlow or Keras error from deep inside), and the
 silent wrong answers are gone: a `(text, text_pair)` tuple is a pair,
@@ -59,7 +59,7 @@ def _translator(tokenizer):
 
 # model -> [(the argument the error must name, the misuse of `m`: the model,
 # `m.preset` a preset directory, `m.out` a free directory)], as documented
-# for each entry point (issue 26).
+# for each entry point in docs/reliability.md.
 MISUSES = {
     "classifier": [
         ("`x`", lambda m: m.preprocessor([])),

@@ -1,4 +1,4 @@
-"""Presets know what they hold (issue 26): a task preset that lost its task
+"""Presets know what they hold: a task preset that lost its task
 files, a tokenizer that does not fit its model, a disagreement about the
 languages, and damaged files are each refused in one line naming the file;
 the languages are written in one place."""
