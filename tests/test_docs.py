@@ -106,6 +106,16 @@ def test_reliability_names_every_program():
     assert promise and set(re.findall(r"`(xlm-[\w-]+)`", promise.group(1))) == programs
 
 
+def test_tests_follow_the_package_folders():
+    """README and DESIGN.md say tests/ has a folder for every package of
+    xlm_keras (where a module's own test file, if it has one, lives)."""
+    packages = sorted(
+        p.name for p in (ROOT / "xlm_keras").iterdir() if (p / "__init__.py").is_file()
+    )
+    missing = [name for name in packages if not (ROOT / "tests" / name / "__init__.py").is_file()]
+    assert packages and not missing, f"no tests/<package>/ for {missing}"
+
+
 def test_named_repository_paths_exist():
     missing = [
         f"{page.relative_to(ROOT)}: {path}"
