@@ -15,8 +15,10 @@ random weights (pass `--config.data.tokenizer=$W/pre/tokenizer` to compare
 at equal vocabulary). docs/translation.md has the measured results.
 """
 
-from configs import mt_enfr
-from configs.demo_mt_pretrain import FULL_CORPUS
+from xlm_keras.config_files import load_config_file
+
+mt_enfr = load_config_file("mt_enfr.py", relative_to=__file__)
+FULL_CORPUS = load_config_file("demo_mt_pretrain.py", relative_to=__file__).FULL_CORPUS
 
 
 def get_config():

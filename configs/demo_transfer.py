@@ -9,7 +9,9 @@ configs/finetune_help_topic.py.
       --config.data.corpus_dir=~/.cache/xlm_keras/corpus
 """
 
-from configs import demo_mlm_tlm
+from xlm_keras.config_files import load_config_file
+
+demo_mlm_tlm = load_config_file("demo_mlm_tlm.py", relative_to=__file__)
 
 
 def get_config():

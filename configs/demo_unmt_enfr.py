@@ -8,8 +8,10 @@ test split, with the copy baseline, end in `workdir/translation.json`:
       --config.model.init_from=$W/unmt_pre/preset
 """
 
-from configs import unmt_enfr
-from configs.demo_mt_pretrain import FULL_CORPUS
+from xlm_keras.config_files import load_config_file
+
+unmt_enfr = load_config_file("unmt_enfr.py", relative_to=__file__)
+FULL_CORPUS = load_config_file("demo_mt_pretrain.py", relative_to=__file__).FULL_CORPUS
 
 
 def get_config():

@@ -7,7 +7,9 @@ sentence's translation is ever read:
   xlm-train --config=configs/demo_unmt_pretrain.py --workdir=$W/unmt_pre
 """
 
-from configs import demo_mt_pretrain
+from xlm_keras.config_files import load_config_file
+
+demo_mt_pretrain = load_config_file("demo_mt_pretrain.py", relative_to=__file__)
 
 HALVES_CORPUS = "~/.cache/xlm_keras/corpus_halves"  # tools/write_halves.py's default output.
 

@@ -5,7 +5,9 @@ with the two halves of the bundled en-de help pairs.
       --config.model.init_from=/tmp/pretrain/preset
 """
 
-from configs import unmt_enfr
+from xlm_keras.config_files import load_config_file
+
+unmt_enfr = load_config_file("unmt_enfr.py", relative_to=__file__)
 
 
 def get_config():

@@ -11,7 +11,9 @@ sentences and a lower learning rate:
       --config.model.init_from=/tmp/pretrain/preset
 """
 
-from configs import mt_enfr
+from xlm_keras.config_files import load_config_file
+
+mt_enfr = load_config_file("mt_enfr.py", relative_to=__file__)
 
 
 def get_config():

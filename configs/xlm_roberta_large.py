@@ -1,7 +1,9 @@
 """XLM-R large: 24 x 1024, otherwise the XLM-R base recipe with a lower peak
 learning rate."""
 
-from configs.xlm_roberta_base import get_config as base_recipe
+from xlm_keras.config_files import load_config_file
+
+base_recipe = load_config_file("xlm_roberta_base.py", relative_to=__file__).get_config
 
 
 def get_config():

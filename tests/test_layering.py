@@ -15,7 +15,7 @@ LAYERS = [
     {"inference"},
     {"layers"},
     {"text", "data", "metrics"},
-    {"paths", "ranges", "native_stderr", "keras_hub_internals"},
+    {"paths", "ranges", "native_stderr", "keras_hub_internals", "config_files"},
 ]
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
 

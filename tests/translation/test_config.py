@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from xlm_keras.config_files import load_config_file
 from xlm_keras.translation.config import base_mt_config
 from xlm_keras.translation.config import objective_weights
 from xlm_keras.translation.config import parse_directions
@@ -18,11 +19,10 @@ def _error(config):
 
 
 def test_defaults_and_the_shipped_configs_are_valid():
-    from configs import mt_ende
-    from configs import mt_enfr
-    from configs import unmt_ende
-    from configs import unmt_enfr
-
+    mt_enfr, mt_ende, unmt_enfr, unmt_ende = (
+        load_config_file(f"../../configs/{name}.py", relative_to=__file__)
+        for name in ("mt_enfr", "mt_ende", "unmt_enfr", "unmt_ende")
+    )
     for config in (
         base_mt_config(),
         mt_enfr.get_config(),

@@ -1,11 +1,12 @@
 """Expected errors of the command-line programs as one line on stderr.
 
-An expected error is the user's to fix: a flag that does not parse or is
-out of range (`flags.Error`, raised while absl parses the command line), a
-misuse (`app.UsageError`), a bad flag or config value (`ValueError`), a
-missing, unwritable or corrupt file (`OSError`). It prints
-`<program>: error: <message>` and exits 1, without a traceback. Any other
-exception is a bug and keeps its traceback.
+An expected error is the user's to fix. A command line that does not parse
+(`flags.Error`, raised while absl parses it: an unknown flag, a value that
+does not parse or is out of range; a mistyped `--config.<key>`, see
+`config_flag`) exits 2. A misuse (`app.UsageError`), a bad config value
+(`ValueError`), a missing, unwritable or corrupt file (`OSError`) exit 1.
+Both print `<program>: error: <message>`, one line, without a traceback.
+Any other exception is a bug and keeps its traceback.
 """
 
 import sys
@@ -19,6 +20,8 @@ from xlm_keras.ranges import finite_in_range
 from xlm_keras.ranges import range_text
 
 EXPECTED_ERRORS = (ValueError, OSError, app.UsageError)
+ERROR_EXIT_CODE = 1
+USAGE_EXIT_CODE = 2  # The command line does not parse.
 
 
 def one_line(error):
@@ -26,10 +29,10 @@ def one_line(error):
     return " ".join(str(error).split()) or type(error).__name__
 
 
-def fail(program, error):
-    """Print `error` as `program: error: <one line>` and exit 1."""
+def fail(program, error, exit_code=ERROR_EXIT_CODE):
+    """Print `error` as `program: error: <one line>` and exit."""
     print(f"{program}: error: {one_line(error)}", file=sys.stderr)
-    sys.exit(1)
+    sys.exit(exit_code)
 
 
 def flags_parser(program, flag_values=flags.FLAGS):
@@ -40,7 +43,7 @@ def flags_parser(program, flag_values=flags.FLAGS):
         try:
             return flag_values(argv)
         except flags.Error as error:
-            fail(program, error)
+            fail(program, error, USAGE_EXIT_CODE)
 
     return parse
 

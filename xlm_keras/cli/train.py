@@ -6,7 +6,7 @@ translation (configs with a `translation` section).
   xlm-train --config=configs/xlm_mlm_tlm_xnli15.py --workdir=/tmp/run \
       --config.data.corpus_dir=~/.cache/xlm_keras/corpus --strategy=mirrored
   xlm-train --config=configs/finetune_help_topic.py --workdir=/tmp/ft \
-      --config.model.preset=/tmp/run/preset
+      --config.model.init_from=/tmp/run/preset
   xlm-train --config=configs/mt_enfr.py --workdir=/tmp/mt \
       --config.model.init_from=/tmp/run/preset
 """
@@ -15,13 +15,13 @@ import os
 
 from absl import app
 from absl import flags
-from ml_collections import config_flags
 
+from xlm_keras.cli.config_flag import define_config_flag
 from xlm_keras.cli.errors import run_program
 from xlm_keras.pretraining import config as config_lib
 
-_CONFIG = config_flags.DEFINE_config_file(
-    "config",
+_CONFIG = define_config_flag(
+    "xlm-train",
     os.path.abspath(config_lib.__file__),
     "Experiment config file with get_config(); override fields with --config.a.b=v.",
 )
@@ -30,6 +30,11 @@ _STRATEGY = flags.DEFINE_string(
     "strategy", "auto", "auto | one_device | mirrored | multi_worker | tpu."
 )
 _TPU = flags.DEFINE_string("tpu", None, "TPU name or grpc:// address (strategy=tpu).")
+_DRY_RUN = flags.DEFINE_bool(
+    "dry_run",
+    False,
+    "Check the config, print it resolved and the files the run would read, then exit 0.",
+)
 flags.mark_flag_as_required("workdir")
 
 
@@ -42,6 +47,8 @@ def main(argv):
         from xlm_keras.finetuning import config as finetune_config
 
         finetune_config.validate_finetune(config, _STRATEGY.value, workdir)  # Before any compute.
+        if _DRY_RUN.value:
+            return _print_dry_run(config, "fine-tuning")
         from xlm_keras.finetuning import run as finetune
 
         finetune.run(config, workdir, _STRATEGY.value, _TPU.value)
@@ -50,14 +57,24 @@ def main(argv):
         from xlm_keras.translation import config as mt_config
 
         mt_config.validate_mt(config, _STRATEGY.value, workdir)  # Before any compute.
+        if _DRY_RUN.value:
+            return _print_dry_run(config, "translation")
         from xlm_keras.translation import run as translation
 
         translation.run(config, workdir, _STRATEGY.value, _TPU.value)
         return
     config_lib.validate(config, _STRATEGY.value, workdir)  # Before any compute.
+    if _DRY_RUN.value:
+        return _print_dry_run(config, "pretraining")
     from xlm_keras.pretraining import run as pretrain
 
     pretrain.run(config, workdir, _STRATEGY.value, _TPU.value)
+
+
+def _print_dry_run(config, kind):
+    from xlm_keras.cli import dry_run
+
+    print(dry_run.report(config, kind))
 
 
 def run():
