@@ -7,8 +7,9 @@ Fetches `PACKAGES` with `apt-get download` (no install), reads their message cat
 (`usr/share/locale/<locale>/LC_MESSAGES/*.mo`) straight out of each .deb and keeps the
 msgid (English) -> msgstr pairs that read as short prose: no header, plural or context
 entries, nothing untranslated, no format specifiers (`%s`, `%1$d`, `{name}`), no multi-line
-or aligned option tables, keyboard accelerators (`_File`, `&Open`) stripped, 3 to 40 English
-words, deduplicated by the English side. These are user-interface and error messages of
+or aligned option tables, no control characters (the corpus readers skip such lines),
+keyboard accelerators (`_File`, `&Open`) stripped, 3 to 40 English words, deduplicated by the
+English side. These are user-interface and error messages of
 command-line tools: another domain than the LibreOffice help of `build_corpus.py`, and no
 pair shares a text (either side) with that corpus (`--exclude_corpus`, all its files).
 Output, under `--output_dir`:
@@ -85,6 +86,8 @@ LAYOUT = re.compile(r"[\n\t]| {3}|^ ")
 # an identifier: LC_ALL, _http._tcp) or a `&` ("Sa&ve"). Only a text's single mark of its kind
 # is one ("&&" is an escaped "&").
 ACCELERATORS = {"_": re.compile(r"(?<!\S)_(?=[^\W\d_])"), "&": re.compile(r"&(?=[^\W\d_])")}
+# C0 controls and DEL: a line holding one is skipped by xlm_keras.data.readers.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Why an entry is left out, in the order the checks run.
 REASONS = (
     "header",
@@ -93,6 +96,7 @@ REASONS = (
     "untranslated",
     "format_specifier",
     "layout",
+    "control_chars",
     "too_short",
     "too_long",
     "wrong_script",
@@ -108,6 +112,8 @@ SELECTION = [
     "a layout (once leading/trailing newlines are stripped: a newline, a tab, 3+ spaces or a "
     "leading space) on either side",
     "cleaned: accelerators (_File, &Open) stripped, NFC, whitespace collapsed",
+    "dropped: a control character left after cleaning (a terminal bell, an escape), which the "
+    "corpus readers refuse",
     f"kept: {MIN_WORDS} to {MAX_WORDS} English words; the target in the language's script",
     "dropped: pairs with a side (case-sensitive, exact) among the texts of the exclude corpus",
     "ordered by package, catalogue, msgid; deduplicated by English text (first kept)",
@@ -169,6 +175,8 @@ def clean_entry(msgid, msgstr, language):
     if LAYOUT.search(msgid.strip("\n")) or LAYOUT.search(msgstr.strip("\n")):
         return "layout", None
     english, target = (clean_text(strip_accelerators(text)) for text in (msgid, msgstr))
+    if CONTROL.search(english) or CONTROL.search(target):
+        return "control_chars", None
     if target == english:
         return "untranslated", None
     words = len(english.split())

@@ -28,6 +28,7 @@ ENTRIES = [
     ("Usage: first line\nsecond line", "Usage : première ligne\nseconde"),  # layout
     ("  -v, --verbose  explain what is done", "  -v, --verbose  expliquer"),  # layout
     ("name:\tthe name of it", "nom :\tson nom"),  # layout
+    ("\atimed out waiting for input", "\aattente de données expirée"),  # control_chars
     ("Only two", "Seulement deux"),  # too_short
     (" ".join(["word"] * 41), " ".join(["mot"] * 41)),  # too_long
     ("Text of the help corpus", "Texte du corpus d'aide"),  # in_exclude_corpus (English)
@@ -57,6 +58,7 @@ DROPPED = {
     "untranslated": 3,
     "format_specifier": 3,
     "layout": 3,
+    "control_chars": 1,
     "too_short": 1,
     "too_long": 1,
     "wrong_script": 0,
