@@ -7,13 +7,18 @@ translation preset, one output line per input line.
       --input=in.txt --output=out.txt --num_beams=4
 
 Greedy decoding with `--num_beams=1`, beam search above; progress goes to
-stderr. An empty input line gives an empty output line.
+stderr. An empty input line gives an empty output line. A file and stdin are
+read alike: bytes that are not UTF-8 become U+FFFD. stderr counts, once
+each, the lines that had such bytes and the lines cut at the model's source
+length (only their start is translated).
 """
 
+import contextlib
 import os
 import sys
 import time
 
+import numpy as np
 from absl import flags
 
 from xlm_keras.cli.errors import check_range
@@ -36,11 +41,45 @@ _MAX_LENGTH = flags.DEFINE_integer(
 
 
 def read_lines(path):
-    """The input's lines without their line ends (undecodable bytes replaced)."""
-    if path == "-":
-        return [line.rstrip("\r\n") for line in sys.stdin]
-    with open(os.path.expanduser(path), encoding="utf-8", errors="replace") as f:
-        return [line.rstrip("\r\n") for line in f]
+    """`(lines, invalid)`: the lines of file `path` ('-': stdin) without
+    their line ends (`\\n`, `\\r\\n` or `\\r`), bytes that are not UTF-8
+    replaced with U+FFFD, and how many lines had such bytes."""
+    with (
+        contextlib.nullcontext(sys.stdin.buffer)
+        if path == "-"
+        else open(os.path.expanduser(path), "rb")
+    ) as f:
+        raw_lines = f.read().splitlines()
+    lines, invalid = [], 0
+    for raw in raw_lines:
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(raw.decode("utf-8", errors="replace"))
+            invalid += 1
+    return lines, invalid
+
+
+def count_cut_lines(model, lines, source_language, batch_size):
+    """How many `lines` are longer than the model's source rows
+    (`encoder_sequence_length`, specials included), so that only their start
+    is translated: those that fill a row one longer."""
+    preprocessor = model.preprocessor
+    length = preprocessor.encoder_sequence_length
+    cut = 0
+    for start in range(0, len(lines), batch_size):
+        packed = preprocessor.pack(
+            lines[start : start + batch_size],
+            language=source_language,
+            sequence_length=length + 1,
+            names=("source", "source_language"),
+        )
+        cut += int(np.sum(np.sum(packed["padding_mask"], axis=-1) > length))
+    return cut
+
+
+def input_lines(count):
+    return f"{count} input line{'s' * (count != 1)}"
 
 
 def load_translator(preset):
@@ -96,9 +135,22 @@ def main(argv):
         raise ValueError("give --preset=DIR (a translation preset) or --workdir=DIR (its run)")
     if not (_SOURCE.value and _TARGET.value):
         raise ValueError("give --source_language and --target_language, e.g. en and fr")
-    lines = read_lines(_INPUT.value)
+    lines, invalid = read_lines(_INPUT.value)
+    if invalid:
+        print(
+            f"xlm-translate: {input_lines(invalid)} had invalid UTF-8, replaced with U+FFFD",
+            file=sys.stderr,
+        )
     model = load_translator(_PRESET.value or os.path.join(_WORKDIR.value, "preset"))
     check_direction(model, _SOURCE.value, _TARGET.value)
+    cut = count_cut_lines(model, lines, _SOURCE.value, _BATCH.value)
+    if cut:
+        print(
+            f"xlm-translate: cut {input_lines(cut)} at the model's source length "
+            f"({model.preprocessor.encoder_sequence_length} tokens, specials included); only "
+            "their start is translated",
+            file=sys.stderr,
+        )
     max_length = _MAX_LENGTH.value or model.preprocessor.decoder_sequence_length
     translations = translate_lines(
         model,
