@@ -86,24 +86,15 @@ def build_train_step(config, tokenizer, num_languages, strategy):
     opt = config.optimizer
     with strategy.scope():
         model = pretrain.build_task(config, tokenizer, num_languages)
-        optimizer = create_optimizer(
-            opt.learning_rate,
-            opt.warmup_steps,
-            config.train.num_steps,
-            opt.decay,
-            opt.weight_decay,
-            opt.beta_1,
-            opt.beta_2,
-            opt.epsilon,
-        )
+        optimizer = optimizer_from_config(opt, total_steps=config.train.num_steps)
         return TrainStep(
             strategy,
             model,
             optimizer,
-            num_languages,
-            opt.clip_norm,
-            opt.accumulation_steps,
-            config.train.jit_compile,
+            num_languages=num_languages,
+            clip_norm=opt.clip_norm,
+            accumulation_steps=opt.accumulation_steps,
+            jit_compile=config.train.jit_compile,
         )
 
 
@@ -158,7 +149,7 @@ def run(objectives, config, seconds, workdir):
 def format_table(rows, config):
     """A Markdown table of rows from `measure`, with the shapes in a title."""
     lines = [
-        f"preset {config.model.preset}, sequence_length {config.data.sequence_length}, "
+        f"model {config.model.init_from}, sequence_length {config.data.sequence_length}, "
         f"batch_size {config.data.batch_size}; required ratio >= {MIN_RATIO:g}x",
         "| objective | pipeline tokens/s | model tokens/s | ratio |",
         "| --- | ---: | ---: | ---: |",

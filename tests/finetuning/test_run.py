@@ -136,11 +136,16 @@ def test_early_stopping_keeps_the_first_best_and_survives_resume(
     assert len(calls) == 3
 
 
+@pytest.mark.parametrize("shape", ["xlm_tiny", "xlm_roberta_tiny"])
 def test_language_centering_moves_every_language_mean_onto_english(
-    tokenizer_dir, task_dir, tmp_path
+    shape, tokenizer_dir, task_dir, tmp_path
 ):
+    """Without language embeddings, with the tokenizer's languages (XLM) or
+    with a tokenizer that lists none (XLM-R: the task data's languages)."""
     tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
-    backbone = XLMBackbone(**sized_config("xlm_tiny", tokenizer, use_language_embedding=False))
+    if shape == "xlm_roberta_tiny":
+        tokenizer = XLMTokenizer(proto=tokenizer.proto)  # No languages.
+    backbone = XLMBackbone(**sized_config(shape, tokenizer, use_language_embedding=False))
     XLMMaskedLM(backbone).save_to_preset(str(tmp_path / "pretrained"))
     tokenizer.save_to_preset(str(tmp_path / "pretrained"))
     config = _config(str(tmp_path / "pretrained"), task_dir, num_steps=10)
@@ -153,6 +158,7 @@ def test_language_centering_moves_every_language_mean_onto_english(
     assert model.language_centering and model.pooling == "mean"
     # A new tokenizer: the run's seeding invalidates older ones (tensorflow/text#570).
     tokenizer = XLMTokenizer.from_preset(str(tmp_path / "run" / "preset"))
+    assert tokenizer.languages == ["de", "en", "fr"]
     spec = TaskSpec(preprocessor_for(model, tokenizer, 32), 8)
     records = open_task_data(task_dir, "classification")
     centered_means = {}

@@ -3,6 +3,19 @@
 import numpy as np
 
 from xlm_keras.finetuning import task_pipelines
+from xlm_keras.models import XLMTokenizer
+
+
+def with_task_languages(tokenizer, task_data, splits):
+    """`tokenizer`, listing the task data's languages (those with data in
+    any of `splits`) when it lists none (XLM-R): centering needs a language
+    id per language, not a language embedding."""
+    if tokenizer.languages:
+        return tokenizer
+    languages = sorted({code for split in splits for code in task_data.languages(split)})
+    return XLMTokenizer(
+        proto=tokenizer.proto, languages=languages, id_convention=tokenizer.id_convention
+    )
 
 
 def center_languages(model, spec, records, train_language):

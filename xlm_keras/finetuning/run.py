@@ -12,6 +12,7 @@ from xlm_keras.finetuning import qa_features as qa
 from xlm_keras.finetuning import task_pipelines
 from xlm_keras.finetuning.config import split_list
 from xlm_keras.finetuning.language_centering import center_languages
+from xlm_keras.finetuning.language_centering import with_task_languages
 from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
 from xlm_keras.finetuning.task_data import open_task_data
 from xlm_keras.models import XLMBackbone
@@ -55,7 +56,9 @@ def build_task(config, task_data, tokenizer):
         kwargs.update(
             head=config.model.classifier_head,
             pooling=config.model.classifier_pooling,
-            language_centering=config.model.language_centering,
+            # A shift per tokenizer language (a backbone without language
+            # embeddings has one embedding row, not one per language).
+            language_centering=config.model.language_centering and len(tokenizer.languages),
         )
     preset = os.path.expanduser(config.model.init_from)
     if presets.is_builtin(preset):  # Random weights, sized to the tokenizer (tests, demos).
@@ -92,6 +95,12 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         split_list(config.task.label_names),
         config.task.tfds_data_dir or None,
     )
+    if config.model.language_centering:
+        tokenizer = with_task_languages(
+            tokenizer,
+            task_data,
+            ("train", "validation", config.task.eval_split, config.task.centering_split),
+        )
     with strategy.scope():
         model = build_task(config, task_data, tokenizer)
     qa_options = (
@@ -168,7 +177,9 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         metric_name=metric,
     )
     if task_data.stats.counts:
-        logging.info("Task lines read:\n%s", task_data.stats.report())
+        logging.info(
+            "Task lines read: %s", task_data.stats.summary(every_file=logging.level_debug())
+        )
     if not chief:
         return None
     best = load_model(os.path.join(workdir, "preset"))

@@ -54,10 +54,14 @@ class XLMTextClassifier(LabelledTask, TextClassifier):
         pooling: `"first"` (both published heads: the first token's final
             state) or `"mean"` (the mean over real tokens, which often
             transfers better across languages from weakly aligned encoders).
-        language_centering: bool. Add `LanguageCentering` after pooling (a
-            non-trained per-language shift, zero until `center_languages`
-            sets it); the model then takes `language_ids` even when the
-            backbone has no language embeddings.
+        language_centering: bool, or the number of languages (int). Add
+            `LanguageCentering` after pooling (a non-trained per-language
+            shift, zero until `center_languages` sets it), with a row per
+            language id: the backbone's `num_languages` (True), or the
+            given number (a backbone without language embeddings centers
+            the tokenizer's languages); the model then takes
+            `language_ids` even when the backbone has no language
+            embeddings.
         dropout: float. Dropout rate in the head.
         preprocessor: optional `XLMTextClassifierPreprocessor`.
 
@@ -115,7 +119,9 @@ class XLMTextClassifier(LabelledTask, TextClassifier):
         self.centering = None
         if language_centering:
             self.centering = LanguageCentering(
-                backbone.num_languages, dtype=backbone.dtype_policy, name="language_centering"
+                backbone.num_languages if language_centering is True else language_centering,
+                dtype=backbone.dtype_policy,
+                name="language_centering",
             )
         self.output_dropout, self.output_dense = output_layers(backbone, num_classes, dropout)
 
@@ -132,7 +138,9 @@ class XLMTextClassifier(LabelledTask, TextClassifier):
         self.label_names = label_names
         self.head = head
         self.pooling = pooling
-        self.language_centering = bool(language_centering)
+        self.language_centering = (
+            language_centering if isinstance(language_centering, bool) else int(language_centering)
+        )
         self.dropout = dropout
         self.configure_preprocessor()
 
