@@ -86,15 +86,24 @@ def build_train_step(config, tokenizer, num_languages, strategy):
     opt = config.optimizer
     with strategy.scope():
         model = pretrain.build_task(config, tokenizer, num_languages)
-        optimizer = optimizer_from_config(opt, total_steps=config.train.num_steps)
+        optimizer = create_optimizer(
+            opt.learning_rate,
+            opt.warmup_steps,
+            config.train.num_steps,
+            opt.decay,
+            opt.weight_decay,
+            opt.beta_1,
+            opt.beta_2,
+            opt.epsilon,
+        )
         return TrainStep(
             strategy,
             model,
             optimizer,
-            num_languages=num_languages,
-            clip_norm=opt.clip_norm,
-            accumulation_steps=opt.accumulation_steps,
-            jit_compile=config.train.jit_compile,
+            num_languages,
+            opt.clip_norm,
+            opt.accumulation_steps,
+            config.train.jit_compile,
         )
 
 
