@@ -31,7 +31,7 @@ from absl import logging  # noqa: E402
 from xlm_keras.data import corpus  # noqa: E402
 from xlm_keras.pretraining import run as pretrain  # noqa: E402
 from xlm_keras.pretraining.config import base_config  # noqa: E402
-from xlm_keras.training.optimizer import create_optimizer  # noqa: E402
+from xlm_keras.training.optimizer import optimizer_from_config  # noqa: E402
 from xlm_keras.training.tokenizer_setup import load_or_train_tokenizer  # noqa: E402
 from xlm_keras.training.train_step import TrainStep  # noqa: E402
 
@@ -86,24 +86,15 @@ def build_train_step(config, tokenizer, num_languages, strategy):
     opt = config.optimizer
     with strategy.scope():
         model = pretrain.build_task(config, tokenizer, num_languages)
-        optimizer = create_optimizer(
-            opt.learning_rate,
-            opt.warmup_steps,
-            config.train.num_steps,
-            opt.decay,
-            opt.weight_decay,
-            opt.beta_1,
-            opt.beta_2,
-            opt.epsilon,
-        )
+        optimizer = optimizer_from_config(opt, total_steps=config.train.num_steps)
         return TrainStep(
             strategy,
             model,
             optimizer,
-            num_languages,
-            opt.clip_norm,
-            opt.accumulation_steps,
-            config.train.jit_compile,
+            num_languages=num_languages,
+            clip_norm=opt.clip_norm,
+            accumulation_steps=opt.accumulation_steps,
+            jit_compile=config.train.jit_compile,
         )
 
 

@@ -110,7 +110,7 @@ def tiny_mlm_train_step(make_optimizer, initial=None, micro_batch=BATCH_SIZE, **
         model = tiny_mlm()
         if initial is not None:
             model.set_weights(initial)
-        step = TrainStep(strategy, model, make_optimizer(), NUM_LANGUAGES, **options)
+        step = TrainStep(strategy, model, make_optimizer(), num_languages=NUM_LANGUAGES, **options)
     dataset = tf.data.Dataset.from_tensor_slices(mlm_batch()).batch(micro_batch)
     return step, model, iter(strategy.experimental_distribute_dataset(dataset.repeat()))
 
@@ -224,7 +224,7 @@ def sgd_step(
             strategy,
             model,
             keras.optimizers.SGD(LEARNING_RATE),
-            num_languages,
+            num_languages=num_languages,
             clip_norm=0.0,
             accumulation_steps=accumulation_steps,
             batch_transforms=batch_transforms_fn(model) if batch_transforms_fn else None,

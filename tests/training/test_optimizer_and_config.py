@@ -27,7 +27,7 @@ def test_warmup_then_linear_and_inverse_sqrt():
 
 def test_no_weight_decay_on_biases_and_layer_norms():
     model = XLMMaskedLM.from_preset("xlm_tiny", compile=False)
-    optimizer = create_optimizer(1e-3, 0, 10, weight_decay=0.1)
+    optimizer = create_optimizer(1e-3, warmup_steps=0, total_steps=10, weight_decay=0.1)
     optimizer.build(model.trainable_variables)
     decayed = {v.path for v in model.trainable_variables if optimizer._use_weight_decay(v)}
     assert decayed, "kernels and embeddings are decayed"
@@ -87,7 +87,12 @@ def test_learning_rate_multipliers_scale_the_step_of_named_variables():
     encoder = keras.Variable(np.ones([3], "float32"), name="encoder")
     head = keras.Variable(np.ones([3], "float32"), name="head")
     optimizer = create_optimizer(
-        1e-3, 0, 10, decay="constant", weight_decay=0.0, learning_rate_multipliers={head.path: 10.0}
+        1e-3,
+        warmup_steps=0,
+        total_steps=10,
+        decay="constant",
+        weight_decay=0.0,
+        learning_rate_multipliers={head.path: 10.0},
     )
     gradient = np.array([0.5, -2.0, 3.0], "float32")
     optimizer.apply([gradient, gradient], [encoder, head])

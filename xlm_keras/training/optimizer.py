@@ -75,6 +75,7 @@ class ScaledAdamW(keras.optimizers.AdamW):
 
 def create_optimizer(
     learning_rate,
+    *,
     warmup_steps,
     total_steps,
     decay="linear",
@@ -101,3 +102,19 @@ def create_optimizer(
     )
     optimizer.exclude_from_weight_decay(var_names=NO_DECAY_NAMES)
     return optimizer
+
+
+def optimizer_from_config(optimizer_config, *, total_steps, learning_rate_multipliers=None):
+    """`create_optimizer` with the settings of a config's `optimizer` section
+    (`training.config.optimizer_config`)."""
+    return create_optimizer(
+        optimizer_config.learning_rate,
+        warmup_steps=optimizer_config.warmup_steps,
+        total_steps=total_steps,
+        decay=optimizer_config.decay,
+        weight_decay=optimizer_config.weight_decay,
+        beta_1=optimizer_config.beta_1,
+        beta_2=optimizer_config.beta_2,
+        epsilon=optimizer_config.epsilon,
+        learning_rate_multipliers=learning_rate_multipliers,
+    )

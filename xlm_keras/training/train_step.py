@@ -93,6 +93,7 @@ class TrainStep:
         strategy,
         model,
         optimizer,
+        *,
         num_languages,
         clip_norm=1.0,
         accumulation_steps=1,

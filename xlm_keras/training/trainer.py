@@ -11,12 +11,13 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from xlm_keras.native_stderr import start_up_lines_held
 from xlm_keras.paths import replace_directory
 from xlm_keras.training.checkpoints import CheckpointSaver
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.loss_schedule import coefficient
 from xlm_keras.training.loss_schedule import parse_schedule
-from xlm_keras.training.optimizer import create_optimizer
+from xlm_keras.training.optimizer import optimizer_from_config
 from xlm_keras.training.progress import ProgressLine
 from xlm_keras.training.run_config import save_run_config
 from xlm_keras.training.train_step import TrainStep
@@ -120,16 +121,12 @@ def train(
         keras.mixed_precision.set_global_policy(train_config.mixed_precision)
     with strategy.scope():
         model = model_fn()
-        optimizer = create_optimizer(
-            opt_config.learning_rate,
-            opt_config.warmup_steps,
-            total_steps,
-            opt_config.decay,
-            opt_config.weight_decay,
-            opt_config.beta_1,
-            opt_config.beta_2,
-            opt_config.epsilon,
-            learning_rate_multipliers_fn(model) if learning_rate_multipliers_fn else None,
+        optimizer = optimizer_from_config(
+            opt_config,
+            total_steps=total_steps,
+            learning_rate_multipliers=(
+                learning_rate_multipliers_fn(model) if learning_rate_multipliers_fn else None
+            ),
         )
         if train_config.mixed_precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
@@ -137,12 +134,12 @@ def train(
             strategy,
             model,
             optimizer,
-            len(language_names),
-            opt_config.clip_norm,
-            opt_config.accumulation_steps,
-            train_config.jit_compile,
-            label_smoothing,
-            batch_transforms_fn(model) if batch_transforms_fn else None,
+            num_languages=len(language_names),
+            clip_norm=opt_config.clip_norm,
+            accumulation_steps=opt_config.accumulation_steps,
+            jit_compile=train_config.jit_compile,
+            label_smoothing=label_smoothing,
+            batch_transforms=batch_transforms_fn(model) if batch_transforms_fn else None,
         )
         # Dropout's random state is not part of a Keras model's checkpoint
         # graph; save it too, so a resumed run draws the same masks.
@@ -177,16 +174,17 @@ def train(
     lambdas = loss_schedules(config, dataset_fns)
     schedule = objective_schedule(weights, math.ceil(total_steps / chunk), lambdas, chunk)
     done = {name: schedule[: step // chunk].count(name) * chunk for name in dataset_fns}
-    iterators = {
-        name: iter(
-            strategy.distribute_datasets_from_function(
-                lambda context, fn=fn, skip=done[name] * opt_config.accumulation_steps: fn(
-                    context, skip
+    with start_up_lines_held():  # The first input pipeline's C++ notices.
+        iterators = {
+            name: iter(
+                strategy.distribute_datasets_from_function(
+                    lambda context, fn=fn, skip=done[name] * opt_config.accumulation_steps: fn(
+                        context, skip
+                    )
                 )
             )
-        )
-        for name, fn in dataset_fns.items()
-    }
+            for name, fn in dataset_fns.items()
+        }
     chief = is_chief(strategy)
     if chief:
         save_run_config(config, workdir)
