@@ -21,9 +21,11 @@ class Checkpoint:
     Attributes:
         backbone_config: `XLMBackbone` kwargs (`XLMSeq2SeqBackbone`'s for
             the task `"seq2seq"`).
-        weights: canonical name -> array, linear weights in torch layout
-            `[out, in]`. Names: `token_embedding`, `position_embedding`,
-            `language_embedding`, `embeddings_layer_norm.{weight,bias}`,
+        weights: canonical name -> array or `StoredTensor` (read from the
+            file by `np.asarray(value, np.float32)` when it is assigned),
+            linear weights in torch layout `[out, in]`. Names:
+            `token_embedding`, `position_embedding`, `language_embedding`,
+            `embeddings_layer_norm.{weight,bias}`,
             `layers.{i}.{query,key,value,attention_output,intermediate,output}
             .{weight,bias}`, `layers.{i}.{attention,ffn}_layer_norm.{weight,
             bias}`, `final_layer_norm.{weight,bias}`, and for an LM head
@@ -59,7 +61,7 @@ def rename(state_dict, rules, dropped=(), source=""):
     """Map source weight names to canonical ones.
 
     Args:
-        state_dict: name -> array.
+        state_dict: name -> array or `StoredTensor` (kept unread).
         rules: list of `(compiled regex, replacement)`, first full match wins.
         dropped: list of `(compiled regex, expectation)` for names dropped on
             purpose; the expectation (`names.POSITIONS`, a canonical name the
@@ -68,7 +70,7 @@ def rename(state_dict, rules, dropped=(), source=""):
             instead of a silent difference.
         source: checkpoint description used in the error message.
 
-    Returns: canonical name -> float32 array.
+    Returns: canonical name -> the value of `state_dict`.
     """
     renamed, unknown, copies = {}, [], []
     for name, value in state_dict.items():
@@ -78,7 +80,7 @@ def rename(state_dict, rules, dropped=(), source=""):
             continue
         for pattern, replacement in rules:
             if pattern.fullmatch(name):
-                renamed[pattern.sub(replacement, name)] = np.asarray(value, dtype=np.float32)
+                renamed[pattern.sub(replacement, name)] = value
                 break
         else:
             unknown.append(name)
@@ -110,13 +112,15 @@ def _check_dropped(name, value, expectation, renamed, source):
             )
         return
     kept = renamed.get(expectation)
-    if kept is None or kept.shape != value.shape:
+    if kept is None or tuple(kept.shape) != value.shape:
         raise ValueError(
             f"{source}: {name!r} is a tied copy of {expectation!r}, which is "
             f"{'missing' if kept is None else f'of shape {kept.shape}'} "
             f"(the copy has shape {value.shape})."
         )
-    difference = float(np.max(np.abs(kept - value.astype(np.float32)), initial=0.0))
+    difference = float(
+        np.max(np.abs(np.asarray(kept, np.float32) - value.astype(np.float32)), initial=0.0)
+    )
     if difference > TIED_TOLERANCE:
         raise ValueError(
             f"{source}: {name!r} should be a tied copy of {expectation!r} but "
@@ -136,7 +140,7 @@ def check_sinusoidal_table(weights, backbone_config, source):
     backbone becomes a learned-position one holding the stored table, and a
     warning says so. Updates `weights` and `backbone_config` in place.
     """
-    table = weights["position_embedding"]
+    table = np.asarray(weights["position_embedding"], np.float32)
     difference = float(np.max(np.abs(table - sinusoidal_table(*table.shape))))
     if difference <= SINUSOIDAL_TOLERANCE:
         del weights["position_embedding"]

@@ -3,6 +3,8 @@
 import json
 import os
 
+import numpy as np
+
 from xlm_keras.convert import names
 from xlm_keras.convert.checkpoint import Checkpoint
 from xlm_keras.convert.checkpoint import check_sinusoidal_table
@@ -331,7 +333,8 @@ def fold_token_type(weights):
     position row instead, which gives the same sums."""
     token_type = weights.pop("token_type_embedding", None)
     if token_type is not None:
-        weights["position_embedding"] = weights["position_embedding"] + token_type[0]
+        positions = np.asarray(weights["position_embedding"], np.float32)
+        weights["position_embedding"] = positions + np.asarray(token_type, np.float32)[0]
 
 
 def _task_config(config, task, model_type, source):

@@ -9,6 +9,7 @@ import numpy as np
 from xlm_keras.keras_hub_internals import attention_parts
 from xlm_keras.keras_hub_internals import block_sublayers
 from xlm_keras.keras_hub_internals import lm_head_parts
+from xlm_keras.layers.token_embedding import assign_in_blocks
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
@@ -17,6 +18,7 @@ from xlm_keras.models import XLMSeq2SeqLM
 from xlm_keras.models import XLMSpanQA
 from xlm_keras.models import XLMTextClassifier
 from xlm_keras.models import XLMTokenClassifier
+from xlm_keras.models.weights_to_load import weights_to_load
 from xlm_keras.models.xlm_tokenizer import LANGUAGES_FILE
 from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 
@@ -39,18 +41,20 @@ class _Assigner:
         self.assigned = set()
 
     def take(self, name):
+        """The float32 values of weight `name`, read from the checkpoint file
+        now (and dropped by the assigner, so each is held only while it is
+        assigned)."""
         if name not in self.weights:
             raise ValueError(f"{self.source}: weight {name!r} is missing.")
-        return self.weights.pop(name)
+        return np.asarray(self.weights.pop(name), dtype=np.float32)
 
     def assign(self, variable, value):
-        value = np.asarray(value, dtype=np.float32)
         if tuple(variable.shape) != value.shape:
             raise ValueError(
                 f"{self.source}: shape mismatch for {variable.path}: the model "
                 f"expects {tuple(variable.shape)}, the checkpoint has {value.shape}."
             )
-        variable.assign(value)
+        assign_in_blocks(variable, value)
         self.assigned.add(id(variable))
 
     def linear(self, dense, name, kernel_shape=None):
@@ -165,7 +169,8 @@ def build_model(checkpoint):
     head, else `XLMBackbone`."""
     if checkpoint.task == "seq2seq":
         return _build_seq2seq(checkpoint)
-    backbone = XLMBackbone(**checkpoint.backbone_config)
+    with weights_to_load():
+        backbone = XLMBackbone(**checkpoint.backbone_config)
     model = backbone
     if checkpoint.task:
         model = TASKS[checkpoint.task](backbone, **checkpoint.task_config)
@@ -186,9 +191,9 @@ def build_model(checkpoint):
 
 
 def _build_seq2seq(checkpoint):
-    model = XLMSeq2SeqLM(
-        XLMSeq2SeqBackbone(**checkpoint.backbone_config), lm_head=checkpoint.lm_head
-    )
+    with weights_to_load():
+        backbone = XLMSeq2SeqBackbone(**checkpoint.backbone_config)
+    model = XLMSeq2SeqLM(backbone, lm_head=checkpoint.lm_head)
     put = _Assigner(checkpoint)
     _load_backbone(model.backbone.encoder, put)
     _load_decoder(model.backbone, put)

@@ -1,17 +1,106 @@
-"""Reading tensors from safetensors (numpy) and torch pickles (weights only)."""
+"""Reading tensors from safetensors and torch pickles (weights only), one
+tensor at a time.
+
+A converter holds the Keras model it builds; holding the checkpoint as well
+(and a float32 copy of it) is what made converting a large model need
+several times its size. The readers list each tensor as a `StoredTensor`
+(shape known, data still in the file) and read it when the converter
+assigns it.
+"""
 
 import argparse
+import contextlib
+import functools
 import json
+import math
 import os
+
+import numpy as np
+
+
+class StoredTensor:
+    """A tensor of a checkpoint file, read when asked: `np.asarray(tensor)`
+    (or `np.asarray(tensor, np.float32)`) returns its values, each time
+    from the file.
+
+    Attributes:
+        shape: tuple of ints.
+    """
+
+    def __init__(self, shape, read):
+        self.shape = tuple(shape)
+        self._read = read
+
+    def __array__(self, dtype=None, copy=None):
+        value = self._read()
+        return value if dtype is None else value.astype(dtype, copy=False)
+
+    def __repr__(self):
+        return f"StoredTensor(shape={self.shape})"
+
+
+# safetensors dtype names -> numpy (little-endian, as the format stores them).
+SAFETENSORS_DTYPES = {
+    "F64": "<f8",
+    "F32": "<f4",
+    "F16": "<f2",
+    "I64": "<i8",
+    "I32": "<i4",
+    "I16": "<i2",
+    "I8": "i1",
+    "U8": "u1",
+    "BOOL": "?",
+}
 
 
 def load_safetensors(path):
-    """name -> numpy array, read without torch."""
+    """name -> `StoredTensor` of a safetensors file (read without torch).
+
+    safetensors checks the header against the file; each tensor is then
+    read with plain file reads at its offset (one copy; mapping the file
+    would add its pages to the process's memory while they are read).
+    """
+    from safetensors import safe_open
+
+    with _readable_safetensors(path):
+        with safe_open(path, framework="numpy"):
+            pass
+    with open(path, "rb") as f:
+        header_size = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(header_size))
+    header.pop("__metadata__", None)
+    tensors = {}
+    for name, entry in header.items():
+        if entry["dtype"] not in SAFETENSORS_DTYPES:
+            raise ValueError(
+                f"{path}: tensor {name!r} has dtype {entry['dtype']}; supported: "
+                f"{sorted(SAFETENSORS_DTYPES)}."
+            )
+        read = functools.partial(
+            _read_at,
+            path,
+            offset=8 + header_size + entry["data_offsets"][0],
+            dtype=np.dtype(SAFETENSORS_DTYPES[entry["dtype"]]),
+            shape=tuple(entry["shape"]),
+        )
+        tensors[name] = StoredTensor(entry["shape"], read)
+    return tensors
+
+
+def _read_at(path, *, offset, dtype, shape):
+    """The array of `dtype` and `shape` stored at byte `offset` of `path`."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return np.fromfile(f, dtype=dtype, count=math.prod(shape)).reshape(shape)
+
+
+@contextlib.contextmanager
+def _readable_safetensors(path):
+    """Re-raise a safetensors error as one naming the file."""
     from safetensors import SafetensorError
-    from safetensors.numpy import load_file
 
     try:
-        return load_file(path)
+        yield
     except SafetensorError as error:
         raise ValueError(
             f"{path} is not a readable safetensors file ({error}); it may be truncated: "
@@ -27,7 +116,8 @@ def load_torch_pickle(path, allowed_globals=()):
         allowed_globals: extra plain classes the pickle may contain (fairseq
             stores its hyper-parameters as `argparse.Namespace`).
 
-    Returns: the unpickled object, tensors converted to numpy arrays.
+    Returns: the unpickled object, each tensor a `StoredTensor` (floating
+    ones read as float32 numpy arrays).
     """
     try:
         import torch
@@ -45,7 +135,11 @@ def load_torch_pickle(path, allowed_globals=()):
         )
     try:
         with torch.serialization.safe_globals(list(allowed_globals)):
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            # A zip archive (torch >= 1.6) is mapped, not read: tensors are
+            # paged in when converted. An old-style pickle cannot be.
+            obj = torch.load(
+                path, map_location="cpu", weights_only=True, mmap=head.startswith(b"PK")
+            )
     except Exception as error:
         raise ValueError(
             f"Could not load {path} with torch.load(weights_only=True): {error}. "
@@ -57,12 +151,18 @@ def load_torch_pickle(path, allowed_globals=()):
 
 def _to_numpy(obj, torch):
     if isinstance(obj, torch.Tensor):
-        return obj.detach().float().numpy() if obj.is_floating_point() else obj.numpy()
+        return StoredTensor(obj.shape, functools.partial(_tensor_values, obj))
     if isinstance(obj, dict):
         return {key: _to_numpy(value, torch) for key, value in obj.items()}
     if isinstance(obj, (list, tuple)):
         return type(obj)(_to_numpy(value, torch) for value in obj)
     return obj
+
+
+def _tensor_values(tensor):
+    """numpy values of a torch tensor: float32 for floating ones."""
+    tensor = tensor.detach()
+    return tensor.float().numpy() if tensor.is_floating_point() else tensor.numpy()
 
 
 def load_hf_state_dict(directory):

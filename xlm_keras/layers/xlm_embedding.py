@@ -3,8 +3,9 @@
 import keras
 from keras import ops
 from keras_hub.layers import PositionEmbedding
-from keras_hub.layers import ReversibleEmbedding
 from keras_hub.layers import SinePositionEncoding
+
+from xlm_keras.layers.token_embedding import TokenEmbedding
 
 
 def uses_language_embedding(num_languages, use_language_embedding=True):
@@ -72,7 +73,7 @@ class XLMEmbedding(keras.layers.Layer):
         self.num_language_embeddings = num_language_embeddings
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
 
-        self.token_embedding = ReversibleEmbedding(
+        self.token_embedding = TokenEmbedding(
             vocabulary_size,
             hidden_dim,
             embeddings_initializer=self._clone_initializer(),

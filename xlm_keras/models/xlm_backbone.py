@@ -10,6 +10,7 @@ from xlm_keras.layers import XLMTransformerLayer
 from xlm_keras.layers.xlm_embedding import uses_language_embedding
 from xlm_keras.models import preset_files
 from xlm_keras.models import presets
+from xlm_keras.models import weights_to_load
 
 # Every `XLMBackbone` argument (but `dtype`): what its config holds.
 BACKBONE_ARGUMENTS = (
@@ -35,6 +36,12 @@ def xlm_kernel_initializer(stddev=0.02):
     return keras.initializers.TruncatedNormal(stddev=stddev)
 
 
+def backbone_initializer():
+    """Of backbone kernels and tables: `xlm_kernel_initializer()`, or
+    zeros when the weights will be loaded (`weights_to_load`)."""
+    return keras.initializers.Zeros() if weights_to_load.loading() else xlm_kernel_initializer()
+
+
 def embedding_layers(config, name, dtype):
     """One side's token + position (+ language) embeddings, named `name`,
     and their LayerNorm `{name}_layer_norm` (None when pre-LN).
@@ -51,7 +58,7 @@ def embedding_layers(config, name, dtype):
         position_embedding=config["position_embedding"],
         position_offset=config["position_offset"],
         num_language_embeddings=config["num_languages"] if has_language_embedding else 0,
-        embeddings_initializer=xlm_kernel_initializer(),
+        embeddings_initializer=backbone_initializer(),
         dtype=dtype,
         name=name,
     )
@@ -72,7 +79,7 @@ def block_arguments(config, dtype):
         dropout=config["dropout"],
         layer_norm_epsilon=config["layer_norm_epsilon"],
         normalize_first=config["normalize_first"],
-        kernel_initializer=xlm_kernel_initializer(),
+        kernel_initializer=backbone_initializer(),
         dtype=dtype,
     )
 
@@ -248,7 +255,7 @@ class XLMBackbone(Backbone):
         if presets.is_builtin(preset):
             return cls(**presets.backbone_config(preset, load_weights), **kwargs)
         preset_files.check_files(preset)
-        with preset_files.loading_weights(preset):
+        with preset_files.loading_weights(preset), weights_to_load.weights_to_load(load_weights):
             return super().from_preset(preset, load_weights=load_weights, **kwargs)
 
 

@@ -16,6 +16,7 @@ from xlm_keras.layers.encoder_block import TokenLayout
 from xlm_keras.layers.encoder_block import additive_key_mask
 from xlm_keras.models import preset_files
 from xlm_keras.models import presets
+from xlm_keras.models.weights_to_load import weights_to_load
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_causal_lm import XLMCausalLM
 from xlm_keras.models.xlm_masked_lm import XLMMaskedLM
@@ -199,7 +200,7 @@ class XLMSeq2SeqLM(GenerativeTask, Seq2SeqLM):
         check_task_preset(cls, preset, load_weights, kwargs)
         if not check_file_exists(preset, TOKENIZER_CONFIG_FILE):
             kwargs.setdefault("preprocessor", None)
-        with preset_files.loading_weights(preset):
+        with preset_files.loading_weights(preset), weights_to_load(load_weights):
             return super().from_preset(preset, load_weights=load_weights, **kwargs)
 
     def save_to_preset(self, preset_dir, **kwargs):

@@ -15,6 +15,7 @@ from xlm_keras.layers import XLMRobertaLMHead
 from xlm_keras.models import preset_files
 from xlm_keras.models import presets
 from xlm_keras.models.checks import check_int
+from xlm_keras.models.weights_to_load import weights_to_load
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_backbone import complete_inputs
 from xlm_keras.models.xlm_backbone import family
@@ -241,7 +242,7 @@ class XLMTask:
         check_task_preset(cls, preset, load_weights, kwargs)
         if not check_file_exists(preset, TOKENIZER_CONFIG_FILE):
             kwargs.setdefault("preprocessor", None)  # No tokenizer: packed ids in.
-        with preset_files.loading_weights(preset):
+        with preset_files.loading_weights(preset), weights_to_load(load_weights):
             task = super().from_preset(preset, load_weights=load_weights, **kwargs)
         if task.preprocessor is None and "preprocessor" not in kwargs:
             # A task saved without one (`xlm-convert`): raw text in all the same.
