@@ -35,7 +35,22 @@ def test_text_reader_counts_each_kind_of_bad_line(tmp_path):
     assert kept == GOOD
     counts = stats.counts[str(path)]
     assert counts == {"kept": 5, "bad_utf8": 1, "empty": 2, "control_chars": 1, "too_long": 1}
-    assert f"{path}: kept 5, skipped 5" in stats.report()
+    assert f"{path}: kept 5, skipped 5" in stats.summary()
+
+
+def test_summary_names_the_files_with_skipped_lines_and_every_file_on_request():
+    stats = CorpusStats()
+    for path, reason in [("b.txt", "kept"), ("a.txt", "kept"), ("a.txt", "kept")]:
+        stats.add(path, reason)
+    stats.add("b.txt", "bad_utf8")
+    assert stats.summary().splitlines() == [
+        "kept 3, skipped 1 in 2 files",
+        "b.txt: kept 1, skipped 1 (bad_utf8 1)",
+    ]
+    assert stats.summary(every_file=True).splitlines()[1:] == [
+        "a.txt: kept 2, skipped 0",
+        "b.txt: kept 1, skipped 1 (bad_utf8 1)",
+    ]
 
 
 def test_gzip_text(tmp_path):
@@ -95,7 +110,7 @@ def test_damaged_gzip_keeps_readable_lines_and_counts_the_damage(tmp_path, how, 
     kept = list(readers.read_text(path, stats))
     assert kept == [f"line {i}" for i in range(len(kept))] and kept
     assert stats.counts[str(path)]["damaged"] == 1
-    assert "damaged 1" in stats.report()
+    assert "damaged 1" in stats.summary()
     assert any(
         str(path) in record.getMessage() and "damaged" in record.getMessage()
         for record in caplog.records

@@ -81,7 +81,7 @@ def test_lines_are_counted_once_however_often_they_are_read(tokenizer_dir, corpu
         pass
     path = f"{corpus_dir}/parallel/en-fr.train.tsv"
     assert spec.stats.kept(path) == 24 and spec.stats.skipped(path) == 0
-    assert f"{path}: kept 24, skipped 0" in spec.stats.report()
+    assert f"{path}: kept 24, skipped 0" in spec.stats.summary(every_file=True)
 
 
 def test_pairs_are_read_once(tokenizer_dir, corpus_dir, monkeypatch):

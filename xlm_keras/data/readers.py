@@ -67,16 +67,19 @@ class CorpusStats:
             return "no lines"
         return f"skipped {self.skipped(str(path))}: {self.reasons(path)}"
 
-    def report(self):
-        """One line per file: `path: kept N, skipped M (reason n, ...)`."""
-        lines = []
-        for path, counts in sorted(self.counts.items()):
-            reasons = self.reasons(path)
-            lines.append(
-                f"{path}: kept {counts['kept']}, skipped {self.skipped(path)}"
-                + (f" ({reasons})" if reasons else "")
-            )
-        return "\n".join(lines)
+    def file_line(self, path):
+        """`path: kept N, skipped M (reason n, ...)`."""
+        reasons = self.reasons(path)
+        return f"{path}: kept {self.kept(path)}, skipped {self.skipped(path)}" + (
+            f" ({reasons})" if reasons else ""
+        )
+
+    def summary(self, every_file=False):
+        """`kept N, skipped M in F files`, then the line (`file_line`) of
+        each file with skipped lines, or of every file with `every_file`."""
+        head = f"kept {self.kept()}, skipped {self.skipped()} in {len(self.counts)} files"
+        files = [path for path in sorted(self.counts) if every_file or self.skipped(path)]
+        return "\n".join([head, *(self.file_line(path) for path in files)])
 
 
 _CONTROL = {chr(c) for c in range(32) if chr(c) != "\t"} | {"\x7f"}
@@ -130,7 +133,10 @@ def decoded_lines(path, stats, max_line_chars):
 
 
 def log_stats(path, stats):
-    logging.info(
+    """Log the counts of `path` after a read, at `--verbosity=1`: a run
+    reads a file several times (tokenizer, each epoch) and reports each once
+    at its end (`CorpusStats.summary`)."""
+    logging.debug(
         "read %s: kept %d, skipped %d", path, stats.kept(str(path)), stats.skipped(str(path))
     )
 

@@ -60,7 +60,7 @@ def train_sentencepiece(
         corpora, vocabulary_size, languages, model_type, character_coverage, max_sentences
     )
     sample = sample_sentences(corpora, sample_alpha, max_sentences, seed)
-    logging.info(
+    logging.debug(
         "Tokenizer sample (sentences per language): %s",
         {code: len(lines) for code, lines in sample.items()},
     )

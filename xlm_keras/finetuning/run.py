@@ -177,7 +177,9 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         metric_name=metric,
     )
     if task_data.stats.counts:
-        logging.info("Task lines read:\n%s", task_data.stats.report())
+        logging.info(
+            "Task lines read: %s", task_data.stats.summary(every_file=logging.level_debug())
+        )
     if not chief:
         return None
     best = load_model(os.path.join(workdir, "preset"))

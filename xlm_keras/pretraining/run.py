@@ -141,5 +141,5 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         language_names,
         save_fn=save,
     )
-    logging.info("Corpus lines read:\n%s", spec.stats.report())
+    logging.info("Corpus lines read: %s", spec.stats.summary(every_file=logging.level_debug()))
     return model

@@ -151,7 +151,7 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         label_smoothing=translation.label_smoothing,
         batch_transforms_fn=lambda trained: {"bt": back_translation_transform(trained, max_length)},
     )
-    logging.info("Lines read:\n%s", spec.stats.report())
+    logging.info("Lines read: %s", spec.stats.summary(every_file=logging.level_debug()))
     if not chief or not split:
         return None
     best = load_model(os.path.join(workdir, "preset"))
