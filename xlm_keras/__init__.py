@@ -8,6 +8,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 with start_up_lines_held():  # TensorFlow's C++ start-up lines, which no log level hides.
     import keras
+    import tensorflow as tf
+
+    # The first device use (absl's `app.run` lists them before `main`).
+    tf.config.list_physical_devices()
 
 if keras.backend.backend() != "tensorflow":
     raise ImportError(

@@ -1,13 +1,22 @@
 """TensorFlow's start-up lines held back from stderr.
 
-Importing TensorFlow, and its first use of the devices, write a few lines
-from C++ straight to file descriptor 2 before absl logging is initialised,
-so `TF_CPP_MIN_LOG_LEVEL` does not hide them: absl's "All log messages
-before absl::InitializeLog()" warning, "Could not find cuda drivers" (no
-GPU), the CPU-instructions notice of `cpu_feature_guard` (two lines) and,
-without a CUDA driver, the "failed call to cuInit" error. They say nothing
-a user can act on. `start_up_lines_held` holds fd 2 in a temporary file
-around such code and writes back every other line, in order.
+Importing TensorFlow, its first use of the devices and its first input
+pipeline write a few lines from C++ straight to file descriptor 2, some
+before absl logging is initialised, so `TF_CPP_MIN_LOG_LEVEL` does not hide
+them (and hiding the others would hide real errors too): absl's "All log
+messages before absl::InitializeLog()" warning, "Could not find cuda
+drivers" (no GPU), the CPU-instructions notice of `cpu_feature_guard` (two
+lines), oneDNN's "custom operations are on" notice and, without a CUDA
+driver, the "failed call to cuInit" error; then, when the first iterator of
+a `from_generator` pipeline is made, its "Memory patch applied" and, under a
+distribution strategy, "GeneratorDatasetOp::Dataset will not be optimized";
+at the first graph with an int64 transpose, oneDNN's "supports DT_INT64
+only on platforms with AVX-512" (said on such platforms too); at the first
+XLA compilation, "XLA service ... initialized" with a line per device and
+"Compiled cluster using XLA!". They say nothing a user can act on.
+`start_up_lines_held` holds fd 2 in a temporary file around such code and
+writes back every other line, in order; with absl's `--verbosity=1` (once
+parsed) it writes back all.
 """
 
 import contextlib
@@ -15,6 +24,8 @@ import os
 import re
 import sys
 import tempfile
+
+from absl import logging
 
 
 def _absl_line(severity, source, message):
@@ -59,9 +70,66 @@ START_UP_LINES = {
         ),
         "cpu_features",
     ),
+    "onednn_custom_operations": (
+        _absl_line(
+            rb"I",
+            rb"port\.cc",
+            rb"oneDNN custom operations are on\. You may see slightly different numerical "
+            rb"results due to floating-point round-off errors from different computation "
+            rb"orders\. To turn them off, set the environment variable "
+            rb"`TF_ENABLE_ONEDNN_OPTS=0`\.",
+        ),
+        None,
+    ),
     "cuinit": (
         _absl_line(rb"E", rb"cuda_platform\.cc", rb"failed call to cuInit: .*"),
         "no_cuda_driver",
+    ),
+    "generator_memory_patch": (
+        _absl_line(
+            rb"I",
+            rb"generator_dataset_op\.cc",
+            rb"Memory patch applied: M_TRIM_THRESHOLD=\d+ kb was set\.",
+        ),
+        None,
+    ),
+    "onednn_int64": (
+        _absl_line(
+            rb"E",
+            rb"util\.cc",
+            rb"oneDNN supports DT_INT64 only on platforms with AVX-512\. Falling back to the "
+            rb"default Eigen-based implementation if present\.",
+        ),
+        None,
+    ),
+    "xla_service": (
+        _absl_line(
+            rb"I",
+            rb"service\.cc",
+            rb"XLA service 0x[0-9a-f]+ initialized for platform \w+ \(this does not guarantee "
+            rb"that XLA will be used\)\. Devices:",
+        ),
+        None,
+    ),
+    "xla_device": (_absl_line(rb"I", rb"service\.cc", rb"  StreamExecutor .*"), "xla_service"),
+    "xla_compiled": (
+        _absl_line(
+            rb"I",
+            rb"device_compiler\.h",
+            rb"Compiled cluster using XLA!  This line is logged at most once for the lifetime "
+            rb"of the process\.",
+        ),
+        None,
+    ),
+    "generator_not_optimized": (
+        _absl_line(
+            rb"W",
+            rb"dataset\.cc",
+            rb"Input of GeneratorDatasetOp::Dataset will not be optimized because the dataset "
+            rb"does not implement the AsGraphDefInternal\(\) method needed to apply "
+            rb"optimizations\.",
+        ),
+        None,
     ),
 }
 
@@ -122,7 +190,9 @@ def _release_fd2(saved, held):
     os.close(saved)
     with held:
         held.seek(0)
-        output = b"".join(without_start_up_lines(held.read().splitlines(keepends=True), SEEN))
+        output = held.read()
+    if not logging.level_debug():
+        output = b"".join(without_start_up_lines(output.splitlines(keepends=True), SEEN))
     with contextlib.suppress(OSError):  # Where fd 2 is gone, as TensorFlow's own writes.
         while output:
             output = output[os.write(2, output) :]
@@ -132,7 +202,8 @@ def _release_fd2(saved, held):
 def start_up_lines_held():
     """Hold what is written to fd 2 inside the block (TensorFlow's C++ and
     Python alike) and write it back on leaving, without TensorFlow's
-    start-up lines. Does nothing where fd 2 cannot be held."""
+    start-up lines unless absl's verbosity is 1 or more. Does nothing where
+    fd 2 cannot be held."""
     held = _hold_fd2()
     try:
         yield

@@ -11,11 +11,10 @@ Any other exception is a bug and keeps its traceback.
 
 import sys
 
-import tensorflow as tf
 from absl import app
 from absl import flags
 
-from xlm_keras.native_stderr import start_up_lines_held
+from xlm_keras.cli.tensorflow_info import hide_tensorflow_info
 from xlm_keras.ranges import finite_in_range
 from xlm_keras.ranges import range_text
 
@@ -63,9 +62,9 @@ def check_range(flag, low=None, high=None, flag_values=flags.FLAGS):
 
 def run_program(main, program):
     """`absl.app.run(main)` for the console script `program`, printing
-    expected errors as one line. TensorFlow's devices are initialised
-    first, without their start-up lines (`native_stderr`): absl runs
-    TensorFlow's callbacks that list them before `main`."""
+    expected errors as one line, and TensorFlow's INFO lines only with
+    `--verbosity=1` (`tensorflow_info`). (Importing `xlm_keras` initialised
+    TensorFlow's devices without their start-up lines, `native_stderr`.)"""
 
     def guarded(argv):
         try:
@@ -73,6 +72,5 @@ def run_program(main, program):
         except EXPECTED_ERRORS as error:
             fail(program, error)
 
-    with start_up_lines_held():
-        tf.config.list_physical_devices()
+    hide_tensorflow_info()
     app.run(guarded, flags_parser=flags_parser(program))

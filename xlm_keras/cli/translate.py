@@ -23,6 +23,7 @@ from absl import flags
 
 from xlm_keras.cli.errors import check_range
 from xlm_keras.cli.errors import run_program
+from xlm_keras.native_stderr import start_up_lines_held
 from xlm_keras.translation.config import LENGTH_PENALTY_LOW
 
 _PRESET = flags.DEFINE_string("preset", None, "Translation preset directory.")
@@ -117,11 +118,15 @@ def translate_lines(model, lines, direction, max_length, num_beams, length_penal
     for start in range(0, len(lines), batch_size):
         batch = lines[start : start + batch_size]
         texts = [line for line in batch if line.strip()]
-        outputs = iter(
-            translate(model, texts, direction, max_length, num_beams, length_penalty, batch_size)
-            if texts
-            else []
-        )
+        # The first batch builds the model's graphs: XLA's notices held back.
+        with start_up_lines_held() if start == 0 else contextlib.nullcontext():
+            outputs = iter(
+                translate(
+                    model, texts, direction, max_length, num_beams, length_penalty, batch_size
+                )
+                if texts
+                else []
+            )
         yield from (next(outputs) if line.strip() else "" for line in batch)
         done = start + len(batch)
         rate = done / max(time.monotonic() - started, 1e-9)
@@ -143,7 +148,8 @@ def main(argv):
         )
     model = load_translator(_PRESET.value or os.path.join(_WORKDIR.value, "preset"))
     check_direction(model, _SOURCE.value, _TARGET.value)
-    cut = count_cut_lines(model, lines, _SOURCE.value, _BATCH.value)
+    with start_up_lines_held():  # The tokenizer's first graph: TensorFlow's notices.
+        cut = count_cut_lines(model, lines, _SOURCE.value, _BATCH.value)
     if cut:
         print(
             f"xlm-translate: cut {input_lines(cut)} at the model's source length "
