@@ -24,11 +24,20 @@ def assign_in_blocks(variable, value):
         variable.assign(value)
         return
     rows = max(1, BLOCK_BYTES // value[0].nbytes)
-    target = variable.value  # The tf.Variable: written without a read, so in place.
+    # A dense slice assignment of the tf.Variable, without reading it first
+    # (a held read would make TensorFlow copy the whole variable); not a
+    # scatter, after which TensorFlow copies the variable on every read.
+    target = variable.value
+    rest = list(value.shape[1:])
     for start in range(0, len(value), rows):
         stop = min(start + rows, len(value))
-        block = tf.cast(value[start:stop], target.dtype)
-        target.scatter_update(tf.IndexedSlices(block, tf.range(start, stop)))
+        tf.raw_ops.ResourceStridedSliceAssign(
+            ref=target.handle,
+            begin=[start] + [0] * len(rest),
+            end=[stop] + rest,
+            strides=[1] * value.ndim,
+            value=tf.cast(value[start:stop], target.dtype),
+        )
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
