@@ -188,20 +188,24 @@ class XLMSeq2SeqLM(GenerativeTask, Seq2SeqLM):
         return config
 
     @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
+    def from_preset(cls, preset, load_weights=True, compile=True, **kwargs):
         """A built-in preset name (the encoder's shape on both sides, random
         weights) or a seq2seq preset directory (`save_to_preset`,
-        `xlm-train`, `xlm-convert`)."""
+        `xlm-train`, `xlm-convert`). `compile`: as `XLMTask.from_preset`,
+        after the weights are loaded."""
         if presets.is_builtin(preset):
             config = presets.backbone_config(preset, load_weights)
             config.pop("causal", None)
             kwargs.setdefault("lm_head", presets.lm_head(preset))
-            return cls(XLMSeq2SeqBackbone(**config), **kwargs)
+            return cls(XLMSeq2SeqBackbone(**config), compile=compile, **kwargs)
         check_task_preset(cls, preset, load_weights, kwargs)
         if not check_file_exists(preset, TOKENIZER_CONFIG_FILE):
             kwargs.setdefault("preprocessor", None)
         with preset_files.loading_weights(preset), weights_to_load(load_weights):
-            return super().from_preset(preset, load_weights=load_weights, **kwargs)
+            task = super().from_preset(preset, load_weights=load_weights, compile=False, **kwargs)
+        if compile:
+            task.compile()
+        return task
 
     def save_to_preset(self, preset_dir, **kwargs):
         """keras-hub's `save_to_preset`, and the task's class recorded in

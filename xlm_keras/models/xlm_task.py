@@ -232,22 +232,26 @@ class XLMTask:
         return kwargs
 
     @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
+    def from_preset(cls, preset, load_weights=True, compile=True, **kwargs):
         """A built-in preset name (architecture only, random weights; see
         `presets.PRESETS`) or a preset directory (`save_to_preset`,
-        `xlm-train`, `xlm-convert`)."""
+        `xlm-train`, `xlm-convert`). `compile`: with the task's defaults,
+        after the weights are loaded (a preset holds no optimizer state,
+        and Keras warns of an optimizer made before loading)."""
         if presets.is_builtin(preset):
             backbone = XLMBackbone.from_preset(preset, load_weights=load_weights)
-            return cls(backbone=backbone, **cls.builtin_kwargs(preset, kwargs))
+            return cls(backbone=backbone, compile=compile, **cls.builtin_kwargs(preset, kwargs))
         check_task_preset(cls, preset, load_weights, kwargs)
         if not check_file_exists(preset, TOKENIZER_CONFIG_FILE):
             kwargs.setdefault("preprocessor", None)  # No tokenizer: packed ids in.
         with preset_files.loading_weights(preset), weights_to_load(load_weights):
-            task = super().from_preset(preset, load_weights=load_weights, **kwargs)
+            task = super().from_preset(preset, load_weights=load_weights, compile=False, **kwargs)
         if task.preprocessor is None and "preprocessor" not in kwargs:
             # A task saved without one (`xlm-convert`): raw text in all the same.
             task.preprocessor = cls.preprocessor_cls.from_preset(preset)
             task.configure_preprocessor()
+        if compile:
+            task.compile()
         return task
 
     def save_to_preset(self, preset_dir, **kwargs):
