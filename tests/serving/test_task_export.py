@@ -25,6 +25,7 @@ from xlm_keras import XLMTokenClassifier
 from xlm_keras.finetuning.evaluation import predict_word_tags
 from xlm_keras.finetuning.task_pipelines import TaskSpec
 from xlm_keras.finetuning.task_pipelines import preprocessor_for
+from xlm_keras.models import XLMTextClassifierPreprocessor
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.serving import export
 from xlm_keras.serving import sentencepiece_library
@@ -177,3 +178,29 @@ def test_signatures_json_lists_label_names(exported):
     with open(os.path.join(exported["paths"]["classifier"], "signatures.json")) as f:
         model = json.load(f)["model"]
     assert model["task"] == "XLMTextClassifier" and model["label_names"] == TOPICS
+
+
+def test_classify_cuts_long_texts_where_predict_does(tokenizer_dir, tmp_path):
+    """Exported without `max_sequence_length`, `classify` cuts a text where
+    the preset's preprocessor (and so `predict`) cuts it, not at the
+    model's position table."""
+    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
+    config = sized_config("xlm_tiny", tokenizer, use_language_embedding=False)
+    predict_length = 12
+    classifier = XLMTextClassifier(
+        XLMBackbone(**config),
+        len(TOPICS),
+        TOPICS,
+        preprocessor=XLMTextClassifierPreprocessor(tokenizer, sequence_length=predict_length),
+    )
+    preset = str(tmp_path / "preset")
+    classifier.save_to_preset(preset)
+    path = export(preset, str(tmp_path / "export"), signatures=["classify"], warmup=False)
+    text = TEXTS[4]  # Whole within the position table, cut by the preprocessor.
+    assert predict_length < len(tokenizer(text)) + 2 <= config["max_sequence_length"]
+
+    served = tf.saved_model.load(path).signatures["classify"](text=tf.constant([text]))
+    expected = tf.nn.softmax(classifier.predict([text])).numpy()
+    np.testing.assert_allclose(served["probabilities"].numpy(), expected, atol=1e-5)
+    with open(os.path.join(path, "signatures.json")) as f:
+        assert json.load(f)["model"]["max_sequence_length"] == predict_length

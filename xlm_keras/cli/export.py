@@ -34,8 +34,9 @@ _VERSION = flags.DEFINE_integer(
 _LENGTH = flags.DEFINE_integer(
     "max_sequence_length",
     None,
-    "Longest packed input, specials included; default: the model's position table (translate: "
-    "the preset preprocessor's encoder_sequence_length, where generate() cuts sources).",
+    "Longest packed input, specials included; default: where the preset's preprocessor cuts "
+    "texts, as predict() does (its sequence_length; translate: its encoder_sequence_length), "
+    "else the model's position table.",
     lower_bound=2,
 )
 _SIGNATURES = flags.DEFINE_list(

@@ -65,9 +65,10 @@ def export(
         export_base: directory of versions; created if missing.
         version: int >= 1; default: one more than the highest existing.
         max_sequence_length: int. Longest packed input, specials included;
-            default the backbone's `max_sequence_length`, and for
-            `translate` the preset preprocessor's `encoder_sequence_length`
-            (where `generate()` cuts sources) when it has one.
+            default where the preset's preprocessor cuts texts, so that the
+            export answers as `predict` / `generate()` do: its
+            `sequence_length` (`encoder_sequence_length` for `translate`),
+            else (no preprocessor) the backbone's `max_sequence_length`.
         signatures: names from `SIGNATURES`; default all the model supports
             (`fill_mask` needs an `XLMMaskedLM`, `classify`/`classify_pair`
             an `XLMTextClassifier`, `tag` an `XLMTokenClassifier`).
@@ -116,10 +117,13 @@ def export(
     check_translate_options(signatures, jit_compile=jit_compile, decoder_dtype=decoder_dtype)
     if "translate" in signatures:
         max_sequence_length = _check_length(
-            max_sequence_length, backbone, default=_preprocessor_length(model, "encoder")
+            max_sequence_length, backbone, default=_preprocessor_length(model, "encoder_")
         )
         max_decode_length = _check_length(
-            max_decode_length, backbone, "max_decode_length", _preprocessor_length(model, "decoder")
+            max_decode_length,
+            backbone,
+            "max_decode_length",
+            _preprocessor_length(model, "decoder_"),
         )
         module = TranslationModule(
             model,
@@ -132,7 +136,9 @@ def export(
             decoder_dtype,
         )
     else:
-        max_sequence_length = _check_length(max_sequence_length, backbone)
+        max_sequence_length = _check_length(
+            max_sequence_length, backbone, default=_preprocessor_length(model)
+        )
         module = ServingModule(model, tokenizer, max_sequence_length, top_k)
     module.tokenizer_assets = _tokenizer_assets(preset_dir)
 
@@ -314,7 +320,7 @@ def _exists_message(final_dir):
 
 def _check_length(length, backbone, name="max_sequence_length", default=None):
     if length is None:
-        return default or backbone.max_sequence_length
+        return min(default or backbone.max_sequence_length, backbone.max_sequence_length)
     if (
         isinstance(length, bool)
         or not isinstance(length, int)
@@ -328,11 +334,13 @@ def _check_length(length, backbone, name="max_sequence_length", default=None):
     return length
 
 
-def _preprocessor_length(model, side):
-    """The preset preprocessor's `encoder_sequence_length` (where `generate`
-    cuts sources) or `decoder_sequence_length` (what it decodes to by
-    default), `side` `"encoder"` or `"decoder"`; None without one."""
-    return getattr(model.preprocessor, f"{side}_sequence_length", None)
+def _preprocessor_length(model, side=""):
+    """Where the preset's preprocessor cuts: its `sequence_length` (what
+    `predict` packs), or with `side` `"encoder_"` / `"decoder_"` a seq2seq
+    one's `encoder_sequence_length` (where `generate()` cuts sources) /
+    `decoder_sequence_length` (what it decodes to by default); None
+    without a preprocessor."""
+    return getattr(getattr(model, "preprocessor", None), f"{side}sequence_length", None)
 
 
 def check_signatures(signatures, model):
