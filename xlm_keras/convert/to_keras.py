@@ -9,7 +9,6 @@ import numpy as np
 from xlm_keras.keras_hub_internals import attention_parts
 from xlm_keras.keras_hub_internals import block_sublayers
 from xlm_keras.keras_hub_internals import lm_head_parts
-from xlm_keras.layers.token_embedding import assign_in_blocks
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
@@ -54,7 +53,7 @@ class _Assigner:
                 f"{self.source}: shape mismatch for {variable.path}: the model "
                 f"expects {tuple(variable.shape)}, the checkpoint has {value.shape}."
             )
-        assign_in_blocks(variable, value)
+        variable.assign(value)
         self.assigned.add(id(variable))
 
     def linear(self, dense, name, kernel_shape=None):
