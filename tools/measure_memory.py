@@ -19,8 +19,11 @@ started in `--workdir` as a user runs them:
 and prints the checkpoint's size, each step's peak resident set size (the
 kernel's `ru_maxrss` of the finished process, its waited-for children
 included) and seconds, each peak as a multiple of the checkpoint, and the
-projected peaks (checkpoint x measured multiple) of the larger XLM-R
-checkpoints. GB are 10^9 bytes.
+projected peaks of the larger XLM-R checkpoints: checkpoint x measured
+multiple (an upper bound), and, with the step `imports` (a process that
+only imports TensorFlow, Keras and xlm_keras: what any size pays),
+imports + checkpoint x (peak - imports) / stand-in checkpoint. GB are 10^9
+bytes.
 """
 
 import multiprocessing
@@ -40,7 +43,9 @@ _WORKDIR = flags.DEFINE_string(
 _INTERMEDIATE_DIM = flags.DEFINE_integer("intermediate_dim", 3072, "Feed-forward width.")
 _MAX_LENGTH = flags.DEFINE_integer("max_length", 512, "Positions (Hugging Face's 514 less 2).")
 _PIECES = flags.DEFINE_integer("pieces", 8000, "SentencePiece pieces of the stand-in tokenizer.")
-_STEPS = flags.DEFINE_list("steps", ["convert", "from_preset", "export"], "Steps to measure.")
+_STEPS = flags.DEFINE_list(
+    "steps", ["imports", "convert", "from_preset", "export"], "Steps to measure."
+)
 flags.FLAGS.set_default("num_layers", 12)
 flags.FLAGS.set_default("hidden_dim", 768)
 flags.FLAGS.set_default("num_heads", 12)
@@ -53,6 +58,7 @@ LARGER_CHECKPOINTS = {
     "XLM-R XL (3.5B)": 3.5e9 * 4,
     "XLM-R XXL (10.7B)": 10.7e9 * 4,
 }
+IMPORT_SCRIPT = "import xlm_keras.convert, xlm_keras.models, xlm_keras.serving"
 LOAD_SCRIPT = (
     "from xlm_keras.models import XLMMaskedLM; "
     "model = XLMMaskedLM.from_preset('preset'); "
@@ -83,6 +89,7 @@ def console_script(name):
 def step_commands(workdir):
     """Step name -> command line, run in `workdir`."""
     return {
+        "imports": [sys.executable, "-c", IMPORT_SCRIPT],
         "convert": [
             console_script("xlm-convert"),
             "--source=hf",
@@ -134,21 +141,23 @@ def main(argv):
     size = os.path.getsize(weights)
     print(f"checkpoint {weights}: {size / GB:.2f} GB")
     commands = step_commands(workdir)
-    ratios = {}
+    peaks = {}
     for step in _STEPS.value:
         if step == "export":
             shutil.rmtree(os.path.join(workdir, "export"), ignore_errors=True)
-        peak, seconds = peak_rss(commands[step], workdir)
-        ratios[step] = peak / size
+        peaks[step], seconds = peak_rss(commands[step], workdir)
         print(
-            f"{step:12s} peak {peak / GB:5.2f} GB = {peak / size:4.2f} x checkpoint, "
+            f"{step:12s} peak {peaks[step] / GB:5.2f} GB = {peaks[step] / size:4.2f} x checkpoint, "
             f"{seconds:5.0f} s: {' '.join(commands[step])}"
         )
+    fixed = peaks.pop("imports", 0)
     for name, checkpoint_bytes in LARGER_CHECKPOINTS.items():
         projected = ", ".join(
-            f"{step} {checkpoint_bytes * ratio / GB:.1f} GB" for step, ratio in ratios.items()
+            f"{step} {checkpoint_bytes * peak / size / GB:.1f}"
+            + (f" ({(fixed + checkpoint_bytes * (peak - fixed) / size) / GB:.1f})" if fixed else "")
+            for step, peak in peaks.items()
         )
-        print(f"projected {name}, {checkpoint_bytes / GB:.1f} GB checkpoint: {projected}")
+        print(f"projected GB, {name}, {checkpoint_bytes / GB:.1f} GB checkpoint: {projected}")
 
 
 if __name__ == "__main__":
