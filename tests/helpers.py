@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 from absl import flags
 
@@ -133,3 +134,26 @@ def run_child(script, spec, spec_path):
         [sys.executable, str(script), str(spec_path)], capture_output=True, text=True, timeout=300
     )
     assert child.returncode == 0, child.stderr[-3000:]
+
+
+def trained_models(module, monkeypatch):
+    """Every model that `module`'s run hands to the trainer."""
+    models = []
+    real_train = module.train
+
+    def recording_train(parts, **kwargs):
+        models.append(parts.build_model())
+        return real_train(parts, **kwargs)
+
+    monkeypatch.setattr(module, "train", recording_train)
+    return models
+
+
+def assert_bfloat16_compute_float32_variables(model):
+    """`train.mixed_precision="mixed_bfloat16"` took effect on `model`, and
+    the policy is float32 again after the run."""
+    assert model.dtype_policy.name == "mixed_bfloat16"
+    assert model.backbone.compute_dtype == "bfloat16"
+    dtypes = {variable.dtype for variable in model.trainable_variables}
+    assert dtypes == {"float32"}, dtypes
+    assert keras.mixed_precision.global_policy().name == "float32"

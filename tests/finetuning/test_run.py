@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.helpers import assert_bfloat16_compute_float32_variables
 from tests.helpers import sized_config
+from tests.helpers import trained_models
 from xlm_keras import XLMBackbone
 from xlm_keras import XLMMaskedLM
 from xlm_keras import XLMTextClassifier
@@ -179,6 +181,28 @@ def test_language_centering_moves_every_language_mean_onto_english(
         np.testing.assert_allclose(centered_means[code], centered_means["en"], atol=1e-5)
 
 
+def test_a_crash_while_centering_leaves_no_preset_to_serve(
+    tokenizer_dir, task_dir, tmp_path, monkeypatch
+):
+    """The preset is written once, after centering: a run that stops between
+    training and centering leaves only `best`, never an uncentred preset."""
+    tokenizer = XLMTokenizer.from_preset(tokenizer_dir)
+    backbone = XLMBackbone(**sized_config("xlm_tiny", tokenizer, use_language_embedding=False))
+    XLMMaskedLM(backbone).save_to_preset(str(tmp_path / "pretrained"))
+    tokenizer.save_to_preset(str(tmp_path / "pretrained"))
+    config = _config(str(tmp_path / "pretrained"), task_dir, num_steps=5, eval_every=5)
+    config.model.language_centering = True
+
+    def crash(*args):
+        raise RuntimeError("stopped while centering")
+
+    monkeypatch.setattr(finetune, "center_languages", crash)
+    with pytest.raises(RuntimeError, match="stopped while centering"):
+        finetune.run(config, str(tmp_path / "run"))
+    assert not (tmp_path / "run" / "preset").exists()
+    assert (tmp_path / "run" / "best" / "task.json").exists()
+
+
 def _write_jsonl(path, rows):
     with open(path, "w", encoding="utf-8") as f:
         f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
@@ -249,3 +273,11 @@ def test_finetune_tagging_and_qa(pretrained, tagging_and_qa_dirs, task_type, tmp
     assert type(model).__name__ == {"tagging": "XLMTokenClassifier", "qa": "XLMSpanQA"}[task_type]
     if task_type == "tagging":
         assert model.label_names == ["B-CAP", "O"]
+
+
+def test_fine_tuning_trains_in_bfloat16(pretrained, task_dir, tmp_path, monkeypatch):
+    models = trained_models(finetune, monkeypatch)
+    config = _config(pretrained, task_dir, num_steps=5, eval_every=5, checkpoint_every=5)
+    config.train.mixed_precision = "mixed_bfloat16"
+    finetune.run(config, str(tmp_path / "ft"), "one_device")
+    assert_bfloat16_compute_float32_variables(models[0])

@@ -14,6 +14,8 @@ import pytest
 import sacrebleu
 import tensorflow as tf
 
+from tests.helpers import assert_bfloat16_compute_float32_variables
+from tests.helpers import trained_models
 from xlm_keras import XLMSeq2SeqLM
 from xlm_keras.config_files import load_config_file
 from xlm_keras.data.corpus import SAMPLE_CORPUS_DIR
@@ -165,3 +167,13 @@ def test_a_shipped_config_trains_its_tokenizer_on_the_bundled_sample(name, tmp_p
         config, SAMPLE_CORPUS_DIR, languages, str(tmp_path), chief=True
     )
     assert tokenizer.vocabulary_size() == config.data.vocabulary_size
+
+
+@pytest.mark.slow
+def test_translation_trains_in_bfloat16(pretrained, corpus_dir, tmp_path, monkeypatch):
+    models = trained_models(translation, monkeypatch)
+    config = _config(pretrained, corpus_dir, num_steps=2)
+    config.translation.eval_split = ""
+    config.train.mixed_precision = "mixed_bfloat16"
+    translation.run(config, str(tmp_path / "mt"), "one_device")
+    assert_bfloat16_compute_float32_variables(models[0])

@@ -17,13 +17,13 @@ from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
 from xlm_keras.finetuning.task_data import open_task_data
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMTokenizer
-from xlm_keras.models import load_model
 from xlm_keras.models import presets
-from xlm_keras.paths import replace_directory
 from xlm_keras.training import reports
 from xlm_keras.training.checkpoints import is_chief
+from xlm_keras.training.precision import under_run_policy
 from xlm_keras.training.strategy import create_strategy
 from xlm_keras.training.trainer import train
+from xlm_keras.training.training_run import TrainingRun
 
 REPORT_FILE = "zero_shot.json"
 
@@ -83,6 +83,7 @@ def task_languages(config, task_data, spec):
     return train_language, validation, evaluation
 
 
+@under_run_policy
 def run(config, workdir, strategy_name="auto", tpu=None):
     """Fine-tune as configured; returns the zero-shot report (dict)."""
     strategy = create_strategy(strategy_name, tpu)
@@ -164,33 +165,33 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         factor = config.optimizer.head_learning_rate / config.optimizer.learning_rate
         return {v.path: factor for v in trained.trainable_variables if v.path not in encoder}
 
-    train(
-        config,
-        workdir,
-        strategy,
-        lambda: model,
-        {"finetune": dataset_fn},
-        [train_language],
-        save_fn=save,
-        evaluator=evaluator,
-        learning_rate_multipliers_fn=multipliers,
+    def center(best):
+        # Before the preset is written: it never holds an uncentred model.
+        center_languages(best, spec, centering_records, train_language)
+        logging.info(
+            "Centered languages %s on %s text",
+            sorted(centering_records),
+            config.task.centering_split,
+        )
+        return best
+
+    parts = TrainingRun(
+        build_model=lambda: model,
+        dataset_fns={"finetune": dataset_fn},
+        language_names=[train_language],
+        save=save,
+        evaluate=evaluator,
         metric_name=metric,
+        finalize=center if centering_records else None,
+        learning_rate_multipliers=multipliers,
     )
+    best = train(parts, config=config, workdir=workdir, strategy=strategy)
     if task_data.stats.counts:
         logging.info(
             "Task lines read: %s", task_data.stats.summary(every_file=logging.level_debug())
         )
     if not chief:
         return None
-    best = load_model(os.path.join(workdir, "preset"))
-    if centering_records:
-        center_languages(best, spec, centering_records, train_language)
-        replace_directory(os.path.join(workdir, "preset"), lambda directory: save(best, directory))
-        logging.info(
-            "Centered languages %s on %s text",
-            sorted(centering_records),
-            config.task.centering_split,
-        )
     report = task_evaluation.zero_shot_report(
         best, spec, task_data, eval_records, config.task.eval_split, train_language
     )

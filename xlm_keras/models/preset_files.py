@@ -25,6 +25,7 @@ import os
 import types
 
 import h5py
+import keras
 import sentencepiece
 
 from xlm_keras.layers.xlm_embedding import uses_language_embedding
@@ -116,6 +117,15 @@ def loading_weights(preset_dir):
             "edited after saving, or the weights belong to another model: write the preset "
             "again."
         ) from None
+
+
+def in_current_policy(kwargs):
+    """`from_preset` keyword arguments that load the model in Keras' current
+    dtype policy unless `dtype` is given. keras-hub does so for a preset
+    saved in a float dtype, but fails on one saved under a mixed policy
+    ("Invalid dtype: mixed_bfloat16"), as a `train.mixed_precision` run
+    saves it."""
+    return {"dtype": keras.config.dtype_policy(), **kwargs}
 
 
 def saved_task_name(preset_dir):

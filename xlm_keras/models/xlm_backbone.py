@@ -256,7 +256,9 @@ class XLMBackbone(Backbone):
             return cls(**presets.backbone_config(preset, load_weights), **kwargs)
         preset_files.check_files(preset)
         with preset_files.loading_weights(preset), weights_to_load.weights_to_load(load_weights):
-            return super().from_preset(preset, load_weights=load_weights, **kwargs)
+            return super().from_preset(
+                preset, load_weights=load_weights, **preset_files.in_current_policy(kwargs)
+            )
 
 
 def family(model):

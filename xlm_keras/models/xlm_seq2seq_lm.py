@@ -202,7 +202,12 @@ class XLMSeq2SeqLM(GenerativeTask, Seq2SeqLM):
         if not check_file_exists(preset, TOKENIZER_CONFIG_FILE):
             kwargs.setdefault("preprocessor", None)
         with preset_files.loading_weights(preset), weights_to_load(load_weights):
-            task = super().from_preset(preset, load_weights=load_weights, compile=False, **kwargs)
+            task = super().from_preset(
+                preset,
+                load_weights=load_weights,
+                compile=False,
+                **preset_files.in_current_policy(kwargs),
+            )
         if compile:
             task.compile()
         return task

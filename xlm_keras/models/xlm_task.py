@@ -245,7 +245,12 @@ class XLMTask:
         if not check_file_exists(preset, TOKENIZER_CONFIG_FILE):
             kwargs.setdefault("preprocessor", None)  # No tokenizer: packed ids in.
         with preset_files.loading_weights(preset), weights_to_load(load_weights):
-            task = super().from_preset(preset, load_weights=load_weights, compile=False, **kwargs)
+            task = super().from_preset(
+                preset,
+                load_weights=load_weights,
+                compile=False,
+                **preset_files.in_current_policy(kwargs),
+            )
         if task.preprocessor is None and "preprocessor" not in kwargs:
             # A task saved without one (`xlm-convert`): raw text in all the same.
             task.preprocessor = cls.preprocessor_cls.from_preset(preset)

@@ -15,9 +15,11 @@ from xlm_keras.pretraining import pipelines
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.config import missing_languages
 from xlm_keras.training.config import split_languages
+from xlm_keras.training.precision import under_run_policy
 from xlm_keras.training.strategy import create_strategy
 from xlm_keras.training.tokenizer_setup import load_or_train_tokenizer
 from xlm_keras.training.trainer import train
+from xlm_keras.training.training_run import TrainingRun
 
 PIPELINES = {
     "mlm": pipelines.mlm_dataset,
@@ -88,6 +90,7 @@ def _tokenizer_source(config, workdir):
     return config.model.init_from if init_from.continues(config) else workdir
 
 
+@under_run_policy
 def run(config, workdir, strategy_name="auto", tpu=None):
     """Pretrain as configured; returns the trained task."""
     strategy = create_strategy(strategy_name, tpu)
@@ -132,14 +135,12 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         model.configure_preprocessor()
         model.save_to_preset(directory)
 
-    model = train(
-        config,
-        workdir,
-        strategy,
-        lambda: build_task(config, tokenizer, len(tokenizer.languages)),
-        dataset_fns,
-        language_names,
-        save_fn=save,
+    parts = TrainingRun(
+        build_model=lambda: build_task(config, tokenizer, len(tokenizer.languages)),
+        dataset_fns=dataset_fns,
+        language_names=language_names,
+        save=save,
     )
+    model = train(parts, config=config, workdir=workdir, strategy=strategy)
     logging.info("Corpus lines read: %s", spec.stats.summary(every_file=logging.level_debug()))
     return model

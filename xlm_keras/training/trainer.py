@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from xlm_keras.models import load_model
 from xlm_keras.native_stderr import start_up_lines_held
 from xlm_keras.paths import replace_directory
 from xlm_keras.training.checkpoints import CheckpointSaver
@@ -21,6 +22,11 @@ from xlm_keras.training.optimizer import optimizer_from_config
 from xlm_keras.training.progress import ProgressLine
 from xlm_keras.training.run_config import save_run_config
 from xlm_keras.training.train_step import TrainStep
+
+PRESET_DIR = "preset"  # The run's final model: the one to export.
+# The best model so far by the evaluator, before `finalize`; kept, so that a
+# resumed run that does not beat it still has it to finish from.
+BEST_DIR = "best"
 
 
 def objective_schedule(weights, num_chunks, loss_schedules=None, chunk_steps=1):
@@ -71,61 +77,34 @@ def loss_schedules(config, names):
     }
 
 
-def train(
-    config,
-    workdir,
-    strategy,
-    model_fn,
-    dataset_fns,
-    language_names,
-    save_fn=None,
-    evaluator=None,
-    learning_rate_multipliers_fn=None,
-    label_smoothing=0.0,
-    batch_transforms_fn=None,
-    metric_name="metric",
-):
-    """Train until `config.train.num_steps`, resuming from the last checkpoint.
+def train(run, *, config, workdir, strategy):
+    """Train `run` until `config.train.num_steps`, resuming from the last
+    checkpoint; then write `workdir/preset`, once, in its final form.
 
     Args:
+        run: the run's parts (`TrainingRun`).
         config: the experiment ConfigDict (`train` and `optimizer` sections).
         workdir: directory for checkpoints, TensorBoard logs and the preset.
         strategy: `tf.distribute.Strategy`.
-        model_fn: builds the task (`XLMMaskedLM` / `XLMCausalLM`), called in
-            the strategy scope.
-        dataset_fns: objective -> `fn(input_context, skip_batches)` returning
-            a per-replica batched `tf.data.Dataset` of training batches (see
-            `train_step`), already `skip_batches` into its stream.
-        language_names: language codes for per-language metrics.
-        save_fn: `fn(model, directory)` writing the final preset (chief only);
-            default `model.save_to_preset`.
-        evaluator: optional `fn(model) -> (metric, scalars)`, higher metric
-            better, run every `config.train.eval_every` steps. With it,
-            `workdir/preset` is the best model so far (not the last), and
-            training stops early after `config.train.patience` evaluations
-            without improvement (0: never).
-        metric_name: what the evaluator's metric is, for the log ("validation
-            BLEU 20.5").
-        learning_rate_multipliers_fn: optional `fn(model)` -> dict variable
-            path -> learning-rate factor (see `ScaledAdamW`).
-        label_smoothing: of the targets' cross-entropy (see `TrainStep`).
-        batch_transforms_fn: optional `fn(model)` -> dict objective ->
-            batch transform run inside the step (see `TrainStep`).
 
-    Returns: the trained model (the last one, not the best).
+    With `run.evaluate`, the best model so far is kept in `workdir/best`
+    and training stops early after `config.train.patience` evaluations
+    without improvement (0: never); the final preset is that best model.
+    `run.finalize` (if any) then changes the chosen model before the preset
+    is written, so `workdir/preset` never holds an unfinished model.
+
+    Returns: the model that `workdir/preset` holds (chief), else the last one.
     """
     train_config, opt_config = config.train, config.optimizer
     total_steps = train_config.num_steps
     chunk = train_config.steps_per_execution
-    if train_config.mixed_precision:
-        keras.mixed_precision.set_global_policy(train_config.mixed_precision)
     with strategy.scope():
-        model = model_fn()
+        model = run.build_model()
         optimizer = optimizer_from_config(
             opt_config,
             total_steps=total_steps,
             learning_rate_multipliers=(
-                learning_rate_multipliers_fn(model) if learning_rate_multipliers_fn else None
+                run.learning_rate_multipliers(model) if run.learning_rate_multipliers else None
             ),
         )
         if train_config.mixed_precision == "mixed_float16":
@@ -134,19 +113,19 @@ def train(
             strategy,
             model,
             optimizer,
-            num_languages=len(language_names),
+            num_languages=len(run.language_names),
             clip_norm=opt_config.clip_norm,
             accumulation_steps=opt_config.accumulation_steps,
             jit_compile=train_config.jit_compile,
-            label_smoothing=label_smoothing,
-            batch_transforms=batch_transforms_fn(model) if batch_transforms_fn else None,
+            label_smoothing=run.label_smoothing,
+            batch_transforms=run.batch_transforms(model) if run.batch_transforms else None,
         )
         # Dropout's random state is not part of a Keras model's checkpoint
         # graph; save it too, so a resumed run draws the same masks.
         rng_states = [
             v.value for v in model.non_trainable_variables if "seed_generator_state" in v.path
         ]
-        best = BestModel(evaluator, train_config, workdir, save_fn, metric_name)
+        best = BestModel(run, train_config, workdir)
         saver = CheckpointSaver(
             strategy,
             workdir,
@@ -166,6 +145,7 @@ def train(
             f"{chunk}; resume with the steps_per_execution the run started with."
         )
 
+    dataset_fns = run.dataset_fns
     weights = (
         {name: config.objectives[name].weight for name in dataset_fns}
         if len(dataset_fns) > 1
@@ -203,7 +183,7 @@ def train(
         totals = {k: v.numpy() for k, v in totals.items()}
         seconds = time.perf_counter() - start
         step += num
-        scalars = _scalars(name, totals, language_names, seconds)
+        scalars = _scalars(name, totals, run.language_names, seconds)
         if name in lambdas:
             scalars[f"{name}/lambda"] = loss_weight
         scalars["learning_rate"] = (
@@ -222,7 +202,7 @@ def train(
                 "tokens/s": scalars["tokens_per_second"],
             },
         )
-        if evaluator and (step % train_config.eval_every == 0 or step == total_steps):
+        if run.evaluate and (step % train_config.eval_every == 0 or step == total_steps):
             best.update(model, step, writer, chief, progress.log)
         if step % train_config.checkpoint_every == 0 or step == total_steps or best.stopped():
             saver.save(step)
@@ -236,23 +216,35 @@ def train(
                 int(best.state.step.numpy()),
             )
     writer.flush()
-    if chief and not evaluator:
-        preset_dir = os.path.join(workdir, "preset")
-        replace_directory(preset_dir, lambda directory: best.save_fn(model, directory))
-        logging.info("Wrote preset %s", preset_dir)
+    if not chief:
+        return model
+    return write_final_preset(run, model, workdir)
+
+
+def write_final_preset(run, model, workdir):
+    """Write `workdir/preset` from the chosen model (the best one with an
+    evaluator, else `model`) after `run.finalize`; returns that model."""
+    preset_dir = os.path.join(workdir, PRESET_DIR)
+    best_dir = os.path.join(workdir, BEST_DIR)
+    if run.evaluate:
+        model = load_model(best_dir)
+    if run.finalize:
+        model = run.finalize(model)
+    replace_directory(preset_dir, lambda directory: run.save(model, directory))
+    logging.info("Wrote preset %s", preset_dir)
     return model
 
 
 class BestModel:
-    """Keeps `workdir/preset` the best model by the evaluator's metric, and
-    counts evaluations without improvement (state saved in checkpoints)."""
+    """Keeps `workdir/best` the best model by the run's evaluator, and counts
+    evaluations without improvement (state saved in checkpoints)."""
 
-    def __init__(self, evaluator, train_config, workdir, save_fn, metric_name="metric"):
-        self.evaluator = evaluator
-        self.metric_name = metric_name
-        self.patience = train_config.patience if evaluator else 0
-        self.directory = os.path.join(workdir, "preset")
-        self.save_fn = save_fn or (lambda m, d: m.save_to_preset(d))
+    def __init__(self, run, train_config, workdir):
+        self.evaluator = run.evaluate
+        self.metric_name = run.metric_name
+        self.patience = train_config.patience if run.evaluate else 0
+        self.directory = os.path.join(workdir, BEST_DIR)
+        self.save_fn = run.save
         self.state = tf.train.Checkpoint(
             value=tf.Variable(-np.inf, dtype=tf.float64),
             step=tf.Variable(0, dtype=tf.int64),

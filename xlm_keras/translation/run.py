@@ -13,14 +13,15 @@ from xlm_keras.data import corpus
 from xlm_keras.models import XLMSeq2SeqBackbone
 from xlm_keras.models import XLMSeq2SeqLM
 from xlm_keras.models import XLMSeq2SeqLMPreprocessor
-from xlm_keras.models import load_model
 from xlm_keras.models import presets
 from xlm_keras.training import reports
 from xlm_keras.training.checkpoints import is_chief
 from xlm_keras.training.config import missing_languages
+from xlm_keras.training.precision import under_run_policy
 from xlm_keras.training.strategy import create_strategy
 from xlm_keras.training.tokenizer_setup import load_or_train_tokenizer
 from xlm_keras.training.trainer import train
+from xlm_keras.training.training_run import TrainingRun
 from xlm_keras.translation import evaluation
 from xlm_keras.translation import pipelines
 from xlm_keras.translation.back_translation import back_translation_transform
@@ -64,6 +65,7 @@ def build_model(config, tokenizer):
     return XLMSeq2SeqLM(backbone, preprocessor=preprocessor, lm_head=presets.lm_head(init_from))
 
 
+@under_run_policy
 def run(config, workdir, strategy_name="auto", tpu=None):
     """Train translation as configured; returns the report (dict) of the
     best model on `translation.eval_split` (None on non-chief workers, or
@@ -136,25 +138,23 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         weights,
         hold_out,
     )
-    train(
-        config,
-        workdir,
-        strategy,
-        lambda: model,
-        {
+    parts = TrainingRun(
+        build_model=lambda: model,
+        dataset_fns={
             name: lambda context, skip, make=datasets[name]: make(spec, corpus_dir, context, skip)
             for name in weights
         },
-        spec.metric_names,
-        evaluator=evaluator,
+        language_names=spec.metric_names,
+        save=lambda trained, directory: trained.save_to_preset(directory),
+        evaluate=evaluator,
         metric_name={"bleu": "BLEU", "chrf": "chrF"}[config.translation.validation_metric],
         label_smoothing=translation.label_smoothing,
-        batch_transforms_fn=lambda trained: {"bt": back_translation_transform(trained, max_length)},
+        batch_transforms=lambda trained: {"bt": back_translation_transform(trained, max_length)},
     )
+    best = train(parts, config=config, workdir=workdir, strategy=strategy)
     logging.info("Lines read: %s", spec.stats.summary(every_file=logging.level_debug()))
     if not chief or not split:
         return None
-    best = load_model(os.path.join(workdir, "preset"))
     report = evaluation.translation_report(
         best,
         test,
