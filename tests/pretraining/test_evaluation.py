@@ -1,8 +1,16 @@
-"""Evaluation metrics against hand-computed cases."""
+"""Evaluation metrics against hand-computed cases; a monolingual corpus is
+scored with MLM only."""
+
+import os
+import shutil
 
 import numpy as np
 import pytest
 
+from xlm_keras.data.corpus import SAMPLE_CORPUS_DIR
+from xlm_keras.models import XLMTokenizer
+from xlm_keras.models import load_model
+from xlm_keras.pretraining.evaluation import evaluate
 from xlm_keras.pretraining.evaluation import retrieval_accuracy
 
 
@@ -16,3 +24,19 @@ def test_retrieval_accuracy_hand_computed():
     assert forward == pytest.approx(1.0)
     # target2 -> nearest of [source0 0.98, source1 0.20, source2 0.83] = source0.
     assert backward == pytest.approx(2 / 3)
+
+
+@pytest.mark.slow
+def test_a_monolingual_corpus_gets_mlm_metrics_only(pretrained, tmp_path):
+    """A new domain's text without translations: no retrieval, no TLM."""
+    (tmp_path / "mono").mkdir()
+    for language in ("en", "fr"):
+        shutil.copy(
+            os.path.join(SAMPLE_CORPUS_DIR, "mono", f"{language}.test.txt"), tmp_path / "mono"
+        )
+    model = load_model(pretrained)
+    tokenizer = XLMTokenizer.from_preset(pretrained)
+    report = evaluate(model, tokenizer, str(tmp_path), ["en", "fr"], sequence_length=16)
+    assert report["retrieval"] == {} and "tlm" not in report
+    assert sorted(report["mlm"]) == ["en", "fr"]
+    assert all(0 <= metrics["accuracy"] <= 1 for metrics in report["mlm"].values())

@@ -29,12 +29,18 @@ def monolingual_files(corpus_dir, split):
 
 def parallel_files(corpus_dir, split):
     """dict (lang1, lang2) -> [path] of `parallel/<l1>-<l2>.<split>.tsv`."""
+    files = found_parallel_files(corpus_dir, split)
+    return _require(files, corpus_dir, f"parallel/<l1>-<l2>.{split}.tsv")
+
+
+def found_parallel_files(corpus_dir, split):
+    """`parallel_files`, empty when the corpus has none (monolingual only)."""
     files = {}
     for path in sorted(glob.glob(os.path.join(corpus_dir, "parallel", "*"))):
         match = _PARALLEL.fullmatch(os.path.basename(path))
         if match and match["split"] == split:
             files.setdefault((match["src"], match["tgt"]), []).append(path)
-    return _require(files, corpus_dir, f"parallel/<l1>-<l2>.{split}.tsv")
+    return files
 
 
 def _require(files, corpus_dir, pattern):

@@ -117,7 +117,9 @@ def evaluate(
     model, tokenizer, corpus_dir, languages, sequence_length=64, batch_size=32, split="test"
 ):
     """Everything `xlm-eval` reports for a task or a bare backbone, as a
-    JSON-ready dict (MLM/TLM metrics need an `XLMMaskedLM`)."""
+    JSON-ready dict (MLM/TLM metrics need an `XLMMaskedLM`). A corpus with
+    no `parallel/` files in `split` (monolingual text of a new domain) gets
+    MLM metrics only."""
     backbone = getattr(model, "backbone", model)
     spec = pipelines.PipelineSpec(
         tokenizer,
@@ -127,9 +129,17 @@ def evaluate(
         seed=1234,
     )
     names = dict(enumerate(tokenizer.languages))
-    report = {"retrieval": retrieval_metrics(backbone, tokenizer, corpus_dir, languages, split)}
+    parallel = bool(corpus.found_parallel_files(corpus_dir, split))
+    report = {
+        "retrieval": (
+            retrieval_metrics(backbone, tokenizer, corpus_dir, languages, split) if parallel else {}
+        )
+    }
+    objectives = [("mlm", pipelines.mlm_dataset)]
+    if parallel:
+        objectives.append(("tlm", pipelines.tlm_dataset))
     if hasattr(model, "masked_lm_head"):
-        for objective, make in (("mlm", pipelines.mlm_dataset), ("tlm", pipelines.tlm_dataset)):
+        for objective, make in objectives:
             batches = make(spec, corpus_dir, languages, 1.0, split=split, evaluation=True)
             report[objective] = {
                 names[k]: v for k, v in masked_lm_metrics(model, spec, batches).items()
