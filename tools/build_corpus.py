@@ -357,6 +357,25 @@ def licence_notice(packages):
     return "\n".join(lines)
 
 
+def package_licence_notice(source_lines, packages):
+    """LICENSES.md text for text taken from Debian packages under each
+    package's own licence: `source_lines` say where the text comes from,
+    then a table of the packages (name, version, licence, sha256)."""
+    lines = ["# Licences", "", *source_lines]
+    lines += [
+        "each package's licence as its Debian copyright file (`usr/share/doc/<package>/copyright`)",
+        "states it; the full licence texts are in Debian's `/usr/share/common-licenses/`.",
+        "",
+        "| package | version | licence | sha256 |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{p['name']}` | {p['version']} | {p['licence']} | `{p['sha256']}` |" for p in packages
+    ]
+    lines += ["", "Tools and code in this repository are under the repository's own licence.", ""]
+    return "\n".join(lines)
+
+
 def write_lines(path, lines):
     """Writes `lines`, one per line, UTF-8."""
     path.parent.mkdir(parents=True, exist_ok=True)

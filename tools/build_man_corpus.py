@@ -35,6 +35,7 @@ from build_corpus import argument_parser
 from build_corpus import clean_text
 from build_corpus import download
 from build_corpus import package_info
+from build_corpus import package_licence_notice
 from build_corpus import read_members
 from build_corpus import split_of
 from build_corpus import write_lines
@@ -171,21 +172,10 @@ def build(languages, deb_dir, test_fraction, fetch=download):
 
 def licence_notice(packages):
     """LICENSES.md text: each package's licence."""
-    lines = [
-        "# Licences",
-        "",
-        "The text in this corpus is rendered from the man pages of these Debian packages, under",
-        "each package's licence as its Debian copyright file (`usr/share/doc/<package>/copyright`)",
-        "states it; the full licence texts are in Debian's `/usr/share/common-licenses/`.",
-        "",
-        "| package | version | licence | sha256 |",
-        "|---|---|---|---|",
-    ]
-    lines += [
-        f"| `{p['name']}` | {p['version']} | {p['licence']} | `{p['sha256']}` |" for p in packages
-    ]
-    lines += ["", "Tools and code in this repository are under the repository's own licence.", ""]
-    return "\n".join(lines)
+    source = (
+        "The text in this corpus is rendered from the man pages of these Debian packages, under"
+    )
+    return package_licence_notice([source], packages)
 
 
 def write_corpus(directory, corpus, packages, settings):

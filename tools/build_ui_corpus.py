@@ -32,6 +32,7 @@ from build_corpus import clean_text
 from build_corpus import download
 from build_corpus import has_expected_script
 from build_corpus import package_info
+from build_corpus import package_licence_notice
 from build_corpus import read_members
 from build_corpus import write_lines
 from build_corpus import write_metadata
@@ -286,22 +287,11 @@ def build(languages, deb_dir, excluded, fetch=download):
 
 def licence_notice(packages):
     """LICENSES.md text: each package's licence and where its full terms are."""
-    lines = [
-        "# Licences",
-        "",
+    source = [
         "The text in this test set is the English messages and their translations from the",
-        "gettext catalogues (.mo files) of these Debian packages, under each package's licence",
-        "as its Debian copyright file (`usr/share/doc/<package>/copyright`) states it; the full",
-        "licence texts are in Debian's `/usr/share/common-licenses/`.",
-        "",
-        "| package | version | licence | sha256 |",
-        "|---|---|---|---|",
+        "gettext catalogues (.mo files) of these Debian packages, under",
     ]
-    lines += [
-        f"| `{p['name']}` | {p['version']} | {p['licence']} | `{p['sha256']}` |" for p in packages
-    ]
-    lines += ["", "Tools and code in this repository are under the repository's own licence.", ""]
-    return "\n".join(lines)
+    return package_licence_notice(source, packages)
 
 
 def write_corpus(directory, corpus, packages, dropped, settings):
