@@ -18,13 +18,13 @@ import os
 import sys
 import time
 
-import numpy as np
 from absl import flags
 
 from xlm_keras.cli.errors import check_range
 from xlm_keras.cli.errors import run_program
 from xlm_keras.native_stderr import start_up_lines_held
 from xlm_keras.translation.config import LENGTH_PENALTY_LOW
+from xlm_keras.translation.long_lines import count_cut_lines
 
 _PRESET = flags.DEFINE_string("preset", None, "Translation preset directory.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Translation run workdir: uses workdir/preset.")
@@ -59,24 +59,6 @@ def read_lines(path):
             lines.append(raw.decode("utf-8", errors="replace"))
             invalid += 1
     return lines, invalid
-
-
-def count_cut_lines(model, lines, source_language, batch_size):
-    """How many `lines` are longer than the model's source rows
-    (`encoder_sequence_length`, specials included), so that only their start
-    is translated: those that fill a row one longer."""
-    preprocessor = model.preprocessor
-    length = preprocessor.encoder_sequence_length
-    cut = 0
-    for start in range(0, len(lines), batch_size):
-        packed = preprocessor.pack(
-            lines[start : start + batch_size],
-            language=source_language,
-            sequence_length=length + 1,
-            names=("source", "source_language"),
-        )
-        cut += int(np.sum(np.sum(packed["padding_mask"], axis=-1) > length))
-    return cut
 
 
 def input_lines(count):
