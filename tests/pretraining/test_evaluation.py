@@ -7,6 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
+from tests.helpers import sized_config
+from xlm_keras import XLMBackbone
+from xlm_keras import XLMMaskedLM
 from xlm_keras.data.corpus import SAMPLE_CORPUS_DIR
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
@@ -40,3 +43,23 @@ def test_a_monolingual_corpus_gets_mlm_metrics_only(pretrained, tmp_path):
     assert report["retrieval"] == {} and "tlm" not in report
     assert sorted(report["mlm"]) == ["en", "fr"]
     assert all(0 <= metrics["accuracy"] <= 1 for metrics in report["mlm"].values())
+
+
+@pytest.mark.slow
+def test_a_model_whose_tokenizer_lists_no_languages_is_scored_per_corpus_language(
+    tokenizer_dir, tmp_path
+):
+    """XLM-R: no language embeddings, no languages in the tokenizer; the
+    metrics are named by the corpus's languages."""
+    for folder, name in (
+        ("mono", "en.test.txt"),
+        ("mono", "fr.test.txt"),
+        ("parallel", "en-fr.test.tsv"),
+    ):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        shutil.copy(os.path.join(SAMPLE_CORPUS_DIR, folder, name), tmp_path / folder)
+    tokenizer = XLMTokenizer(proto=XLMTokenizer.from_preset(tokenizer_dir).proto)
+    backbone = XLMBackbone(**sized_config("xlm_roberta_tiny", tokenizer))
+    report = evaluate(XLMMaskedLM(backbone), tokenizer, str(tmp_path), [], sequence_length=16)
+    assert sorted(report["mlm"]) == ["en", "fr"] and sorted(report["tlm"]) == ["fr"]
+    assert sorted(report["retrieval"]) == ["en-fr"]

@@ -28,7 +28,9 @@ _CORPUS = flags.DEFINE_string(
     "corpus_dir", "", "Corpus directory; '' = the run's own (--workdir), else the bundled sample."
 )
 _SPLIT = flags.DEFINE_string("split", "test", "Corpus split to evaluate on.")
-_LANGUAGES = flags.DEFINE_list("languages", [], "Languages; default: the tokenizer's.")
+_LANGUAGES = flags.DEFINE_list(
+    "languages", [], "Languages; default: the tokenizer's (XLM-R: the corpus's)."
+)
 _LENGTH = flags.DEFINE_integer("sequence_length", 64, "Tokens per MLM/TLM example.", lower_bound=8)
 _OUTPUT = flags.DEFINE_string("output_json", "", "Also write the report here.")
 _TASK_DATA = flags.DEFINE_string(

@@ -119,16 +119,20 @@ def evaluate(
     """Everything `xlm-eval` reports for a task or a bare backbone, as a
     JSON-ready dict (MLM/TLM metrics need an `XLMMaskedLM`). A corpus with
     no `parallel/` files in `split` (monolingual text of a new domain) gets
-    MLM metrics only."""
+    MLM metrics only. A tokenizer that lists no languages (XLM-R) scores
+    `languages`, or else every language of the corpus's `split`."""
     backbone = getattr(model, "backbone", model)
+    if not tokenizer.languages:  # The codes only name the metrics.
+        languages = list(languages) or sorted(corpus.monolingual_files(corpus_dir, split))
     spec = pipelines.PipelineSpec(
         tokenizer,
         sequence_length,
         batch_size,
         use_language_ids=backbone.has_language_embedding,
         seed=1234,
+        languages=None if tokenizer.languages else languages,
     )
-    names = dict(enumerate(tokenizer.languages))
+    names = dict(enumerate(spec.languages))
     parallel = bool(corpus.found_parallel_files(corpus_dir, split))
     report = {
         "retrieval": (
