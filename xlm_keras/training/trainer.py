@@ -4,6 +4,7 @@ best model by an evaluator, and a preset at the end."""
 
 import math
 import os
+import shutil
 import time
 
 import keras
@@ -223,14 +224,18 @@ def train(run, *, config, workdir, strategy):
 
 def write_final_preset(run, model, workdir):
     """Write `workdir/preset` from the chosen model (the best one with an
-    evaluator, else `model`) after `run.finalize`; returns that model."""
+    evaluator, else `model`) after `run.finalize`; returns that model. The
+    best model, unchanged by a finalize, is copied as `run.save` wrote it."""
     preset_dir = os.path.join(workdir, PRESET_DIR)
     best_dir = os.path.join(workdir, BEST_DIR)
     if run.evaluate:
         model = load_model(best_dir)
     if run.finalize:
         model = run.finalize(model)
-    replace_directory(preset_dir, lambda directory: run.save(model, directory))
+    if run.evaluate and not run.finalize:
+        replace_directory(preset_dir, lambda directory: shutil.copytree(best_dir, directory))
+    else:
+        replace_directory(preset_dir, lambda directory: run.save(model, directory))
     logging.info("Wrote preset %s", preset_dir)
     return model
 
