@@ -6,6 +6,7 @@ import os
 
 from xlm_keras.data import corpus
 from xlm_keras.finetuning.task_data import SAMPLE_TASK_DIR
+from xlm_keras.training.config import split_languages
 from xlm_keras.translation import pipelines as translation_pipelines
 from xlm_keras.translation.config import objective_weights
 from xlm_keras.translation.config import parse_directions
@@ -31,7 +32,7 @@ def _corpus_dir(config):
 
 def _pretraining_files(config):
     corpus_dir = _corpus_dir(config)
-    wanted = {code.strip() for code in config.data.languages.split(",") if code.strip()}
+    wanted = set(split_languages(config.data.languages))
     reads = []
     if config.objectives.mlm.weight > 0 or config.objectives.clm.weight > 0:
         for language, paths in corpus.monolingual_files(corpus_dir, "train").items():
