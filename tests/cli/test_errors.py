@@ -68,6 +68,24 @@ def test_flag_errors_are_one_line_at_parse_time(argument, message, capsys):
     assert parse(["xlm-test", "--length_penalty=0.5"]) == ["xlm-test"]
 
 
+def test_flags_of_another_format_are_refused_at_parse_time(capsys):
+    flag_values = flags.FlagValues()
+    choice = flags.DEFINE_enum("format", "a", ["a", "b"], "", flag_values=flag_values)
+    flags.DEFINE_integer("version", None, "", lower_bound=1, flag_values=flag_values)
+    flags.DEFINE_bool("warmup", True, "", flag_values=flag_values)
+    errors.refuse_flags_outside(choice, {"version": ("a",), "warmup": ("a",)}, flag_values)
+    parse = errors.flags_parser("xlm-test", flag_values)
+    with pytest.raises(SystemExit) as exit_info:
+        parse(["xlm-test", "--format=b", "--warmup", "--version=2"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1, error
+    assert "--format=b takes no --version (only a), --warmup (only a); drop it." in error
+    assert parse(["xlm-test", "--format=a", "--version=2"]) == ["xlm-test"]
+    flag_values.unparse_flags()
+    assert parse(["xlm-test", "--format=b"]) == ["xlm-test"]
+
+
 def test_every_numeric_flag_has_a_range():
     """Each DEFINE_integer has a lower_bound, each DEFINE_float a
     `check_range` (finite, in range: the configs' rule)."""

@@ -60,6 +60,33 @@ def check_range(flag, low=None, high=None, flag_values=flags.FLAGS):
     )
 
 
+def refuse_flags_outside(choice, applies_to, flag_values=flags.FLAGS):
+    """Refuse at parse time a flag passed on the command line together with
+    a value of the enum flag `choice` (a FlagHolder) it does not apply to.
+
+    Args:
+        choice: the FlagHolder whose value selects what applies (`--format`).
+        applies_to: flag name -> the values of `choice` it applies to.
+    """
+
+    def check(values):
+        chosen = values[choice.name]
+        passed = sorted(
+            name
+            for name, choices in applies_to.items()
+            if chosen not in choices and flag_values[name].present
+        )
+        if passed:
+            raise flags.ValidationError(
+                f"--{choice.name}={chosen} takes no "
+                + ", ".join(f"--{name} (only {'/'.join(applies_to[name])})" for name in passed)
+                + "; drop it."
+            )
+        return True
+
+    flags.register_multi_flags_validator([choice.name], check, flag_values=flag_values)
+
+
 def run_program(main, program):
     """`absl.app.run(main)` for the console script `program`, printing
     expected errors as one line, and TensorFlow's INFO lines only with

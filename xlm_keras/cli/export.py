@@ -1,5 +1,6 @@
 """`xlm-export`: a preset as a versioned SavedModel for TF Serving, taking
-raw strings (tokenisation in the graph).
+raw strings (tokenisation in the graph), or as a model directory of another
+engine (`--format=transformers`, `--format=ctranslate2`).
 
   xlm-export --workdir=/tmp/run --export_dir=/models/xlm           # next version
   xlm-export --preset=presets/xlmr_base --export_dir=/models/xlmr --version=3 \\
@@ -8,10 +9,12 @@ raw strings (tokenisation in the graph).
       --length_penalty=1.0 --max_decode_length=128                 # translate
   xlm-export --preset=runs/mt/preset --export_dir=/models/mt_xla --jit_compile
       # translate with XLA for small requests (TF Serving: --xla_cpu_compilation_enabled=true)
+  xlm-export --preset=runs/xnli/preset --export_dir=/models/xnli_hf --format=transformers
 
 Writes export_dir/<version>/ (saved_model.pb, variables/, assets/,
-assets.extra/tf_serving_warmup_requests, signatures.json) and prints its
-path; see docs/serving.md for serving it.
+assets.extra/tf_serving_warmup_requests, signatures.json), or for the other
+formats export_dir itself (no version folder), and prints its path; see
+docs/serving.md for serving it.
 """
 
 import os
@@ -20,13 +23,25 @@ from absl import app
 from absl import flags
 
 from xlm_keras.cli.errors import check_range
+from xlm_keras.cli.errors import refuse_flags_outside
 from xlm_keras.cli.errors import run_program
 from xlm_keras.translation.config import LENGTH_PENALTY_LOW
 
 _PRESET = flags.DEFINE_string("preset", None, "Preset directory to export.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir: exports workdir/preset.")
+_FORMAT = flags.DEFINE_enum(
+    "format",
+    "saved_model",
+    ["saved_model", "transformers", "ctranslate2"],
+    "saved_model: a versioned SavedModel for TF Serving; transformers: a Hugging Face model "
+    "directory (config.json, model.safetensors, tokenizer files); ctranslate2: a CTranslate2 "
+    "model directory of a translation model.",
+)
 _EXPORT_DIR = flags.DEFINE_string(
-    "export_dir", None, "Base directory of versions (TF Serving's model base path)."
+    "export_dir",
+    None,
+    "saved_model: base directory of versions (TF Serving's model base path); transformers, "
+    "ctranslate2: the model directory itself, which must be missing or empty.",
 )
 _VERSION = flags.DEFINE_integer(
     "version", None, "Version to write (>= 1); default: the next free one.", lower_bound=1
@@ -76,6 +91,24 @@ _DECODER_DTYPE = flags.DEFINE_enum(
 )
 _WARMUP = flags.DEFINE_bool("warmup", True, "Write TF Serving warm-up requests to assets.extra/.")
 flags.mark_flag_as_required("export_dir")
+# Flags that apply to some formats only -> those formats; passing one with
+# another --format is refused when the command line is parsed.
+FORMAT_FLAGS = {
+    flag.name: ("saved_model",)
+    for flag in (
+        _VERSION,
+        _LENGTH,
+        _SIGNATURES,
+        _TOP_K,
+        _DECODE_LENGTH,
+        _BEAMS,
+        _LENGTH_PENALTY,
+        _JIT_COMPILE,
+        _DECODER_DTYPE,
+        _WARMUP,
+    )
+}
+refuse_flags_outside(_FORMAT, FORMAT_FLAGS)
 
 
 def main(argv):
@@ -83,10 +116,25 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     if bool(_PRESET.value) == bool(_WORKDIR.value):
         raise app.UsageError("Pass exactly one of --preset or --workdir.")
+    preset = _PRESET.value or os.path.join(_WORKDIR.value, "preset")
+    if _FORMAT.value == "transformers":
+        from xlm_keras.serving import export_transformers
+
+        path = export_transformers(preset, _EXPORT_DIR.value)
+    elif _FORMAT.value == "ctranslate2":
+        from xlm_keras.serving.to_ctranslate2 import export_ctranslate2
+
+        path = export_ctranslate2(preset, _EXPORT_DIR.value)
+    else:
+        path = _export_saved_model(preset)
+    print(f"Wrote {path}")
+
+
+def _export_saved_model(preset):
     from xlm_keras.serving import export
 
-    path = export(
-        _PRESET.value or os.path.join(_WORKDIR.value, "preset"),
+    return export(
+        preset,
         _EXPORT_DIR.value,
         version=_VERSION.value,
         max_sequence_length=_LENGTH.value,
@@ -99,7 +147,6 @@ def main(argv):
         jit_compile=_JIT_COMPILE.value,
         decoder_dtype=_DECODER_DTYPE.value,
     )
-    print(f"Wrote {path}")
 
 
 def run():
