@@ -5,6 +5,7 @@ damage is counted and logged with the file's name, never raised mid-run."""
 
 import collections
 import gzip
+import lzma
 import zlib
 
 from absl import logging
@@ -85,21 +86,28 @@ class CorpusStats:
 _CONTROL = {chr(c) for c in range(32) if chr(c) != "\t"} | {"\x7f"}
 
 
-# What reading a damaged `.gz` raises: EOFError (truncated), BadGzipFile
-# (an OSError: CRC or length check), zlib.error (corrupt deflate data).
-_DAMAGE = (EOFError, OSError, zlib.error)
+# What reading a damaged `.gz` or `.xz` raises: EOFError (truncated),
+# BadGzipFile (an OSError: CRC or length check), zlib.error (corrupt deflate
+# data), LZMAError (corrupt xz data).
+_DAMAGE = (EOFError, OSError, zlib.error, lzma.LZMAError)
 
 
-def _open(path):
-    return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
+def open_binary(path):
+    """`path` for reading bytes, decompressing `.gz` and `.xz`."""
+    path = str(path)
+    if path.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if path.endswith(".xz"):
+        return lzma.open(path, "rb")
+    return open(path, "rb")
 
 
 def raw_lines(path, stats, name=None):
-    """Yield the raw lines (bytes) of a file, `.gz` allowed. A file damaged
+    """Yield the raw lines (bytes) of a file, `.gz` and `.xz` allowed. A file damaged
     part-way ends at the damage, counted as `damaged` under `name` (default
     `path`) and logged as a warning naming the file."""
     number = 0
-    with _open(path) as f:
+    with open_binary(path) as f:
         try:
             for number, raw in enumerate(f, 1):  # noqa: B007 (read in the except)
                 yield raw
@@ -146,7 +154,7 @@ def _in_shard(number, shard):
 
 
 def read_text(path, stats, shard=None, max_line_chars=DEFAULT_MAX_LINE_CHARS):
-    """Sentences of a text file (one per line, `.gz` allowed).
+    """Sentences of a text file (one per line, `.gz` and `.xz` allowed).
 
     Args:
         path: file path.
