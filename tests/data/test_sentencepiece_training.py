@@ -61,6 +61,51 @@ def test_sample_proportions_follow_q(imbalanced_corpora):
     )
 
 
+def test_sample_reads_each_file_once_in_every_layout(tmp_path, monkeypatch):
+    import gzip
+    import lzma
+
+    from xlm_keras.data import sentencepiece_training
+
+    lines = [f"en sentence {i}" for i in range(90)]
+    shards = [tmp_path / "en.train-00000-of-00003.txt", tmp_path / "en.train.txt.gz"]
+    shards[0].write_text("".join(f"{line}\n" for line in lines[:30]))
+    shards[1].write_bytes(gzip.compress("".join(f"{line}\n" for line in lines[30:60]).encode()))
+    shards.append(tmp_path / "en.train.txt.xz")
+    shards[2].write_bytes(lzma.compress("".join(f"{line}\n" for line in lines[60:]).encode()))
+    french = tmp_path / "fr.train.txt"
+    french.write_text("une phrase\n\nbad \x00 line\nune autre phrase\n")
+    opened = []
+    read = sentencepiece_training.raw_lines
+    monkeypatch.setattr(
+        sentencepiece_training,
+        "raw_lines",
+        lambda path, stats: opened.append(path) or read(path, stats),
+    )
+    corpora = {"en": [str(path) for path in shards], "fr": [str(french)]}
+    sample = sample_sentences(corpora, 1.0, max_sentences=1000)
+    assert sorted(opened) == sorted(str(path) for path in [*shards, french])
+    # Every line of every file, in file order; the empty and NUL lines are not used.
+    assert sample["en"] == lines
+    assert set(sample["fr"]) == {"une phrase", "une autre phrase"}
+
+
+def test_sample_of_a_large_language_is_uniform_over_its_lines(tmp_path):
+    path = tmp_path / "en.txt"
+    path.write_text("".join(f"line {i}\n" for i in range(200)))
+    uses = collections.Counter()
+    for seed in range(300):
+        sample = sample_sentences({"en": [str(path)]}, 1.0, max_sentences=20, seed=seed)["en"]
+        assert len(sample) == len(set(sample)) == 20
+        uses.update(sample)
+    # Each line is in 300 * 20 / 200 = 30 samples on average (binomial sd 5.2),
+    # the first lines (kept until replaced) and the last (seen once) alike.
+    assert len(uses) == 200
+    assert all(30 - 22 < n < 30 + 22 for n in uses.values())
+    assert abs(sum(uses[f"line {i}"] for i in range(20)) / 20 - 30) < 6
+    assert abs(sum(uses[f"line {i}"] for i in range(180, 200)) / 20 - 30) < 6
+
+
 def test_trained_preset_has_the_native_layout(native_preset):
     assets = f"{native_preset}/assets/tokenizer"
     with open(f"{native_preset}/tokenizer.json") as f:

@@ -9,8 +9,9 @@ import numpy as np
 import sentencepiece as spm
 from absl import logging
 
+from xlm_keras.data.readers import DEFAULT_MAX_LINE_CHARS
 from xlm_keras.data.readers import CorpusStats
-from xlm_keras.data.readers import read_text
+from xlm_keras.data.readers import raw_lines
 from xlm_keras.data.sampling import language_sampling_probabilities
 
 MODEL_TYPES = ("unigram", "bpe")
@@ -18,6 +19,13 @@ MODEL_TYPES = ("unigram", "bpe")
 # its one user-defined piece.
 SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>")
 MASK_TOKEN = "<mask>"
+# A training run's tokenizer sample (`run_sample_size`): sentences per
+# vocabulary piece, and at most. SentencePiece's time and memory grow with
+# the sample (docs/pretraining.md, "Corpora at scale").
+SENTENCES_PER_PIECE = 64
+MAX_RUN_SENTENCES = 1_000_000
+# What `readers.read_text` refuses in a line: C0 controls but tab, and DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def train_sentencepiece(
@@ -114,24 +122,41 @@ def _train(sample, model, vocabulary_size, model_type, character_coverage, byte_
     )
 
 
-def sample_sentences(corpora, sample_alpha=0.3, max_sentences=1_000_000, seed=0):
-    """A language-balanced, reproducible sample of corpus sentences.
+def run_sample_size(vocabulary_size):
+    """Sentences in the tokenizer sample of a training run that trains its
+    own tokenizer of `vocabulary_size` pieces: `SENTENCES_PER_PIECE` per
+    piece, at most `MAX_RUN_SENTENCES`."""
+    return min(MAX_RUN_SENTENCES, SENTENCES_PER_PIECE * vocabulary_size)
 
-    The sample has `min(max_sentences, lines in corpora)` sentences, of which
-    language i gets `round(q_i * size)` (at least one), q_i ∝ p_i^sample_alpha:
-    a random subset of its lines, or, when it has fewer, every line repeated
-    as evenly as possible.
+
+def sample_sentences(corpora, sample_alpha=0.3, max_sentences=1_000_000, seed=0):
+    """A language-balanced, reproducible sample of corpus sentences, read in
+    one pass.
+
+    Each language's files are read once, in order: its lines are counted
+    while a uniform random sample of up to `max_sentences` of them is kept (a
+    reservoir, Li's algorithm L, seeded per language), so memory is at most
+    `max_sentences` lines per language whatever the corpus size, and only the
+    lines that enter the reservoir are decoded and checked (a malformed one is
+    left out; the count includes it). Then, with q_i ∝ p_i^sample_alpha
+    (p_i: its share of the lines), language i gets `round(q_i * size)` (at
+    least one) of `size = min(max_sentences, lines in corpora)`: a random
+    subset of its reservoir, or, when the language has fewer lines, every
+    line repeated as evenly as possible.
 
     Args:
-        corpora: dict language code -> list of text files.
+        corpora: dict language code -> list of text files (`.gz`, `.xz` allowed).
         sample_alpha: float in [0, 1]. The sampling exponent.
         max_sentences: int. Most sentences in the sample.
         seed: int.
 
     Returns: dict language code -> list of sentences (str).
     """
-    counts = {code: sum(1 for _ in _read(paths)) for code, paths in corpora.items()}
-    empty = sorted(code for code, count in counts.items() if count == 0)
+    reservoirs, counts = {}, {}
+    for index, code in enumerate(sorted(corpora)):
+        rng = np.random.default_rng([seed, index])
+        reservoirs[code], counts[code] = _reservoir(corpora[code], max_sentences, rng)
+    empty = sorted(code for code, lines in reservoirs.items() if not lines)
     if empty:
         raise ValueError(
             f"No usable lines for {empty} in {[corpora[code] for code in empty]}; give "
@@ -142,9 +167,53 @@ def sample_sentences(corpora, sample_alpha=0.3, max_sentences=1_000_000, seed=0)
     rng = np.random.default_rng(seed)
     sample = {}
     for code in sorted(corpora):
-        repeats = _line_repeats(counts[code], max(1, round(probabilities[code] * size)), rng)
-        sample[code] = [line for line, n in zip(_read(corpora[code]), repeats) for _ in range(n)]
+        lines = reservoirs[code]
+        wanted = max(1, round(probabilities[code] * size))
+        if wanted < len(lines):
+            sample[code] = [lines[i] for i in np.sort(rng.choice(len(lines), wanted, False))]
+        else:
+            repeats = _line_repeats(len(lines), wanted, rng)
+            sample[code] = [line for line, n in zip(lines, repeats) for _ in range(n)]
     return sample
+
+
+def _reservoir(paths, capacity, rng):
+    """(up to `capacity` sentences drawn uniformly from the lines of `paths`:
+    list of str, the number of lines read: int). Algorithm L draws how many
+    lines to pass over, so a line passed over costs no Python step."""
+    counter = itertools.count()
+    # `counter` after the lines: zip draws a number only for a line.
+    lines = zip(_raw_lines(paths), counter)
+    reservoir = []
+    for raw, _ in lines:
+        _keep(reservoir, raw, len(reservoir))
+        if len(reservoir) == capacity:
+            break
+    else:
+        return reservoir, next(counter)
+    weight = np.exp(np.log(1 - rng.random()) / capacity)
+    while True:
+        passed = int(np.log(1 - rng.random()) // np.log1p(-weight))
+        line = next(itertools.islice(lines, passed, None), None)
+        if line is None:
+            return reservoir, next(counter)
+        _keep(reservoir, line[0], int(rng.integers(capacity)))
+        weight *= np.exp(np.log(1 - rng.random()) / capacity)
+
+
+def _keep(reservoir, raw, slot):
+    """Put the sentence of the line `raw` (bytes) into `reservoir[slot]`
+    (appended at its end); a line `readers.read_text` would skip is left out."""
+    try:
+        text = raw.rstrip(b"\r\n").decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    if len(text) > DEFAULT_MAX_LINE_CHARS or _CONTROL.search(text) or not text.strip():
+        return
+    if slot == len(reservoir):
+        reservoir.append(text.strip())
+    else:
+        reservoir[slot] = text.strip()
 
 
 def _line_repeats(num_lines, num_samples, rng):
@@ -155,9 +224,9 @@ def _line_repeats(num_lines, num_samples, rng):
     return counts
 
 
-def _read(paths):
+def _raw_lines(paths):
     stats = CorpusStats()
-    return itertools.chain.from_iterable(read_text(path, stats) for path in paths)
+    return itertools.chain.from_iterable(raw_lines(path, stats) for path in paths)
 
 
 def _check_arguments(
