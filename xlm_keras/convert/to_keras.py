@@ -32,7 +32,13 @@ TASKS = {
 
 class _Assigner:
     """Assigns canonical weights to variables, checking shapes and that every
-    weight and every variable is used exactly once."""
+    weight and every variable is used exactly once.
+
+    The `pair_*` functions below walk a model and hand each variable with its
+    canonical name to an object with this class's `tensor`, `linear` and
+    `layer_norm` methods: this assigner writes the checkpoint's values in,
+    `from_keras.KerasReader` reads a model's values out (one name map, both
+    directions)."""
 
     def __init__(self, checkpoint):
         self.weights = dict(checkpoint.weights)
@@ -56,6 +62,10 @@ class _Assigner:
         variable.assign(value)
         self.assigned.add(id(variable))
 
+    def tensor(self, variable, name):
+        """Weight `name` into `variable`, as it is."""
+        self.assign(variable, self.take(name))
+
     def linear(self, dense, name, kernel_shape=None):
         """torch Linear `[out, in]` -> Keras kernel `[in, out]` (reshaped for
         attention), bias likewise."""
@@ -78,22 +88,18 @@ class _Assigner:
             )
 
 
-def _load_embeddings(put, embeddings, layer_norm, prefix=""):
+def _pair_embeddings(put, embeddings, layer_norm, prefix=""):
     """Token, position and language tables and the embedding LayerNorm."""
-    put.assign(embeddings.token_embedding.embeddings, put.take(f"{prefix}token_embedding"))
+    put.tensor(embeddings.token_embedding.embeddings, f"{prefix}token_embedding")
     if embeddings.position_embedding == "learned":
-        put.assign(
-            embeddings.position_table.position_embeddings, put.take(f"{prefix}position_embedding")
-        )
+        put.tensor(embeddings.position_table.position_embeddings, f"{prefix}position_embedding")
     if embeddings.language_embedding is not None:
-        put.assign(
-            embeddings.language_embedding.embeddings, put.take(f"{prefix}language_embedding")
-        )
+        put.tensor(embeddings.language_embedding.embeddings, f"{prefix}language_embedding")
     if layer_norm is not None:
         put.layer_norm(layer_norm, f"{prefix}embeddings_layer_norm")
 
 
-def _load_attention(put, attention, name, hidden, heads):
+def _pair_attention(put, attention, name, hidden, heads):
     """`{name}query/key/value/attention_output` into a keras-hub attention."""
     head_dim = hidden // heads
     parts = attention_parts(attention)
@@ -102,54 +108,54 @@ def _load_attention(put, attention, name, hidden, heads):
     put.linear(parts.output, f"{name}attention_output", (heads, head_dim, hidden))
 
 
-def _load_block(put, layer, name, hidden, heads):
+def _pair_block(put, layer, name, hidden, heads):
     """Self-attention, cross-attention (decoder blocks) and feed-forward of
     a keras-hub `TransformerEncoder`/`TransformerDecoder` block."""
     parts = block_sublayers(layer)
-    _load_attention(put, parts.self_attention, name, hidden, heads)
+    _pair_attention(put, parts.self_attention, name, hidden, heads)
     put.layer_norm(parts.self_attention_norm, f"{name}attention_layer_norm")
     if parts.cross_attention is not None:
-        _load_attention(put, parts.cross_attention, f"{name}cross_", hidden, heads)
+        _pair_attention(put, parts.cross_attention, f"{name}cross_", hidden, heads)
         put.layer_norm(parts.cross_attention_norm, f"{name}cross_attention_layer_norm")
     put.linear(parts.feedforward_intermediate, f"{name}intermediate")
     put.linear(parts.feedforward_output, f"{name}output")
     put.layer_norm(parts.feedforward_norm, f"{name}ffn_layer_norm")
 
 
-def _load_backbone(backbone, put):
-    _load_embeddings(put, backbone.embeddings, backbone.embeddings_layer_norm)
+def pair_backbone(backbone, put):
+    _pair_embeddings(put, backbone.embeddings, backbone.embeddings_layer_norm)
     for i, layer in enumerate(backbone.transformer_layers):
-        _load_block(put, layer, f"layers.{i}.", backbone.hidden_dim, backbone.num_heads)
+        _pair_block(put, layer, f"layers.{i}.", backbone.hidden_dim, backbone.num_heads)
     if backbone.final_layer_norm is not None:
         put.layer_norm(backbone.final_layer_norm, "final_layer_norm")
 
 
-def _load_decoder(backbone, put):
+def pair_decoder(backbone, put):
     """The decoder of an `XLMSeq2SeqBackbone` from `decoder.*` weights."""
-    _load_embeddings(
+    _pair_embeddings(
         put, backbone.decoder_embeddings, backbone.decoder_embeddings_layer_norm, "decoder."
     )
     for i, layer in enumerate(backbone.decoder_layers):
-        _load_block(put, layer, f"decoder.layers.{i}.", backbone.hidden_dim, backbone.num_heads)
+        _pair_block(put, layer, f"decoder.layers.{i}.", backbone.hidden_dim, backbone.num_heads)
     if backbone.decoder_final_layer_norm is not None:
         put.layer_norm(backbone.decoder_final_layer_norm, "decoder.final_layer_norm")
 
 
-def _load_head(task, lm_head, put):
+def pair_lm_head(task, lm_head, put):
     if isinstance(task, XLMSeq2SeqLM):
         head = task.output_head
     else:
         head = task.masked_lm_head if isinstance(task, XLMMaskedLM) else task.lm_head
     if lm_head == "xlm":
-        put.assign(head.bias, put.take("lm_head.bias"))
+        put.tensor(head.bias, "lm_head.bias")
     else:
         parts = lm_head_parts(head)
         put.linear(parts.dense, "lm_head.dense")
         put.layer_norm(parts.norm, "lm_head.layer_norm")
-        put.assign(parts.bias, put.take("lm_head.bias"))
+        put.tensor(parts.bias, "lm_head.bias")
 
 
-def _load_task_head(task, put):
+def pair_task_head(task, put):
     """The fine-tuned head: `head.logits` is the dense layer giving the
     logits, `head.pooled_dense` XLM-R's dense + tanh before it."""
     if isinstance(task, XLMSpanQA):
@@ -180,11 +186,11 @@ def build_model(checkpoint):
     elif checkpoint.lm_head:
         model = XLMMaskedLM(backbone, lm_head=checkpoint.lm_head)
     put = _Assigner(checkpoint)
-    _load_backbone(backbone, put)
+    pair_backbone(backbone, put)
     if checkpoint.task:
-        _load_task_head(model, put)
+        pair_task_head(model, put)
     elif model is not backbone:
-        _load_head(model, checkpoint.lm_head, put)
+        pair_lm_head(model, checkpoint.lm_head, put)
     put.finish(model)
     return model
 
@@ -194,9 +200,9 @@ def _build_seq2seq(checkpoint):
         backbone = XLMSeq2SeqBackbone(**checkpoint.backbone_config)
     model = XLMSeq2SeqLM(backbone, lm_head=checkpoint.lm_head)
     put = _Assigner(checkpoint)
-    _load_backbone(model.backbone.encoder, put)
-    _load_decoder(model.backbone, put)
-    _load_head(model, checkpoint.lm_head, put)
+    pair_backbone(model.backbone.encoder, put)
+    pair_decoder(model.backbone, put)
+    pair_lm_head(model, checkpoint.lm_head, put)
     put.finish(model)
     return model
 
