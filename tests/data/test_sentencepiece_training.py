@@ -154,11 +154,12 @@ def test_cli_reads_input_flags(corpora, tmp_path):
         "fr": corpora["fr"],
         "en": corpora["en"],
     }
-    for name in ["en.txt", "en.part2.txt.gz", "sw.train.txt", "notes.md"]:
+    names = ["en.txt", "en.part2.txt.gz", "sw.train-00000-of-00002.txt.xz", "sw.train.txt"]
+    for name in [*names, "notes.md"]:
         (tmp_path / name).write_text("x\n")
     assert corpora_from_flags([], str(tmp_path)) == {
         "en": [str(tmp_path / "en.part2.txt.gz"), str(tmp_path / "en.txt")],
-        "sw": [str(tmp_path / "sw.train.txt")],
+        "sw": [str(tmp_path / "sw.train-00000-of-00002.txt.xz"), str(tmp_path / "sw.train.txt")],
     }
 
 

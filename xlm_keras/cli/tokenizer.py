@@ -20,12 +20,13 @@ _INPUT = flags.DEFINE_multi_string(
     "input",
     [],
     "`lang:path[,path...]`, repeatable: a language's text files "
-    "(one sentence per line, .gz allowed).",
+    "(one sentence per line, .gz and .xz allowed).",
 )
 _INPUT_DIR = flags.DEFINE_string(
     "input_dir",
     None,
-    "Directory of `<lang>.txt` / `<lang>.<anything>.txt` files (.gz allowed); instead of --input.",
+    "Directory of `<lang>.txt` / `<lang>.<anything>.txt` files (.gz, .xz allowed); instead of "
+    "--input.",
 )
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "Tokenizer preset directory to write.")
 _VOCABULARY_SIZE = flags.DEFINE_integer(
@@ -53,7 +54,7 @@ flags.mark_flags_as_required(["output_dir", "vocabulary_size"])
 check_range(_CHARACTER_COVERAGE, 0.98, 1)  # SentencePiece's range.
 check_range(_SAMPLE_ALPHA, 0, 1)
 
-_FILE_NAME = re.compile(r"(?P<lang>[^.]+)(?:\.[^.]+)*\.txt(?:\.gz)?")
+_FILE_NAME = re.compile(r"(?P<lang>[^.]+)(?:\.[^.]+)*\.txt(?:\.gz|\.xz)?")
 
 
 def corpora_from_flags(inputs, input_dir):

@@ -47,7 +47,7 @@ def train_sentencepiece(
 
     Args:
         corpora: dict language code -> list of text files (one sentence per
-            line, `.gz` allowed).
+            line, `.gz` and `.xz` allowed).
         vocabulary_size: int. Pieces in the model, specials included.
         languages: language codes in language-id order, the keys of
             `corpora`; default sorted.

@@ -10,7 +10,7 @@ def train_tokenizer(corpora, output_dir, vocabulary_size, languages=None, **opti
 
     Args:
         corpora: dict language code -> list of text files (one sentence per
-            line, `.gz` allowed).
+            line, `.gz` and `.xz` allowed).
         output_dir: tokenizer preset directory to write.
         vocabulary_size: int. Pieces in the model, specials included.
         languages: language codes in language-id order, the keys of
