@@ -174,6 +174,11 @@ MISUSES = [
     ("export", ["--preset={tmp}"], ["--export_dir"]),
     (
         "export",
+        ["--preset={tmp}", "--export_dir={tmp}/x", "--format=transformers", "--signatures=embed"],
+        ["--format=transformers takes no --signatures (only saved_model)"],
+    ),
+    (
+        "export",
         ["--preset={tmp}", "--workdir={tmp}", "--export_dir={tmp}/x"],
         ["Pass exactly one of --preset or --workdir"],
     ),

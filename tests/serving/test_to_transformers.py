@@ -2,9 +2,15 @@
 our ids on raw text, its model our logits, and `xlm-convert --source=hf`
 reads the export back to identical weights."""
 
+import pathlib
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
+from tests.helpers import tiny_seq2seq
 from tests.sentencepiece_fixtures import SENTENCES
 from xlm_keras import XLMBackbone
 from xlm_keras import XLMCausalLM
@@ -231,3 +237,99 @@ def test_export_matches_transformers(case, native_model_file, fairseq_model_file
     assert [v.path for v in back.weights] == [v.path for v in model.weights]
     for original, read_back in zip(model.weights, back.weights):
         np.testing.assert_array_equal(np.asarray(read_back), np.asarray(original), original.path)
+
+
+def _tiny_backbone(**arguments):
+    return XLMBackbone(
+        **{
+            "vocabulary_size": 20,
+            "num_layers": 1,
+            "num_heads": 2,
+            "hidden_dim": 8,
+            "intermediate_dim": 32,
+            "max_sequence_length": 16,
+            **arguments,
+        }
+    )
+
+
+REFUSALS = {
+    "language centering": (
+        lambda: XLMTextClassifier(_tiny_backbone(), num_classes=2, language_centering=2),
+        "centers languages",
+    ),
+    "mean pooling": (
+        lambda: XLMTextClassifier(_tiny_backbone(), num_classes=2, pooling="mean"),
+        "pooling='mean'",
+    ),
+    "XLM-R head on XLM": (
+        lambda: XLMMaskedLM(_tiny_backbone(), lm_head="roberta"),
+        "transformers' XLM classes have XLM's heads only",
+    ),
+    "CLM on XLM-R": (
+        lambda: XLMCausalLM(_tiny_backbone(position_offset=2, causal=True)),
+        "XLMRobertaForCausalLM has XLM-R's (dense, LayerNorm)",
+    ),
+    "XLM feed-forward width": (
+        lambda: _tiny_backbone(intermediate_dim=24),
+        "fixes the feed-forward width at 4 x hidden_dim",
+    ),
+    "XLM-R with languages": (
+        lambda: _tiny_backbone(position_offset=2, num_languages=3, use_language_embedding=True),
+        "transformers' XLM-R has none",
+    ),
+    "seq2seq": (lambda: tiny_seq2seq(20), "--format=ctranslate2"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_models_without_an_exact_transformers_class_are_refused(case, tmp_path):
+    build, words = REFUSALS[case]
+    with pytest.raises(ValueError, match=re.escape(words)):
+        export_transformers(build(), str(tmp_path / "hf"))
+    assert not (tmp_path / "hf").exists()
+
+
+def test_a_non_empty_output_directory_is_refused(tmp_path):
+    (tmp_path / "kept.txt").write_text("")
+    with pytest.raises(FileExistsError, match="is not empty"):
+        export_transformers(_tiny_backbone(), str(tmp_path))
+
+
+@pytest.mark.slow
+def test_xlm_export_writes_a_transformers_directory(fairseq_model_file, tmp_path):
+    """The console script, as a user runs it, from outside the repository."""
+    import transformers
+
+    tokenizer = XLMTokenizer(fairseq_model_file, id_convention="fairseq")
+    model = XLMTokenClassifier(
+        _tiny_backbone(vocabulary_size=tokenizer.vocabulary_size(), position_offset=2),
+        num_classes=3,
+        label_names=LABELS,
+    )
+    model.save_to_preset(str(tmp_path / "preset"))
+    tokenizer.save_to_preset(str(tmp_path / "preset"))
+    result = subprocess.run(
+        [
+            str(pathlib.Path(sys.executable).parent / "xlm-export"),
+            "--preset=preset",
+            "--export_dir=hf",
+            "--format=transformers",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "Wrote hf"
+    config = transformers.AutoConfig.from_pretrained(str(tmp_path / "hf"))
+    assert config.architectures == ["XLMRobertaForTokenClassification"]
+    assert sorted(path.name for path in (tmp_path / "hf").iterdir()) == [
+        "config.json",
+        "model.safetensors",
+        "sentencepiece.bpe.model",
+        "special_tokens_map.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ]
