@@ -333,3 +333,11 @@ def test_xlm_export_writes_a_transformers_directory(fairseq_model_file, tmp_path
         "tokenizer.json",
         "tokenizer_config.json",
     ]
+
+
+def test_a_tokenizer_other_than_sentencepiece_is_refused(tmp_path):
+    preset = tmp_path / "preset"
+    _tiny_backbone().save_to_preset(str(preset))
+    (preset / "tokenizer.json").write_text('{"class_name": "XLMBPETokenizer", "config": {}}')
+    with pytest.raises(ValueError, match="tokenizer is a XLMBPETokenizer"):
+        export_transformers(str(preset), str(tmp_path / "hf"))

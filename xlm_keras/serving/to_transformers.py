@@ -9,6 +9,7 @@ memory), each of its weight names is renamed by `convert.names` to its
 canonical name, and the value is the Keras model's (`convert.from_keras`).
 """
 
+import json
 import os
 
 import numpy as np
@@ -105,16 +106,28 @@ def export_transformers(preset_or_model, output_dir):
 
 
 def _preset_tokenizer(preset_dir):
-    """The preset's `XLMTokenizer`, or None when it has no SentencePiece
-    tokenizer."""
-    if not os.path.isfile(os.path.join(preset_dir, "tokenizer.json")):
+    """The preset's `XLMTokenizer`, or None when it has no tokenizer."""
+    path = os.path.join(preset_dir, "tokenizer.json")
+    if not os.path.isfile(path):
         return None
+    with open(path, encoding="utf-8") as f:
+        _check_tokenizer_class(json.load(f).get("class_name"))
     return XLMTokenizer.from_preset(preset_dir)
 
 
 def _model_tokenizer(model):
-    preprocessor = getattr(model, "preprocessor", None)
-    return getattr(preprocessor, "tokenizer", None)
+    tokenizer = getattr(getattr(model, "preprocessor", None), "tokenizer", None)
+    if tokenizer is not None:
+        _check_tokenizer_class(type(tokenizer).__name__)
+    return tokenizer
+
+
+def _check_tokenizer_class(name):
+    if name != XLMTokenizer.__name__:
+        raise ValueError(
+            f"The model's tokenizer is a {name}; --format=transformers writes SentencePiece "
+            "tokenizers (XLMTokenizer) only, not XLM's Moses + BPE tokenizer yet."
+        )
 
 
 def _check_task(model):
