@@ -128,3 +128,23 @@ def test_one_language_for_all_texts_equals_the_code_per_text():
         == moses_words(tf.constant(texts), tf.constant(["fr", "fr"])).to_list()
         == [[b"L'", b"homme", b"d'", b"\xc3\x89tat", b"."], [b"C'", b"est", b"M.", b"Dupont", b"."]]
     )
+
+
+@pytest.mark.slow
+def test_saved_model_splits_with_core_ops_only(tmp_path):
+    from xlm_keras.serving.op_audit import audit_ops
+    from xlm_keras.serving.op_audit import saved_model_ops
+
+    languages, texts = zip(*TRICKY_TEXTS)
+    module = tf.Module()
+    module.words = tf.function(
+        lambda texts, languages: moses_words(
+            texts, languages, lowercase_and_remove_accent=True
+        ).to_tensor(),
+        input_signature=[tf.TensorSpec([None], tf.string)] * 2,
+    )
+    tf.saved_model.save(module, str(tmp_path))
+    audit_ops(saved_model_ops(str(tmp_path)))
+    served = tf.saved_model.load(str(tmp_path)).words(tf.constant(texts), tf.constant(languages))
+    expected = moses_words(list(texts), list(languages), lowercase_and_remove_accent=True)
+    assert served.numpy().tolist() == expected.to_tensor().numpy().tolist()

@@ -11,6 +11,8 @@ rules leave them alone; here they stay dots, padded with spaces as the placehold
 the prefix rule skips tokens made of dots only, which is the one rule that would see them.
 """
 
+import functools
+
 import tensorflow as tf
 
 from xlm_keras.text import moses_data
@@ -52,7 +54,8 @@ _PLAIN, _NUMERIC_ONLY = 1, 2
 _PREFIX_LANGUAGES = tuple(sorted(moses_data.NONBREAKING_PREFIXES))
 
 
-def _prefix_table():
+@functools.cache
+def prefix_table():
     """(keys, kinds): "language<TAB>prefix" and its kind, for every listed prefix."""
     keys, kinds = [], []
     for language, lists in sorted(moses_data.NONBREAKING_PREFIXES.items()):
@@ -62,7 +65,6 @@ def _prefix_table():
     return keys, kinds
 
 
-_PREFIX_KEYS, _PREFIX_KINDS = _prefix_table()
 _HASH_BUCKETS = 2**63 - 1
 
 
@@ -75,14 +77,15 @@ def prefix_kinds(language_prefixes):
     Args: language_prefixes: tf.string [N].
     Returns: int32 [N]: 1 plain prefix, 2 prefix before numbers only, 0 neither.
     """
-    keys = tf.constant(_PREFIX_KEYS)
+    keys, kinds = prefix_table()
+    keys = tf.constant(keys)
     key_hashes = tf.strings.to_hash_bucket_fast(keys, _HASH_BUCKETS)
     order = tf.argsort(key_hashes)
     query_hashes = tf.strings.to_hash_bucket_fast(language_prefixes, _HASH_BUCKETS)
     index = tf.searchsorted(tf.gather(key_hashes, order), query_hashes)
-    candidate = tf.gather(order, tf.minimum(index, len(_PREFIX_KEYS) - 1))
+    candidate = tf.gather(order, tf.minimum(index, len(kinds) - 1))
     found = tf.equal(tf.gather(keys, candidate), language_prefixes)
-    return tf.where(found, tf.gather(tf.constant(_PREFIX_KINDS), candidate), 0)
+    return tf.where(found, tf.gather(tf.constant(kinds), candidate), 0)
 
 
 def _full_match(tokens, pattern):
