@@ -24,7 +24,8 @@ tied projection: one more H x H product per token, under 1% of a decoding
 step's multiply-adds at the default shape).
 
 CTranslate2 gets our preset's weights, not a model of its own
-(tools/bench_ct2.py): converted once into a float32 `TransformerSpec`,
+(tools/bench_ct2.py): exported once in float32 by
+`xlm_keras.serving.export_ctranslate2` (`xlm-export --format=ctranslate2`),
 kept only when CT2's float32 greedy ids equal `XLMSeq2SeqLM.generate`'s
 on a few sentences, and run on the CPU with `sentencepiece` pieces framed
 as ours and `compute_type` float32 (`ct2`) or int8 (`ct2_int8`, weights
