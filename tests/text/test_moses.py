@@ -1,12 +1,13 @@
-"""moses_words against transformers' XLMTokenizer (sacremoses) on the sample corpus and on
-texts that exercise each rule, and the same words in tf.function and tf.data."""
+"""moses_words against transformers' XLMTokenizer (sacremoses; the reference of
+tools/moses_agreement.py) on the sample corpus and on texts that exercise each rule, and the
+same words in tf.function, tf.data and a SavedModel."""
 
-import json
 from pathlib import Path
 
 import pytest
 import tensorflow as tf
 
+from tests.helpers import load_script
 from xlm_keras.data.corpus import SAMPLE_CORPUS_DIR
 from xlm_keras.text.moses import moses_words
 
@@ -44,27 +45,11 @@ TRICKY_TEXTS = [
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """transformers' XLM pre-tokenisation: `words(text, language, lowercase)`."""
-    from transformers import XLMTokenizer
-    from transformers.models.xlm import tokenization_xlm
-
-    directory = tmp_path_factory.mktemp("xlm_vocabulary")
-    vocabulary = {"<s>": 0, "</s>": 1, "<pad>": 2, "<unk>": 3, "a</w>": 4}
-    (directory / "vocab.json").write_text(json.dumps(vocabulary))
-    (directory / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = XLMTokenizer(
-        vocab_file=str(directory / "vocab.json"), merges_file=str(directory / "merges.txt")
-    )
+    agreement = load_script("tools/moses_agreement.py")
+    tokenizer = agreement.reference_tokenizer(tmp_path_factory.mktemp("xlm_vocabulary"))
 
     def words(text, language, lowercase):
-        if language in ("zh", "ja", "th"):
-            return text.split()
-        text = tokenizer.moses_pipeline(text, language)
-        if language == "ro":
-            text = tokenization_xlm.romanian_preprocessing(text)
-        tokens = tokenizer.moses_tokenize(text, language)
-        if lowercase:
-            tokens = [t for t in tokenization_xlm.lowercase_and_remove_accent(tokens) if t]
-        return tokens
+        return agreement.transformers_words(tokenizer, text, language, lowercase=lowercase)
 
     return words
 
@@ -148,3 +133,9 @@ def test_saved_model_splits_with_core_ops_only(tmp_path):
     served = tf.saved_model.load(str(tmp_path)).words(tf.constant(texts), tf.constant(languages))
     expected = moses_words(list(texts), list(languages), lowercase_and_remove_accent=True)
     assert served.numpy().tolist() == expected.to_tensor().numpy().tolist()
+
+
+def test_a_text_that_is_not_a_batch_is_refused_and_an_empty_batch_is_empty():
+    with pytest.raises(ValueError, match=r"tf.string \[B\].*Wrap a single text"):
+        moses_words("Hello.", "en")
+    assert moses_words(tf.constant([], tf.string), "en").shape.as_list() == [0, None]

@@ -74,6 +74,11 @@ def moses_words(texts, languages, *, lowercase_and_remove_accent=False):
         [[b'Hello', b',', b'world', b'!']]
     """
     texts = tf.convert_to_tensor(texts, tf.string)
+    if texts.shape.rank != 1:
+        raise ValueError(
+            f"moses_words takes a batch of texts, tf.string [B]; got shape {texts.shape}. "
+            "Wrap a single text in a list."
+        )
     if isinstance(languages, str):
         languages = tf.fill(tf.shape(texts), languages)
     languages = tf.convert_to_tensor(languages, tf.string)
