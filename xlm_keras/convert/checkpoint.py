@@ -44,6 +44,8 @@ class Checkpoint:
             (`num_classes`, `label_names`, `head`, `dropout`).
         languages: language codes in language-id order.
         assets: file name -> source path of tokenizer files to carry along.
+        bpe_lowercase: XLM BPE checkpoints: whether the text is lower-cased
+            and its accents removed before BPE (`XLMBPETokenizer`).
         source: a short description of what was read, for metadata.
     """
 
@@ -54,6 +56,7 @@ class Checkpoint:
     task_config: dict = dataclasses.field(default_factory=dict)
     languages: list = dataclasses.field(default_factory=list)
     assets: dict = dataclasses.field(default_factory=dict)
+    bpe_lowercase: bool = False
     source: str = ""
 
 

@@ -6,6 +6,7 @@ import os
 import numpy as np
 
 from xlm_keras.convert import names
+from xlm_keras.convert.bpe_files import hf_lowercase
 from xlm_keras.convert.checkpoint import Checkpoint
 from xlm_keras.convert.checkpoint import check_sinusoidal_table
 from xlm_keras.convert.checkpoint import ordered
@@ -15,8 +16,8 @@ from xlm_keras.ranges import finite_in_range
 from xlm_keras.ranges import range_text
 
 SUPPORTED_MODEL_TYPES = ("xlm", "xlm-roberta", "xlm-roberta-xl")
-# XLM-R's SentencePiece model becomes an XLMTokenizer; XLM's BPE files
-# (fastBPE + Moses, not run in-graph by this package) are carried along.
+# XLM-R's SentencePiece model becomes an XLMTokenizer, XLM's BPE files an
+# XLMBPETokenizer (Moses + BPE in the graph).
 TOKENIZER_FILES = ("sentencepiece.bpe.model", "vocab.json", "merges.txt")
 
 _ENCODER = (None, [])
@@ -101,9 +102,11 @@ def read_hf(directory):
             f"supported: {sorted(ARCHITECTURES)}."
         )
     task, head_rules = ARCHITECTURES.get(architecture, _ENCODER)
+    lowercase = hf_lowercase(directory)
     state = load_hf_state_dict(directory)
     if model_type == "xlm":
         checkpoint = _read_xlm(config, state, source, head_rules)
+        checkpoint.bpe_lowercase = lowercase
     else:
         checkpoint = _read_xlm_roberta(config, state, model_type, source, head_rules)
     if task is not None:

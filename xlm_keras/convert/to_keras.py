@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 
+from xlm_keras.convert.bpe_files import bpe_tokenizer
 from xlm_keras.keras_hub_internals import attention_parts
 from xlm_keras.keras_hub_internals import block_sublayers
 from xlm_keras.keras_hub_internals import lm_head_parts
@@ -18,6 +19,8 @@ from xlm_keras.models import XLMSpanQA
 from xlm_keras.models import XLMTextClassifier
 from xlm_keras.models import XLMTokenClassifier
 from xlm_keras.models.weights_to_load import weights_to_load
+from xlm_keras.models.xlm_bpe_tokenizer import MERGES_FILE
+from xlm_keras.models.xlm_bpe_tokenizer import VOCAB_FILE
 from xlm_keras.models.xlm_tokenizer import LANGUAGES_FILE
 from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 
@@ -215,8 +218,11 @@ def write_preset(checkpoint, output_dir):
     `label_names`), and under `assets/tokenizer/`
     the language list plus: for XLM-R checkpoints an `XLMTokenizer`
     (`tokenizer.json`, `vocabulary.spm`, fairseq ids) that
-    `XLMTokenizer.from_preset(output_dir)` loads; for others the vocabulary
-    files found beside the checkpoint (XLM's BPE `vocab.json`), copied.
+    `XLMTokenizer.from_preset(output_dir)` loads; for XLM checkpoints with
+    BPE merges (`vocab.json` + `merges.txt`, or fastBPE `codes`) an
+    `XLMBPETokenizer` (`tokenizer.json`, `vocab.json`, `merges.txt`), which
+    `XLMTokenizer.from_preset` loads too; else the files found beside the
+    checkpoint, copied.
 
     Returns: the Keras model that was saved.
     """
@@ -225,9 +231,11 @@ def write_preset(checkpoint, output_dir):
     asset_dir = os.path.join(output_dir, "assets", "tokenizer")
     os.makedirs(asset_dir, exist_ok=True)
     for name, path in checkpoint.assets.items():
-        if name != SENTENCEPIECE_FILE:
+        if name not in (SENTENCEPIECE_FILE, MERGES_FILE):
             shutil.copyfile(path, os.path.join(asset_dir, name))
-    if SENTENCEPIECE_FILE in checkpoint.assets:
+    if {VOCAB_FILE, MERGES_FILE} <= set(checkpoint.assets):
+        bpe_tokenizer(checkpoint).save_to_preset(output_dir)
+    elif SENTENCEPIECE_FILE in checkpoint.assets:
         tokenizer = XLMTokenizer(
             proto=checkpoint.assets[SENTENCEPIECE_FILE],
             languages=checkpoint.languages,

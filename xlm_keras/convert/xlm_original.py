@@ -5,12 +5,16 @@ import os
 import tempfile
 
 from xlm_keras.convert import names
+from xlm_keras.convert.bpe_files import CASED_LANGUAGE_COUNTS
+from xlm_keras.convert.bpe_files import dictionary_vocabulary
 from xlm_keras.convert.checkpoint import Checkpoint
 from xlm_keras.convert.checkpoint import check_sinusoidal_table
 from xlm_keras.convert.checkpoint import count_layers
 from xlm_keras.convert.checkpoint import ordered
 from xlm_keras.convert.checkpoint import rename
 from xlm_keras.convert.torch_files import load_torch_pickle
+from xlm_keras.models.xlm_bpe_tokenizer import MERGES_FILE
+from xlm_keras.models.xlm_bpe_tokenizer import VOCAB_FILE
 
 REQUIRED_KEYS = ("params", "dico_word2id")
 # A pretrained LM has `model`; a translation checkpoint `encoder` and `decoder`.
@@ -58,12 +62,34 @@ def read_xlm(path, causal=None):
         )
     else:
         checkpoint = _read_translation(reloaded, params, source)
-    vocab_file = os.path.join(tempfile.mkdtemp(prefix="xlm_vocab_"), "vocab.json")
-    with open(vocab_file, "w") as f:
-        json.dump(reloaded["dico_word2id"], f, ensure_ascii=False)
+    vocab_file = os.path.join(tempfile.mkdtemp(prefix="xlm_vocab_"), VOCAB_FILE)
+    with open(vocab_file, "w", encoding="utf-8") as f:
+        json.dump(dictionary_vocabulary(reloaded["dico_word2id"]), f, ensure_ascii=False)
     checkpoint.languages = ordered(params.get("lang2id") or {})
-    checkpoint.assets = {"vocab.json": vocab_file}
+    checkpoint.assets = {VOCAB_FILE: vocab_file}
+    codes = bpe_codes_beside(path)
+    if codes:
+        checkpoint.assets[MERGES_FILE] = codes
+    checkpoint.bpe_lowercase = int(params.get("n_langs", 1)) not in CASED_LANGUAGE_COUNTS
     return checkpoint
+
+
+def bpe_codes_beside(path):
+    """The fastBPE `codes` file beside a checkpoint (`codes` or `codes_*`,
+    e.g. `codes_xnli_15`), None if there is none; two are an error."""
+    directory = os.path.dirname(os.path.abspath(path))
+    found = sorted(
+        name
+        for name in os.listdir(directory)
+        if (name == "codes" or name.startswith("codes_"))
+        and os.path.isfile(os.path.join(directory, name))
+    )
+    if len(found) > 1:
+        raise ValueError(
+            f"{directory} holds several fastBPE codes files {found}; keep the one of "
+            f"{os.path.basename(path)} beside it (its BPE merges) and move the others."
+        )
+    return os.path.join(directory, found[0]) if found else None
 
 
 def _state(state_dict):

@@ -5,6 +5,7 @@ from xlm_keras.models.load_model import load_model
 from xlm_keras.models.tokenizer_training import train_tokenizer
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.models.xlm_beam_sampler import XLMBeamSampler
+from xlm_keras.models.xlm_bpe_tokenizer import XLMBPETokenizer
 from xlm_keras.models.xlm_causal_lm import XLMCausalLM
 from xlm_keras.models.xlm_causal_lm_preprocessor import XLMCausalLMPreprocessor
 from xlm_keras.models.xlm_masked_lm import XLMMaskedLM

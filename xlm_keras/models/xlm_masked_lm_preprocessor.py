@@ -110,7 +110,12 @@ class XLMMaskedLMPreprocessor(XLMPreprocessor, MaskedLMPreprocessor):
         # The pieces between masks, joined with the mask id: the same for
         # both id conventions (only "native" has a `<mask>` piece).
         pieces = tf.strings.split(text, sep=MASK_TOKEN)
-        piece_ids = tokenizer.tokenize(pieces.flat_values)
+        piece_languages = None
+        if language is not None:  # Each piece in its row's language (Moses' rules).
+            codes = tf.reshape(tf.convert_to_tensor(language, tf.string), [-1])
+            codes = tf.broadcast_to(codes, tf.shape(text)[:1])
+            piece_languages = tf.gather(codes, pieces.value_rowids())
+        piece_ids = tokenizer.tokenize(pieces.flat_values, piece_languages)
         mask_ids = tf.fill([piece_ids.nrows(), 1], tf.constant(tokenizer.mask_token_id, tf.int32))
         piece_ids = tf.concat([piece_ids, tf.RaggedTensor.from_tensor(mask_ids)], axis=1)
         ids = tf.RaggedTensor.from_row_splits(piece_ids, pieces.row_splits).merge_dims(1, 2)

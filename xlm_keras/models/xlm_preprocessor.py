@@ -116,7 +116,7 @@ class XLMPreprocessor(Preprocessor):
         """Match `task`: its backbone's frame and whether it takes language
         ids; a loaded tokenizer must fit its backbone
         (`preset_files.check_tokenizer_fits`)."""
-        if self.tokenizer.proto is not None:
+        if self.tokenizer.has_vocabulary():
             check_tokenizer_fits(self.tokenizer, getattr(task, "backbone", task))
         self.frame = family(task)
         self.use_language_ids = takes_language_ids(task)
@@ -204,6 +204,7 @@ class XLMPreprocessor(Preprocessor):
                 else self.language_ids(text, pair_language, (names[0], "language_pair"))
             ),
             reset_positions=reset_positions,
+            language=language,
         )
         if not self.use_language_ids:
             packed.pop("language_ids", None)

@@ -15,6 +15,7 @@ from xlm_keras.keras_hub_internals import KerasPresetLoader
 from xlm_keras.keras_hub_internals import convert_to_ragged_batch
 from xlm_keras.keras_hub_internals import get_file
 from xlm_keras.keras_hub_internals import is_int_dtype
+from xlm_keras.models.language_codes import LanguageCodes
 from xlm_keras.models.preset_files import LANGUAGES_FILE
 from xlm_keras.models.preset_files import agreed_languages
 from xlm_keras.models.preset_files import check_files
@@ -29,7 +30,7 @@ FAIRSEQ_SENTENCEPIECE_HEAD = ("<unk>", "<s>", "</s>")
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
-class XLMTokenizer(SentencePieceTokenizer):
+class XLMTokenizer(LanguageCodes, SentencePieceTokenizer):
     """SentencePiece tokenizer with XLM special ids and a language list.
 
     Runs tensorflow-text's SentencePiece op, so it works eagerly, in
@@ -119,6 +120,10 @@ class XLMTokenizer(SentencePieceTokenizer):
             ]
         )
 
+    def has_vocabulary(self):
+        """Whether the SentencePiece model is set."""
+        return self.proto is not None
+
     def masking_ids(self):
         """The ids `text.masking.mask_tokens` takes from the tokenizer, by
         its argument names: `mask_id`, `vocabulary_size`, `special_ids`."""
@@ -154,11 +159,13 @@ class XLMTokenizer(SentencePieceTokenizer):
             token = token.decode("utf-8")
         return self._id_by_token.get(token, self.unk_token_id)
 
-    def tokenize(self, inputs):
+    def tokenize(self, inputs, language=None):
         """Text to piece ids, without special tokens.
 
         Args:
             inputs: tf.string scalar or [batch] (or str / list of str).
+            language: unused: SentencePiece has no per-language rules
+                (`XLMBPETokenizer` takes the same argument).
 
         Returns: int32 [None] for a scalar, tf.RaggedTensor int32
         [batch, None] for a batch; dense [..., sequence_length] padded with
@@ -223,28 +230,6 @@ class XLMTokenizer(SentencePieceTokenizer):
             text = self._sentence_piece.detokenize(ids)
             return text[0] if unbatched else text
 
-    def _set_languages(self, languages):
-        languages = [] if languages is None else languages
-        if not isinstance(languages, (list, tuple)) or not all(
-            isinstance(code, str) and code for code in languages
-        ):
-            raise ValueError(
-                "languages must be a list of non-empty language codes, e.g. "
-                f"['en', 'fr']; got {languages!r}."
-            )
-        repeated = sorted({code for code in languages if languages.count(code) > 1})
-        if repeated:
-            raise ValueError(f"languages lists {repeated} more than once: {languages}.")
-        self.languages = list(languages)
-        self._language_table = None
-        if languages:
-            self._language_table = tf.lookup.StaticHashTable(
-                tf.lookup.KeyValueTensorInitializer(
-                    tf.constant(self.languages), tf.range(len(self.languages), dtype=tf.int32)
-                ),
-                default_value=-1,
-            )
-
     def tf_resources(self):
         """The TensorFlow objects the tokenizer's ops read (the SentencePiece
         model; the language table, if any): what a `tf.Module` tracks to
@@ -255,41 +240,6 @@ class XLMTokenizer(SentencePieceTokenizer):
             for resource in (self._sentence_piece, self._language_table)
             if resource is not None
         ]
-
-    def language_id(self, code):
-        """The language id (index in `languages`) of the code `code`."""
-        if code not in self.languages:
-            raise ValueError(
-                f"Unknown language code {code!r}; this tokenizer knows {list(self.languages)}."
-            )
-        return self.languages.index(code)
-
-    def language_ids(self, codes):
-        """Language codes to language ids, in graph.
-
-        Args:
-            codes: tf.string, any shape.
-
-        Returns: int32, the shape of `codes`. An unknown code raises
-        `tf.errors.InvalidArgumentError` naming it and the known codes.
-        """
-        if self._language_table is None:
-            raise ValueError(
-                "This tokenizer has no languages; build it with "
-                "languages=['en', ...] to map language codes."
-            )
-        codes = tf.convert_to_tensor(codes, tf.string)
-        ids = self._language_table.lookup(codes)
-        unknown = tf.reshape(ids < 0, [-1])
-        check = tf.debugging.Assert(
-            tf.logical_not(tf.reduce_any(unknown)),
-            [
-                f"Unknown language code; known codes: {', '.join(self.languages)}. Got:",
-                tf.boolean_mask(tf.reshape(codes, [-1]), unknown),
-            ],
-        )
-        with tf.control_dependencies([check]):
-            return tf.identity(ids)
 
     # The languages are saved in the config: `tokenizer.json` of a preset is
     # where they are kept; the copies keras-hub nests in `preprocessor.json`

@@ -42,6 +42,7 @@ def pack_text(
     language_id=None,
     pair_language_id=None,
     reset_positions=False,
+    language=None,
 ):
     """Tokenise and pack sentences (or sentence pairs): the one path from
     text to model inputs, shared by the preprocessors, the pipelines,
@@ -55,18 +56,20 @@ def pack_text(
         language_id, pair_language_id: optional int scalar or [batch];
             pairs default `pair_language_id` to `language_id`.
         reset_positions: restart positions at the second sentence (TLM).
+        language: optional tf.string language codes ([batch] or one), which
+            `XLMBPETokenizer` tokenizes by (Moses' rules per language).
 
     Returns: the dict of `pack_single` / `pack_pair`, int32 [batch, seq].
     """
     start_id, end_id = sentence_frame(frame, tokenizer)
     ids = (sequence_length, start_id, end_id, tokenizer.pad_token_id)
     if text_pair is None:
-        return pack_single(tokenizer.tokenize(text), *ids, language_id=language_id)
+        return pack_single(tokenizer.tokenize(text, language), *ids, language_id=language_id)
     if pair_language_id is None:
         pair_language_id = language_id
     return pack_pair(
-        tokenizer.tokenize(text),
-        tokenizer.tokenize(text_pair),
+        tokenizer.tokenize(text, language),
+        tokenizer.tokenize(text_pair, language),
         *ids,
         first_language_id=language_id,
         second_language_id=pair_language_id,
