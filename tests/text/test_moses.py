@@ -110,6 +110,7 @@ def test_one_language_for_all_texts_equals_the_code_per_text():
     texts = ["L'homme d'État.", "C'est M. Dupont."]
     assert (
         moses_words(texts, "fr").to_list()
+        == moses_words(texts, tf.constant("fr")).to_list()
         == moses_words(tf.constant(texts), tf.constant(["fr", "fr"])).to_list()
         == [[b"L'", b"homme", b"d'", b"\xc3\x89tat", b"."], [b"C'", b"est", b"M.", b"Dupont", b"."]]
     )

@@ -62,8 +62,8 @@ def moses_words(texts, languages, *, lowercase_and_remove_accent=False):
 
     Args:
         texts: tf.string [B].
-        languages: tf.string [B] ISO codes (per text: they select the rules), or a Python
-            str for all.
+        languages: tf.string [B] ISO codes (per text: they select the rules), or one code
+            (a Python str or a scalar) for all.
         lowercase_and_remove_accent: lower-case and strip accents (transformers'
             `do_lowercase_and_remove_accent`).
 
@@ -79,9 +79,7 @@ def moses_words(texts, languages, *, lowercase_and_remove_accent=False):
             f"moses_words takes a batch of texts, tf.string [B]; got shape {texts.shape}. "
             "Wrap a single text in a list."
         )
-    if isinstance(languages, str):
-        languages = tf.fill(tf.shape(texts), languages)
-    languages = tf.convert_to_tensor(languages, tf.string)
+    languages = tf.broadcast_to(tf.convert_to_tensor(languages, tf.string), tf.shape(texts))
     normalized = moses_pipeline(texts, languages)
     normalized = tf.where(tf.equal(languages, "ro"), normalize_romanian(normalized), normalized)
     words = moses_tokenize(normalized, languages)
