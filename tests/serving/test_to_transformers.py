@@ -153,13 +153,11 @@ def _ours(model, token_ids, padding_mask, language_ids):
     return outputs
 
 
-def _theirs(hf_model, token_ids, padding_mask, language_ids, uses_languages):
+def _theirs(hf_model, encoded, language_ids, uses_languages):
+    """transformers' outputs on its tokenizer's `encoded` batch, as numpy."""
     import torch
 
-    inputs = {
-        "input_ids": torch.tensor(token_ids, dtype=torch.long),
-        "attention_mask": torch.tensor(padding_mask, dtype=torch.long),
-    }
+    inputs = {name: torch.tensor(value) for name, value in encoded.items()}
     if uses_languages:
         inputs["langs"] = torch.tensor(language_ids, dtype=torch.long)
     with torch.no_grad():
@@ -202,6 +200,7 @@ def test_export_matches_transformers(case, native_model_file, fairseq_model_file
     frame = "roberta" if "xlmr" in case else "xlm"
     token_ids, padding_mask = _packed(tokenizer, frame)
     encoded = hf_tokenizer(TEXTS, padding=True, return_tensors="np")
+    assert sorted(encoded) == ["attention_mask", "input_ids"]
     np.testing.assert_array_equal(encoded["input_ids"], token_ids)
     np.testing.assert_array_equal(encoded["attention_mask"], padding_mask)
 
@@ -227,7 +226,7 @@ def test_export_matches_transformers(case, native_model_file, fairseq_model_file
     language_ids = np.tile(np.arange(len(TEXTS), dtype=np.int32)[:, None], token_ids.shape[1])
     uses_languages = (getattr(model, "backbone", model)).has_language_embedding
     ours = _ours(model, token_ids, padding_mask, language_ids)
-    theirs = _theirs(hf_model.eval(), token_ids, padding_mask, language_ids, uses_languages)
+    theirs = _theirs(hf_model.eval(), encoded, language_ids, uses_languages)
     _assert_close(ours, theirs, padding_mask, per_token=task is not XLMTextClassifier)
 
     converted = str(tmp_path / "converted")

@@ -78,6 +78,9 @@ def write_tokenizer(tokenizer, output_dir, *, frame, model_max_length):
     config = dict(
         special_tokens,
         tokenizer_class="PreTrainedTokenizerFast",
+        # No token_type_ids: transformers' XLM would add the embedding of
+        # token id 0 to every token.
+        model_input_names=["input_ids", "attention_mask"],
         model_max_length=model_max_length,
         clean_up_tokenization_spaces=False,
     )
