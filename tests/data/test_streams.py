@@ -9,7 +9,6 @@ import tensorflow as tf
 
 from xlm_keras.data import CorpusStats
 from xlm_keras.data import language_sampling_probabilities
-from xlm_keras.data import pair_dataset
 from xlm_keras.data import sample_languages
 from xlm_keras.data import shard_of
 from xlm_keras.data import streams
@@ -24,17 +23,12 @@ def test_token_windows_is_xlm_stream():
     assert windows == [[1, 2, 3, 0], [4, 5, 0, 6], [7, 8, 9, 0]]
 
 
-def test_text_and_pair_datasets_report_skips(tmp_path):
+def test_text_dataset_reports_skips(tmp_path):
     (tmp_path / "a.txt").write_bytes(b"one\n\xff\ntwo\n")
-    (tmp_path / "p.tsv").write_text("a\tb\nbad\nc\td\n")
     stats = CorpusStats()
     texts = [t.numpy().decode() for t in text_dataset([tmp_path / "a.txt"], stats)]
-    pairs = [
-        (s.numpy().decode(), t.numpy().decode())
-        for s, t in pair_dataset([tmp_path / "p.tsv"], stats)
-    ]
-    assert texts == ["one", "two"] and pairs == [("a", "b"), ("c", "d")]
-    assert stats.kept() == 4 and stats.skipped() == 2
+    assert texts == ["one", "two"]
+    assert stats.kept() == 2 and stats.skipped() == 1
 
 
 def test_two_workers_read_disjoint_complete_shards(tmp_path):

@@ -1,5 +1,7 @@
-"""tf.data building blocks: text sources sharded per worker, and XLM's
-fixed-length token streams for MLM/CLM."""
+"""tf.data building blocks: text sources read by Python generators and
+sharded per worker by line (translation), and XLM's fixed-length token
+streams for MLM/CLM. The pretraining path reads files TF-natively
+(`line_datasets`)."""
 
 import tensorflow as tf
 
@@ -44,32 +46,6 @@ def text_dataset(
         replayed(generate) if read_once else generate,
         output_signature=tf.TensorSpec((None,), tf.string),
     ).unbatch()
-
-
-def pair_dataset(paths, stats, shard=None, max_line_chars=readers.DEFAULT_MAX_LINE_CHARS):
-    """Validated translation pairs as a dataset of `(source, target)` strings.
-
-    Args:
-        paths: list of two-column TSV files, or of `(source_file,
-            target_file)` tuples of line-aligned files.
-    """
-
-    def read():
-        for path in paths:
-            if isinstance(path, (tuple, list)):
-                yield from readers.read_parallel_files(
-                    str(path[0]), str(path[1]), stats, shard, max_line_chars
-                )
-            else:
-                yield from readers.read_tsv_pairs(str(path), stats, shard, max_line_chars)
-
-    def generate():
-        for chunk in chunks(read()):
-            sources, targets = zip(*chunk)
-            yield list(sources), list(targets)
-
-    spec = tf.TensorSpec((None,), tf.string)
-    return tf.data.Dataset.from_generator(generate, output_signature=(spec, spec)).unbatch()
 
 
 def replayed(generate):

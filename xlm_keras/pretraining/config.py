@@ -50,6 +50,7 @@ def base_config():
     c.data.mask_rate = 0.15  # Share of tokens that become MLM/TLM targets.
     c.data.target_frequency_alpha = 0.0  # XLM's MLM targets drawn ∝ count^-alpha (0 = uniform).
     c.data.seed = 0  # Seed of data order and masking.
+    c.data.shuffle_buffer = 10_000  # Lines shuffled together per language (0 = file order).
 
     c.objectives = ml_collections.ConfigDict()
     for name, weight in (("mlm", 1.0), ("tlm", 0.0), ("clm", 0.0)):
@@ -115,6 +116,7 @@ def _check_data(config, check):
     data = config.data
     check(data.sequence_length >= 8, "data.sequence_length", "must be >= 8")
     check(data.batch_size >= 1, "data.batch_size", "must be >= 1")
+    check(data.shuffle_buffer >= 0, "data.shuffle_buffer", "must be >= 0 (0 = file order)")
     check(0 < data.mask_rate < 1, "data.mask_rate", "must be in (0, 1)")
     check(
         0 <= data.target_frequency_alpha <= 1,

@@ -6,27 +6,27 @@ Every batch is a dict (the trainer's contract):
     sample_weight: float32 [batch, targets]; language: int32 [batch].
 """
 
-import os
-
 import numpy as np
 import tensorflow as tf
 
 from xlm_keras.data import corpus
+from xlm_keras.data.corpus_index import CorpusIndex
+from xlm_keras.data.line_datasets import DEFAULT_CACHE_DIR
+from xlm_keras.data.line_datasets import pair_batches
+from xlm_keras.data.line_datasets import sentence_batches
 from xlm_keras.data.readers import CorpusStats
 from xlm_keras.data.readers import read_text
 from xlm_keras.data.readers import read_tsv_pairs
 from xlm_keras.data.readers import require_usable
 from xlm_keras.data.sampling import language_sampling_probabilities
 from xlm_keras.data.sampling import sample_languages
-from xlm_keras.data.streams import pair_dataset
-from xlm_keras.data.streams import shard_of
-from xlm_keras.data.streams import text_dataset
 from xlm_keras.data.streams import token_windows
 from xlm_keras.text.masking import mask_tokens
 from xlm_keras.text.masking import target_sampling_weights
 from xlm_keras.text.packing import pack_text
 
 LINES_PER_CHUNK = 128
+DEFAULT_SHUFFLE_BUFFER = 10_000
 # Windows turned into examples per call: a tf.data function call per element
 # costs more than the example itself.
 WINDOWS_PER_CHUNK = 64
@@ -49,6 +49,10 @@ class PipelineSpec:
             `language_ids` with `use_language_ids`); default the
             tokenizer's (a tokenizer that lists none: a model without
             language embeddings, XLM-R).
+        shuffle_buffer: lines shuffled together per language (pair) in
+            training; 0 or 1 keeps the file order.
+        cache_dir: where `.xz` files are decompressed, and the corpus index
+            when the corpus is not writable (`corpus_index`).
     """
 
     def __init__(
@@ -61,6 +65,8 @@ class PipelineSpec:
         token_weights=None,
         seed=0,
         languages=None,
+        shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
+        cache_dir=DEFAULT_CACHE_DIR,
     ):
         self.tokenizer = tokenizer
         self.languages = list(tokenizer.languages if languages is None else languages)
@@ -70,23 +76,46 @@ class PipelineSpec:
         self.use_language_ids = use_language_ids
         self.token_weights = token_weights
         self.seed = seed
-        self.stats = CorpusStats()
+        self.shuffle_buffer = shuffle_buffer
+        self.cache_dir = cache_dir
+        self._files_read = {}
 
     def language_index(self, code):
         return self.languages.index(code)
 
+    def index(self, corpus_dir):
+        """The `CorpusIndex` of `corpus_dir`."""
+        return CorpusIndex(corpus_dir, self.cache_dir)
 
-def _mix(datasets, files, alpha, spec, evaluation):
-    """Training: sample sources forever at q ∝ p^alpha. Evaluation: each
-    source once, in order."""
+    def read_files(self, corpus_dir, paths, kind):
+        """Record that the pipelines read `paths` ("text" or "tsv") of
+        `corpus_dir`, for `corpus_stats`."""
+        for path in paths:
+            self._files_read[str(path)] = (corpus_dir, kind)
+
+    def corpus_stats(self):
+        """`CorpusStats` of every file the pipelines read, whole files
+        (counted once per file and recorded in the corpus index)."""
+        stats = CorpusStats()
+        for path, (corpus_dir, kind) in sorted(self._files_read.items()):
+            for reason, n in self.index(corpus_dir).counts(path, kind)["reasons"].items():
+                stats.counts[path][reason] += n
+        return stats
+
+
+def _mix(datasets, files, alpha, spec, corpus_dir, evaluation):
+    """Training: sample sources forever at q ∝ p^alpha, p in bytes of
+    text (uncompressed, from the corpus index). Evaluation: each source
+    once, in order."""
     if evaluation:
         names = sorted(datasets)
         mixed = datasets[names[0]]
         for name in names[1:]:
             mixed = mixed.concatenate(datasets[name])
         return mixed
+    index = spec.index(corpus_dir)
     probabilities = language_sampling_probabilities(
-        {name: sum(os.path.getsize(p) for p in files[name]) for name in files}, alpha
+        {name: sum(index.text_bytes(p) for p in files[name]) for name in files}, alpha
     )
     return sample_languages(datasets, probabilities, seed=spec.seed)
 
@@ -123,7 +152,19 @@ def _finish(spec, examples, masked, skip, evaluation=False):
     return batches.skip(skip).prefetch(AUTOTUNE)
 
 
-def _stream_examples(spec, files, alpha, shard, window, to_examples, evaluation):
+def _reading(spec, input_context, evaluation):
+    """The keyword arguments of `sentence_batches` / `pair_batches`:
+    training shuffles, evaluation reads in file order."""
+    return dict(
+        batch_lines=LINES_PER_CHUNK,
+        input_context=input_context,
+        shuffle_buffer=0 if evaluation else spec.shuffle_buffer,
+        seed=spec.seed,
+        cache_dir=spec.cache_dir,
+    )
+
+
+def _stream_examples(spec, corpus_dir, files, alpha, context, window, to_examples, evaluation):
     """Language-mixed XLM streams (windows of `window` tokens). Language
     shares p_i are measured in bytes of text.
 
@@ -133,10 +174,11 @@ def _stream_examples(spec, files, alpha, shard, window, to_examples, evaluation)
     per_language = {}
     for code, paths in files.items():
         language = spec.language_index(code)
+        spec.read_files(corpus_dir, paths, "text")
         windows = token_windows(
-            text_dataset(paths, spec.stats, shard)
-            .batch(LINES_PER_CHUNK)
-            .map(tokenizer.tokenize, num_parallel_calls=AUTOTUNE),
+            sentence_batches(paths, **_reading(spec, context, evaluation)).map(
+                tokenizer.tokenize, num_parallel_calls=AUTOTUNE
+            ),
             window,
             tokenizer.end_token_id,
         )
@@ -145,7 +187,7 @@ def _stream_examples(spec, files, alpha, shard, window, to_examples, evaluation)
             .map(lambda w, language=language: to_examples(w, language))
             .unbatch()
         )
-    return _mix(per_language, files, alpha, spec, evaluation)
+    return _mix(per_language, files, alpha, spec, corpus_dir, evaluation)
 
 
 def mlm_dataset(
@@ -167,7 +209,7 @@ def mlm_dataset(
         }
 
     examples = _stream_examples(
-        spec, files, alpha, shard_of(input_context), length, examples, evaluation
+        spec, corpus_dir, files, alpha, input_context, length, examples, evaluation
     )
     return _finish(spec, examples, masked=True, skip=skip, evaluation=evaluation)
 
@@ -193,7 +235,7 @@ def clm_dataset(
         }
 
     examples = _stream_examples(
-        spec, files, alpha, shard_of(input_context), length + 1, examples, evaluation
+        spec, corpus_dir, files, alpha, input_context, length + 1, examples, evaluation
     )
     return _finish(spec, examples, masked=False, skip=skip, evaluation=evaluation)
 
@@ -206,7 +248,6 @@ def tlm_dataset(
     Metrics are reported under the second language of the pair."""
     files = _select(corpus.parallel_files(corpus_dir, split), languages, pairs=True)
     tokenizer = spec.tokenizer
-    shard = shard_of(input_context)
     per_pair = {}
     for (first, second), paths in files.items():
         ids = (spec.language_index(first), spec.language_index(second))
@@ -227,13 +268,13 @@ def tlm_dataset(
             packed["language"] = tf.fill([tf.shape(sources)[0]], ids[1])
             return packed
 
+        spec.read_files(corpus_dir, paths, "tsv")
         per_pair[(first, second)] = (
-            pair_dataset(paths, spec.stats, shard)
-            .batch(LINES_PER_CHUNK)
+            pair_batches(paths, **_reading(spec, input_context, evaluation))
             .map(pack, num_parallel_calls=AUTOTUNE)
             .unbatch()
         )
-    examples = _mix(per_pair, files, alpha, spec, evaluation)
+    examples = _mix(per_pair, files, alpha, spec, corpus_dir, evaluation)
     return _finish(spec, examples, masked=True, skip=skip, evaluation=evaluation)
 
 
@@ -244,7 +285,7 @@ def target_weights(spec, corpus_dir, languages, alpha, split="train"):
     tokenizer = spec.tokenizer
     counts = np.zeros(tokenizer.vocabulary_size(), np.int64)
     for paths in _select(corpus.monolingual_files(corpus_dir, split), languages).values():
-        lines = text_dataset(paths, CorpusStats()).batch(LINES_PER_CHUNK)
+        lines = sentence_batches(paths, **_reading(spec, None, evaluation=True))
         for ids in lines.map(tokenizer.tokenize, num_parallel_calls=AUTOTUNE):
             counts += np.bincount(ids.flat_values.numpy(), minlength=len(counts))
     return target_sampling_weights(counts, alpha)

@@ -6,6 +6,7 @@ import keras
 from absl import logging
 
 from xlm_keras.data import corpus
+from xlm_keras.data.line_datasets import DEFAULT_CACHE_DIR
 from xlm_keras.models import XLMBackbone
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
@@ -70,9 +71,9 @@ def uses_language_ids(config):
     return config.model.use_language_embedding
 
 
-def pipeline_spec(config, tokenizer, languages=None):
+def pipeline_spec(config, tokenizer, languages=None, cache_dir=DEFAULT_CACHE_DIR):
     """The `PipelineSpec` of the config's data and model sections (no target
-    weights); `languages` as in `PipelineSpec`."""
+    weights); `languages` and `cache_dir` as in `PipelineSpec`."""
     data = config.data
     return pipelines.PipelineSpec(
         tokenizer,
@@ -82,6 +83,8 @@ def pipeline_spec(config, tokenizer, languages=None):
         uses_language_ids(config),
         seed=data.seed,
         languages=languages,
+        shuffle_buffer=data.shuffle_buffer,
+        cache_dir=cache_dir,
     )
 
 
@@ -112,7 +115,9 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         )
         if problem:
             raise ValueError(f"data.languages: {problem}.")
-    spec = pipeline_spec(config, tokenizer, language_names)
+    spec = pipeline_spec(
+        config, tokenizer, language_names, cache_dir=os.path.join(workdir, "corpus_cache")
+    )
     if config.data.target_frequency_alpha > 0:
         spec.token_weights = pipelines.target_weights(
             spec, corpus_dir, languages, config.data.target_frequency_alpha
@@ -142,5 +147,6 @@ def run(config, workdir, strategy_name="auto", tpu=None):
         save=save,
     )
     model = train(parts, config=config, workdir=workdir, strategy=strategy)
-    logging.info("Corpus lines read: %s", spec.stats.summary(every_file=logging.level_debug()))
+    stats = spec.corpus_stats()
+    logging.info("Corpus lines read: %s", stats.summary(every_file=logging.level_debug()))
     return model
