@@ -72,6 +72,7 @@ def export_transformers(preset_or_model, output_dir):
 
     Returns: `output_dir`.
     """
+    _check_transformers()
     if os.path.isdir(output_dir) and os.listdir(output_dir):
         raise FileExistsError(
             f"{output_dir} is not empty; pass a new or empty directory for the model."
@@ -103,6 +104,24 @@ def export_transformers(preset_or_model, output_dir):
 
     replace_directory(output_dir, write)
     return output_dir
+
+
+def _check_transformers():
+    """Refuse, before any work, without transformers and torch, or with a
+    transformers too old to build a tokenizer from a SentencePiece model."""
+    try:
+        import torch  # noqa: F401
+        from transformers.convert_slow_tokenizer import SpmConverter
+    except ImportError as error:
+        raise ValueError(
+            f"--format=transformers needs transformers and torch ({error}); install them "
+            "(pip install transformers torch, or this package's dev extra)."
+        ) from error
+    if not hasattr(SpmConverter, "build_tokenizer_from_spm_proto"):
+        raise ValueError(
+            "--format=transformers needs a transformers release whose SpmConverter has "
+            "build_tokenizer_from_spm_proto (tested with 5.25); upgrade transformers."
+        )
 
 
 def _preset_tokenizer(preset_dir):
