@@ -1,14 +1,13 @@
 """XLM BPE files learned on the sample corpus, in transformers' and
-fastBPE's formats, and transformers' `XLMTokenizer` built from them."""
+fastBPE's formats (`convert.bpe_files`), and transformers' `XLMTokenizer` built from them."""
 
-import collections
-import json
 import os
 
 import transformers
 
+from xlm_keras.convert.bpe_files import learn_bpe
+from xlm_keras.convert.bpe_files import write_bpe_files
 from xlm_keras.data.corpus import SAMPLE_CORPUS_DIR
-from xlm_keras.models.xlm_bpe_tokenizer import SPECIAL_TOKENS
 
 LINES_PER_LANGUAGE = 25
 NUM_MERGES = 250
@@ -26,72 +25,11 @@ def sample_lines(split="train", limit=LINES_PER_LANGUAGE):
     return lines
 
 
-def _merge(word, pair):
-    merged, i = [], 0
-    while i < len(word):
-        if i < len(word) - 1 and (word[i], word[i + 1]) == pair:
-            merged.append(word[i] + word[i + 1])
-            i += 2
-        else:
-            merged.append(word[i])
-            i += 1
-    return tuple(merged)
-
-
-def learn_bpe(words, num_merges=NUM_MERGES):
-    """fastBPE's learning on whitespace words: the most frequent adjacent
-    pair merges first (ties broken by the pair). Returns (codes: list of
-    (first, second, count), vocabulary: list of (fastBPE word, count) in
-    count order: `hel@@` continues, `lo` ends a word)."""
-    spelled = collections.Counter(tuple(w[:-1]) + (w[-1] + "</w>",) for w in words)
-    words, counts = list(spelled), list(spelled.values())
-    pairs, holders = collections.Counter(), collections.defaultdict(set)
-
-    def count(i, sign):
-        for pair in zip(words[i], words[i][1:]):
-            pairs[pair] += sign * counts[i]
-            holders[pair].add(i)
-
-    for i in range(len(words)):
-        count(i, 1)
-    codes = []
-    for _ in range(num_merges):
-        best = max(pairs, key=lambda pair: (pairs[pair], pair), default=None)
-        if best is None or pairs[best] <= 0:
-            break
-        codes.append((*best, pairs[best]))
-        for i in sorted(holders.pop(best)):
-            count(i, -1)
-            words[i] = _merge(words[i], best)
-            count(i, 1)
-        del pairs[best]
-    spelled = dict(zip(words, counts))
-    pieces = collections.Counter()
-    for word, count in spelled.items():
-        for piece in word:
-            pieces[piece[:-4] if piece.endswith("</w>") else piece + "@@"] += count
-    return codes, sorted(pieces.items(), key=lambda item: (-item[1], item[0]))
-
-
-def write_bpe_files(directory, lines):
-    """Learn BPE on `lines` (dict language -> lines) and write both formats
-    into `directory`: `codes` + `vocab` (fastBPE) and `vocab.json` +
-    `merges.txt` (transformers). Returns the directory."""
-    words = [word for texts in lines.values() for text in texts for word in text.split()]
-    codes, vocab = learn_bpe(words)
-    os.makedirs(directory, exist_ok=True)
-    with open(os.path.join(directory, "codes"), "w", encoding="utf-8") as f:
-        f.writelines(f"{a} {b} {count}\n" for a, b, count in codes)
-    with open(os.path.join(directory, "vocab"), "w", encoding="utf-8") as f:
-        f.writelines(f"{word} {count}\n" for word, count in vocab)
-    with open(os.path.join(directory, "merges.txt"), "w", encoding="utf-8") as f:
-        f.writelines(f"{a} {b} {count}\n" for a, b, count in codes)
-    vocabulary = {token: i for i, token in enumerate(SPECIAL_TOKENS)}
-    for word, _ in vocab:
-        vocabulary[word[:-2] if word.endswith("@@") else word + "</w>"] = len(vocabulary)
-    with open(os.path.join(directory, "vocab.json"), "w", encoding="utf-8") as f:
-        json.dump(vocabulary, f, ensure_ascii=False)
-    return directory
+def sample_bpe_files(directory):
+    """BPE files learned on `sample_lines()` (`NUM_MERGES` merges), in both
+    formats (`write_bpe_files`)."""
+    words = [word for texts in sample_lines().values() for text in texts for word in text.split()]
+    return write_bpe_files(directory, *learn_bpe(words, NUM_MERGES))
 
 
 def hf_tokenizer(directory, languages, lowercase=False):

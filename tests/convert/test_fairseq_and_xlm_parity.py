@@ -83,8 +83,9 @@ def write_fairseq_checkpoint(hf_model, xl, directory):
         f.write("".join(f"piece{i} 1\n" for i in range(hf_model.config.vocab_size - 5)))
 
 
-def write_xlm_checkpoint(hf_model, path, clm=False):
-    """`.pth` as facebookresearch/XLM saves it: model, dico_*, params."""
+def write_xlm_checkpoint(hf_model, path, clm=False, words=None):
+    """`.pth` as facebookresearch/XLM saves it: model, dico_*, params;
+    `words`: the dictionary in id order (default: made-up words)."""
     config = hf_model.config
     state = {
         ("module." + name[len("transformer.") :])
@@ -93,7 +94,7 @@ def write_xlm_checkpoint(hf_model, path, clm=False):
         for name, value in hf_model.state_dict().items()
         if not name.endswith("position_ids")
     }
-    words = [f"w{i}" for i in range(config.vocab_size)]
+    words = words or [f"w{i}" for i in range(config.vocab_size)]
     params = dict(
         emb_dim=config.emb_dim,
         n_layers=config.n_layers,

@@ -3,6 +3,8 @@ corpus, converted: raw text in `XLMMaskedLM` (predict, fill_mask),
 `XLMCausalLM.generate`, a classifier's `fit`, and every `xlm-export`
 signature, whose outputs equal the Python model's."""
 
+import shutil
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -10,11 +12,14 @@ import transformers
 
 from tests import bpe_fixtures
 from tests.convert import reference_models as ref
+from tests.convert.test_fairseq_and_xlm_parity import write_xlm_checkpoint
 from xlm_keras.convert import convert_checkpoint
 from xlm_keras.models import XLMBPETokenizer
 from xlm_keras.models import XLMCausalLM
 from xlm_keras.models import XLMMaskedLM
 from xlm_keras.models import XLMTextClassifier
+from xlm_keras.models import XLMTokenizer
+from xlm_keras.models.xlm_bpe_tokenizer import SPECIAL_TOKENS
 from xlm_keras.serving.exporter import export
 
 LANGUAGES = ["de", "en", "fr"]
@@ -50,9 +55,35 @@ def _convert(tmp_path, name, bpe_dir, **config):
     return reference, str(tmp_path / name)
 
 
+def test_original_xlm_checkpoint_with_codes_beside_it(tmp_path):
+    bpe_dir = bpe_fixtures.sample_bpe_files(str(tmp_path / "bpe"))
+    with open(f"{bpe_dir}/vocab", encoding="utf-8") as f:
+        words = list(SPECIAL_TOKENS) + [line.split(" ")[0] for line in f]
+    config = ref.xlm_config(
+        vocab_size=len(words),
+        lang2id={code: i for i, code in enumerate(LANGUAGES)},
+        id2lang=dict(enumerate(LANGUAGES)),
+    )
+    (tmp_path / "release").mkdir()
+    shutil.copy(f"{bpe_dir}/codes", tmp_path / "release" / "codes_xnli_3")
+    pth = tmp_path / "release" / "mlm_xnli3.pth"
+    write_xlm_checkpoint(transformers.XLMWithLMHeadModel(config), pth, words=words)
+    convert_checkpoint("xlm", str(pth), str(tmp_path / "preset"))
+
+    tokenizer = XLMTokenizer.from_preset(str(tmp_path / "preset"))
+    assert isinstance(tokenizer, XLMBPETokenizer)
+    assert tokenizer.languages == LANGUAGES and tokenizer.lowercase_and_remove_accent
+    reference = bpe_fixtures.hf_tokenizer(bpe_dir, LANGUAGES, lowercase=True)
+    expected = [
+        reference.convert_tokens_to_ids(reference._tokenize(text, lang=code))
+        for text, code in zip(TEXTS["text"], TEXTS["language"])
+    ]
+    assert tokenizer.tokenize(TEXTS["text"], TEXTS["language"]).to_list() == expected
+
+
 @pytest.mark.slow
 def test_converted_xlm_bpe_checkpoint_takes_raw_text_everywhere(tmp_path):
-    bpe_dir = bpe_fixtures.write_bpe_files(str(tmp_path / "bpe"), bpe_fixtures.sample_lines())
+    bpe_dir = bpe_fixtures.sample_bpe_files(str(tmp_path / "bpe"))
     reference, preset = _convert(tmp_path, "mlm", bpe_dir)
 
     masked_lm = XLMMaskedLM.from_preset(preset)

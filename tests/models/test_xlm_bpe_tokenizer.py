@@ -11,23 +11,17 @@ from xlm_keras.models import XLMTokenizer
 from xlm_keras.models.xlm_bpe_tokenizer import SPECIAL_TOKENS
 from xlm_keras.text.bpe import bpe_pieces
 from xlm_keras.text.bpe import merge_ranks
+from xlm_keras.text.moses import PRESEGMENTED_LANGUAGES
 
 
 @pytest.fixture(scope="module")
 def bpe_dir(tmp_path_factory):
-    return bpe_fixtures.write_bpe_files(
-        str(tmp_path_factory.mktemp("bpe")), bpe_fixtures.sample_lines()
-    )
+    return bpe_fixtures.sample_bpe_files(str(tmp_path_factory.mktemp("bpe")))
 
 
 @pytest.fixture(scope="module")
 def test_lines():
     return bpe_fixtures.sample_lines("test", limit=20)
-
-
-# transformers segments these with jieba / KyTea / pythainlp; they come
-# pre-segmented (its `bypass_tokenizer`).
-PRE_SEGMENTED = ("zh", "ja", "th")
 
 
 def _tokenizers(bpe_dir, languages, lowercase=False):
@@ -56,7 +50,7 @@ def test_ids_equal_transformers_on_every_language(bpe_dir, test_lines, lowercase
     lines = [line for code in languages for line in test_lines[code]]
     expected = [
         reference.convert_tokens_to_ids(
-            reference._tokenize(line, lang=code, bypass_tokenizer=code in PRE_SEGMENTED)
+            reference._tokenize(line, lang=code, bypass_tokenizer=code in PRESEGMENTED_LANGUAGES)
         )
         for line, code in zip(lines, codes)
     ]
