@@ -21,6 +21,7 @@ if keras.backend.backend() != "tensorflow":
     )
 
 from xlm_keras import convert  # noqa: E402
+from xlm_keras.convert import export_transformers  # noqa: E402
 from xlm_keras.models import XLMBackbone  # noqa: E402
 from xlm_keras.models import XLMBeamSampler  # noqa: E402
 from xlm_keras.models import XLMCausalLM  # noqa: E402

@@ -118,7 +118,7 @@ def main(argv):
         raise app.UsageError("Pass exactly one of --preset or --workdir.")
     preset = _PRESET.value or os.path.join(_WORKDIR.value, "preset")
     if _FORMAT.value == "transformers":
-        from xlm_keras.serving import export_transformers
+        from xlm_keras.convert import export_transformers
 
         path = export_transformers(preset, _EXPORT_DIR.value)
     elif _FORMAT.value == "ctranslate2":

@@ -1,5 +1,6 @@
 """Checkpoint converters: Hugging Face, fairseq and facebookresearch/XLM
-checkpoints to keras-hub preset directories."""
+checkpoints to keras-hub preset directories, and presets back out to
+Hugging Face transformers directories (`export_transformers`)."""
 
 import os
 
@@ -7,6 +8,7 @@ from xlm_keras.convert.fairseq import read_fairseq
 from xlm_keras.convert.hf import read_hf
 from xlm_keras.convert.to_keras import build_model
 from xlm_keras.convert.to_keras import write_preset
+from xlm_keras.convert.to_transformers import export_transformers
 from xlm_keras.convert.xlm_original import read_xlm
 from xlm_keras.paths import replace_directory
 

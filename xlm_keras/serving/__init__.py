@@ -12,6 +12,5 @@ from xlm_keras.serving.op_audit import sentencepiece_library
 from xlm_keras.serving.serving_module import SIGNATURES
 from xlm_keras.serving.serving_module import ServingModule
 from xlm_keras.serving.to_ctranslate2 import export_ctranslate2
-from xlm_keras.serving.to_transformers import export_transformers
 from xlm_keras.serving.warmup import WARMUP_FILE
 from xlm_keras.serving.warmup import write_warmup_requests

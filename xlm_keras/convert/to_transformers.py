@@ -3,7 +3,7 @@
 `AutoConfig` / `AutoModel*` / `AutoTokenizer.from_pretrained` with no custom
 code.
 
-The weight names come from the converters' tables read backwards: the
+The weight names are the Hugging Face reader's tables read backwards: the
 transformers model is built on torch's meta device (names and shapes, no
 memory), each of its weight names is renamed by `convert.names` to its
 canonical name, and the value is the Keras model's (`convert.from_keras`).
@@ -18,11 +18,11 @@ from xlm_keras.convert import hf
 from xlm_keras.convert import names
 from xlm_keras.convert.checkpoint import sinusoidal_table
 from xlm_keras.convert.from_keras import read_keras
+from xlm_keras.convert.transformers_tokenizer import write_tokenizer
 from xlm_keras.models import XLMSeq2SeqLM
 from xlm_keras.models.load_model import load_model
 from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 from xlm_keras.paths import replace_directory
-from xlm_keras.serving.transformers_tokenizer import write_tokenizer
 
 WEIGHTS_FILE = "model.safetensors"
 # transformers' XLM-R computes positions as pad id + 1 + index, and our

@@ -19,9 +19,9 @@ from xlm_keras import XLMSpanQA
 from xlm_keras import XLMTextClassifier
 from xlm_keras import XLMTokenClassifier
 from xlm_keras.convert import convert_checkpoint
+from xlm_keras.convert import export_transformers
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
-from xlm_keras.serving import export_transformers
 
 TOLERANCE = 1e-4
 TEXTS = [SENTENCES["en"][1], SENTENCES["fr"][12], SENTENCES["ru"][0], SENTENCES["zh"][3]]
