@@ -104,6 +104,9 @@ def test_special_ids_as_xlm_and_preset_round_trip(bpe_dir, tmp_path):
     text = ["Le café est très chaud ce matin."]
     assert reloaded.tokenize(text).to_list() == tokenizer.tokenize(text).to_list()
     assert reloaded.language_ids(tf.constant(["fr"])).numpy().tolist() == [1]
+    relisted = reloaded.with_languages(["de"])  # Language centering of a task's languages.
+    assert relisted.language_id("de") == 0
+    assert relisted.tokenize(text).to_list() == tokenizer.tokenize(text).to_list()
 
 
 def test_refuses_a_vocabulary_without_xlm_special_ids():

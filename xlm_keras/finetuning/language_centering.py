@@ -3,7 +3,6 @@
 import numpy as np
 
 from xlm_keras.finetuning import task_pipelines
-from xlm_keras.models import XLMTokenizer
 
 
 def with_task_languages(tokenizer, task_data, splits):
@@ -13,9 +12,7 @@ def with_task_languages(tokenizer, task_data, splits):
     if tokenizer.languages:
         return tokenizer
     languages = sorted({code for split in splits for code in task_data.languages(split)})
-    return XLMTokenizer(
-        proto=tokenizer.proto, languages=languages, id_convention=tokenizer.id_convention
-    )
+    return tokenizer.with_languages(languages)
 
 
 def center_languages(model, spec, records, train_language):

@@ -111,6 +111,15 @@ class XLMBPETokenizer(LanguageCodes, Tokenizer):
         self._merge_ranks = merge_ranks([merge.split(" ") for merge in self.merges])
         self.mask_token_id = self.vocabulary[MASK_TOKEN]
 
+    def with_languages(self, languages):
+        """This tokenizer listing `languages` instead."""
+        return XLMBPETokenizer(
+            vocabulary=self.vocabulary,
+            merges=self.merges,
+            languages=languages,
+            lowercase_and_remove_accent=self.lowercase_and_remove_accent,
+        )
+
     def has_vocabulary(self):
         """Whether the vocabulary and merges are set."""
         return self.vocabulary is not None

@@ -120,6 +120,10 @@ class XLMTokenizer(LanguageCodes, SentencePieceTokenizer):
             ]
         )
 
+    def with_languages(self, languages):
+        """This tokenizer listing `languages` instead."""
+        return XLMTokenizer(proto=self.proto, languages=languages, id_convention=self.id_convention)
+
     def has_vocabulary(self):
         """Whether the SentencePiece model is set."""
         return self.proto is not None
