@@ -75,7 +75,14 @@ class CorpusIndex:
         return record
 
     def _count(self, path, kind):
-        logging.info("Counting the lines of %s (once; recorded in %s)", path, self.path)
+        # At start-up (sampling) for compressed files: say why the wait.
+        compressed = str(path).endswith((".gz", ".xz"))
+        logging.log(
+            logging.INFO if compressed else logging.DEBUG,
+            "Counting the lines of %s (once; recorded in %s)",
+            path,
+            self.path,
+        )
         name, compression = readable(path, self.cache_dir)
         check = line_checks.check_text_lines if kind == "text" else line_checks.check_tsv_lines
 
