@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+from tests.bpe_fixtures import sample_bpe_files
 from tests.helpers import tiny_seq2seq
 from tests.sentencepiece_fixtures import SENTENCES
 from xlm_keras import XLMBackbone
@@ -22,6 +23,7 @@ from xlm_keras.convert import convert_checkpoint
 from xlm_keras.convert import export_transformers
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models import load_model
+from xlm_keras.models.xlm_bpe_tokenizer import XLMBPETokenizer
 
 TOLERANCE = 1e-4
 TEXTS = [SENTENCES["en"][1], SENTENCES["fr"][12], SENTENCES["ru"][0], SENTENCES["zh"][3]]
@@ -34,6 +36,13 @@ XLM_R = dict(position_offset=2, use_language_embedding=False, num_languages=1)
 CASES = {
     "xlm_mlm_languages": (
         "native",
+        dict(XLM, num_languages=4, use_language_embedding=True),
+        XLMMaskedLM,
+        {"lm_head": "xlm"},
+        "XLMWithLMHeadModel",
+    ),
+    "xlm_mlm_bpe": (
+        "bpe",
         dict(XLM, num_languages=4, use_language_embedding=True),
         XLMMaskedLM,
         {"lm_head": "xlm"},
@@ -99,6 +108,12 @@ CASES = {
 }
 
 
+@pytest.fixture(scope="module")
+def bpe_files(tmp_path_factory):
+    """XLM BPE files (`vocab.json`, `merges.txt`) learned on the sample corpus."""
+    return sample_bpe_files(str(tmp_path_factory.mktemp("bpe")))
+
+
 def _randomize(model, seed=0):
     """Random values in every variable (Keras starts LayerNorms at 1/0 and
     biases at 0, which would hide a weight written to the wrong place)."""
@@ -114,7 +129,9 @@ def _randomize(model, seed=0):
 def _packed(tokenizer, frame):
     """Our packing of `TEXTS`: int32 [batch, seq] ids and padding mask."""
     start = tokenizer.start_token_id if frame == "roberta" else tokenizer.end_token_id
-    rows = [[start, *ids, tokenizer.end_token_id] for ids in tokenizer(TEXTS).to_list()]
+    pieces = tokenizer(TEXTS)  # Ragged (SentencePiece) or lists (BPE, eagerly).
+    pieces = pieces.to_list() if hasattr(pieces, "to_list") else pieces
+    rows = [[start, *ids, tokenizer.end_token_id] for ids in pieces]
     length = max(map(len, rows))
     token_ids = np.full((len(rows), length), tokenizer.pad_token_id, np.int32)
     for i, row in enumerate(rows):
@@ -183,12 +200,21 @@ def _assert_close(ours, theirs, padding_mask, per_token):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_export_matches_transformers(case, native_model_file, fairseq_model_file, tmp_path):
+def test_export_matches_transformers(
+    case, native_model_file, fairseq_model_file, bpe_files, tmp_path
+):
     import transformers
 
     convention, _, task, _, architecture = CASES[case]
-    proto = native_model_file if convention == "native" else fairseq_model_file
-    tokenizer = XLMTokenizer(proto, languages=LANGUAGES, id_convention=convention)
+    if convention == "bpe":
+        tokenizer = XLMBPETokenizer(
+            vocabulary=f"{bpe_files}/vocab.json",
+            merges=f"{bpe_files}/merges.txt",
+            languages=LANGUAGES,
+        )
+    else:
+        proto = native_model_file if convention == "native" else fairseq_model_file
+        tokenizer = XLMTokenizer(proto, languages=LANGUAGES, id_convention=convention)
     model = _build(case, tokenizer)
     preset = str(tmp_path / "preset")
     model.save_to_preset(preset)
@@ -334,9 +360,19 @@ def test_xlm_export_writes_a_transformers_directory(fairseq_model_file, tmp_path
     ]
 
 
-def test_a_tokenizer_other_than_sentencepiece_is_refused(tmp_path):
+def test_a_tokenizer_transformers_cannot_read_is_refused(bpe_files, tmp_path):
     preset = tmp_path / "preset"
     _tiny_backbone().save_to_preset(str(preset))
-    (preset / "tokenizer.json").write_text('{"class_name": "XLMBPETokenizer", "config": {}}')
-    with pytest.raises(ValueError, match="tokenizer is a XLMBPETokenizer"):
+    (preset / "tokenizer.json").write_text('{"class_name": "WordPieceTokenizer", "config": {}}')
+    with pytest.raises(ValueError, match="writes XLMTokenizer and XLMBPETokenizer"):
         export_transformers(str(preset), str(tmp_path / "hf"))
+    tokenizer = XLMBPETokenizer(
+        vocabulary=f"{bpe_files}/vocab.json", merges=f"{bpe_files}/merges.txt"
+    )
+    roberta = tmp_path / "roberta"
+    _tiny_backbone(vocabulary_size=tokenizer.vocabulary_size(), position_offset=2).save_to_preset(
+        str(roberta)
+    )
+    tokenizer.save_to_preset(str(roberta))
+    with pytest.raises(ValueError, match="XLM-R-shaped model with XLM's Moses \\+ BPE"):
+        export_transformers(str(roberta), str(tmp_path / "hf"))

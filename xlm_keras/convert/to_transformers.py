@@ -18,9 +18,11 @@ from xlm_keras.convert import hf
 from xlm_keras.convert import names
 from xlm_keras.convert.checkpoint import sinusoidal_table
 from xlm_keras.convert.from_keras import read_keras
+from xlm_keras.convert.transformers_tokenizer import write_bpe_tokenizer
 from xlm_keras.convert.transformers_tokenizer import write_tokenizer
 from xlm_keras.models import XLMSeq2SeqLM
 from xlm_keras.models.load_model import load_model
+from xlm_keras.models.xlm_bpe_tokenizer import XLMBPETokenizer
 from xlm_keras.models.xlm_tokenizer import XLMTokenizer
 from xlm_keras.paths import replace_directory
 
@@ -88,19 +90,23 @@ def export_transformers(preset_or_model, output_dir):
     architecture = ARCHITECTURES.get((model_type, head))
     if architecture is None:
         raise ValueError(_missing_head(model, model_type))
+    if model_type != "xlm" and isinstance(tokenizer, XLMBPETokenizer):
+        raise ValueError(
+            "An XLM-R-shaped model with XLM's Moses + BPE tokenizer: transformers' XLM-R "
+            "tokenizers are SentencePiece ones."
+        )
     config = _config(checkpoint, model_type, architecture, tokenizer)
 
     def write(directory):
         os.makedirs(directory)
         _write_weights(checkpoint, model_type, architecture, config, directory)
         config.save_pretrained(directory)
-        if tokenizer is not None:
-            write_tokenizer(
-                tokenizer,
-                directory,
-                frame="xlm" if model_type == "xlm" else "roberta",
-                model_max_length=checkpoint.backbone_config["max_sequence_length"],
-            )
+        length = checkpoint.backbone_config["max_sequence_length"]
+        if isinstance(tokenizer, XLMBPETokenizer):
+            write_bpe_tokenizer(tokenizer, directory, model_max_length=length)
+        elif tokenizer is not None:
+            frame = "xlm" if model_type == "xlm" else "roberta"
+            write_tokenizer(tokenizer, directory, frame=frame, model_max_length=length)
 
     replace_directory(output_dir, write)
     return output_dir
@@ -125,28 +131,31 @@ def _check_transformers():
 
 
 def _preset_tokenizer(preset_dir):
-    """The preset's `XLMTokenizer`, or None when it has no tokenizer."""
+    """The preset's tokenizer, or None when it has none."""
     path = os.path.join(preset_dir, "tokenizer.json")
     if not os.path.isfile(path):
         return None
     with open(path, encoding="utf-8") as f:
-        _check_tokenizer_class(json.load(f).get("class_name"))
-    return XLMTokenizer.from_preset(preset_dir)
+        name = json.load(f).get("class_name")
+    return _tokenizer_class(name).from_preset(preset_dir)
 
 
 def _model_tokenizer(model):
     tokenizer = getattr(getattr(model, "preprocessor", None), "tokenizer", None)
     if tokenizer is not None:
-        _check_tokenizer_class(type(tokenizer).__name__)
+        _tokenizer_class(type(tokenizer).__name__)
     return tokenizer
 
 
-def _check_tokenizer_class(name):
-    if name != XLMTokenizer.__name__:
+def _tokenizer_class(name):
+    """The tokenizer class named `name`, one of those written."""
+    classes = {cls.__name__: cls for cls in (XLMTokenizer, XLMBPETokenizer)}
+    if name not in classes:
         raise ValueError(
-            f"The model's tokenizer is a {name}; --format=transformers writes SentencePiece "
-            "tokenizers (XLMTokenizer) only, not XLM's Moses + BPE tokenizer yet."
+            f"The model's tokenizer is a {name}; --format=transformers writes "
+            f"{' and '.join(classes)}."
         )
+    return classes[name]
 
 
 def _check_task(model):
@@ -233,20 +242,24 @@ def _config(checkpoint, model_type, architecture, tokenizer):
 
     backbone = checkpoint.backbone_config
     head = dict(checkpoint.task_config)
-    labels = {}
+    options = {}  # Labels and head settings, the mask id.
     if checkpoint.task == "span_qa":
-        labels = dict(num_labels=2)
+        options = dict(num_labels=2)
     elif checkpoint.task:
         label_names = head["label_names"]
-        labels = dict(
+        options = dict(
             id2label=dict(enumerate(label_names)),
             label2id={label: i for i, label in enumerate(label_names)},
         )
     if model_type == "xlm":
         languages = checkpoint.languages
+        # The tokenizer's special ids; without one, XLMTokenizer's (SentencePiece).
+        ids = tokenizer or XLMTokenizer
+        if tokenizer is not None:
+            options["mask_index"] = tokenizer.mask_token_id
         if checkpoint.task == "text_classifier":
-            labels.update({key: values[0] for key, values in hf.SEQUENCE_SUMMARY.items()})
-            labels["summary_first_dropout"] = head["dropout"]
+            options.update({key: values[0] for key, values in hf.SEQUENCE_SUMMARY.items()})
+            options["summary_first_dropout"] = head["dropout"]
         config = transformers.XLMConfig(
             vocab_size=backbone["vocabulary_size"],
             emb_dim=backbone["hidden_dim"],
@@ -262,17 +275,16 @@ def _config(checkpoint, model_type, architecture, tokenizer):
             use_lang_emb=backbone["use_language_embedding"],
             max_position_embeddings=backbone["max_sequence_length"],
             layer_norm_eps=backbone["layer_norm_epsilon"],
-            bos_index=0,
-            pad_index=1,
-            eos_index=2,
-            unk_index=3,
-            mask_index=getattr(tokenizer, "mask_token_id", None) or 5,
-            bos_token_id=0,
-            pad_token_id=1,
-            eos_token_id=2,
+            bos_index=ids.start_token_id,
+            pad_index=ids.pad_token_id,
+            eos_index=ids.end_token_id,
+            unk_index=ids.unk_token_id,
+            bos_token_id=ids.start_token_id,
+            pad_token_id=ids.pad_token_id,
+            eos_token_id=ids.end_token_id,
             lang2id={code: i for i, code in enumerate(languages)} or None,
             id2lang=dict(enumerate(languages)) or None,
-            **labels,
+            **options,
         )
     else:
         config_class = (
@@ -296,7 +308,7 @@ def _config(checkpoint, model_type, architecture, tokenizer):
             bos_token_id=0,
             eos_token_id=2,
             classifier_dropout=head.get("dropout"),
-            **labels,
+            **options,
         )
     config.architectures = [architecture]
     return config

@@ -1,12 +1,15 @@
-"""An `XLMTokenizer` as tokenizer files that transformers' `AutoTokenizer`
-loads: a `tokenizer.json` built from the SentencePiece model with our ids
-and our sentence frame, so both give the same ids on raw text."""
+"""A tokenizer as files that transformers' `AutoTokenizer` loads, giving our
+ids on raw text: an `XLMTokenizer` as a `tokenizer.json` built from the
+SentencePiece model with our ids and our sentence frame; an
+`XLMBPETokenizer` as transformers' `XLMTokenizer` files."""
 
 import json
 import os
 
 from xlm_keras.data.sentencepiece_training import MASK_TOKEN
 from xlm_keras.data.sentencepiece_training import SPECIAL_TOKENS
+from xlm_keras.models.xlm_bpe_tokenizer import MERGES_FILE
+from xlm_keras.models.xlm_bpe_tokenizer import VOCAB_FILE
 from xlm_keras.models.xlm_tokenizer import FAIRSEQ_SENTENCEPIECE_HEAD
 from xlm_keras.text.packing import sentence_frame
 
@@ -86,6 +89,40 @@ def write_tokenizer(tokenizer, output_dir, *, frame, model_max_length):
     )
     _write_json(os.path.join(output_dir, "tokenizer_config.json"), config)
     _write_json(os.path.join(output_dir, "special_tokens_map.json"), special_tokens)
+
+
+def write_bpe_tokenizer(tokenizer, output_dir, *, model_max_length):
+    """Write an `XLMBPETokenizer` as transformers' `XLMTokenizer` reads it:
+    `vocab.json`, `merges.txt` and `tokenizer_config.json` (lower-casing,
+    languages, XLM's special tokens) into `output_dir`. Sentences are
+    framed `</s> x </s>` as ours; transformers frames a pair
+    `</s> a </s> b </s>`, one `</s>` fewer than our packing."""
+    with open(os.path.join(output_dir, VOCAB_FILE), "w", encoding="utf-8") as f:
+        json.dump(tokenizer.vocabulary, f, ensure_ascii=False)
+    with open(os.path.join(output_dir, MERGES_FILE), "w", encoding="utf-8") as f:
+        f.writelines(f"{merge}\n" for merge in tokenizer.merges)
+    languages = list(tokenizer.languages)
+    config = dict(
+        tokenizer_class="XLMTokenizer",
+        do_lowercase_and_remove_accent=tokenizer.lowercase_and_remove_accent,
+        lang2id={code: i for i, code in enumerate(languages)} or None,
+        id2lang=dict(enumerate(languages)) or None,
+        # transformers starts a sentence with bos_token (older releases:
+        # cls_token); XLM's sentences start with </s>.
+        bos_token=tokenizer.end_token,
+        cls_token=tokenizer.end_token,
+        sep_token=tokenizer.end_token,
+        pad_token=tokenizer.pad_token,
+        unk_token=tokenizer.unk_token,
+        mask_token=tokenizer.mask_token,
+        additional_special_tokens=[
+            token for token in tokenizer.special_tokens if token.startswith("<special")
+        ],
+        # No token_type_ids (see `write_tokenizer`).
+        model_input_names=["input_ids", "attention_mask"],
+        model_max_length=model_max_length,
+    )
+    _write_json(os.path.join(output_dir, "tokenizer_config.json"), config)
 
 
 def _proto_bytes(tokenizer):
