@@ -1,5 +1,6 @@
 """ONNX Runtime as a peer of tools/bench_serving.py: a Hugging Face
-`XLMRobertaModel` written to ONNX, fused by ONNX Runtime's BERT optimizer
+`XLMRobertaModel` (bench_serving's preset through `export_transformers`)
+written to ONNX, fused by ONNX Runtime's BERT optimizer
 and checked against Hugging Face (`prepare_onnx`), and strings -> masked
 mean embeddings from an ONNX Runtime CPU session, one run per batch padded
 to its longest row or per slice of rows sorted by length (`onnx_call`).

@@ -19,9 +19,11 @@ model trained on the bundled corpus, a random Hugging Face
 `--vocabulary_size`), its `convert_checkpoint("hf", ...)` preset, that
 preset exported with `--max_sequence_length`, `--sentences` sentences cut
 from the bundled test corpus (`mono/*.test.txt`, all languages, shuffled),
-and the same model in ONNX (`onnx/model.onnx`: `torch.onnx.export`, opset
-17, fused by ONNX Runtime's BERT optimizer, checked against Hugging Face;
-see tools/bench_onnx.py). Then, for each of `--rounds` rounds and each batch
+and the preset in ONNX: exported to transformers (`transformers/`,
+`xlm_keras.serving.export_transformers`, as `xlm-export
+--format=transformers`), then `onnx/model.onnx` (`torch.onnx.export`, opset
+17, fused by ONNX Runtime's BERT optimizer, checked against that
+transformers model; see tools/bench_onnx.py). Then, for each of `--rounds` rounds and each batch
 size, one fresh process per path on the same sentences: the `--peers`
 (`hf`: its `XLMRobertaTokenizer` + `XLMRobertaModel` in PyTorch, padded to
 the longest row, masked mean; `onnx`: the same tokenizer in NumPy and an
@@ -100,6 +102,8 @@ SAMPLE_CORPUS = os.path.join(
 
 
 HF_DIR, PRESET_DIR, EXPORT_DIR, SENTENCES_TXT = "hf", "preset", "export", "sentences.txt"
+# Our preset through `xlm-export --format=transformers`, the ONNX model's source.
+TRANSFORMERS_DIR = "transformers"
 ONNX_MODEL = os.path.join("onnx", "model.onnx")  # Its tokenizer beside it.
 HF_ROW = "Hugging Face (PyTorch)"
 ONNX_PADDED_ROW, ONNX_SORTED_ROW = "ONNX Runtime (padded)", "ONNX Runtime (length-sorted)"
@@ -196,11 +200,14 @@ def prepare(
         )
     onnx_model = os.path.join(workdir, ONNX_MODEL)
     if not os.path.exists(onnx_model):
+        from xlm_keras.serving import export_transformers
+
+        transformers_dir = os.path.join(workdir, TRANSFORMERS_DIR)
+        if not os.path.isdir(transformers_dir):
+            export_transformers(os.path.join(workdir, PRESET_DIR), transformers_dir)
         with open(os.path.join(workdir, SENTENCES_TXT), encoding="utf-8") as f:
             texts = [line.rstrip("\n") for line in f][:8]
-        counts = bench_onnx.prepare_onnx(
-            os.path.join(workdir, HF_DIR), onnx_model, texts, max_sequence_length
-        )
+        counts = bench_onnx.prepare_onnx(transformers_dir, onnx_model, texts, max_sequence_length)
         print(f"{onnx_model}: fused {counts}")
     return os.path.join(export_base, sorted(os.listdir(export_base), key=int)[-1])
 

@@ -10,6 +10,8 @@ engine (`--format=transformers`, `--format=ctranslate2`).
   xlm-export --preset=runs/mt/preset --export_dir=/models/mt_xla --jit_compile
       # translate with XLA for small requests (TF Serving: --xla_cpu_compilation_enabled=true)
   xlm-export --preset=runs/xnli/preset --export_dir=/models/xnli_hf --format=transformers
+  xlm-export --preset=runs/mt/preset --export_dir=/models/mt_ct2 --format=ctranslate2 \\
+      --quantization=int8 --directions=en-fr,fr-en
 
 Writes export_dir/<version>/ (saved_model.pb, variables/, assets/,
 assets.extra/tf_serving_warmup_requests, signatures.json), or for the other
@@ -25,6 +27,7 @@ from absl import flags
 from xlm_keras.cli.errors import check_range
 from xlm_keras.cli.errors import refuse_flags_outside
 from xlm_keras.cli.errors import run_program
+from xlm_keras.serving.to_ctranslate2 import QUANTIZATIONS
 from xlm_keras.translation.config import LENGTH_PENALTY_LOW
 
 _PRESET = flags.DEFINE_string("preset", None, "Preset directory to export.")
@@ -90,6 +93,19 @@ _DECODER_DTYPE = flags.DEFINE_enum(
     "step reads but is faster only on CPUs with bfloat16 matrix instructions.",
 )
 _WARMUP = flags.DEFINE_bool("warmup", True, "Write TF Serving warm-up requests to assets.extra/.")
+_QUANTIZATION = flags.DEFINE_enum(
+    "quantization",
+    None,
+    QUANTIZATIONS,
+    "ctranslate2: the weights' stored type; default float32 (a Translator's compute_type "
+    "can still quantise float32 weights when it loads them).",
+)
+_DIRECTIONS = flags.DEFINE_list(
+    "directions",
+    None,
+    "ctranslate2, a model with language embeddings: directions to write (one CTranslate2 "
+    "model each, e.g. en-fr,fr-en); default: every pair of the tokenizer's languages.",
+)
 flags.mark_flag_as_required("export_dir")
 # Flags that apply to some formats only -> those formats; passing one with
 # another --format is refused when the command line is parsed.
@@ -108,6 +124,7 @@ FORMAT_FLAGS = {
         _WARMUP,
     )
 }
+FORMAT_FLAGS.update({flag.name: ("ctranslate2",) for flag in (_QUANTIZATION, _DIRECTIONS)})
 refuse_flags_outside(_FORMAT, FORMAT_FLAGS)
 
 
@@ -122,9 +139,14 @@ def main(argv):
 
         path = export_transformers(preset, _EXPORT_DIR.value)
     elif _FORMAT.value == "ctranslate2":
-        from xlm_keras.serving.to_ctranslate2 import export_ctranslate2
+        from xlm_keras.serving import export_ctranslate2
 
-        path = export_ctranslate2(preset, _EXPORT_DIR.value)
+        path = export_ctranslate2(
+            preset,
+            _EXPORT_DIR.value,
+            quantization=_QUANTIZATION.value,
+            directions=_DIRECTIONS.value,
+        )
     else:
         path = _export_saved_model(preset)
     print(f"Wrote {path}")
