@@ -22,12 +22,18 @@ TensorFlow in the pytest process. Commands:
       One online back-translation `TrainStep` (the `bt` objective's batch
       transform inside the step) on one device and on 2 replicas; prints one
       JSON line (see `bt_parity`).
+  [--logical_cpus=N] resume_parity --strategy=S --workdir=DIR
+      `trainer.train` runs stopped by SIGTERM and resumed, against an
+      uninterrupted run; prints one JSON line (see `resume_parity`).
 """
 
 import argparse
 import collections
+import glob
 import json
+import logging
 import os
+import signal
 import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -36,6 +42,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from absl import logging as absl_logging  # noqa: E402
 
 from tests.helpers import tiny_seq2seq  # noqa: E402
 from xlm_keras.data import readers  # noqa: E402
@@ -48,7 +55,11 @@ from xlm_keras.models import XLMTokenizer  # noqa: E402
 from xlm_keras.models import presets  # noqa: E402
 from xlm_keras.pretraining import config as config_lib  # noqa: E402
 from xlm_keras.pretraining import run as pretrain_lib  # noqa: E402
+from xlm_keras.training import trainer  # noqa: E402
+from xlm_keras.training.preemption import Preempted  # noqa: E402
+from xlm_keras.training.strategy import create_strategy  # noqa: E402
 from xlm_keras.training.train_step import TrainStep  # noqa: E402
+from xlm_keras.training.training_run import TrainingRun  # noqa: E402
 from xlm_keras.translation.back_translation import back_translation_transform  # noqa: E402
 
 BATCH_SIZE = 8  # Global batch of the step-parity check.
@@ -364,12 +375,137 @@ def bt_parity(tokenizer_dir):
     }
 
 
+NUMBERED_BATCHES = 24  # Distinct batches of `resume_parity`'s stream, one per metric.
+RESUME_STEPS = 8
+PREEMPT_AT = 4
+
+
+def numbered_batches(python_source):
+    """An endless, reshuffled stream of the MLM batches 0..NUMBERED_BATCHES-1
+    (2 rows each): batch n's tokens are drawn with seed n and its `language`
+    is n, so the trainer's per-language metrics name the batches each step
+    trained on. `python_source`: start from a Python generator, which a
+    checkpoint cannot hold (the same batches, in the same order)."""
+    if python_source:
+        numbers = tf.data.Dataset.from_generator(
+            lambda: iter(range(NUMBERED_BATCHES)), output_signature=tf.TensorSpec((), tf.int64)
+        )
+    else:
+        numbers = tf.data.Dataset.range(NUMBERED_BATCHES)
+
+    def batch(n):
+        n = tf.cast(n, tf.int32)
+        token_ids = tf.random.stateless_uniform(
+            [2, SEQUENCE_LENGTH], seed=[n, 0], minval=5, maxval=1000, dtype=tf.int32
+        )
+        return {
+            "x": {
+                "token_ids": token_ids,
+                "padding_mask": tf.ones([2, SEQUENCE_LENGTH], tf.int32),
+                "language_ids": tf.zeros([2, SEQUENCE_LENGTH], tf.int32),
+                "mask_positions": tf.tile(tf.range(TARGETS)[tf.newaxis] * 3, [2, 1]),
+            },
+            "labels": token_ids[:, :TARGETS],
+            "sample_weight": tf.ones([2, TARGETS]),
+            "language": tf.fill([2], n),
+        }
+
+    return numbers.shuffle(NUMBERED_BATCHES, seed=1).repeat().map(batch)
+
+
+def batches_per_step(tensorboard_dir):
+    """step -> sorted numbers of the batches trained on at that step (from
+    the `mlm/accuracy/b<n>` scalars of every event file of a run)."""
+    steps = collections.defaultdict(set)
+    for path in glob.glob(os.path.join(tensorboard_dir, "events.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.tag.startswith("mlm/accuracy/b"):
+                    steps[event.step].add(int(value.tag.removeprefix("mlm/accuracy/b")))
+    return {step: sorted(numbers) for step, numbers in sorted(steps.items())}
+
+
+def train_numbered(strategy, workdir, python_source=False, preempt_at=None):
+    """`trainer.train` of `tiny_mlm()` on `numbered_batches` for
+    RESUME_STEPS steps of 2 micro-batches, one step per chunk; with
+    `preempt_at`, the process sends itself SIGTERM after that step. Returns
+    the model's weights, or `Preempted`'s step."""
+    keras.utils.set_random_seed(0)
+    config = config_lib.base_config()
+    config.train.num_steps = RESUME_STEPS
+    config.train.steps_per_execution = 1
+    config.train.checkpoint_every = 100
+    config.optimizer.accumulation_steps = 2
+    config.optimizer.warmup_steps = 2
+    run = TrainingRun(
+        build_model=tiny_mlm,
+        dataset_fns={"mlm": lambda context, skip: numbered_batches(python_source).skip(skip)},
+        language_names=[f"b{n}" for n in range(NUMBERED_BATCHES)],
+        save=lambda model, directory: model.save_to_preset(directory),
+    )
+    progress_line = trainer.ProgressLine
+
+    class PreemptedProgress(progress_line):
+        def update(self, step, metrics):
+            super().update(step, metrics)
+            if step == preempt_at:
+                signal.raise_signal(signal.SIGTERM)
+
+    trainer.ProgressLine = PreemptedProgress
+    try:
+        return trainer.train(run, config=config, workdir=workdir, strategy=strategy).get_weights()
+    except Preempted as preempted:
+        return preempted.step
+    finally:
+        trainer.ProgressLine = progress_line
+
+
+def resume_parity(strategy_name, workdir):
+    """Runs of RESUME_STEPS steps: uninterrupted; SIGTERM after step
+    PREEMPT_AT, then resumed (the input position in the checkpoint); and the
+    same with a Python-generator source (resumed by replaying batches).
+
+    Returns: dict with `replicas`, the uninterrupted run's `batches` (step
+    -> batch numbers), and for `resumed` and `replayed`: the step
+    `Preempted` reported, `batches` of both processes' steps, `weights`
+    (max abs difference of the final weights to the uninterrupted run's)
+    and `log` (the trainer's lines about the input on resume).
+    """
+    strategy = create_strategy(strategy_name)
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    logging.getLogger("absl").addHandler(handler)
+    absl_logging.set_verbosity(absl_logging.INFO)
+    whole_dir = os.path.join(workdir, "whole")
+    weights = train_numbered(strategy, whole_dir)
+    result = {
+        "replicas": strategy.num_replicas_in_sync,
+        "batches": batches_per_step(os.path.join(whole_dir, "tensorboard")),
+    }
+    for name, python_source in (("resumed", False), ("replayed", True)):
+        run_dir = os.path.join(workdir, name)
+        stopped = train_numbered(strategy, run_dir, python_source, preempt_at=PREEMPT_AT)
+        del records[:]
+        resumed_weights = train_numbered(strategy, run_dir, python_source)
+        result[name] = {
+            "stopped": stopped,
+            "batches": batches_per_step(os.path.join(run_dir, "tensorboard")),
+            "weights": max_diff(resumed_weights, weights),
+            "log": [line for line in records if "input" in line],
+        }
+    return result
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logical_cpus", type=int, default=1)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("step_parity")
     commands.add_parser("bt_parity").add_argument("--tokenizer", required=True)
+    resume = commands.add_parser("resume_parity")
+    resume.add_argument("--strategy", required=True)
+    resume.add_argument("--workdir", required=True)
     for name in ("pretrain", "finetune"):
         run = commands.add_parser(name)
         run.add_argument("--strategy", required=True)
@@ -383,6 +519,8 @@ def main(argv):
         print(json.dumps(step_parity()))
     elif args.command == "bt_parity":
         print(json.dumps(bt_parity(args.tokenizer)))
+    elif args.command == "resume_parity":
+        print(json.dumps(resume_parity(args.strategy, args.workdir)))
     else:
         run_command = pretrain if args.command == "pretrain" else finetune
         run_command(args.strategy, args.workdir, args.out, json.loads(args.config))

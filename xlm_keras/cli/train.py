@@ -9,9 +9,14 @@ translation (configs with a `translation` section).
       --config.model.init_from=/tmp/run/preset
   xlm-train --config=configs/mt_enfr.py --workdir=/tmp/mt \
       --config.model.init_from=/tmp/run/preset
+
+On SIGTERM the run writes a checkpoint at the end of the current chunk of
+steps, logs "Preempted at step N: checkpoint written" and exits with status
+143 (128 + SIGTERM); the same command resumes it.
 """
 
 import os
+import sys
 
 from absl import app
 from absl import flags
@@ -19,6 +24,8 @@ from absl import flags
 from xlm_keras.cli.config_flag import define_config_flag
 from xlm_keras.cli.errors import run_program
 from xlm_keras.pretraining import config as config_lib
+from xlm_keras.training.preemption import PREEMPTED_EXIT_CODE
+from xlm_keras.training.preemption import Preempted
 
 _CONFIG = define_config_flag(
     "xlm-train",
@@ -41,6 +48,13 @@ flags.mark_flag_as_required("workdir")
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    try:
+        _train_or_dry_run()
+    except Preempted:  # The checkpoint is written and the line logged.
+        sys.exit(PREEMPTED_EXIT_CODE)
+
+
+def _train_or_dry_run():
     config = _CONFIG.value
     workdir = os.path.expanduser(_WORKDIR.value)
     if "task" in config:  # A fine-tuning config (configs/finetune_*.py).

@@ -33,10 +33,23 @@ class CheckpointSaver:
     skipped, by name, for the one before it. A missing or unreadable
     `checkpoint` state file does not lose the run: the `ckpt-N` files
     themselves are resumed from (see `recorded_checkpoints`).
+
+    `input_state` (optional trackable: the input iterators' positions) is
+    saved under `input`, unless TensorFlow cannot save it (a dataset that
+    runs Python): then, from the first save on, checkpoints go without it.
+    A checkpoint without it (an older run) still restores everything else;
+    `restored_input` says which.
     """
 
-    def __init__(self, strategy, workdir, keep, **trackables):
-        self.checkpoint = tf.train.Checkpoint(**trackables)
+    def __init__(self, strategy, workdir, keep, input_state=None, **trackables):
+        self.without_input = tf.train.Checkpoint(**trackables)
+        self.checkpoint = (
+            tf.train.Checkpoint(**trackables, input=input_state)
+            if input_state is not None
+            else self.without_input
+        )
+        self.restored_input = False
+        self.keep = keep
         self.chief = is_chief(strategy)
         self.directory = os.path.join(workdir, "checkpoints")
         directory = self.directory
@@ -56,7 +69,9 @@ class CheckpointSaver:
         unreadable = []
         for path in reversed(self.checkpoints):
             try:
-                self.checkpoint.restore(path).assert_existing_objects_matched()
+                with_input = self.checkpoint is not self.without_input and holds_input(path)
+                checkpoint = self.checkpoint if with_input else self.without_input
+                checkpoint.restore(path).assert_existing_objects_matched()
             except (tf.errors.OpError, IndexError) as error:  # IndexError: short data file.
                 reason = str(error).strip().splitlines()[0]
                 logging.warning(
@@ -64,6 +79,7 @@ class CheckpointSaver:
                 )
                 unreadable.append(f"{os.path.basename(path)} ({reason})")
                 continue
+            self.restored_input = with_input
             return path
         if unreadable:
             raise ValueError(
@@ -72,10 +88,34 @@ class CheckpointSaver:
             )
         return None
 
+    def track_input(self, input_state):
+        """Save `input_state` (the positions of the iterators that replaced
+        those the saver was built with) from the next save on."""
+        self.checkpoint.input = input_state
+
     def save(self, step):
-        self.manager.save(checkpoint_number=step)
+        try:
+            self.manager.save(checkpoint_number=step)
+        except tf.errors.FailedPreconditionError as error:
+            if self.checkpoint is self.without_input:
+                raise
+            logging.info(
+                "Checkpoints hold no input position: TensorFlow cannot save the input (%s); "
+                "a resume replays the batches consumed.",
+                " ".join(re.sub(r"\{\{.*?\}\}|\[Op:.*", "", error.message).split()),
+            )
+            self.checkpoint = self.without_input
+            self.manager = tf.train.CheckpointManager(
+                self.checkpoint, self.manager.directory, max_to_keep=self.keep
+            )
+            self.manager.save(checkpoint_number=step)
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def holds_input(path):
+    """True when the checkpoint `path` saved the input iterators' positions."""
+    return any(name.startswith("input/") for name, _ in tf.train.list_variables(path))
 
 
 def checkpoint_files(directory):

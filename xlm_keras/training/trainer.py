@@ -17,9 +17,13 @@ from xlm_keras.native_stderr import start_up_lines_held
 from xlm_keras.paths import replace_directory
 from xlm_keras.training.checkpoints import CheckpointSaver
 from xlm_keras.training.checkpoints import is_chief
+from xlm_keras.training.inputs import open_inputs
+from xlm_keras.training.inputs import replayed_batches
 from xlm_keras.training.loss_schedule import coefficient
 from xlm_keras.training.loss_schedule import parse_schedule
 from xlm_keras.training.optimizer import optimizer_from_config
+from xlm_keras.training.preemption import Preempted
+from xlm_keras.training.preemption import SigtermFlag
 from xlm_keras.training.progress import ProgressLine
 from xlm_keras.training.run_config import save_run_config
 from xlm_keras.training.train_step import TrainStep
@@ -94,7 +98,13 @@ def train(run, *, config, workdir, strategy):
     `run.finalize` (if any) then changes the chosen model before the preset
     is written, so `workdir/preset` never holds an unfinished model.
 
+    Checkpoints hold the input iterators' positions where they can
+    (`inputs`); otherwise a resume replays the batches consumed. On
+    SIGTERM the run checkpoints at the end of the current chunk of steps
+    and raises `Preempted`.
+
     Returns: the model that `workdir/preset` holds (chief), else the last one.
+    Raises: `Preempted` after a SIGTERM, once the checkpoint is written.
     """
     train_config, opt_config = config.train, config.optimizer
     total_steps = train_config.num_steps
@@ -127,10 +137,17 @@ def train(run, *, config, workdir, strategy):
             v.value for v in model.non_trainable_variables if "seed_generator_state" in v.path
         ]
         best = BestModel(run, train_config, workdir)
+    dataset_fns = run.dataset_fns
+    with start_up_lines_held():  # The first input pipeline's C++ notices.
+        inputs = open_inputs(strategy, dataset_fns)
+    if inputs.state is None:
+        logging.info("Checkpoints hold no input position: %s.", inputs.unsaved_reason)
+    with strategy.scope():
         saver = CheckpointSaver(
             strategy,
             workdir,
             train_config.keep_checkpoints,
+            input_state=inputs.state,
             model=model,
             optimizer=optimizer,
             rng_states=rng_states,
@@ -146,7 +163,6 @@ def train(run, *, config, workdir, strategy):
             f"{chunk}; resume with the steps_per_execution the run started with."
         )
 
-    dataset_fns = run.dataset_fns
     weights = (
         {name: config.objectives[name].weight for name in dataset_fns}
         if len(dataset_fns) > 1
@@ -154,18 +170,21 @@ def train(run, *, config, workdir, strategy):
     )
     lambdas = loss_schedules(config, dataset_fns)
     schedule = objective_schedule(weights, math.ceil(total_steps / chunk), lambdas, chunk)
-    done = {name: schedule[: step // chunk].count(name) * chunk for name in dataset_fns}
-    with start_up_lines_held():  # The first input pipeline's C++ notices.
-        iterators = {
-            name: iter(
-                strategy.distribute_datasets_from_function(
-                    lambda context, fn=fn, skip=done[name] * opt_config.accumulation_steps: fn(
-                        context, skip
-                    )
-                )
-            )
-            for name, fn in dataset_fns.items()
-        }
+    if step and saver.restored_input:
+        logging.info("Resumed the input position from the checkpoint")
+    elif step:
+        done = {name: schedule[: step // chunk].count(name) * chunk for name in dataset_fns}
+        skips = replayed_batches(strategy, done, opt_config.accumulation_steps)
+        logging.info(
+            "Resuming the input by replaying %s batches per input pipeline (%s)",
+            skips,
+            inputs.unsaved_reason or f"{os.path.basename(restored)} holds no input position",
+        )
+        with start_up_lines_held():
+            inputs = open_inputs(strategy, dataset_fns, skips)
+        if inputs.state is not None:
+            saver.track_input(inputs.state)
+    iterators = inputs.iterators
     chief = is_chief(strategy)
     if chief:
         save_run_config(config, workdir)
@@ -175,47 +194,54 @@ def train(run, *, config, workdir, strategy):
         else tf.summary.create_noop_writer()
     )
     progress = ProgressLine(total_steps, enabled=chief)
-    while step < total_steps and not best.stopped():
-        name = schedule[step // chunk]
-        num = min(chunk, total_steps - step)
-        loss_weight = coefficient(lambdas[name], step) if name in lambdas else 1.0
-        start = time.perf_counter()
-        totals = step_fn.run(iterators[name], tf.constant(num), name, tf.constant(loss_weight))
-        totals = {k: v.numpy() for k, v in totals.items()}
-        seconds = time.perf_counter() - start
-        step += num
-        scalars = _scalars(name, totals, run.language_names, seconds)
-        if name in lambdas:
-            scalars[f"{name}/lambda"] = loss_weight
-        scalars["learning_rate"] = (
-            float(optimizer.learning_rate.numpy())
-            if hasattr(optimizer.learning_rate, "numpy")
-            else float(optimizer.learning_rate)
-        )
-        with writer.as_default(step=step):
-            for tag, value in scalars.items():
-                tf.summary.scalar(tag, value)
-        progress.update(
-            step,
-            {
-                "loss": scalars[f"{name}/loss"],
-                "accuracy": scalars[f"{name}/accuracy"],
-                "tokens/s": scalars["tokens_per_second"],
-            },
-        )
-        if run.evaluate and (step % train_config.eval_every == 0 or step == total_steps):
-            best.update(model, step, writer, chief, progress.log)
-        if step % train_config.checkpoint_every == 0 or step == total_steps or best.stopped():
-            saver.save(step)
-        if best.stopped():
-            progress.log(
-                "Stopping early at step %d: no improvement in %d evaluations; "
-                "best %.4f at step %d.",
-                step,
-                train_config.patience,
-                float(best.state.value.numpy()),
-                int(best.state.step.numpy()),
+    with SigtermFlag() as sigterm:
+        while step < total_steps and not best.stopped():
+            name = schedule[step // chunk]
+            num = min(chunk, total_steps - step)
+            loss_weight = coefficient(lambdas[name], step) if name in lambdas else 1.0
+            start = time.perf_counter()
+            totals = step_fn.run(iterators[name], tf.constant(num), name, tf.constant(loss_weight))
+            totals = {k: v.numpy() for k, v in totals.items()}
+            seconds = time.perf_counter() - start
+            step += num
+            scalars = _scalars(name, totals, run.language_names, seconds)
+            if name in lambdas:
+                scalars[f"{name}/lambda"] = loss_weight
+            scalars["learning_rate"] = (
+                float(optimizer.learning_rate.numpy())
+                if hasattr(optimizer.learning_rate, "numpy")
+                else float(optimizer.learning_rate)
             )
+            with writer.as_default(step=step):
+                for tag, value in scalars.items():
+                    tf.summary.scalar(tag, value)
+            progress.update(
+                step,
+                {
+                    "loss": scalars[f"{name}/loss"],
+                    "accuracy": scalars[f"{name}/accuracy"],
+                    "tokens/s": scalars["tokens_per_second"],
+                },
+            )
+            if run.evaluate and (step % train_config.eval_every == 0 or step == total_steps):
+                best.update(model, step, writer, chief, progress.log)
+            if step % train_config.checkpoint_every == 0 or step == total_steps or best.stopped():
+                saver.save(step)
+            if best.stopped():
+                progress.log(
+                    "Stopping early at step %d: no improvement in %d evaluations; "
+                    "best %.4f at step %d.",
+                    step,
+                    train_config.patience,
+                    float(best.state.value.numpy()),
+                    int(best.state.step.numpy()),
+                )
+            if sigterm.received and step < total_steps and not best.stopped():
+                if step % train_config.checkpoint_every:
+                    saver.save(step)
+                writer.flush()
+                progress.log("Preempted at step %d: checkpoint written", step)
+                raise Preempted(step)
     writer.flush()
     if not chief:
         return model
