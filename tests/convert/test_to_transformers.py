@@ -126,12 +126,16 @@ def _randomize(model, seed=0):
             variable.assign(0.1 * noise)
 
 
+def _pieces(tokenizer):
+    """Our piece ids of `TEXTS`, a list per text."""
+    pieces = tokenizer(TEXTS)  # Ragged (SentencePiece) or lists (BPE, eagerly).
+    return pieces.to_list() if hasattr(pieces, "to_list") else pieces
+
+
 def _packed(tokenizer, frame):
     """Our packing of `TEXTS`: int32 [batch, seq] ids and padding mask."""
     start = tokenizer.start_token_id if frame == "roberta" else tokenizer.end_token_id
-    pieces = tokenizer(TEXTS)  # Ragged (SentencePiece) or lists (BPE, eagerly).
-    pieces = pieces.to_list() if hasattr(pieces, "to_list") else pieces
-    rows = [[start, *ids, tokenizer.end_token_id] for ids in pieces]
+    rows = [[start, *ids, tokenizer.end_token_id] for ids in _pieces(tokenizer)]
     length = max(map(len, rows))
     token_ids = np.full((len(rows), length), tokenizer.pad_token_id, np.int32)
     for i, row in enumerate(rows):
@@ -229,6 +233,11 @@ def test_export_matches_transformers(
     assert sorted(encoded) == ["attention_mask", "input_ids"]
     np.testing.assert_array_equal(encoded["input_ids"], token_ids)
     np.testing.assert_array_equal(encoded["attention_mask"], padding_mask)
+    if convention != "bpe":  # transformers' XLMTokenizer frames pairs its own way.
+        first, second = _pieces(tokenizer)[:2]
+        start, end = int(token_ids[0, 0]), tokenizer.end_token_id
+        pair = hf_tokenizer(TEXTS[0], TEXTS[1])["input_ids"]
+        assert pair == [start, *first, end, end, *second, end]
 
     auto = {
         None: transformers.AutoModel,
