@@ -28,7 +28,8 @@ def remove_accents(texts):
     code_points, replacements = accent_stripping_table()
     chars = tf.strings.unicode_decode(texts, "UTF-8")
     flat = chars.flat_values
-    index = tf.minimum(tf.searchsorted(tf.constant(code_points), flat), len(code_points) - 1)
+    code_points = tf.constant(code_points)
+    index = tf.minimum(tf.searchsorted(code_points, flat), tf.size(code_points) - 1)
     found = tf.equal(tf.gather(code_points, index), flat)
     unchanged = tf.pad(flat[:, None], [[0, 0], [0, MAX_STRIPPED_LENGTH - 1]], constant_values=-1)
     expanded = tf.reshape(
@@ -56,9 +57,9 @@ def moses_words(texts, languages, *, lowercase_and_remove_accent=False):
     "ro", Moses tokenisation with the language's rules (`escape=False`, no aggressive dash
     splits), then, for checkpoints trained so, lower case without accents. Languages whose
     rules sacremoses lacks fall back to its defaults (English non-breaking prefixes).
-    Chinese, Japanese and Thai ("zh", "ja", "th") are split on whitespace only, as
-    transformers' `bypass_tokenizer=True` does: give them pre-segmented text (jieba, KyTea,
-    pythainlp run outside the graph).
+    Chinese, Japanese and Thai ("zh", "ja", "th") are split on whitespace only (neither
+    normalised nor lower-cased), as transformers' `bypass_tokenizer=True` does: give them
+    pre-segmented text (jieba, KyTea, pythainlp run outside the graph).
 
     Args:
         texts: tf.string [B].
