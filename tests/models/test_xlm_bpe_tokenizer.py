@@ -12,6 +12,7 @@ from xlm_keras.models.xlm_bpe_tokenizer import SPECIAL_TOKENS
 from xlm_keras.text.bpe import bpe_pieces
 from xlm_keras.text.bpe import merge_ranks
 from xlm_keras.text.moses import PRESEGMENTED_LANGUAGES
+from xlm_keras.text.packing import pack_text
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +113,22 @@ def test_special_ids_as_xlm_and_preset_round_trip(bpe_dir, tmp_path):
 def test_refuses_a_vocabulary_without_xlm_special_ids():
     with pytest.raises(ValueError, match=r"XLM's special tokens need XLM's ids"):
         XLMBPETokenizer(vocabulary={"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3}, merges=[])
+
+
+def test_a_pair_is_tokenized_with_each_sentence_language(bpe_dir):
+    tokenizer = _tokenizers(bpe_dir, ["en", "fr"])["vocab.json + merges.txt"]
+    french = tokenizer.tokenize(["l'homme"], "fr").to_list()[0]
+    assert french != tokenizer.tokenize(["l'homme"], "en").to_list()[0]  # Moses' apostrophes.
+    english = tokenizer.tokenize(["I'm here"], "en").to_list()[0]
+    packed = pack_text(
+        tokenizer,
+        tf.constant(["I'm here"]),
+        32,
+        "xlm",
+        text_pair=tf.constant(["l'homme"]),
+        language=tf.constant(["en"]),
+        pair_language=tf.constant(["fr"]),
+    )
+    end = tokenizer.end_token_id
+    expected = [end, *english, end, end, *french, end]
+    assert packed["token_ids"][0, : len(expected)].numpy().tolist() == expected

@@ -205,6 +205,7 @@ class XLMPreprocessor(Preprocessor):
             ),
             reset_positions=reset_positions,
             language=language,
+            pair_language=pair_language,
         )
         if not self.use_language_ids:
             packed.pop("language_ids", None)

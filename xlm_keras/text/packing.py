@@ -43,6 +43,7 @@ def pack_text(
     pair_language_id=None,
     reset_positions=False,
     language=None,
+    pair_language=None,
 ):
     """Tokenise and pack sentences (or sentence pairs): the one path from
     text to model inputs, shared by the preprocessors, the pipelines,
@@ -56,8 +57,9 @@ def pack_text(
         language_id, pair_language_id: optional int scalar or [batch];
             pairs default `pair_language_id` to `language_id`.
         reset_positions: restart positions at the second sentence (TLM).
-        language: optional tf.string language codes ([batch] or one), which
-            `XLMBPETokenizer` tokenizes by (Moses' rules per language).
+        language, pair_language: optional tf.string language codes
+            ([batch] or one) of `text` and `text_pair` (default `language`),
+            which `XLMBPETokenizer` tokenizes by (Moses' rules per language).
 
     Returns: the dict of `pack_single` / `pack_pair`, int32 [batch, seq].
     """
@@ -69,7 +71,7 @@ def pack_text(
         pair_language_id = language_id
     return pack_pair(
         tokenizer.tokenize(text, language),
-        tokenizer.tokenize(text_pair, language),
+        tokenizer.tokenize(text_pair, language if pair_language is None else pair_language),
         *ids,
         first_language_id=language_id,
         second_language_id=pair_language_id,
