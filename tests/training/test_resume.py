@@ -19,19 +19,25 @@ from tests.training.conftest import LANGUAGES
 pytestmark = pytest.mark.slow  # Training runs, killed and resumed in processes.
 
 
-def _command(workdir, tokenizer_dir):
+def _command(workdir, tokenizer_dir, num_steps=30, checkpoint_every=10):
     return [
         sys.executable,
         "-m",
         "xlm_keras.cli.train",
+        *_flags(workdir, tokenizer_dir, num_steps, checkpoint_every),
+    ]
+
+
+def _flags(workdir, tokenizer_dir, num_steps, checkpoint_every):
+    return [
         f"--workdir={workdir}",
         f"--config.data.tokenizer={tokenizer_dir}",
         f"--config.data.languages={','.join(LANGUAGES)}",
         "--config.data.sequence_length=32",
         "--config.data.batch_size=8",
-        "--config.train.num_steps=30",
+        f"--config.train.num_steps={num_steps}",
         "--config.train.steps_per_execution=5",
-        "--config.train.checkpoint_every=10",
+        f"--config.train.checkpoint_every={checkpoint_every}",
         "--config.optimizer.warmup_steps=5",
     ]
 
@@ -93,3 +99,43 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path, tokenizer_dir):
     assert expected.keys() == actual.keys()
     for name in expected:
         np.testing.assert_array_equal(actual[name], expected[name], err_msg=name)
+
+
+def test_sigterm_writes_a_checkpoint_and_the_run_resumes_there(tmp_path, tokenizer_dir):
+    """The installed `xlm-train`, sent SIGTERM after its first progress line
+    (checkpoints 1000 steps apart), checkpoints the step it reached, logs
+    it, exits 143; the same command resumes at that step, with the input
+    position from the checkpoint."""
+    workdir = tmp_path / "run"
+    xlm_train = os.path.join(os.path.dirname(sys.executable), "xlm-train")
+    process = subprocess.Popen(
+        [xlm_train, *_flags(workdir, tokenizer_dir, num_steps=1000, checkpoint_every=1000)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = "-"  # Until the progress line after the first chunk (or the end of stdout).
+    while line and not line.startswith("step "):
+        line = process.stdout.readline()
+    assert line, process.stderr.read()[-3000:]
+    process.send_signal(signal.SIGTERM)
+    stderr = process.communicate(timeout=300)[1]
+    assert process.returncode == 143, stderr[-3000:]
+    preempted = re.findall(r"Preempted at step (\d+): checkpoint written", stderr)
+    assert len(preempted) == 1, stderr[-3000:]
+    step = int(preempted[0])
+    assert step > 0 and step % 5 == 0
+    assert (workdir / "checkpoints" / f"ckpt-{step}.index").exists()
+
+    resumed = subprocess.run(
+        [xlm_train, *_flags(workdir, tokenizer_dir, num_steps=step + 5, checkpoint_every=1000)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"ckpt-{step} at step {step}" in resumed.stderr
+    assert "Resumed the input position from the checkpoint" in resumed.stderr
+    assert (workdir / "preset").exists()

@@ -19,17 +19,9 @@ import dataclasses
 import tensorflow as tf
 
 
-def input_context(strategy):
-    """The `tf.distribute.InputContext` that `strategy` gives this worker's
-    input pipeline (the one `distribute_datasets_from_function` passes)."""
-    contexts = []
-
-    def capture(context):
-        contexts.append(context)
-        return tf.data.Dataset.range(1)
-
-    strategy.distribute_datasets_from_function(capture)
-    return contexts[0]
+def local_replicas(strategy):
+    """Replicas of this worker: those its input pipeline feeds."""
+    return len(strategy.extended.worker_devices)
 
 
 class ReplicaFeed:
@@ -83,11 +75,12 @@ def open_inputs(strategy, dataset_fns, skips=None):
     Returns: `TrainingInputs`.
     """
     skips = {name: (skips or {}).get(name, 0) for name in dataset_fns}
-    context = input_context(strategy)
-    if context.num_input_pipelines > 1 or isinstance(strategy, tf.distribute.TPUStrategy):
+    replicas = local_replicas(strategy)
+    workers = strategy.num_replicas_in_sync // replicas
+    if workers > 1 or isinstance(strategy, tf.distribute.TPUStrategy):
         reason = (
-            f"{context.num_input_pipelines} workers each read their own position"
-            if context.num_input_pipelines > 1
+            f"{workers} workers, each at its own position"
+            if workers > 1
             else "TPUStrategy's input iterators cannot be checkpointed"
         )
         iterators = {
@@ -99,9 +92,13 @@ def open_inputs(strategy, dataset_fns, skips=None):
             for name, fn in dataset_fns.items()
         }
         return TrainingInputs(iterators, None, reason)
-    local_replicas = strategy.num_replicas_in_sync // context.num_input_pipelines
+    context = tf.distribute.InputContext(
+        num_input_pipelines=1,
+        input_pipeline_id=0,
+        num_replicas_in_sync=strategy.num_replicas_in_sync,
+    )
     feeds = {
-        name: ReplicaFeed(strategy, fn(context, skips[name]), local_replicas)
+        name: ReplicaFeed(strategy, fn(context, skips[name]), replicas)
         for name, fn in dataset_fns.items()
     }
     state = tf.train.Checkpoint(**{name: feed.iterator for name, feed in feeds.items()})
@@ -112,6 +109,5 @@ def replayed_batches(strategy, steps_done, accumulation_steps):
     """objective -> batches each input pipeline skips to resume after
     `steps_done` (objective -> optimizer steps trained): every step takes
     `accumulation_steps` batches for each of the pipeline's local replicas."""
-    context = input_context(strategy)
-    local_replicas = strategy.num_replicas_in_sync // context.num_input_pipelines
-    return {name: steps * accumulation_steps * local_replicas for name, steps in steps_done.items()}
+    replicas = local_replicas(strategy)
+    return {name: steps * accumulation_steps * replicas for name, steps in steps_done.items()}

@@ -15,7 +15,8 @@ class TrainingRun:
             scope (and inside the run's `precision_policy`).
         dataset_fns: objective -> `fn(input_context, skip_batches)` giving a
             per-replica batched `tf.data.Dataset` of training batches (see
-            `train_step`), already `skip_batches` into its stream.
+            `train_step`), already `skip_batches` into its stream (0 unless a
+            resume replays, see `inputs`).
         language_names: language codes of the per-language metrics.
         save: `fn(model, directory)` writing a preset (with its
             preprocessor, so it takes raw text).
