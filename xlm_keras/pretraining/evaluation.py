@@ -58,6 +58,7 @@ def encode_sentences(backbone, tokenizer, texts, language, sequence_length=128, 
         sequence_length,
         family(backbone),
         language_id=language_id,
+        language=language,
     )
     return sliced_predict(
         backbone,

@@ -177,7 +177,8 @@ def _stream_examples(spec, corpus_dir, files, alpha, context, window, to_example
         spec.read_files(corpus_dir, paths, "text")
         windows = token_windows(
             sentence_batches(paths, **_reading(spec, context, evaluation)).map(
-                tokenizer.tokenize, num_parallel_calls=AUTOTUNE
+                lambda lines, code=code: tokenizer.tokenize(lines, code),
+                num_parallel_calls=AUTOTUNE,
             ),
             window,
             tokenizer.end_token_id,
@@ -253,7 +254,7 @@ def tlm_dataset(
         ids = (spec.language_index(first), spec.language_index(second))
 
         @tf.autograph.experimental.do_not_convert
-        def pack(sources, targets, ids=ids):
+        def pack(sources, targets, ids=ids, codes=(first, second)):
             # XLM's frame in every family: TLM trains on `</s> a </s></s> b </s>`.
             packed = pack_text(
                 tokenizer,
@@ -264,6 +265,8 @@ def tlm_dataset(
                 language_id=ids[0],
                 pair_language_id=ids[1],
                 reset_positions=True,
+                language=codes[0],
+                pair_language=codes[1],
             )
             packed["language"] = tf.fill([tf.shape(sources)[0]], ids[1])
             return packed
@@ -284,9 +287,12 @@ def target_weights(spec, corpus_dir, languages, alpha, split="train"):
     `split` files (`masking.target_sampling_weights`; unseen ids get 0)."""
     tokenizer = spec.tokenizer
     counts = np.zeros(tokenizer.vocabulary_size(), np.int64)
-    for paths in _select(corpus.monolingual_files(corpus_dir, split), languages).values():
+    for code, paths in _select(corpus.monolingual_files(corpus_dir, split), languages).items():
         lines = sentence_batches(paths, **_reading(spec, None, evaluation=True))
-        for ids in lines.map(tokenizer.tokenize, num_parallel_calls=AUTOTUNE):
+        tokenized = lines.map(
+            lambda lines, code=code: tokenizer.tokenize(lines, code), num_parallel_calls=AUTOTUNE
+        )
+        for ids in tokenized:
             counts += np.bincount(ids.flat_values.numpy(), minlength=len(counts))
     return target_sampling_weights(counts, alpha)
 
