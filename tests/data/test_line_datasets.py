@@ -16,7 +16,7 @@ from xlm_keras.data import sentence_batches
 # One line of each kind the readers skip, between good ones.
 MESSY = (
     b"one\n\xff\xfe bad\n  two \t\r\n\n   \nx" + b"y" * 40 + b"\nctl\x01\n"
-    b"\xc2\xa0nbsp\xc2\xa0\ncaf\xc3\xa9\n\xe3\x80\x80\n"
+    b"\xc2\xa0nbsp\xc2\xa0\ncaf\xc3\xa9\n\xe3\x80\x80\nsurrogate \xed\xa0\x80\nc0 \xc0\xaf\n"
 )
 MAX_LINE_CHARS = 30
 
@@ -51,7 +51,7 @@ def test_lines_are_kept_and_skipped_as_the_readers_do(tmp_path, suffix):
         [path], batch_lines=4, cache_dir=tmp_path / "cache", max_line_chars=MAX_LINE_CHARS
     )
     assert _sentences(dataset) == expected == ["one", "two", "nbsp", "café"]
-    assert stats.skipped() == 6
+    assert stats.skipped() == 8
 
 
 def test_tsv_and_aligned_pairs_are_checked_as_the_readers_do(tmp_path):
@@ -101,7 +101,8 @@ def _context(worker, count):
 
 @pytest.mark.parametrize("num_files", [1, 4])
 def test_workers_read_disjoint_shards_that_cover_the_corpus(tmp_path, num_files):
-    """Four files for two workers: two files each; one file: every other line."""
+    """Four files for two workers: two files each; one file: every other
+    block of lines."""
     lines = [f"line {i}" for i in range(40)]
     paths = [
         _write(
@@ -110,7 +111,7 @@ def test_workers_read_disjoint_shards_that_cover_the_corpus(tmp_path, num_files)
         for n in range(num_files)
     ]
     seen = [
-        _sentences(sentence_batches(paths, batch_lines=8, input_context=_context(worker, 2)))
+        _sentences(sentence_batches(paths, batch_lines=4, input_context=_context(worker, 2)))
         for worker in range(2)
     ]
     assert not set(seen[0]) & set(seen[1])

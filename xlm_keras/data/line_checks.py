@@ -12,8 +12,10 @@ KEPT = 0
 # CorpusStats reasons by code; a code's lines are dropped.
 REASONS = ("kept", "bad_utf8", "too_long", "control_chars", "empty", "wrong_columns", "empty_side")
 _CODE = {reason: code for code, reason in enumerate(REASONS)}
-# C0 controls but tab, and DEL (`readers._CONTROL`).
-_CONTROL = r"(?s).*[\x00-\x08\x0a-\x1f\x7f].*"
+# Lines free of C0 controls but tab, of DEL (`readers._CONTROL`) and of what
+# Python's UTF-8 decoder refuses: RE2 matches no invalid byte sequence, and
+# refuses surrogates only when asked.
+_CLEAN = r"[^\x00-\x08\x0a-\x1f\x7f\x{D800}-\x{DFFF}]*"
 # What `str.strip()` removes that is not a control character refused above.
 _EDGE_SPACE = r"^[\s\p{Z}\x{85}]+|[\s\p{Z}\x{85}]+$"
 
@@ -28,14 +30,20 @@ def _first_failure(checks):
 
 
 def _line_failures(lines, max_line_chars):
-    """The checks every line takes: UTF-8, length in characters, controls."""
-    valid = tf.equal(tf.strings.unicode_transcode(lines, "UTF-8", "UTF-8", errors="replace"), lines)
-    # Invalid lines are measured as their replacement text; they fail first.
-    length = tf.strings.length(tf.where(valid, lines, ""), unit="UTF8_CHAR")
+    """The checks every line takes: UTF-8, length in characters, controls.
+    One regular expression passes the clean lines; only the others (rare)
+    are transcoded to tell bad UTF-8 from control characters."""
+    clean = tf.strings.regex_full_match(lines, _CLEAN)
+    unclean = tf.where(tf.logical_not(clean))
+    suspects = tf.gather_nd(lines, unclean)
+    transcoded = tf.strings.unicode_transcode(suspects, "UTF-8", "UTF-8", errors="replace")
+    bad = tf.scatter_nd(unclean, tf.not_equal(transcoded, suspects), tf.shape(lines, tf.int64))
+    # Invalid lines are measured as empty; they fail first.
+    length = tf.strings.length(tf.where(bad, "", lines), unit="UTF8_CHAR")
     return [
-        ("bad_utf8", tf.logical_not(valid)),
+        ("bad_utf8", bad),
         ("too_long", length > max_line_chars),
-        ("control_chars", tf.strings.regex_full_match(lines, _CONTROL)),
+        ("control_chars", tf.logical_not(clean)),
     ]
 
 

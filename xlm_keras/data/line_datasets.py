@@ -67,7 +67,7 @@ def worker_files(paths, input_context):
 
     With N pipelines and at least N files, pipeline i reads `paths[i::N]`
     (about 1/N of the bytes); with fewer files every pipeline reads them all
-    and keeps every N-th line, `(i, N)` (logged once).
+    and keeps every N-th block of lines, `(i, N)` (logged once).
     """
     if input_context is None or input_context.num_input_pipelines == 1:
         return list(paths), None
@@ -77,7 +77,8 @@ def worker_files(paths, input_context):
     logging.log_first_n(
         logging.INFO,
         "%d files for %d input pipelines (e.g. %s): each reads them all and keeps every "
-        "%d-th line; write at least %d shards per language to read 1/%d of the bytes each.",
+        "%d-th block of lines; write at least %d shards per language to read 1/%d of the "
+        "bytes each.",
         1,
         len(paths),
         count,
@@ -89,11 +90,13 @@ def worker_files(paths, input_context):
     return list(paths), (index, count)
 
 
-def _lines(files, line_shard, shuffle_buffer, seed):
-    """Raw lines of `files` ([(path, compression_type)] or, for aligned
-    pairs, [((path, type), (path, type))]): shards interleaved, a damaged
-    gzip file ends at the damage (`ignore_errors`), then the line shard and
-    the shuffle."""
+def _line_blocks(files, *, batch_lines, line_shard, shuffle_buffer, seed):
+    """Blocks of `batch_lines` consecutive raw lines of `files` ([(path,
+    compression_type)] or, for aligned pairs, [((path, type), (path,
+    type))]): files interleaved, a damaged gzip file ending at the damage
+    (`ignore_errors`), then the line shard (every N-th block) and the
+    shuffle, which moves whole blocks: tf.data pays per element, and a block
+    keeps XLM's stream of consecutive sentences together."""
 
     def read(path, compression):
         return tf.data.TextLineDataset(path, compression).ignore_errors()
@@ -104,23 +107,26 @@ def _lines(files, line_shard, shuffle_buffer, seed):
 
         def open_file(paths, compressions):
             sides = [read(paths[i], compressions[i]) for i in range(2)]
-            return tf.data.Dataset.zip(tuple(sides))
+            return tf.data.Dataset.zip(tuple(sides)).batch(batch_lines)
     else:
         names = tf.data.Dataset.from_tensor_slices(tuple(map(list, zip(*files))))
-        open_file = read
+
+        def open_file(path, compression):
+            return read(path, compression).batch(batch_lines)
+
     if shuffle_buffer > 1:
         names = names.shuffle(len(files), seed=seed)
-    lines = names.interleave(
+    blocks = names.interleave(
         open_file,
         cycle_length=min(len(files), INTERLEAVED_FILES),
         num_parallel_calls=AUTOTUNE,
         deterministic=True,
     )
     if line_shard is not None:
-        lines = lines.shard(line_shard[1], line_shard[0])
+        blocks = blocks.shard(line_shard[1], line_shard[0])
     if shuffle_buffer > 1:
-        lines = lines.shuffle(shuffle_buffer, seed=seed)
-    return lines
+        blocks = blocks.shuffle(max(1, shuffle_buffer // batch_lines), seed=seed)
+    return blocks
 
 
 def _kept(*columns_and_reasons):
@@ -147,7 +153,8 @@ def sentence_batches(
         paths: text files, one sentence per line (`.gz`, `.xz` allowed).
         batch_lines: lines read per element; the malformed ones are dropped.
         input_context: `tf.distribute.InputContext` (see `worker_files`).
-        shuffle_buffer: lines shuffled together (0 or 1: file order).
+        shuffle_buffer: lines the shuffle holds, in blocks of `batch_lines`
+            consecutive lines (0 or 1: file order).
         seed: seed of the file order and the shuffle.
         cache_dir: where `.xz` files are decompressed.
 
@@ -155,8 +162,14 @@ def sentence_batches(
     """
     mine, line_shard = worker_files(paths, input_context)
     files = [readable(path, cache_dir) for path in mine]
-    lines = _lines(files, line_shard, shuffle_buffer, seed).batch(batch_lines)
-    return lines.map(
+    blocks = _line_blocks(
+        files,
+        batch_lines=batch_lines,
+        line_shard=line_shard,
+        shuffle_buffer=shuffle_buffer,
+        seed=seed,
+    )
+    return blocks.map(
         lambda batch: _kept(*line_checks.check_text_lines(batch, max_line_chars)),
         num_parallel_calls=AUTOTUNE,
     )
@@ -188,11 +201,17 @@ def pair_batches(
         files = [tuple(readable(side, cache_dir) for side in pair) for pair in mine]
     else:
         files = [readable(path, cache_dir) for path in mine]
-    lines = _lines(files, line_shard, shuffle_buffer, seed).batch(batch_lines)
+    blocks = _line_blocks(
+        files,
+        batch_lines=batch_lines,
+        line_shard=line_shard,
+        shuffle_buffer=shuffle_buffer,
+        seed=seed,
+    )
 
     def check(*batch):
         if aligned:
             return _kept(*line_checks.check_aligned_lines(*batch, max_line_chars))
         return _kept(*line_checks.check_tsv_lines(batch[0], max_line_chars))
 
-    return lines.map(check, num_parallel_calls=AUTOTUNE)
+    return blocks.map(check, num_parallel_calls=AUTOTUNE)

@@ -49,8 +49,8 @@ class PipelineSpec:
             `language_ids` with `use_language_ids`); default the
             tokenizer's (a tokenizer that lists none: a model without
             language embeddings, XLM-R).
-        shuffle_buffer: lines shuffled together per language (pair) in
-            training; 0 or 1 keeps the file order.
+        shuffle_buffer: lines shuffled per language (pair) in training, in
+            blocks of `LINES_PER_CHUNK`; 0 or 1 keeps the file order.
         cache_dir: where `.xz` files are decompressed, and the corpus index
             when the corpus is not writable (`corpus_index`).
     """
