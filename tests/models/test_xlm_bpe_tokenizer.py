@@ -7,6 +7,8 @@ import tensorflow as tf
 from tests import bpe_fixtures
 from xlm_keras.convert.bpe_files import fastbpe_vocabulary
 from xlm_keras.models import XLMBPETokenizer
+from xlm_keras.models import XLMMaskedLMPreprocessor
+from xlm_keras.models import XLMTokenClassifierPreprocessor
 from xlm_keras.models import XLMTokenizer
 from xlm_keras.models.xlm_bpe_tokenizer import SPECIAL_TOKENS
 from xlm_keras.text.bpe import bpe_pieces
@@ -132,3 +134,16 @@ def test_a_pair_is_tokenized_with_each_sentence_language(bpe_dir):
     end = tokenizer.end_token_id
     expected = [end, *english, end, end, *french, end]
     assert packed["token_ids"][0, : len(expected)].numpy().tolist() == expected
+
+
+def test_words_and_masked_text_are_tokenized_in_their_language(bpe_dir):
+    tokenizer = _tokenizers(bpe_dir, ["en", "fr"])["vocab.json + merges.txt"]
+    french = tokenizer.tokenize(["l'homme"], "fr").to_list()[0]
+    tagger = XLMTokenClassifierPreprocessor(tokenizer, sequence_length=16)
+    inputs, _ = tagger.pack_words(tf.ragged.constant([["l'homme"]]), tf.constant(["fr"]))
+    assert inputs["token_ids"][0, 1 : 1 + len(french)].numpy().tolist() == french
+    masked = XLMMaskedLMPreprocessor(tokenizer, sequence_length=16).fill_mask_inputs(
+        {"text": tf.constant(["l'homme <mask>"]), "language": tf.constant(["fr"])}
+    )
+    expected = [*french, tokenizer.mask_token_id]
+    assert masked["token_ids"][0, 1 : 1 + len(expected)].numpy().tolist() == expected

@@ -7,6 +7,7 @@ from keras_hub.models import MaskedLMPreprocessor
 
 from xlm_keras.keras_hub_internals import preprocessing_function
 from xlm_keras.models.xlm_preprocessor import XLMPreprocessor
+from xlm_keras.models.xlm_preprocessor import item_languages
 from xlm_keras.models.xlm_tokenizer import MASK_TOKEN
 from xlm_keras.text.masking import mask_tokens
 from xlm_keras.text.packing import pack_single
@@ -110,12 +111,9 @@ class XLMMaskedLMPreprocessor(XLMPreprocessor, MaskedLMPreprocessor):
         # The pieces between masks, joined with the mask id: the same for
         # both id conventions (only "native" has a `<mask>` piece).
         pieces = tf.strings.split(text, sep=MASK_TOKEN)
-        piece_languages = None
-        if language is not None:  # Each piece in its row's language (Moses' rules).
-            codes = tf.reshape(tf.convert_to_tensor(language, tf.string), [-1])
-            codes = tf.broadcast_to(codes, tf.shape(text)[:1])
-            piece_languages = tf.gather(codes, pieces.value_rowids())
-        piece_ids = tokenizer.tokenize(pieces.flat_values, piece_languages)
+        piece_ids = tokenizer.tokenize(
+            pieces.flat_values, item_languages(language, tf.shape(text)[0], pieces.value_rowids())
+        )
         mask_ids = tf.fill([piece_ids.nrows(), 1], tf.constant(tokenizer.mask_token_id, tf.int32))
         piece_ids = tf.concat([piece_ids, tf.RaggedTensor.from_tensor(mask_ids)], axis=1)
         ids = tf.RaggedTensor.from_row_splits(piece_ids, pieces.row_splits).merge_dims(1, 2)

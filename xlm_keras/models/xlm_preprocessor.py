@@ -35,6 +35,17 @@ from xlm_keras.text.packing import pack_text
 TEXT_KEYS = ("text", "text_pair", "language")
 
 
+def item_languages(language, rows, item_rows):
+    """Language codes tf.string [items] of the items (words, pieces
+    between masks) of `rows` rows, item i in row `item_rows[i]`, from
+    `language` (one code, or one per row); None when `language` is None.
+    The tokenizer reads them (XLMBPETokenizer: Moses' rules per language)."""
+    if language is None:
+        return None
+    codes = tf.reshape(tf.convert_to_tensor(language, tf.string), [-1])
+    return tf.gather(tf.broadcast_to(codes, tf.reshape(rows, [1])), item_rows)
+
+
 def _as_tensor(value):
     """A tensor of a raw input value: a string, (nested) lists, an array."""
     if isinstance(value, (tf.Tensor, tf.RaggedTensor)):

@@ -157,7 +157,7 @@ class XLMSeq2SeqLMPreprocessor(XLMPreprocessor, Seq2SeqLMPreprocessor):
         """
         text = tf.convert_to_tensor(text, tf.string)
         noisy = add_noise(
-            self.tokenizer.tokenize(text),
+            self.tokenizer.tokenize(text, language),
             word_start_table(self.tokenizer),
             seed,
             self.tokenizer.mask_token_id,

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from xlm_keras.keras_hub_internals import preprocessing_function
 from xlm_keras.models.xlm_preprocessor import XLMPreprocessor
+from xlm_keras.models.xlm_preprocessor import item_languages
 from xlm_keras.text.packing import pack_single
 from xlm_keras.text.packing import sentence_frame
 
@@ -72,7 +73,9 @@ class XLMTokenClassifierPreprocessor(XLMPreprocessor):
         [batch, seq], word_positions int32 [batch, W]): each word's first
         piece position, -1 for words cut by truncation or with no pieces."""
         length = self.sequence_length
-        pieces = self.tokenizer.tokenize(words.flat_values)  # [N words, pieces]
+        pieces = self.tokenizer.tokenize(  # [N words, pieces]
+            words.flat_values, item_languages(language, words.nrows(), words.value_rowids())
+        )
         counts = tf.cast(pieces.row_lengths(), tf.int32)
         ids = tf.RaggedTensor.from_row_splits(pieces, words.row_splits).merge_dims(1, 2)
         word_rows = tf.cast(words.value_rowids(), tf.int32)
