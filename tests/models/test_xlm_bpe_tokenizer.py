@@ -5,11 +5,13 @@ import pytest
 import tensorflow as tf
 
 from tests import bpe_fixtures
+from tests.helpers import tiny_backbone
 from xlm_keras.convert.bpe_files import fastbpe_vocabulary
 from xlm_keras.models import XLMBPETokenizer
 from xlm_keras.models import XLMMaskedLMPreprocessor
 from xlm_keras.models import XLMTokenClassifierPreprocessor
 from xlm_keras.models import XLMTokenizer
+from xlm_keras.models.preset_files import check_tokenizer_fits
 from xlm_keras.models.xlm_bpe_tokenizer import SPECIAL_TOKENS
 from xlm_keras.text.bpe import bpe_pieces
 from xlm_keras.text.bpe import merge_ranks
@@ -147,3 +149,10 @@ def test_words_and_masked_text_are_tokenized_in_their_language(bpe_dir):
     )
     expected = [*french, tokenizer.mask_token_id]
     assert masked["token_ids"][0, 1 : 1 + len(expected)].numpy().tolist() == expected
+
+
+def test_a_vocabulary_of_another_size_is_refused_naming_vocab_json(bpe_dir, tmp_path):
+    tokenizer = _tokenizers(bpe_dir, [])["vocab.json + merges.txt"]
+    backbone = tiny_backbone(tokenizer.vocabulary_size() + 1, num_languages=1)
+    with pytest.raises(ValueError, match=r"vocab\.json gives \d+ token ids"):
+        check_tokenizer_fits(tokenizer, backbone, str(tmp_path))

@@ -246,7 +246,7 @@ def check_tokenizer_fits(tokenizer, backbone, preset_dir=None):
     """
     where = (
         (
-            os.path.join(preset_dir, TOKENIZER_ASSETS, VOCABULARY_FILE),
+            os.path.join(preset_dir, TOKENIZER_ASSETS, tokenizer.file_assets[0]),
             os.path.join(preset_dir, CONFIG_FILE),
         )
         if isinstance(preset_dir, str)
