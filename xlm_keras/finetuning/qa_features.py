@@ -72,13 +72,22 @@ def qa_dataset(spec, features, training=False, language_index=0, input_context=N
         "sample_weight": np.ones(features.labels.shape, np.float32),
         "language": np.full([len(features.labels)], language_index, np.int32),
     }
-    dataset = tf.data.Dataset.from_tensor_slices(slices)
+    # Row numbers are shuffled, then gathered: a checkpoint saves the
+    # shuffle buffer (all the windows, were they shuffled themselves).
+    rows = tf.data.Dataset.range(len(features.labels))
     if input_context is not None:
-        dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+        rows = rows.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
     if training:
-        dataset = dataset.shuffle(len(features.labels), seed=spec.seed).repeat()
+        rows = rows.shuffle(len(features.labels), seed=spec.seed).repeat()
+    table = tf.nest.map_structure(tf.constant, slices)
+
+    @tf.autograph.experimental.do_not_convert
+    def gather(batch_rows):
+        return tf.nest.map_structure(lambda values: tf.gather(values, batch_rows), table)
+
     return (
-        dataset.batch(spec.batch_size, drop_remainder=training)
+        rows.batch(spec.batch_size, drop_remainder=training)
+        .map(gather)
         .skip(skip)
         .prefetch(tf.data.AUTOTUNE)
     )
