@@ -2,7 +2,8 @@
 ids equal `XLMSeq2SeqLM.generate`'s on tiny random translators of three
 layouts (XLM-R positions and filler rows past the tokenizer; XLM with
 language embeddings, sinusoidal positions and the `</s> x </s>` frame, one
-model per direction; pre-LN with ReLU), sources cut as ours. What a
+model per direction; pre-LN with ReLU), sources cut as ours; the console
+script writes int8 weights for the directions asked. What a
 `TransformerSpec` cannot hold is refused in one line."""
 
 import os
@@ -128,24 +129,24 @@ def test_float32_greedy_ids_equal_generate(layout, tokenizer_dir, fairseq_model_
 
 
 @pytest.mark.slow
-def test_int8_export_is_smaller_and_translates(fairseq_model_file, tmp_path):
-    from xlm_keras.models import XLMTokenizer
-    from xlm_keras.serving import export_ctranslate2
+def test_console_script_writes_int8_directions(tokenizer_dir, tmp_path):
+    import subprocess
 
-    tokenizer = XLMTokenizer(proto=fairseq_model_file, id_convention="fairseq")
-    tiny_preset(tokenizer, tmp_path / "preset", **LAYOUTS["roberta"])
-    for quantization in ("float32", "int8"):
-        export_ctranslate2(
-            str(tmp_path / "preset"), str(tmp_path / quantization), quantization=quantization
-        )
-    sizes = {q: os.path.getsize(tmp_path / q / "model.bin") for q in ("float32", "int8")}
-    assert sizes["int8"] < sizes["float32"] / 2
-    assert "weights int8" in (tmp_path / "int8" / "README.md").read_text()
+    from xlm_keras.models import XLMTokenizer
+
+    model = tiny_preset(
+        XLMTokenizer.from_preset(tokenizer_dir), tmp_path / "preset", **LAYOUTS["xlm_languages"]
+    )
+    output = tmp_path / "ct2"
+    command = ["xlm-export", f"--preset={tmp_path / 'preset'}", f"--export_dir={output}"]
+    command += ["--format=ctranslate2", "--quantization=int8", "--directions=en-fr,fr-de"]
+    subprocess.run(command, check=True, cwd=tmp_path, capture_output=True)
+    assert sorted(os.listdir(output)) == ["README.md", "en-fr", "fr-de", "sentencepiece.model"]
+    float32_bytes = 4 * model.count_params()
+    assert os.path.getsize(output / "en-fr" / "model.bin") < float32_bytes / 2
+    assert "weights int8" in (output / "README.md").read_text()
     pieces = ct2_greedy_pieces(
-        str(tmp_path / "int8"),
-        str(tmp_path / "int8" / "sentencepiece.model"),
-        ("<s>", "</s>"),
-        TEXTS,
+        str(output / "fr-de"), str(output / "sentencepiece.model"), ("</s>", "</s>"), TEXTS
     )
     assert [len(row) for row in pieces] == [NEW_TOKENS] * len(TEXTS)
 
