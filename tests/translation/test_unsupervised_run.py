@@ -81,7 +81,7 @@ def _checkpoint(workdir):
     return {
         name: tf.train.load_variable(path, name)
         for name, _ in tf.train.list_variables(path)
-        if "OBJECT_GRAPH" not in name
+        if "OBJECT_GRAPH" not in name and not name.startswith("input/")  # Iterator states.
     }
 
 
