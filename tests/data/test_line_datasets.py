@@ -102,7 +102,7 @@ def _context(worker, count):
 @pytest.mark.parametrize("num_files", [1, 4])
 def test_workers_read_disjoint_shards_that_cover_the_corpus(tmp_path, num_files):
     """Four files for two workers: two files each; one file: every other
-    block of lines."""
+    line."""
     lines = [f"line {i}" for i in range(40)]
     paths = [
         _write(

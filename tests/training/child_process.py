@@ -13,8 +13,8 @@ TensorFlow in the pytest process. Commands:
   [--logical_cpus=N] pretrain --strategy=S --workdir=DIR --out=DIR --config=JSON
       `pretrain.run` with `base_config()` updated by the flattened JSON
       overrides; writes DIR/weights.npz (`model.get_weights()`, in order) and
-      DIR/result.json (replicas, and every pass the input pipeline made over
-      each corpus file, see `record_reads`).
+      DIR/result.json (replicas, and the files and line shard of every input
+      pipeline built, see `record_plans`).
   [--logical_cpus=N] finetune --strategy=S --workdir=DIR --out=DIR --config=JSON
       `finetune.run` with `base_finetune_config()` updated likewise; writes
       DIR/result.json (replicas and the zero-shot report).
@@ -45,7 +45,7 @@ import tensorflow as tf  # noqa: E402
 from absl import logging as absl_logging  # noqa: E402
 
 from tests.helpers import tiny_seq2seq  # noqa: E402
-from xlm_keras.data import readers  # noqa: E402
+from xlm_keras.data import line_datasets  # noqa: E402
 from xlm_keras.finetuning import config as finetune_config  # noqa: E402
 from xlm_keras.finetuning import run as finetune_lib  # noqa: E402
 from xlm_keras.models import XLMBackbone  # noqa: E402
@@ -261,45 +261,45 @@ def max_diff(a, b):
     return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b))
 
 
-def record_reads():
-    """Record every pass the corpus readers make, as the pipeline iterates.
+def record_plans():
+    """Record which files, and which line shard, each input pipeline the
+    trainer builds is given.
 
-    Wraps `readers.read_text` and `readers.read_tsv_pairs` (which the
-    `streams` sources call through the module): each call is one pass over
-    one file with one shard.
+    Wraps `line_datasets.worker_files` (which `sentence_batches` and
+    `pair_batches` call through the module) with the trainer's real
+    `InputContext`.
 
-    Returns: dict path -> list of passes, each `{"shard": [index, count] or
-    None, "lines": [sentence or "source<TAB>target", ...], "complete": True
-    once the file's shard was read to its end}`, filled while training runs.
+    Returns: list of `{"paths": [path or [source, target], ...],
+    "line_shard": [index, count] or None}`, one per pipeline built, filled
+    while training runs.
     """
-    passes = collections.defaultdict(list)
+    plans = []
+    plan = line_datasets.worker_files
 
-    def recording(read):
-        def read_and_record(path, stats, shard=None, *args, **kwargs):
-            record = {"shard": shard, "lines": [], "complete": False}
-            passes[str(path)].append(record)
-            for item in read(path, stats, shard, *args, **kwargs):
-                record["lines"].append(item if isinstance(item, str) else "\t".join(item))
-                yield item
-            record["complete"] = True
+    def plan_and_record(paths, input_context):
+        mine, line_shard = plan(paths, input_context)
+        plans.append(
+            {
+                "paths": [p if isinstance(p, str) else list(p) for p in mine],
+                "line_shard": list(line_shard) if line_shard else None,
+            }
+        )
+        return mine, line_shard
 
-        return read_and_record
-
-    readers.read_text = recording(readers.read_text)
-    readers.read_tsv_pairs = recording(readers.read_tsv_pairs)
-    return passes
+    line_datasets.worker_files = plan_and_record
+    return plans
 
 
 def pretrain(strategy_name, workdir, out, overrides):
     """`pretrain.run` on the overridden base config; see the module docstring."""
-    passes = record_reads()
+    plans = record_plans()
     config = config_lib.base_config()
     config.update_from_flattened_dict(overrides)
     config_lib.validate(config, strategy_name)
     model = pretrain_lib.run(config, workdir, strategy_name)
     os.makedirs(out, exist_ok=True)
     np.savez(os.path.join(out, "weights.npz"), *model.get_weights())
-    result = {"replicas": model.distribute_strategy.num_replicas_in_sync, "reads": passes}
+    result = {"replicas": model.distribute_strategy.num_replicas_in_sync, "plans": plans}
     with open(os.path.join(out, "result.json"), "w") as f:
         json.dump(result, f, ensure_ascii=False)
 

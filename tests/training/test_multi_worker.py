@@ -12,11 +12,12 @@ chief's files. The run happens once per module; the tests check:
   they are the preset's weights;
 - they read disjoint halves of the data. The corpus is a tiny copy of the
   de/en/fr sample (99 distinct lines per file, fewer than the readers'
-  128-line chunks), so each worker reads its shard of every file to the
-  end. `child_process` records each pass the real input pipeline makes over
-  each file (the readers called with the shard the trainer's
-  `InputContext` gave); for every file, each worker's pass holds about half
-  the lines, the two share none, and together they are the whole file.
+  128-line blocks), one file per language and pair, so each worker gets
+  every file with its own line shard. `child_process` records the files and
+  line shard of every input pipeline the trainer built (from its real
+  `InputContext`); the test reads each file through the same readers with
+  that plan: each worker's lines are about half the file, the two share
+  none, and together they are the whole file.
 """
 
 import json
@@ -27,10 +28,12 @@ import types
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tests.training import child_process
 from tests.training.conftest import LANGUAGES
 from xlm_keras.data import corpus
+from xlm_keras.data import line_datasets
 from xlm_keras.models import XLMMaskedLM
 
 pytestmark = pytest.mark.slow  # A cluster of worker processes.
@@ -126,6 +129,7 @@ def cluster_run(tmp_path_factory, tokenizer_dir):
     )
     return types.SimpleNamespace(
         workdir=directory / "workdir",
+        corpus_dir=directory / "corpus",
         corpus_lines=lines,
         results=[
             json.loads((directory / f"out_{i}" / "result.json").read_text()) for i in range(WORKERS)
@@ -154,16 +158,32 @@ def test_workers_end_with_the_same_weights_as_the_preset(cluster_run):
         np.testing.assert_array_equal(saved, mine)
 
 
-def completed_pass(result, file_name):
-    """Returns: the lines of this worker's complete passes over `file_name`
-    (checked equal), and the set of shards its passes were given."""
-    passes = [
-        p for path, ps in result["reads"].items() if os.path.basename(path) == file_name for p in ps
-    ]
-    complete = [p["lines"] for p in passes if p["complete"]]
-    assert complete, f"never read its shard of {file_name} to the end"
-    assert all(lines == complete[0] for lines in complete), file_name
-    return complete[0], {tuple(p["shard"]) for p in passes}
+def planned_shard(result, file_name):
+    """The one line shard this worker's pipelines were given for `file_name`."""
+    shards = {
+        tuple(plan["line_shard"] or ())
+        for plan in result["plans"]
+        for path in plan["paths"]
+        if os.path.basename(path if isinstance(path, str) else path[0]) == file_name
+    }
+    assert len(shards) == 1, (file_name, shards)
+    return shards.pop()
+
+
+def read_with_shard(path, shard):
+    """The lines the readers give for `path` under line shard `shard`."""
+    context = tf.distribute.InputContext(
+        num_input_pipelines=shard[1], input_pipeline_id=shard[0], num_replicas_in_sync=shard[1]
+    )
+    if path.endswith(".tsv"):
+        batches = line_datasets.pair_batches([path], batch_lines=128, input_context=context)
+        return [
+            f"{s.decode()}\t{t.decode()}"
+            for sources, targets in batches.as_numpy_iterator()
+            for s, t in zip(sources, targets)
+        ]
+    batches = line_datasets.sentence_batches([path], batch_lines=128, input_context=context)
+    return [s.decode() for batch in batches.as_numpy_iterator() for s in batch]
 
 
 @pytest.mark.parametrize(
@@ -173,10 +193,13 @@ def completed_pass(result, file_name):
 )
 def test_workers_read_disjoint_halves_that_make_the_whole_file(cluster_run, file_name):
     lines = set(cluster_run.corpus_lines[file_name])
+    folder = "parallel" if file_name.endswith(".tsv") else "mono"
+    path = str(cluster_run.corpus_dir / folder / file_name)
     shards = []
     for index, result in enumerate(cluster_run.results):
-        read, shard_args = completed_pass(result, file_name)
-        assert shard_args == {(index, WORKERS)}
+        shard = planned_shard(result, file_name)
+        assert shard == (index, WORKERS)
+        read = read_with_shard(path, shard)
         assert abs(len(read) - len(lines) / WORKERS) <= 1, (index, len(read))
         shards.append(set(read))
     assert not shards[0] & shards[1], "both workers read the same lines"

@@ -67,7 +67,7 @@ def worker_files(paths, input_context):
 
     With N pipelines and at least N files, pipeline i reads `paths[i::N]`
     (about 1/N of the bytes); with fewer files every pipeline reads them all
-    and keeps every N-th block of lines, `(i, N)` (logged once).
+    and keeps every N-th line, `(i, N)` (logged once).
     """
     if input_context is None or input_context.num_input_pipelines == 1:
         return list(paths), None
@@ -77,7 +77,7 @@ def worker_files(paths, input_context):
     logging.log_first_n(
         logging.INFO,
         "%d files for %d input pipelines (e.g. %s): each reads them all and keeps every "
-        "%d-th block of lines; write at least %d shards per language to read 1/%d of the "
+        "%d-th line; write at least %d shards per language to read 1/%d of the "
         "bytes each.",
         1,
         len(paths),
@@ -94,12 +94,14 @@ def _line_blocks(files, *, batch_lines, line_shard, shuffle_buffer, seed):
     """Blocks of `batch_lines` consecutive raw lines of `files` ([(path,
     compression_type)] or, for aligned pairs, [((path, type), (path,
     type))]): files interleaved, a damaged gzip file ending at the damage
-    (`ignore_errors`), then the line shard (every N-th block) and the
-    shuffle, which moves whole blocks: tf.data pays per element, and a block
-    keeps XLM's stream of consecutive sentences together."""
+    (`ignore_errors`) and cut to the line shard (every N-th line, so that a
+    file smaller than N blocks still feeds every pipeline), then the shuffle,
+    which moves whole blocks: tf.data pays per element, and a block keeps
+    XLM's stream of consecutive sentences together."""
 
     def read(path, compression):
-        return tf.data.TextLineDataset(path, compression).ignore_errors()
+        lines = tf.data.TextLineDataset(path, compression).ignore_errors()
+        return lines if line_shard is None else lines.shard(line_shard[1], line_shard[0])
 
     if isinstance(files[0][0], tuple):
         sources = [(s[0], t[0]) for s, t in files], [(s[1], t[1]) for s, t in files]
@@ -122,8 +124,6 @@ def _line_blocks(files, *, batch_lines, line_shard, shuffle_buffer, seed):
         num_parallel_calls=AUTOTUNE,
         deterministic=True,
     )
-    if line_shard is not None:
-        blocks = blocks.shard(line_shard[1], line_shard[0])
     if shuffle_buffer > 1:
         blocks = blocks.shuffle(max(1, shuffle_buffer // batch_lines), seed=seed)
     return blocks
