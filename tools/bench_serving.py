@@ -20,7 +20,7 @@ model trained on the bundled corpus, a random Hugging Face
 preset exported with `--max_sequence_length`, `--sentences` sentences cut
 from the bundled test corpus (`mono/*.test.txt`, all languages, shuffled),
 and the preset in ONNX: exported to transformers (`transformers/`,
-`xlm_keras.serving.export_transformers`, as `xlm-export
+`xlm_keras.convert.export_transformers`, as `xlm-export
 --format=transformers`), then `onnx/model.onnx` (`torch.onnx.export`, opset
 17, fused by ONNX Runtime's BERT optimizer, checked against that
 transformers model; see tools/bench_onnx.py). Then, for each of `--rounds` rounds and each batch
@@ -200,7 +200,7 @@ def prepare(
         )
     onnx_model = os.path.join(workdir, ONNX_MODEL)
     if not os.path.exists(onnx_model):
-        from xlm_keras.serving import export_transformers
+        from xlm_keras.convert import export_transformers
 
         transformers_dir = os.path.join(workdir, TRANSFORMERS_DIR)
         if not os.path.isdir(transformers_dir):

@@ -47,13 +47,14 @@ def _config(pretrained, corpus_dir, num_steps):
 
 def _checkpoint(workdir, step):
     """The variables (model, optimizer, dropout state) of the run's latest
-    checkpoint, which must be `step`'s."""
+    checkpoint, which must be `step`'s; not the input iterators' states
+    (`input/...`, variant tensors that cannot be read as arrays)."""
     path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
     assert path.endswith(f"-{step}"), path
     return {
         name: tf.train.load_variable(path, name)
         for name, _ in tf.train.list_variables(path)
-        if "OBJECT_GRAPH" not in name
+        if "OBJECT_GRAPH" not in name and not name.startswith("input/")
     }
 
 

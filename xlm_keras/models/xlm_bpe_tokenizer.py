@@ -13,6 +13,7 @@ from xlm_keras.keras_hub_internals import KerasPresetLoader
 from xlm_keras.keras_hub_internals import convert_to_ragged_batch
 from xlm_keras.keras_hub_internals import get_file
 from xlm_keras.models.language_codes import LanguageCodes
+from xlm_keras.models.piece_vocabulary import PieceVocabulary
 from xlm_keras.models.preset_files import check_files
 from xlm_keras.models.xlm_backbone import XLMBackbone
 from xlm_keras.text.bpe import WORD_END
@@ -33,7 +34,7 @@ DEFAULT_LANGUAGE = "en"
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
-class XLMBPETokenizer(LanguageCodes, Tokenizer):
+class XLMBPETokenizer(LanguageCodes, PieceVocabulary, Tokenizer):
     """XLM's tokenizer (Moses words, then fastBPE with `</w>` word ends).
 
     TensorFlow ops only (`text.moses`, `text.bpe`), so it runs eagerly, in
@@ -90,7 +91,8 @@ class XLMBPETokenizer(LanguageCodes, Tokenizer):
         """Set the vocabulary and merges (both, or both None)."""
         self.vocabulary = None
         self.merges = None
-        self._pieces = self._piece_ids = self._merge_ranks = None
+        self._vocabulary_by_id = self._id_by_token = None
+        self._piece_ids = self._merge_ranks = None
         if vocabulary is None and merges is None:
             return
         if vocabulary is None or merges is None:
@@ -101,10 +103,12 @@ class XLMBPETokenizer(LanguageCodes, Tokenizer):
             )
         self.vocabulary = _read_vocabulary(vocabulary)
         self.merges = _read_merges(merges)
-        self._pieces = sorted(self.vocabulary, key=self.vocabulary.get)
+        self._vocabulary_by_id = sorted(self.vocabulary, key=self.vocabulary.get)
+        self._id_by_token = self.vocabulary
         self._piece_ids = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
-                tf.constant(self._pieces), tf.range(len(self._pieces), dtype=tf.int32)
+                tf.constant(self._vocabulary_by_id),
+                tf.range(len(self._vocabulary_by_id), dtype=tf.int32),
             ),
             default_value=self.unk_token_id,
         )
@@ -140,41 +144,6 @@ class XLMBPETokenizer(LanguageCodes, Tokenizer):
         """Sorted ids of XLM's special tokens (never masked or proposed)."""
         self._check_vocabulary()
         return sorted(self.vocabulary[token] for token in self.special_tokens)
-
-    def masking_ids(self):
-        """The ids `text.masking.mask_tokens` takes from the tokenizer, by
-        its argument names: `mask_id`, `vocabulary_size`, `special_ids`."""
-        return {
-            "mask_id": self.mask_token_id,
-            "vocabulary_size": self.vocabulary_size(),
-            "special_ids": self.special_token_ids,
-        }
-
-    def vocabulary_size(self):
-        """Number of model ids (embedding rows)."""
-        self._check_vocabulary()
-        return len(self._pieces)
-
-    def get_vocabulary(self):
-        """Pieces in id order."""
-        self._check_vocabulary()
-        return list(self._pieces)
-
-    def id_to_token(self, id):
-        """Piece of the id `id`."""
-        self._check_vocabulary()
-        if not 0 <= id < self.vocabulary_size():
-            raise ValueError(f"`id` must be in [0, {self.vocabulary_size() - 1}]; got {id}.")
-        return self._pieces[id]
-
-    def token_to_id(self, token):
-        """Id of the piece `token`; `unk_token_id` if it is not in the vocabulary."""
-        self._check_vocabulary()
-        if hasattr(token, "numpy"):
-            token = token.numpy()
-        if isinstance(token, bytes):
-            token = token.decode("utf-8")
-        return self.vocabulary.get(token, self.unk_token_id)
 
     def tokenize(self, inputs, language=None):
         """Text to piece ids, without special tokens.
@@ -224,7 +193,7 @@ class XLMBPETokenizer(LanguageCodes, Tokenizer):
                 lambda flat: tf.reduce_all(flat[:, tf.newaxis] != specials, axis=1), ids
             )
             ids = tf.ragged.boolean_mask(ids, is_piece)
-            pieces = tf.ragged.map_flat_values(tf.gather, tf.constant(self._pieces), ids)
+            pieces = tf.ragged.map_flat_values(tf.gather, tf.constant(self._vocabulary_by_id), ids)
             text = tf.strings.reduce_join(pieces, axis=-1)
             text = tf.strings.strip(tf.strings.regex_replace(text, WORD_END, " "))
             return text[0] if unbatched else text

@@ -16,6 +16,7 @@ from xlm_keras.keras_hub_internals import convert_to_ragged_batch
 from xlm_keras.keras_hub_internals import get_file
 from xlm_keras.keras_hub_internals import is_int_dtype
 from xlm_keras.models.language_codes import LanguageCodes
+from xlm_keras.models.piece_vocabulary import PieceVocabulary
 from xlm_keras.models.preset_files import LANGUAGES_FILE
 from xlm_keras.models.preset_files import agreed_languages
 from xlm_keras.models.preset_files import check_files
@@ -30,7 +31,7 @@ FAIRSEQ_SENTENCEPIECE_HEAD = ("<unk>", "<s>", "</s>")
 
 
 @keras.saving.register_keras_serializable(package="xlm_keras")
-class XLMTokenizer(LanguageCodes, SentencePieceTokenizer):
+class XLMTokenizer(LanguageCodes, PieceVocabulary, SentencePieceTokenizer):
     """SentencePiece tokenizer with XLM special ids and a language list.
 
     Runs tensorflow-text's SentencePiece op, so it works eagerly, in
@@ -92,7 +93,7 @@ class XLMTokenizer(LanguageCodes, SentencePieceTokenizer):
         self.mask_token_id = None
         if proto is None:
             return
-        pieces = super().get_vocabulary()
+        pieces = SentencePieceTokenizer.get_vocabulary(self)  # Its pieces, not our ids.
         _check_layout(pieces, self.id_convention)
         if self.id_convention == "fairseq":
             vocabulary = list(SPECIAL_TOKENS) + pieces[3:] + [MASK_TOKEN]
@@ -127,41 +128,6 @@ class XLMTokenizer(LanguageCodes, SentencePieceTokenizer):
     def has_vocabulary(self):
         """Whether the SentencePiece model is set."""
         return self.proto is not None
-
-    def masking_ids(self):
-        """The ids `text.masking.mask_tokens` takes from the tokenizer, by
-        its argument names: `mask_id`, `vocabulary_size`, `special_ids`."""
-        return {
-            "mask_id": self.mask_token_id,
-            "vocabulary_size": self.vocabulary_size(),
-            "special_ids": self.special_token_ids,
-        }
-
-    def vocabulary_size(self):
-        """Number of model ids (embedding rows)."""
-        self._check_vocabulary()
-        return len(self._vocabulary_by_id)
-
-    def get_vocabulary(self):
-        """Tokens in model-id order."""
-        self._check_vocabulary()
-        return list(self._vocabulary_by_id)
-
-    def id_to_token(self, id):
-        """Token of the model id `id`."""
-        self._check_vocabulary()
-        if not 0 <= id < self.vocabulary_size():
-            raise ValueError(f"`id` must be in [0, {self.vocabulary_size() - 1}]; got {id}.")
-        return self._vocabulary_by_id[id]
-
-    def token_to_id(self, token):
-        """Model id of `token`; `unk_token_id` if it is not in the vocabulary."""
-        self._check_vocabulary()
-        if hasattr(token, "numpy"):
-            token = token.numpy()
-        if isinstance(token, bytes):
-            token = token.decode("utf-8")
-        return self._id_by_token.get(token, self.unk_token_id)
 
     def tokenize(self, inputs, language=None):
         """Text to piece ids, without special tokens.
