@@ -111,3 +111,18 @@ def test_every_sentence_keeps_a_word_and_packing_adds_the_frame():
     lengths = packed["padding_mask"].numpy().sum(1)
     ids = packed["token_ids"].numpy()
     assert (ids[:, 0] == 0).all() and (ids[np.arange(len(ids)), lengths - 1] == 2).all()
+
+
+def test_a_vocabulary_without_word_start_marks_is_refused():
+    """XLM's BPE pieces end words with </w>: no table by id can say where
+    its words start, so denoising refuses it instead of treating every
+    sentence as one word."""
+    from xlm_keras.models import XLMBPETokenizer
+    from xlm_keras.text.noise import word_start_table
+
+    vocabulary = {"<s>": 0, "</s>": 1, "<pad>": 2, "<unk>": 3}
+    vocabulary.update({f"<special{i}>": 4 + i for i in range(10)})
+    vocabulary.update({"l": 14, "o": 15, "lo": 16, "w</w>": 17, "low</w>": 18})
+    tokenizer = XLMBPETokenizer(vocabulary=vocabulary, merges=["l o", "lo w</w>"])
+    with pytest.raises(ValueError, match="SentencePiece vocabulary whose words start"):
+        word_start_table(tokenizer)

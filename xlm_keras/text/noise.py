@@ -14,8 +14,17 @@ WORD_START = "\u2581"
 
 def word_start_table(tokenizer):
     """bool [vocabulary_size]: which ids begin a word (`▁` pieces and the
-    special tokens)."""
+    special tokens). A vocabulary without `▁` pieces (XLM's BPE, whose words
+    end in `</w>` instead) is refused: its word starts depend on the piece
+    before, which a table by id cannot say."""
     vocabulary = tokenizer.get_vocabulary()
+    if not any(piece.startswith(WORD_START) for piece in vocabulary):
+        raise ValueError(
+            f"Denoising (the auto-encoding and back-translation noise) needs a SentencePiece "
+            f"vocabulary whose words start with '{WORD_START}'; {type(tokenizer).__name__} has "
+            "none (XLM's BPE marks word ends with </w>). Train the translation model from a "
+            "SentencePiece preset, or use only supervised objectives."
+        )
     specials = set(tokenizer.special_token_ids)
     return tf.constant(
         [piece.startswith(WORD_START) or i in specials for i, piece in enumerate(vocabulary)]
