@@ -1,5 +1,9 @@
 """`PieceVocabulary`: the id <-> piece lookups both XLM tokenizers share."""
 
+import tensorflow as tf
+
+from xlm_keras.keras_hub_internals import convert_to_ragged_batch
+
 
 class PieceVocabulary:
     """Mixin of the XLM tokenizers over `_vocabulary_by_id` (pieces in id
@@ -41,3 +45,15 @@ class PieceVocabulary:
         if isinstance(token, bytes):
             token = token.decode("utf-8")
         return self._id_by_token.get(token, self.unk_token_id)
+
+    def _ids_without_specials(self, inputs):
+        """`detokenize`'s first step: `(ids, unbatched)`, the ids of `inputs`
+        (int [None] or [batch, None], dense or ragged) as tf.RaggedTensor
+        int32 [batch, None] without the special tokens' ids."""
+        ids, unbatched, _ = convert_to_ragged_batch(inputs)
+        ids = tf.cast(ids, "int32")
+        specials = tf.constant(self.special_token_ids, "int32")
+        is_piece = tf.ragged.map_flat_values(
+            lambda flat: tf.reduce_all(flat[:, tf.newaxis] != specials, axis=1), ids
+        )
+        return tf.ragged.boolean_mask(ids, is_piece), unbatched

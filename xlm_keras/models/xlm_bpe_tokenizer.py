@@ -10,7 +10,6 @@ from keras_hub.tokenizers import Tokenizer
 from xlm_keras.keras_hub_internals import ASSET_DIR
 from xlm_keras.keras_hub_internals import TOKENIZER_CONFIG_FILE
 from xlm_keras.keras_hub_internals import KerasPresetLoader
-from xlm_keras.keras_hub_internals import convert_to_ragged_batch
 from xlm_keras.keras_hub_internals import get_file
 from xlm_keras.models.language_codes import LanguageCodes
 from xlm_keras.models.piece_vocabulary import PieceVocabulary
@@ -186,13 +185,7 @@ class XLMBPETokenizer(LanguageCodes, PieceVocabulary, Tokenizer):
         """
         self._check_vocabulary()
         with tf.device("cpu"):
-            ids, unbatched, _ = convert_to_ragged_batch(inputs)
-            ids = tf.cast(ids, "int32")
-            specials = tf.constant(self.special_token_ids, "int32")
-            is_piece = tf.ragged.map_flat_values(
-                lambda flat: tf.reduce_all(flat[:, tf.newaxis] != specials, axis=1), ids
-            )
-            ids = tf.ragged.boolean_mask(ids, is_piece)
+            ids, unbatched = self._ids_without_specials(inputs)
             pieces = tf.ragged.map_flat_values(tf.gather, tf.constant(self._vocabulary_by_id), ids)
             text = tf.strings.reduce_join(pieces, axis=-1)
             text = tf.strings.strip(tf.strings.regex_replace(text, WORD_END, " "))

@@ -12,7 +12,6 @@ from xlm_keras.keras_hub_internals import ASSET_DIR
 from xlm_keras.keras_hub_internals import TOKENIZER_CONFIG_FILE
 from xlm_keras.keras_hub_internals import VOCAB_FILENAME
 from xlm_keras.keras_hub_internals import KerasPresetLoader
-from xlm_keras.keras_hub_internals import convert_to_ragged_batch
 from xlm_keras.keras_hub_internals import get_file
 from xlm_keras.keras_hub_internals import is_int_dtype
 from xlm_keras.models.language_codes import LanguageCodes
@@ -188,13 +187,7 @@ class XLMTokenizer(LanguageCodes, PieceVocabulary, SentencePieceTokenizer):
         self._check_vocabulary()
         self._maybe_initialized_tf()
         with tf.device("cpu"):
-            ids, unbatched, _ = convert_to_ragged_batch(inputs)
-            ids = tf.cast(ids, "int32")
-            specials = tf.constant(self.special_token_ids, "int32")
-            is_piece = tf.ragged.map_flat_values(
-                lambda flat: tf.reduce_all(flat[:, tf.newaxis] != specials, axis=1), ids
-            )
-            ids = tf.ragged.boolean_mask(ids, is_piece)
+            ids, unbatched = self._ids_without_specials(inputs)
             if self.id_convention == "fairseq":
                 ids = ids - 1
             text = self._sentence_piece.detokenize(ids)
